@@ -1,0 +1,39 @@
+# derive: `make worksheet` writes the lecture's handout and worked solution; `make test` runs the suite.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
+
+.PHONY: all worksheet examples test tex venv bench clean
+
+all: worksheet
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# TeX from Debian's packages: installed when missing and we are root, else the exact command to run.
+tex:
+	@sh scripts/ensure-tex.sh $(TEX_PACKAGES)
+
+worksheet: venv tex
+	$(VENV)/bin/derive worksheet examples/lecture.toml --out output/lecture
+
+examples: venv tex
+	@for f in examples/*.toml; do n=$$(basename $$f .toml); \
+	  echo "derive worksheet $$f --out output/$$n"; \
+	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
+
+test: venv tex
+	$(PY) -m pytest -q
+
+bench: venv tex
+	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done
+
+clean:
+	rm -rf output/* build .pytest_cache

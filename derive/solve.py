@@ -1,0 +1,66 @@
+"""A spec's full solution: the shape's derivation, the numbers in it, the key, all verified."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from . import numeric, verify
+from .derivation import Derivation, derive as derive_shape
+from .model import Shape
+from .numeric import Values
+from .spec import Spec
+
+
+@dataclass
+class Solution:
+    spec: Spec
+    derivation: Derivation
+    values: Values
+    key: dict
+    report: dict
+
+    def value(self, plain: str, sample: int = 0) -> float:
+        """A number by its plain name (`out_o1`, `dE_total/dw5`, `w5+`)."""
+        sym = self.derivation.model.names.by_plain[plain]
+        if sym in self.values.totals:
+            return self.values.totals[sym]
+        return self.values.samples[sample][sym]
+
+
+def solve(spec: Spec, check: bool = True) -> Solution:
+    """Derive (once per shape), substitute the spec's numbers, build the key and verify it."""
+    derivation = derive_shape(Shape.of(spec))
+    values = numeric.evaluator(derivation).run(spec)
+    key = build_key(spec, derivation, values)
+    report = verify.verify_key(spec, key) if check else {}
+    return Solution(spec, derivation, values, key, report)
+
+
+def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
+    """The graders' contract (names and shapes fixed; full double precision)."""
+    m = d.model
+    L = len(spec.layers) - 1
+    forwards, per_output = [], []
+    for sample in values.samples:
+        forwards.append([{"net": [sample[s] for s in m.net[l]], "out": [sample[s] for s in m.out[l]]}
+                         for l in range(1, L + 1)])
+        per_output.append([sample[s] for s in m.loss_terms])
+    t = values.totals
+    key: dict = {
+        "forward": forwards[0] if spec.single_sample else forwards,
+        "loss": {"per_output": per_output[0] if spec.single_sample else per_output, "total": t[d.loss]},
+        "gradients": _parameters(m, lambda p: t[d.gradient[p]]),
+        "updated": _parameters(m, lambda p: t[d.updated[p]] if p in d.updated else t[p]),
+    }
+    if values.history is not None:
+        key["history"] = {"loss": list(values.history)}
+        key["final"] = _parameters(m, lambda p: values.final[p])
+    return key
+
+
+def _parameters(m, value) -> dict:
+    """Numbers per parameter in the spec's shapes: weights[l][j][k], biases[l] (number or list)."""
+    weights = [[[value(w) for w in row] for row in matrix] for matrix in m.weights]
+    biases = [value(b) if isinstance(b, sp.Symbol) else [value(x) for x in b] for b in m.biases]
+    return {"weights": weights, "biases": biases}

@@ -1,0 +1,312 @@
+"""Read a TOML spec and validate every field, so that later stages can trust it.
+
+Every problem becomes a `DeriveError` naming the file, the field and what was expected.
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .activations import ACTIVATIONS
+from .errors import DeriveError
+from .losses import LOSSES
+from .naming import NAMINGS, resolve_naming
+
+# Limits that keep a written-out derivation readable and a run short (documented in the README).
+MAX_LAYERS = 8
+MAX_NEURONS = 32
+MAX_PARAMETERS = 1500
+MAX_SAMPLES = 64
+MAX_ITERATIONS = 1_000_000
+MAX_DECIMALS = 15
+
+Bias = float | tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A validated spec: plain numbers and names, nothing left to check."""
+
+    title: str
+    layers: tuple[int, ...]
+    activations: tuple[str, ...]          # one per non-input layer
+    loss: str
+    naming: str                           # resolved: "lecture" or "indexed"
+    inputs: tuple[tuple[float, ...], ...]  # one tuple per sample
+    targets: tuple[tuple[float, ...], ...]
+    single_sample: bool                   # inputs were given as one flat list
+    reduction: str
+    weights: tuple[tuple[tuple[float, ...], ...], ...]   # weights[l][j][k]
+    biases: tuple[Bias, ...]              # biases[l]: shared number or one per neuron
+    learning_rate: float = 0.5
+    update_biases: bool = False
+    iterations: int = 1
+    decimals: int = 9
+    source: str = "<spec>"
+    naming_requested: str = "auto"
+    extra: dict = field(default_factory=dict, compare=False)   # sections later stages read
+
+    @property
+    def shared_biases(self) -> tuple[bool, ...]:
+        return tuple(not isinstance(b, tuple) for b in self.biases)
+
+    def with_parameters(self, weights, biases) -> "Spec":
+        return replace(self, weights=weights, biases=biases)
+
+    def to_dict(self) -> dict:
+        """The spec as the TOML schema's dict (for keys.json and re-reading)."""
+        inputs: Any = list(self.inputs[0]) if self.single_sample else [list(s) for s in self.inputs]
+        targets: Any = list(self.targets[0]) if self.single_sample else [list(s) for s in self.targets]
+        data = {
+            "title": self.title,
+            "network": {"layers": list(self.layers), "activation": list(self.activations),
+                        "loss": self.loss, "naming": self.naming_requested},
+            "data": {"inputs": inputs, "targets": targets, "reduction": self.reduction},
+            "parameters": {"weights": [[list(r) for r in m] for m in self.weights],
+                           "biases": [list(b) if isinstance(b, tuple) else b for b in self.biases]},
+            "training": {"learning_rate": self.learning_rate, "update_biases": self.update_biases,
+                         "iterations": self.iterations},
+            "output": {"decimals": self.decimals},
+        }
+        for section, value in self.extra.items():
+            data[section] = value
+        return data
+
+
+SECTIONS = {
+    "": {"title"},
+    "network": {"layers", "activation", "loss", "naming"},
+    "data": {"inputs", "targets", "reduction"},
+    "parameters": {"weights", "biases"},
+    "training": {"learning_rate", "update_biases", "iterations"},
+    "output": {"decimals"},
+}
+# Sections validated by later stages (regularisation, exams); the spec keeps them as given.
+EXTRA_SECTIONS: set[str] = {"regularization", "exam"}
+
+
+class _Reader:
+    """Validation helpers that know which file they read, for one-line errors."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, field_name: str, message: str) -> DeriveError:
+        return DeriveError(message, file=self.source, field=field_name)
+
+    def number(self, value: Any, where: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(where, f"expected a number, got {_show(value)}")
+        if not math.isfinite(value):
+            raise self.fail(where, f"expected a finite number, got {value}")
+        return float(value)
+
+    def integer(self, value: Any, where: str, low: int, high: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected a whole number from {low} to {high}, got {_show(value)}")
+        if not low <= value <= high:
+            raise self.fail(where, f"expected a whole number from {low} to {high}, got {value}")
+        return value
+
+    def choice(self, value: Any, where: str, known: tuple[str, ...]) -> str:
+        if not isinstance(value, str) or value not in known:
+            raise self.fail(where, f"unknown value {_show(value)}; expected one of: {', '.join(known)}")
+        return value
+
+    def boolean(self, value: Any, where: str) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(where, f"expected true or false, got {_show(value)}")
+        return value
+
+    def vector(self, value: Any, where: str, length: int, what: str) -> tuple[float, ...]:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list of {length} numbers ({what}), got {_show(value)}")
+        if len(value) != length:
+            raise self.fail(where, f"expected {length} numbers ({what}), got {len(value)}")
+        return tuple(self.number(v, f"{where}[{i}]") for i, v in enumerate(value))
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        text = repr(value)
+        return text if len(text) <= 40 else text[:37] + "..."
+    return repr(value)
+
+
+def load(path: str | Path) -> Spec:
+    """Read and validate a spec file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DeriveError("no such file", file=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeriveError(f"cannot read the file ({exc.__class__.__name__}: {exc})", file=source) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise DeriveError(f"malformed TOML: {exc}", file=source) from None
+    return parse(raw, source)
+
+
+def parse(raw: dict, source: str = "<spec>") -> Spec:
+    """Validate a spec given as a dict (the TOML schema)."""
+    r = _Reader(source)
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            if key not in SECTIONS and key not in EXTRA_SECTIONS:
+                known = ", ".join(f"[{s}]" for s in list(SECTIONS)[1:] + sorted(EXTRA_SECTIONS))
+                raise r.fail(f"[{key}]", f"unknown section; expected one of: {known}")
+            if key in SECTIONS:
+                for sub in value:
+                    if sub not in SECTIONS[key]:
+                        raise r.fail(f"[{key}] {sub}", "unknown field; expected one of: "
+                                     + ", ".join(sorted(SECTIONS[key])))
+        elif key not in SECTIONS[""]:
+            raise r.fail(key, "unknown field; expected title or a section such as [network]")
+
+    def section(name: str) -> dict:
+        value = raw.get(name, {})
+        if not isinstance(value, dict):
+            raise r.fail(name, f"expected a section [{name}]")
+        return value
+
+    def need(sec: dict, name: str, key: str) -> Any:
+        if key not in sec:
+            raise r.fail(f"[{name}] {key}", "missing field")
+        return sec[key]
+
+    title = raw.get("title", "Worked solution")
+    if not isinstance(title, str):
+        raise r.fail("title", f"expected a string, got {_show(title)}")
+    if any(ord(c) < 32 and c not in "\t" for c in title) or len(title) > 200:
+        raise r.fail("title", "expected one line of at most 200 characters")
+
+    net = section("network")
+    layers_raw = need(net, "network", "layers")
+    if not isinstance(layers_raw, list) or not 2 <= len(layers_raw) <= MAX_LAYERS:
+        raise r.fail("[network] layers", f"expected a list of 2 to {MAX_LAYERS} layer sizes "
+                     "(inputs, hidden layers..., outputs), got " + _show(layers_raw))
+    layers = tuple(r.integer(n, f"[network] layers[{i}]", 1, MAX_NEURONS) for i, n in enumerate(layers_raw))
+    n_layers = len(layers) - 1
+    n_weights = sum(layers[l] * layers[l + 1] for l in range(n_layers))
+    if n_weights + sum(layers[1:]) > MAX_PARAMETERS:
+        raise r.fail("[network] layers", f"network too large to write out: {n_weights} weights; "
+                     f"at most {MAX_PARAMETERS} parameters")
+
+    act_raw = net.get("activation", "sigmoid")
+    if isinstance(act_raw, list):
+        if len(act_raw) != n_layers:
+            raise r.fail("[network] activation", f"expected one activation per non-input layer "
+                         f"({n_layers}), got {len(act_raw)}")
+        activations = tuple(r.choice(a, f"[network] activation[{i}]", ACTIVATIONS) for i, a in enumerate(act_raw))
+    else:
+        activations = (r.choice(act_raw, "[network] activation", ACTIVATIONS),) * n_layers
+    for i, a in enumerate(activations[:-1]):
+        if a == "softmax":
+            raise r.fail("[network] activation", f"softmax is only for the output layer, "
+                         f"not hidden layer {i + 1}")
+    if activations[-1] == "softmax" and layers[-1] < 2:
+        raise r.fail("[network] activation", "softmax needs at least 2 output neurons")
+    loss = r.choice(net.get("loss", "half_sse"), "[network] loss", LOSSES)
+    if loss in ("cross_entropy", "binary_cross_entropy") and activations[-1] not in ("sigmoid", "softmax"):
+        raise r.fail("[network] loss", f"{loss} takes the log of the outputs: the output layer "
+                     f"needs sigmoid or softmax, not {activations[-1]}")
+    naming_requested = r.choice(net.get("naming", "auto"), "[network] naming", NAMINGS)
+    if naming_requested == "lecture" and len(layers) > 3:
+        raise r.fail("[network] naming", "lecture names (i, h, o) fit at most one hidden layer; "
+                     "use naming = \"indexed\" or \"auto\"")
+    naming = resolve_naming(naming_requested, layers)
+
+    data = section("data")
+    inputs_raw = need(data, "data", "inputs")
+    targets_raw = need(data, "data", "targets")
+    single = isinstance(inputs_raw, list) and not any(isinstance(v, list) for v in inputs_raw)
+    if single:
+        inputs = (r.vector(inputs_raw, "[data] inputs", layers[0], "one per input neuron"),)
+        targets = (r.vector(targets_raw, "[data] targets", layers[-1], "one per output neuron"),)
+    else:
+        if not isinstance(inputs_raw, list) or not 1 <= len(inputs_raw) <= MAX_SAMPLES:
+            raise r.fail("[data] inputs", f"expected one sample (a list of numbers) or 1 to "
+                         f"{MAX_SAMPLES} samples (a list of lists)")
+        if not isinstance(targets_raw, list) or len(targets_raw) != len(inputs_raw) or not all(
+                isinstance(t, list) for t in targets_raw):
+            raise r.fail("[data] targets", f"expected {len(inputs_raw)} lists of targets, "
+                         "one per sample in inputs")
+        inputs = tuple(r.vector(s, f"[data] inputs[{i}]", layers[0], "one per input neuron")
+                       for i, s in enumerate(inputs_raw))
+        targets = tuple(r.vector(s, f"[data] targets[{i}]", layers[-1], "one per output neuron")
+                        for i, s in enumerate(targets_raw))
+    if loss in ("cross_entropy", "binary_cross_entropy"):
+        for s, sample in enumerate(targets):
+            for k, t in enumerate(sample):
+                if not 0.0 <= t <= 1.0:
+                    where = "[data] targets" + ("" if single else f"[{s}]") + f"[{k}]"
+                    raise r.fail(where, f"{loss} needs targets in [0, 1], got {t:g}")
+    reduction = r.choice(data.get("reduction", "sum"), "[data] reduction", ("sum", "mean"))
+
+    params = section("parameters")
+    weights_raw = need(params, "parameters", "weights")
+    biases_raw = need(params, "parameters", "biases")
+    if not isinstance(weights_raw, list) or len(weights_raw) != n_layers:
+        raise r.fail("[parameters] weights", f"expected {n_layers} weight matrices (one per layer "
+                     f"after the inputs), got {_count(weights_raw)}")
+    weights = []
+    for l, matrix in enumerate(weights_raw):
+        rows, cols = layers[l + 1], layers[l]
+        shape = f"{rows}x{cols} ({rows} neurons in layer {l + 1}, each with {cols} inputs from layer {l})"
+        where = f"[parameters] weights[{l}]"
+        if not isinstance(matrix, list) or len(matrix) != rows or not all(
+                isinstance(row, list) and len(row) == cols for row in matrix):
+            raise r.fail(where, f"expected shape {shape}, got {_shape(matrix)}")
+        weights.append(tuple(tuple(r.number(v, f"{where}[{j}][{k}]") for k, v in enumerate(row))
+                             for j, row in enumerate(matrix)))
+    if not isinstance(biases_raw, list) or len(biases_raw) != n_layers:
+        raise r.fail("[parameters] biases", f"expected {n_layers} entries (one per layer after the "
+                     f"inputs: a number shared by the layer, or a list with one per neuron), "
+                     f"got {_count(biases_raw)}")
+    biases: list[Bias] = []
+    for l, b in enumerate(biases_raw):
+        where = f"[parameters] biases[{l}]"
+        if isinstance(b, list):
+            biases.append(r.vector(b, where, layers[l + 1], f"one per neuron of layer {l + 1}"))
+        else:
+            biases.append(r.number(b, where))
+
+    train = section("training")
+    lr = r.number(train.get("learning_rate", 0.5), "[training] learning_rate")
+    if lr <= 0:
+        raise r.fail("[training] learning_rate", f"expected a number > 0, got {lr:g}")
+    update_biases = r.boolean(train.get("update_biases", False), "[training] update_biases")
+    iterations = r.integer(train.get("iterations", 1), "[training] iterations", 1, MAX_ITERATIONS)
+    out = section("output")
+    decimals = r.integer(out.get("decimals", 9), "[output] decimals", 1, MAX_DECIMALS)
+
+    extra = {k: raw[k] for k in EXTRA_SECTIONS if k in raw}
+    return Spec(title=title, layers=layers, activations=activations, loss=loss, naming=naming,
+                inputs=inputs, targets=targets, single_sample=single, reduction=reduction,
+                weights=tuple(weights), biases=tuple(biases), learning_rate=lr,
+                update_biases=update_biases, iterations=iterations, decimals=decimals,
+                source=source, naming_requested=naming_requested, extra=extra)
+
+
+def _count(value: Any) -> str:
+    return str(len(value)) if isinstance(value, list) else _show(value)
+
+
+def _shape(value: Any) -> str:
+    if not isinstance(value, list):
+        return _show(value)
+    if all(isinstance(row, list) for row in value):
+        lengths = sorted({len(row) for row in value})
+        cols = str(lengths[0]) if len(lengths) == 1 else "/".join(map(str, lengths))
+        return f"{len(value)}x{cols}"
+    return f"a list of {len(value)} numbers"
