@@ -1,0 +1,250 @@
+"""Every LaTeX string about mathematics comes from here.
+
+`MathPrinter` is sympy's `LatexPrinter` with our names and two modes: symbolic (symbols print as
+their names) and substituted (symbols print as their numbers). A step's symbolic line and its
+substituted line are the same expression printed twice, so they cannot disagree. Unevaluated
+expressions keep their operand order (w1 i1 + w2 i2 + b1), and negative numbers get parentheses.
+"""
+from __future__ import annotations
+
+import math
+from typing import Mapping
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.precedence import PRECEDENCE, precedence
+
+from .naming import Name, Partial, Sampled
+
+GREEK = {"eta": r"\eta", "lambda": r"\lambda", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
+
+
+def format_number(value: float, decimals: int) -> str:
+    """The lecture's display: `decimals` places, trailing zeros dropped (0.3775, 0.593269992).
+
+    A non-zero number that would round to 0 is shown in scientific notation instead.
+    """
+    if value != value or math.isinf(value):
+        return r"\text{NaN}" if value != value else (r"\infty" if value > 0 else r"-\infty")
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("0", "-0"):
+        if value == 0:
+            return "0"
+        mantissa, exponent = f"{value:.3e}".split("e")
+        mantissa = mantissa.rstrip("0").rstrip(".")
+        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
+    return text
+
+
+def plain_number(value: float, decimals: int) -> str:
+    """The same rounding as `format_number`, as plain text (for tables of keys, CSV, Moodle)."""
+    text = f"{value:.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("0", "-0") and value != 0:
+        return f"{value:.3e}"
+    return "0" if text == "-0" else text
+
+
+def name_latex(name: Name | Partial | Sampled, extra_sup: str = "") -> str:
+    """LaTeX of a structured name: net_{h1}, w^{(2)+}_{12}, \\frac{\\partial E_{total}}{\\partial w_{5}}."""
+    if isinstance(name, Sampled):
+        marker = f"[{name.sample}]"
+        if isinstance(name.inner, Partial):
+            return _partial(name.inner.num, name.inner.den, marker)
+        return name_latex(name.inner, marker)
+    if isinstance(name, Partial):
+        return _partial(name.num, name.den, "")
+    base = GREEK.get(name.base, name.base if len(name.base) == 1 else rf"\mathit{{{name.base}}}")
+    sup = name.sup + name.mark + extra_sup
+    text = base
+    if sup:
+        text += "^{" + sup + "}"
+    if name.sub:
+        sub = name.sub if not name.sub.isalpha() or len(name.sub) == 1 else rf"\mathit{{{name.sub}}}"
+        text += "_{" + sub + "}"
+    return text
+
+
+def _partial(num: Name, den: Name, marker: str) -> str:
+    return rf"\frac{{\partial {name_latex(num, marker)}}}{{\partial {name_latex(den)}}}"
+
+
+class MathPrinter(LatexPrinter):
+    """LaTeX printer for derivation expressions; `values` switches to the substituted printing."""
+
+    _default_settings = {**LatexPrinter._default_settings, "names": None, "values": None,
+                         "decimals": 9, "order": "none"}
+
+    def __init__(self, settings=None):
+        super().__init__(settings)
+        self._names: Mapping = self._settings["names"] or {}
+        self._values: Mapping | None = self._settings["values"]
+        self._decimals: int = self._settings["decimals"]
+
+    # -- leaves ---------------------------------------------------------------------------------
+    def _value_of(self, expr):
+        if self._values is not None and isinstance(expr, sp.Symbol) and expr in self._values:
+            return self._values[expr]
+        return None
+
+    def _print_Symbol(self, expr, style="plain"):
+        value = self._value_of(expr)
+        if value is not None:
+            text = format_number(value, self._decimals)
+            return f"\\left({text}\\right)" if value < 0 else text
+        name = self._names.get(expr)
+        return name_latex(name) if name is not None else super()._print_Symbol(expr)
+
+    def _print_Float(self, expr):
+        return format_number(float(expr), self._decimals)
+
+    # -- structure (unevaluated, in the written order) --------------------------------------------
+    def _is_negated(self, term) -> bool:
+        return isinstance(term, sp.Mul) and len(term.args) >= 2 and term.args[0] == -1
+
+    def _print_Add(self, expr, order=None):
+        parts = []
+        for i, term in enumerate(expr.args):
+            if self._is_negated(term):
+                rest = sp.Mul(*term.args[1:], evaluate=False) if len(term.args) > 2 else term.args[1]
+                text = self._factor(rest, precedence(expr))
+                parts.append(("- " if i == 0 else " - ") + text)
+            elif isinstance(term, sp.Number) and term < 0 and i > 0:
+                parts.append(" - " + self._print(-term))
+            else:
+                parts.append(("" if i == 0 else " + ") + self._print(term))
+        return "".join(parts)
+
+    def _factor(self, expr, level: int) -> str:
+        """Print `expr`, parenthesised when it binds less tightly than `level`."""
+        text = self._print(expr)
+        if precedence(expr) <= level and not isinstance(expr, sp.Symbol) and not (
+                isinstance(expr, (sp.Pow,)) and expr.exp == -1):
+            if isinstance(expr, (sp.Add, sp.Mul)) or (isinstance(expr, sp.Number) and expr < 0):
+                return rf"\left({text}\right)"
+        return text
+
+    def _is_name(self, expr) -> bool:
+        """A short symbolic name (w_1, i_1) that can stand next to another without a dot."""
+        return (isinstance(expr, sp.Symbol) and self._value_of(expr) is None
+                and not isinstance(self._names.get(expr), (Partial, Sampled)))
+
+    def _print_Mul(self, expr):
+        args = list(expr.args)
+        if args and args[0] == -1 and len(args) > 1:
+            rest = sp.Mul(*args[1:], evaluate=False) if len(args) > 2 else args[1]
+            if isinstance(rest, sp.Add):
+                return rf"-\left({self._print(rest)}\right)"
+            return "-" + self._factor(rest, PRECEDENCE["Mul"])
+        numer = [a for a in args if not self._is_denominator(a)]
+        denom = [sp.Pow(a.base, -a.exp, evaluate=False) if a.exp != -1 else a.base
+                 for a in args if self._is_denominator(a)]
+        if denom:
+            top = self._join(numer) if numer else "1"
+            bottom = self._join(denom)
+            return rf"\frac{{{top}}}{{{bottom}}}"
+        return self._join(numer)
+
+    @staticmethod
+    def _is_denominator(a) -> bool:
+        return isinstance(a, sp.Pow) and a.exp.is_Rational and a.exp < 0
+
+    def _join(self, factors) -> str:
+        out = ""
+        previous = None
+        for f in factors:
+            text = self._factor(f, precedence(sp.Mul(2, sp.Symbol("x"), evaluate=False)) - 1) \
+                if not isinstance(f, sp.Add) else rf"\left({self._print(f)}\right)"
+            if previous is None:
+                out = text
+            elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)):
+                out += " " + text
+            elif isinstance(previous, sp.Rational) and not isinstance(previous, sp.Integer) and not isinstance(f, sp.Number):
+                out += " " + text
+            else:
+                out += r" \cdot " + text
+            previous = f
+        return out
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if exp == -1:
+            return rf"\frac{{1}}{{{self._print(base)}}}"
+        if isinstance(base, sp.exp):
+            return super()._print_Pow(expr)
+        text = self._print(base)
+        value = self._value_of(base)
+        if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0):
+            text = rf"\left({text}\right)"
+        elif value is not None and value >= 0:
+            pass
+        return f"{text}^{{{self._print(exp)}}}"
+
+    def _print_exp(self, expr, exp=None):
+        return f"e^{{{self._print(expr.args[0])}}}"
+
+    def _print_log(self, expr, exp=None):
+        return rf"\ln\left({self._print(expr.args[0])}\right)"
+
+    def _print_Max(self, expr, exp=None):
+        return r"\max\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
+
+    def _print_Piecewise(self, expr):
+        rows = []
+        for value, cond in expr.args:
+            when = r"\text{otherwise}" if cond is sp.true else r"\text{if } " + self._print(cond)
+            rows.append(f"{self._print(value)} & {when}")
+        return r"\begin{cases} " + r" \\ ".join(rows) + r" \end{cases}"
+
+    def _print_Rational(self, expr):
+        if expr.q == 1:
+            return str(expr.p)
+        sign = "-" if expr.p < 0 else ""
+        return rf"{sign}\frac{{{abs(expr.p)}}}{{{expr.q}}}"
+
+
+class Printer:
+    """The printing module's front door: names, numbers, expressions, matrices, equations."""
+
+    def __init__(self, names: Mapping, decimals: int = 9):
+        self.names = names
+        self.decimals = decimals
+        self._symbolic = MathPrinter({"names": names, "decimals": decimals})
+
+    def name(self, sym: sp.Symbol) -> str:
+        return name_latex(self.names[sym])
+
+    def number(self, value: float) -> str:
+        return format_number(value, self.decimals)
+
+    def symbolic(self, expr: sp.Expr) -> str:
+        return self._symbolic.doprint(expr)
+
+    def substituted(self, expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> str:
+        if isinstance(expr, sp.Symbol) and expr in values:
+            return self.number(values[expr])
+        return MathPrinter({"names": self.names, "values": values, "decimals": self.decimals}).doprint(expr)
+
+    def chain(self, name: sp.Symbol, expr: sp.Expr, values: Mapping[sp.Symbol, float] | None,
+              value: float | None) -> list[str]:
+        """The right-hand sides of one step: symbolic = substituted = value, repeats dropped."""
+        parts = [self.symbolic(expr)]
+        if values is not None:
+            parts.append(self.substituted(expr, values))
+        if value is not None:
+            parts.append(self.number(value))
+        out: list[str] = []
+        for p in parts:
+            if not out or out[-1] != p:
+                out.append(p)
+        return out
+
+    def matrix(self, rows: list[list[str]]) -> str:
+        body = r" \\ ".join(" & ".join(r) for r in rows)
+        return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+
+    def number_matrix(self, rows) -> str:
+        return self.matrix([[self.number(v) for v in row] for row in rows])
