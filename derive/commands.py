@@ -1,1 +1,2 @@
-"""Sub-commands beyond `key`: each lives with the stage it drives and registers itself here."""
+"""Sub-commands beyond `key`: each lives with the stage it drives and registers itself on import."""
+from . import worksheet  # noqa: F401

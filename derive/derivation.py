@@ -81,11 +81,15 @@ def derive(shape: Shape) -> Derivation:
     L = shape.depth
     steps: list[Step] = []
 
-    # Forward pass.
+    # Forward pass: net then out, neuron by neuron (softmax: every net of the layer first).
     for l in range(1, L + 1):
-        for j in range(shape.layers[l]):
-            steps.append(Step(m.net[l][j], m.net_expr(l, j), "forward", l, j))
-            steps.append(Step(m.out[l][j], m.out_expr(l, j), "forward", l, j))
+        n = shape.layers[l]
+        nets = [Step(m.net[l][j], m.net_expr(l, j), "forward", l, j) for j in range(n)]
+        outs = [Step(m.out[l][j], m.out_expr(l, j), "forward", l, j) for j in range(n)]
+        if m.activation[l].elementwise:
+            steps.extend(step for pair in zip(nets, outs) for step in pair)
+        else:
+            steps.extend(nets + outs)
     # Loss.
     for k in range(shape.layers[-1]):
         steps.append(Step(m.loss_terms[k], m.term_expr(k), "loss", L, k))

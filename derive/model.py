@@ -78,6 +78,8 @@ class Model:
         for l in range(1, L + 1):
             self.net.append([names.symbol(scheme.net(l, j)) for j in range(shape.layers[l])])
             self.out.append([names.symbol(scheme.out(l, j)) for j in range(shape.layers[l])])
+        # Diagram labels of the neurons; structured names, not symbols of the derivation.
+        self.neuron_names = [[scheme.neuron(l, j) for j in range(n)] for l, n in enumerate(shape.layers)]
         self.loss_terms = [names.symbol(scheme.loss_term(k)) for k in range(shape.layers[-1])]
         self.loss_total = names.symbol(scheme.loss_total())
         self.activation = [None] + [Activation(a) for a in shape.activations]

@@ -98,6 +98,13 @@ class Scheme:
     def input(self, j: int) -> Name:
         return Name("i", str(j + 1)) if self.naming == "lecture" else Name("x", str(j + 1))
 
+    def neuron(self, l: int, j: int) -> Name:
+        """The label of a neuron in the network diagram: i_1, h_1, o_1 or x_1, a^{(1)}_1."""
+        if self.naming == "lecture":
+            node = self._node(l, j)
+            return Name(node[0], node[1:])
+        return Name("x", str(j + 1)) if l == 0 else Name("a", str(j + 1), f"({l})")
+
     def target(self, k: int) -> Name:
         if self.naming == "lecture":
             return Name("target", self._node(self.last, k))

@@ -93,15 +93,17 @@ class Evaluator:
             try:
                 out = self.sample(leaves)
             except (OverflowError, ValueError, ZeroDivisionError) as exc:
-                raise DeriveError(f"the numbers overflow or leave the loss's domain ({exc}): "
-                                  "a neuron saturates; choose smaller weights or inputs",
-                                  file=spec.source, field="[parameters]") from None
+                raise _overflow(spec, str(exc)) from None
             per_sample_values.append(out)
             if keep:
+                if not all(map(math.isfinite, out)):   # float overflow gives inf/nan, no exception
+                    raise _overflow(spec, "a value is not finite")
                 samples.append(dict(zip(self.sample.leaves, leaves)) | dict(zip(self.sample.names, out)))
         fed = [per_sample_values[s][i] for s, i in self._feeds]
         total_leaves = params + [spec.learning_rate] + fed
         out = self.total(total_leaves)
+        if keep and not all(map(math.isfinite, out)):
+            raise _overflow(spec, "a value is not finite")
         totals = dict(zip(self.total_leaves, total_leaves)) | dict(zip(self.total.names, out))
         return samples, totals
 
@@ -122,7 +124,7 @@ class Evaluator:
                 loss, current = self.loss_and_update(current, spec)
                 history.append(loss)
             history.append(self.loss_and_update(current, spec)[0])
-            for v in history:
+            for v in history + current:
                 if not math.isfinite(v):
                     raise DeriveError("gradient descent diverged (the loss is no longer finite); "
                                       "choose a smaller learning_rate", file=spec.source,
@@ -130,6 +132,12 @@ class Evaluator:
             values.history = history
             values.final = dict(zip(self.params, current))
         return values
+
+
+def _overflow(spec: Spec, cause: str) -> DeriveError:
+    return DeriveError(f"the numbers overflow or leave the loss's domain ({cause}): "
+                       "a neuron saturates; choose smaller weights or inputs",
+                       file=spec.source, field="[parameters]")
 
 
 _EVALUATORS: dict[int, Evaluator] = {}

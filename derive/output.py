@@ -50,6 +50,9 @@ def staged_folder(target: str | Path) -> Iterator[Path]:
         stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=parent))
     except OSError as exc:
         raise DeriveError(f"cannot write the output folder ({exc.strerror or exc})", file=str(target)) from None
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(stage, 0o777 & ~mask)
     try:
         yield stage
     except BaseException:

@@ -144,7 +144,7 @@ class MathPrinter(LatexPrinter):
                  for a in args if self._is_denominator(a)]
         if denom:
             top = self._join(numer) if numer else "1"
-            bottom = self._join(denom)
+            bottom = self._print(denom[0]) if len(denom) == 1 else self._join(denom)
             return rf"\frac{{{top}}}{{{bottom}}}"
         return self._join(numer)
 
@@ -183,14 +183,22 @@ class MathPrinter(LatexPrinter):
             pass
         return f"{text}^{{{self._print(exp)}}}"
 
+    def _arg(self, expr) -> str:
+        """A function's argument: a substituted number needs no parentheses of its own there."""
+        value = self._value_of(expr)
+        return format_number(value, self._decimals) if value is not None else self._print(expr)
+
     def _print_exp(self, expr, exp=None):
-        return f"e^{{{self._print(expr.args[0])}}}"
+        return f"e^{{{self._arg(expr.args[0])}}}"
 
     def _print_log(self, expr, exp=None):
-        return rf"\ln\left({self._print(expr.args[0])}\right)"
+        return rf"\ln\left({self._arg(expr.args[0])}\right)"
+
+    def _print_tanh(self, expr, exp=None):
+        return rf"\tanh\left({self._arg(expr.args[0])}\right)"
 
     def _print_Max(self, expr, exp=None):
-        return r"\max\left(" + ", ".join(self._print(a) for a in expr.args) + r"\right)"
+        return r"\max\left(" + ", ".join(self._arg(a) for a in expr.args) + r"\right)"
 
     def _print_Piecewise(self, expr):
         rows = []

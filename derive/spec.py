@@ -100,9 +100,14 @@ class _Reader:
     def number(self, value: Any, where: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(where, f"expected a number, got {_show(value)}")
-        if not math.isfinite(value):
-            raise self.fail(where, f"expected a finite number, got {value}")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:   # a TOML integer beyond the float range
+            number = math.inf
+        if not math.isfinite(number):
+            shown = value if isinstance(value, float) else "an integer too large for a float"
+            raise self.fail(where, f"expected a finite number, got {shown}")
+        return number
 
     def integer(self, value: Any, where: str, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -237,12 +242,12 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
         if not isinstance(inputs_raw, list) or not 1 <= len(inputs_raw) <= MAX_SAMPLES:
             raise r.fail("[data] inputs", f"expected one sample (a list of numbers) or 1 to "
                          f"{MAX_SAMPLES} samples (a list of lists)")
+        inputs = tuple(r.vector(s, f"[data] inputs[{i}]", layers[0], "one per input neuron")
+                       for i, s in enumerate(inputs_raw))
         if not isinstance(targets_raw, list) or len(targets_raw) != len(inputs_raw) or not all(
                 isinstance(t, list) for t in targets_raw):
             raise r.fail("[data] targets", f"expected {len(inputs_raw)} lists of targets, "
                          "one per sample in inputs")
-        inputs = tuple(r.vector(s, f"[data] inputs[{i}]", layers[0], "one per input neuron")
-                       for i, s in enumerate(inputs_raw))
         targets = tuple(r.vector(s, f"[data] targets[{i}]", layers[-1], "one per output neuron")
                         for i, s in enumerate(targets_raw))
     if loss in ("cross_entropy", "binary_cross_entropy"):

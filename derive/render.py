@@ -1,0 +1,56 @@
+"""Jinja2 for LaTeX: one environment, LaTeX-friendly delimiters, one escaping filter.
+
+Templates only lay out: they loop over records whose mathematics the printing module already
+typeset. User text (titles, names) passes the `tex` filter.
+"""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from .errors import DeriveError
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+_ESCAPES = {
+    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
+    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+}
+
+
+def escape_tex(text: str) -> str:
+    """User text as literal LaTeX text: every special character escaped."""
+    return "".join(_ESCAPES.get(c, c) for c in str(text))
+
+
+@cache
+def environment(folder: str | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folder or str(TEMPLATES)),
+        block_start_string=r"\BLOCK{", block_end_string="}",
+        variable_start_string=r"\VAR{", variable_end_string="}",
+        comment_start_string=r"\#{", comment_end_string="}",
+        line_statement_prefix=None, line_comment_prefix="%#",
+        trim_blocks=True, lstrip_blocks=True, autoescape=False,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+    )
+    env.filters["tex"] = escape_tex
+    return env
+
+
+def render(template: str, context: dict, folder: str | None = None) -> str:
+    """Render one template; a template problem becomes one clear DeriveError."""
+    try:
+        return environment(folder).get_template(template).render(**context)
+    except jinja2.TemplateSyntaxError as exc:
+        raise DeriveError(f"template error at line {exc.lineno}: {exc.message}",
+                          file=exc.filename or template) from None
+    except jinja2.UndefinedError as exc:
+        raise DeriveError(f"template error: {exc.message}", file=template) from None
+    except jinja2.TemplateNotFound as exc:
+        raise DeriveError("template not found", file=str(exc.name)) from None
+    except jinja2.TemplateError as exc:
+        raise DeriveError(f"template error: {exc}", file=template) from None

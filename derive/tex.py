@@ -1,0 +1,74 @@
+"""Compile .tex to PDF with a real TeX: latexmk + pdflatex, never with shell escape.
+
+A failure becomes one DeriveError whose details are the relevant lines of TeX's log.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from .errors import DeriveError
+
+PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
+            "texlive-fonts-recommended poppler-utils")
+TIMEOUT = 300
+
+
+def require_tex() -> None:
+    missing = [tool for tool in ("latexmk", "pdflatex") if shutil.which(tool) is None]
+    if missing:
+        raise DeriveError(f"{' and '.join(missing)} not found; install TeX with: "
+                          f"sudo apt-get install {PACKAGES} (or use --no-pdf)")
+
+
+def compile_pdf(tex_path: Path, build_dir: Path) -> Path:
+    """Run latexmk on `tex_path`; by-products stay in `build_dir`. Returns the PDF's path there."""
+    require_tex()
+    tex_path = tex_path.resolve()
+    build_dir = build_dir.resolve()
+    build_dir.mkdir(parents=True, exist_ok=True)
+    # Relative paths: TeX runs in the .tex file's folder and may write only below it.
+    command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+               "-file-line-error", f"-outdir={build_dir.relative_to(tex_path.parent)}", tex_path.name]
+    try:
+        result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=tex_path.parent,
+                                env=_env())
+    except subprocess.TimeoutExpired:
+        raise DeriveError(f"TeX took longer than {TIMEOUT} s", file=tex_path.name) from None
+    pdf = build_dir / (tex_path.stem + ".pdf")
+    if result.returncode != 0 or not pdf.exists():
+        log = build_dir / (tex_path.stem + ".log")
+        details = log_excerpt(log.read_text(errors="replace") if log.exists() else result.stdout.decode(errors="replace"))
+        raise DeriveError("TeX failed (latexmk exit status "
+                          f"{result.returncode}); the log says:", file=tex_path.name, details=details)
+    return pdf
+
+
+def _env() -> dict:
+    import os
+    env = dict(os.environ)
+    env["openout_any"] = "p"     # TeX may write only below the current folder
+    env["openin_any"] = "p"      # ... and read only below it (plus its own tree)
+    env.setdefault("SOURCE_DATE_EPOCH", "0")
+    env["FORCE_SOURCE_DATE"] = "1"
+    return env
+
+
+def log_excerpt(log: str, context: int = 3, limit: int = 20) -> str:
+    """The lines of a TeX log around its errors (lines starting with '!' or 'file:line: ')."""
+    lines = log.splitlines()
+    picked: list[int] = []
+    for i, line in enumerate(lines):
+        if line.startswith("!") or (":" in line and line.split(":")[1:2] and line.split(":")[1].isdigit()
+                                    and line.endswith(tuple("abcdefghijklmnopqrstuvwxyz.")) is not None
+                                    and ".tex:" in line):
+            picked.extend(range(max(0, i - 1), min(len(lines), i + context + 1)))
+    if not picked:
+        picked = list(range(max(0, len(lines) - limit), len(lines)))
+    seen: list[int] = []
+    for i in picked:
+        if i not in seen:
+            seen.append(i)
+    return "\n".join("  " + lines[i] for i in seen[:limit])
