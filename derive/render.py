@@ -5,6 +5,7 @@ typeset. User text (titles, names) passes the `tex` filter.
 """
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -14,10 +15,16 @@ from .errors import DeriveError
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
+
+def templates_folder() -> str:
+    """The templates: the repository's, or a lecturer's own copy named by DERIVE_TEMPLATES."""
+    return os.environ.get("DERIVE_TEMPLATES") or str(TEMPLATES)
+
+# Characters without a text glyph in TeX's default (OT1) fonts take the typewriter font's own glyph,
+# so they print (and copy, and search) as themselves without extra font packages.
 _ESCAPES = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
-    "%": r"\%", "_": r"\_", "^": r"\textasciicircum{}", "~": r"\textasciitilde{}",
-    "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}",
+    "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+    **{c: rf"{{\ttfamily\char{ord(c)}}}" for c in "\\^~_<>|"},
 }
 
 
@@ -26,10 +33,16 @@ def escape_tex(text: str) -> str:
     return "".join(_ESCAPES.get(c, c) for c in str(text))
 
 
-@cache
 def environment(folder: str | None = None) -> jinja2.Environment:
+    return _environment(folder or templates_folder())
+
+
+@cache
+def _environment(folder: str) -> jinja2.Environment:
+    if not Path(folder).is_dir():
+        raise DeriveError("templates folder not found", file=folder)
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder or str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(folder),
         block_start_string=r"\BLOCK{", block_end_string="}",
         variable_start_string=r"\VAR{", variable_end_string="}",
         comment_start_string=r"\#{", comment_end_string="}",
