@@ -8,6 +8,7 @@ expressions keep their operand order (w1 i1 + w2 i2 + b1), and negative numbers 
 from __future__ import annotations
 
 import math
+import re
 from typing import Mapping
 
 import sympy as sp
@@ -76,12 +77,13 @@ class MathPrinter(LatexPrinter):
     """LaTeX printer for derivation expressions; `values` switches to the substituted printing."""
 
     _default_settings = {**LatexPrinter._default_settings, "names": None, "values": None,
-                         "decimals": 9, "order": "none"}
+                         "slots": None, "decimals": 9, "order": "none"}
 
     def __init__(self, settings=None):
         super().__init__(settings)
         self._names: Mapping = self._settings["names"] or {}
         self._values: Mapping | None = self._settings["values"]
+        self._slots: Mapping | None = self._settings["slots"]   # symbol -> slot number (templates)
         self._decimals: int = self._settings["decimals"]
 
     # -- leaves ---------------------------------------------------------------------------------
@@ -90,7 +92,15 @@ class MathPrinter(LatexPrinter):
             return self._values[expr]
         return None
 
+    def _slot(self, expr):
+        if self._slots is not None and isinstance(expr, sp.Symbol) and expr in self._slots:
+            return self._slots[expr]
+        return None
+
     def _print_Symbol(self, expr, style="plain"):
+        slot = self._slot(expr)
+        if slot is not None:
+            return f"\x00W{slot}\x00"     # a number, parenthesised when negative
         value = self._value_of(expr)
         if value is not None:
             text = format_number(value, self._decimals)
@@ -129,7 +139,7 @@ class MathPrinter(LatexPrinter):
 
     def _is_name(self, expr) -> bool:
         """A short symbolic name (w_1, i_1) that can stand next to another without a dot."""
-        return (isinstance(expr, sp.Symbol) and self._value_of(expr) is None
+        return (isinstance(expr, sp.Symbol) and self._value_of(expr) is None and self._slot(expr) is None
                 and not isinstance(self._names.get(expr), (Partial, Sampled)))
 
     def _print_Mul(self, expr):
@@ -176,15 +186,15 @@ class MathPrinter(LatexPrinter):
         if isinstance(base, sp.exp):
             return super()._print_Pow(expr)
         text = self._print(base)
-        value = self._value_of(base)
         if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0):
             text = rf"\left({text}\right)"
-        elif value is not None and value >= 0:
-            pass
         return f"{text}^{{{self._print(exp)}}}"
 
     def _arg(self, expr) -> str:
         """A function's argument: a substituted number needs no parentheses of its own there."""
+        slot = self._slot(expr)
+        if slot is not None:
+            return f"\x00B{slot}\x00"     # a number, bare
         value = self._value_of(expr)
         return format_number(value, self._decimals) if value is not None else self._print(expr)
 
@@ -214,6 +224,11 @@ class MathPrinter(LatexPrinter):
         return rf"{sign}\frac{{{abs(expr.p)}}}{{{expr.q}}}"
 
 
+_SLOT = re.compile("\x00([WB])(\\d+)\x00")
+_TEMPLATES: dict = {}   # (names, expr) -> (LaTeX with slots, the symbols in slot order)
+_SYMBOLIC: dict = {}    # (names, expr) -> LaTeX
+
+
 class Printer:
     """The printing module's front door: names, numbers, expressions, matrices, equations."""
 
@@ -229,12 +244,32 @@ class Printer:
         return format_number(value, self.decimals)
 
     def symbolic(self, expr: sp.Expr) -> str:
-        return self._symbolic.doprint(expr)
+        key = (id(self.names), expr)
+        if key not in _SYMBOLIC:
+            _SYMBOLIC[key] = self._symbolic.doprint(expr)
+        return _SYMBOLIC[key]
 
     def substituted(self, expr: sp.Expr, values: Mapping[sp.Symbol, float]) -> str:
+        """`expr` with every symbol printed as its number.
+
+        Derive once, substitute many: the expression is printed once with numbered slots where its
+        symbols stand; each new set of values only fills the slots.
+        """
         if isinstance(expr, sp.Symbol) and expr in values:
             return self.number(values[expr])
-        return MathPrinter({"names": self.names, "values": values, "decimals": self.decimals}).doprint(expr)
+        key = (id(self.names), expr)
+        if key not in _TEMPLATES:
+            symbols = sorted(expr.free_symbols, key=lambda s: s.name)
+            slots = {sym: i for i, sym in enumerate(symbols)}
+            text = MathPrinter({"names": self.names, "slots": slots}).doprint(expr)
+            _TEMPLATES[key] = (text, symbols)
+        text, symbols = _TEMPLATES[key]
+
+        def fill(match) -> str:
+            value = values[symbols[int(match.group(2))]]
+            shown = format_number(value, self.decimals)
+            return rf"\left({shown}\right)" if match.group(1) == "W" and value < 0 else shown
+        return _SLOT.sub(fill, text)
 
     def chain(self, name: sp.Symbol, expr: sp.Expr, values: Mapping[sp.Symbol, float] | None,
               value: float | None) -> list[str]:
