@@ -319,7 +319,7 @@ def solutions_context(solution: Solution) -> dict:
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
         "totals": total_sections(solution), "summary": summary_rows(solution),
-        "history": history(solution),
+        "history": history(solution), "plots": solution.values.history is not None,
     }
 
 
@@ -353,4 +353,4 @@ def worksheet_context(solution: Solution) -> dict:
     tasks.append({"text": "Gradient descent: compute the updated weights after one step,",
                   "quantities": [p.name(d.updated[w]) for w in asked], "space": "3cm"})
     return {"title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
-            "given": given(solution), "tasks": tasks}
+            "given": given(solution), "tasks": tasks, "plots": False}
