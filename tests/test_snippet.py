@@ -1,0 +1,77 @@
+"""`derive snippet`: fragments for lecture notes compile inside a plain article."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from derive.snippet import PARTS
+
+from helpers import ROOT, pdf_text, run_cli
+
+COMPILED_PARTS = [p for p in PARTS if p != "regularization"]
+
+
+@pytest.fixture(scope="module")
+def notes(tmp_path_factory):
+    """Every part of the lecture (and the softmax example's vector form) inside one plain article."""
+    folder = tmp_path_factory.mktemp("notes")
+    assert run_cli("style", "-o", folder / "derive.sty").returncode == 0
+    inputs = []
+    for part in COMPILED_PARTS:
+        result = run_cli("snippet", "examples/lecture.toml", "--part", part, "-o", folder / f"{part}.tex")
+        assert result.returncode == 0, result.stderr
+        inputs.append(part)
+    result = run_cli("snippet", "examples/softmax.toml", "--part", "vector", "-o", folder / "softmax-vector.tex")
+    assert result.returncode == 0, result.stderr
+    inputs.append("softmax-vector")
+    result = run_cli("snippet", "examples/lecture.toml", "--step", "dE_total/dw1", "-o", folder / "step.tex")
+    assert result.returncode == 0, result.stderr
+    inputs.append("step")
+    body = "\n".join(rf"\input{{{name}}}" for name in inputs)
+    (folder / "notes.tex").write_text("\\documentclass{article}\n\\usepackage{derive}\n\\begin{document}\n"
+                                      f"{body}\n\\end{{document}}\n")
+    subprocess.run(["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                    "notes.tex"], cwd=folder, check=True, capture_output=True)
+    return folder
+
+
+def test_fragments_have_no_preamble(notes):
+    for part in COMPILED_PARTS:
+        text = (notes / f"{part}.tex").read_text()
+        assert r"\documentclass" not in text and r"\begin{document}" not in text
+
+
+def test_every_part_compiles_inside_a_plain_article(notes):
+    text = pdf_text(notes / "notes.pdf")
+    for number in ("0.3775", "0.298371109", "0.082167041", "0.35891648", "0.000438568"):
+        assert number in text
+
+
+def test_one_step_by_name_is_its_definition_and_its_line(notes):
+    text = (notes / "step.tex").read_text()
+    assert r"\frac{\partial E_{\mathit{total}}}{\partial w_{1}}" in text
+    assert "0.000438568" in text
+
+
+def test_standalone_compiles_on_its_own(tmp_path):
+    shutil.copy(ROOT / "templates/derive.sty", tmp_path)
+    assert run_cli("snippet", "examples/lecture.toml", "--part", "forward", "--standalone",
+                   "-o", tmp_path / "f.tex").returncode == 0
+    subprocess.run(["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                    "f.tex"], cwd=tmp_path, check=True, capture_output=True)
+    assert "0.593269992" in pdf_text(tmp_path / "f.pdf")
+
+
+def test_an_unknown_step_is_one_clear_line(tmp_path):
+    result = run_cli("snippet", "examples/lecture.toml", "--step", "dE_total/dw99", "-o", tmp_path / "x.tex")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "no step named 'dE_total/dw99'" in result.stderr
+    assert not (tmp_path / "x.tex").exists()
+
+
+def test_regularization_part_needs_a_regularization_section(tmp_path):
+    result = run_cli("snippet", "examples/lecture.toml", "--part", "regularization")
+    assert result.returncode == 2
+    assert "[regularization]" in result.stderr
