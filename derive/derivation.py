@@ -74,8 +74,8 @@ def _add(*terms: sp.Expr) -> sp.Expr:
 @lru_cache(maxsize=32)
 def derive(shape: Shape) -> Derivation:
     """Derive forward pass, loss, every partial and every update for a network shape."""
-    activations.check_identities()
-    losses.check_identities(shape.layers[-1])
+    activations.check_identities(tuple(sorted(set(shape.activations))))
+    losses.check_identities(shape.layers[-1], (shape.loss,))
     m = Model(shape)
     P = m.names.partial
     L = shape.depth
@@ -143,7 +143,7 @@ def derive(shape: Shape) -> Derivation:
                                   definition=definition))
                 g = P(m.loss_total, w)
                 chain = (_mul(d_out[l, j], d_act[l, j], local) if elementwise
-                         else _mul(_delta_total(m, delta, l, j), local))
+                         else _mul(delta[l, j], local))
                 steps.append(Step(g, chain, "gradient", l, j))
                 sample_gradient[w] = g
         bias = m.biases[l - 1]
@@ -205,10 +205,6 @@ def _reduce(shape: Shape, terms: list[sp.Symbol]) -> sp.Expr:
     if shape.reduction == "mean":
         return sp.Mul(sp.Rational(1, len(terms)), total, evaluate=False)
     return total
-
-
-def _delta_total(m: Model, delta, l: int, j: int) -> sp.Symbol:
-    return delta[l, j]
 
 
 def _activation_steps(m: Model, l: int, steps: list[Step], d_out, d_act, delta, P,
