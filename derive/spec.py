@@ -48,6 +48,7 @@ class Spec:
     source: str = "<spec>"
     naming_requested: str = "auto"
     extra: dict = field(default_factory=dict, compare=False)   # sections later stages read
+    regularization: "Regularization | None" = None   # [regularization], validated by derive.regularization
 
     @property
     def shared_biases(self) -> tuple[bool, ...]:
@@ -296,11 +297,16 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
     decimals = r.integer(out.get("decimals", 9), "[output] decimals", 1, MAX_DECIMALS)
 
     extra = {k: raw[k] for k in EXTRA_SECTIONS if k in raw}
+    regularization = None
+    if "regularization" in raw:
+        from .regularization import parse_section   # here: that module builds on this one
+        regularization = parse_section(raw["regularization"], source, update_biases)
     return Spec(title=title, layers=layers, activations=activations, loss=loss, naming=naming,
                 inputs=inputs, targets=targets, single_sample=single, reduction=reduction,
                 weights=tuple(weights), biases=tuple(biases), learning_rate=lr,
                 update_biases=update_biases, iterations=iterations, decimals=decimals,
-                source=source, naming_requested=naming_requested, extra=extra)
+                source=source, naming_requested=naming_requested, extra=extra,
+                regularization=regularization)
 
 
 def _count(value: Any) -> str:

@@ -1,0 +1,846 @@
+"""Regularisation as a soft constraint, a hard constraint and a Lagrangian: derived, solved, compared.
+
+The lecture's second half as worked mathematics:
+
+* soft:  E_R(θ) = E(θ) + λR(θ), R = Σθ² (l2) or Σ|θ| (l1). sympy differentiates λR for every
+  penalised parameter (its own step, 2λw or λ·sign(w)); the regularised update and its
+  weight-decay form w⁺ = (1 − 2ηλ)w − η ∂E/∂w are both derived and proved equal. Derived once per
+  shape, compiled once, then only called with numbers (as `numeric` does for the core steps).
+* hard:  min E(θ) subject to R(θ) ≤ r² (l2) or |θ|₁ ≤ r (l1); the Lagrangian
+  𝓛(θ, λ) = E + λ[R − r²], its KKT conditions, and their solution θ*, λ*: exact for a one-layer
+  linear model with squared loss (stationarity is linear in θ; sympy solves it as θ(λ) and λ* is
+  the root of |θ(λ)| = r), numerical otherwise (`optimize.proximal_descent`).
+* equivalence: the soft problem at λ = λ* solved on its own, compared with θ*, and the
+  regularisation path |θ_soft(λ)| around λ*.
+
+The `[regularization]` section of a spec is validated here too (`parse_section`, called by `spec.parse`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import numeric, optimize
+from .derivation import Derivation, Step, derive as derive_shape
+from .errors import DeriveError
+from .model import Model, Shape
+from .naming import Name
+from .numeric import Compiled, Values
+from .spec import Spec, _Reader, _show
+
+PENALTIES = ("l2", "l1")
+FIELDS = ("penalty", "lambda", "include_biases", "radius")
+
+NUMERIC_TOLERANCE = 1e-10     # gradient-mapping norm at which the numerical solvers stop
+MAX_SOLVER_ITERATIONS = 200_000
+FORMULA_UP_TO = 4             # θ(λ) is kept as a formula in λ for at most this many unknowns
+PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric; the middle point is λ* itself
+
+
+# -- the spec section -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Regularization:
+    """A validated `[regularization]` section."""
+
+    penalty: str                  # "l2": R = Σθ² | "l1": R = Σ|θ|
+    lam: float | None             # λ of the soft constraint (None: no soft part)
+    include_biases: bool = False  # θ holds the biases too
+    radius: float | None = None   # r of the hard constraint (None: no hard part)
+
+    @property
+    def strength(self) -> float:
+        """λ for the key's soft numbers: 0 when only a radius is given."""
+        return self.lam or 0.0
+
+
+def parse_section(raw: Any, source: str, update_biases: bool) -> Regularization:
+    """Validate `[regularization]`; every problem is one DeriveError naming file and field."""
+    r = _Reader(source)
+    if not isinstance(raw, dict):
+        raise r.fail("regularization", "expected a section [regularization]")
+    for key in raw:
+        if key not in FIELDS:
+            raise r.fail(f"[regularization] {key}", "unknown field; expected one of: "
+                         + ", ".join(sorted(FIELDS)))
+    penalty = raw.get("penalty", "l2")
+    if penalty == "none":
+        given = "radius" if "radius" in raw else "lambda" if "lambda" in raw else "penalty"
+        what = "a radius bounds" if given == "radius" else "lambda weighs"
+        raise r.fail(f"[regularization] {given}", f"{what} the penalty R(θ), but penalty = \"none\" "
+                     "has none; choose penalty = \"l2\" or \"l1\"")
+    penalty = r.choice(penalty, "[regularization] penalty", PENALTIES)
+    lam = radius = None
+    if "lambda" in raw:
+        lam = _nonnegative(r, raw["lambda"], "[regularization] lambda", ">= 0", strict=False)
+    if "radius" in raw:
+        radius = _nonnegative(r, raw["radius"], "[regularization] radius", "> 0", strict=True)
+    include = r.boolean(raw.get("include_biases", False), "[regularization] include_biases")
+    if lam is None and radius is None:
+        raise r.fail("[regularization]", "expected lambda (soft constraint), radius (hard constraint) "
+                     "or both")
+    if radius is not None and include and not update_biases:
+        raise r.fail("[regularization] include_biases", "the hard constraint would bound biases that "
+                     "[training] update_biases = false keeps fixed; set update_biases = true or "
+                     "include_biases = false")
+    return Regularization(penalty, lam, include, radius)
+
+
+def _nonnegative(r: _Reader, value: Any, where: str, expected: str, strict: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise r.fail(where, f"expected a number {expected}, got {_show(value)}")
+    number = r.number(value, where)
+    if number < 0 or (strict and number == 0):
+        raise r.fail(where, f"expected a number {expected}, got {number:g}")
+    return number
+
+
+# -- the symbolic derivation (once per shape, penalty and include_biases) -------------------------
+
+@dataclass
+class SymbolicRegularization:
+    """Every regularisation formula of one shape, in symbols; `compiled` evaluates the soft steps."""
+
+    model: Model
+    penalty: str
+    theta: list[sp.Symbol]                 # the penalised parameters
+    variables: list[sp.Symbol]             # the trained parameters (the hard problem's unknowns)
+    lam: sp.Symbol                         # λ
+    lambda_star: sp.Symbol                 # λ*
+    radius: sp.Symbol                      # r
+    penalty_symbol: sp.Symbol              # R
+    penalty_expr: sp.Expr                  # Σθ² or Σ|θ|
+    objective: sp.Symbol                   # E_R
+    term: sp.Symbol                        # Ω = λR, the penalty term sympy differentiates
+    soft_steps: list[Step]
+    gradient: dict[sp.Symbol, sp.Symbol]   # parameter -> ∂E_R/∂parameter (every parameter)
+    updated: dict[sp.Symbol, sp.Symbol]    # parameter -> its regularised update's symbol
+    lagrangian: tuple[sp.Symbol, sp.Expr]  # (𝓛, E + λ(R − r²))
+    bound: sp.Expr                         # r² (l2) or r (l1)
+    kkt: dict[str, list[sp.Basic]]         # condition name -> relations (stationarity: one per unknown)
+    compiled: Compiled                     # leaves: parameters, η, λ, E, ∂E/∂p -> soft step values
+    leaves: list[sp.Symbol]
+
+
+def _add(*terms: sp.Expr) -> sp.Expr:
+    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
+
+
+def _mul(*factors: sp.Expr) -> sp.Expr:
+    return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
+
+
+def _neg(x: sp.Expr) -> sp.Expr:
+    return sp.Mul(sp.Integer(-1), x, evaluate=False)
+
+
+def penalized(model: Model, include_biases: bool) -> list[sp.Symbol]:
+    """θ: the weights, and the biases when include_biases."""
+    weights = [w for matrix in model.weights for row in matrix for w in row]
+    if not include_biases:
+        return weights
+    return weights + [p for p in model.parameters() if p not in set(weights)]
+
+
+@lru_cache(maxsize=32)
+def derive_regularization(shape: Shape, penalty: str, include_biases: bool) -> SymbolicRegularization:
+    """Soft-constraint steps, the Lagrangian and the KKT conditions of a shape, in symbols."""
+    d = derive_shape(shape)
+    m = d.model
+    names = m.names
+    params = m.parameters()
+    theta = penalized(m, include_biases)
+    in_theta = set(theta)
+    weights = {w for matrix in m.weights for row in matrix for w in row}
+    variables = [p for p in params if p in weights or shape.update_biases]
+    lam = names.symbol(Name("lambda"))
+    lambda_star = names.symbol(Name("lambda", sup="*"))
+    radius = names.symbol(Name("r"))
+    R = names.symbol(Name("R"))
+    E_R = names.symbol(Name("E", "R"))
+    Omega = names.symbol(Name("Omega"))
+    l1 = penalty == "l1"
+    squares = [sp.Abs(p, evaluate=False) if l1 else sp.Pow(p, 2, evaluate=False) for p in theta]
+    R_expr = _add(*squares)
+    l1_note = "|w| has no derivative at w = 0: we use the subgradient sign(w), which is 0 there"
+
+    steps = [Step(R, R_expr, "penalty",
+                  note="sum of |θ| over the weights" if l1 else "sum of θ² over the weights")]
+    if include_biases:
+        steps[0] = Step(R, R_expr, "penalty", note="θ holds the weights and the biases")
+    steps.append(Step(E_R, _add(d.loss, _mul(lam, R)), "objective"))
+    term_partial: dict[sp.Symbol, sp.Symbol] = {}
+    penalty_term = _mul(lam, R_expr)
+    for p in theta:
+        sym = names.partial(Omega, p)
+        derivative = sp.diff(penalty_term.doit(), p)       # sympy's: 2λw or λ·sign(w)
+        steps.append(Step(sym, derivative, "penalty_derivative", definition=(Omega, penalty_term),
+                          note=l1_note if l1 else None))
+        term_partial[p] = sym
+    gradient: dict[sp.Symbol, sp.Symbol] = {}
+    for p in params:
+        sym = names.partial(E_R, p)
+        if p in in_theta:
+            steps.append(Step(sym, _add(d.gradient[p], term_partial[p]), "regularized_gradient"))
+        else:
+            steps.append(Step(sym, d.gradient[p], "regularized_gradient",
+                              note="biases are not penalised (include_biases = false)"))
+        gradient[p] = sym
+    eta = m.eta
+    updated: dict[sp.Symbol, sp.Symbol] = {}
+    decay_forms = []
+    for p in params:
+        if p not in d.updated:
+            continue
+        name = names.of[p]
+        plus = names.symbol(Name(name.base, name.sub, name.sup, "+R"))
+        steps.append(Step(plus, _add(p, _neg(_mul(eta, gradient[p]))), "regularized_update"))
+        updated[p] = plus
+        if p in in_theta:
+            decay = _weight_decay(p, eta, lam, d.gradient[p], l1)
+            steps.append(Step(plus, decay, "weight_decay",
+                              note="L1: every step moves w by ηλ towards 0" if l1 else
+                              "weight decay: every step first shrinks w by the factor 1 − 2ηλ"))
+            decay_forms.append((p, plus, decay))
+    # The two forms of each update are the same expression: proved here, for every shape.
+    for p, plus, decay in decay_forms:
+        update = _add(p, _neg(_mul(eta, _add(d.gradient[p], sp.diff(penalty_term.doit(), p)))))
+        if sp.expand(update.doit() - decay.doit()) != 0:
+            raise AssertionError(f"{p}: weight-decay form differs from the regularised update")
+
+    leaves = params + [eta, lam, d.loss] + [d.gradient[p] for p in params]
+    compiled = Compiled(leaves, [(s.name, s.expr) for s in steps], "regularized")
+
+    bound = sp.Pow(radius, 2, evaluate=False) if not l1 else radius
+    lagrangian = names.symbol(Name("Lagrangian"))
+    lagrangian_expr = _add(d.loss, _mul(lam, _add(R, _neg(bound))))
+    constraint = _mul(lam, _add(R_expr, _neg(bound)))
+    stationarity = []
+    for p in variables:
+        if p in in_theta:
+            lhs = _add(d.gradient[p], sp.diff(constraint.doit(), p))
+        else:
+            lhs = d.gradient[p]
+        stationarity.append(sp.Eq(lhs, 0, evaluate=False))
+    kkt = {
+        "stationarity": stationarity,
+        "primal_feasibility": [sp.Le(R, bound, evaluate=False)],
+        "dual_feasibility": [sp.Ge(lam, 0, evaluate=False)],
+        "complementary_slackness": [sp.Eq(_mul(lam, _add(R, _neg(bound))), 0, evaluate=False)],
+    }
+    return SymbolicRegularization(m, penalty, theta, variables, lam, lambda_star, radius, R, R_expr,
+                                  E_R, Omega, steps, gradient, updated, (lagrangian, lagrangian_expr),
+                                  bound, kkt, compiled, leaves)
+
+
+def _weight_decay(p, eta, lam, grad, l1: bool) -> sp.Expr:
+    """(1 − 2ηλ)w − η ∂E/∂w (l2) or w − ηλ·sign(w) − η ∂E/∂w (l1)."""
+    if l1:
+        return _add(p, _neg(_mul(eta, lam, sp.sign(p))), _neg(_mul(eta, grad)))
+    factor = _add(sp.Integer(1), _neg(_mul(sp.Integer(2), eta, lam)))
+    return _add(_mul(factor, p), _neg(_mul(eta, grad)))
+
+
+# -- results: plain records for the key and the renderer ------------------------------------------
+
+@dataclass(frozen=True)
+class TableRow:
+    """One parameter of the side-by-side table: the numbers without and with λ."""
+
+    parameter: sp.Symbol
+    value: float
+    penalized: bool
+    gradient: float                 # ∂E/∂p
+    regularized_gradient: float     # ∂E_R/∂p
+    updated: float | None           # p⁺ without λ (None: the parameter is not trained)
+    regularized_updated: float | None
+
+
+@dataclass
+class SoftResult:
+    """The soft constraint at the spec's parameters, λ = `lam`."""
+
+    lam: float
+    steps: list[Step]
+    step_values: list[float]             # one per step (the two update forms share a name)
+    values: dict[sp.Symbol, float]       # every leaf and step value, for substituted printing
+    loss: float                          # E
+    penalty: float                       # R(θ)
+    objective: float                     # E + λR
+    gradient: dict[sp.Symbol, float]     # ∂E_R/∂p, every parameter
+    updated: dict[sp.Symbol, float]      # after one step on E_R (untrained parameters unchanged)
+    table: list[TableRow]
+    history: list[float] | None = None   # E_R before each step and after the last (iterations > 1)
+    final: dict[sp.Symbol, float] | None = None
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One KKT condition: its relations in symbols and its largest violation at (θ*, λ*)."""
+
+    name: str                      # stationarity | primal_feasibility | dual_feasibility | complementary_slackness
+    relations: list[sp.Basic]
+    residual: float
+    note: str | None = None
+
+
+@dataclass
+class LinearSolution:
+    """The exact solution of a one-layer linear model with squared loss.
+
+    `loss_expr` is E(θ) with the data's numbers (exact rationals); stationarity (H + 2λD)θ = c is
+    linear in θ, with H the Hessian of E, c = −∂E/∂θ at θ = 0 and D marking the penalised unknowns.
+    """
+
+    variables: list[sp.Symbol]
+    loss_expr: sp.Expr
+    equations: list[sp.Basic]                      # stationarity with numbers, in θ and λ
+    theta_of_lambda: dict[sp.Symbol, sp.Expr] | None   # θ(λ) as formulas (at most FORMULA_UP_TO unknowns)
+    norm_equation: sp.Basic | None                 # R(θ(λ)) = r² (l2, with the formula)
+    determined: bool                               # H is invertible: the data fix θ without a penalty
+    unconstrained: dict[sp.Symbol, float] | None   # θ(0) (determined) or the limit θ(0+) (its smallest R)
+    unconstrained_norm: float                      # |θ(0+)| in the penalty's norm
+
+
+@dataclass
+class Equivalence:
+    """The soft problem at λ = λ* solved on its own, against θ* of the hard problem."""
+
+    lam: float
+    hard: dict[sp.Symbol, float]
+    soft: dict[sp.Symbol, float]
+    difference: dict[sp.Symbol, float]   # soft − hard
+    max_difference: float
+    method: str
+
+
+@dataclass
+class RegularizationPath:
+    """|θ_soft(λ)| over a grid of λ (for a figure), with r and λ* to mark."""
+
+    norm: str                              # "l2": |θ|_2, "l1": |θ|_1
+    points: list[tuple[float, float]]      # (λ, |θ_soft(λ)|), λ increasing
+    radius: float
+    lambda_star: float
+    method: str
+
+
+@dataclass
+class HardResult:
+    """min E(θ) subject to R(θ) ≤ r² (l2) or |θ|₁ ≤ r (l1), solved."""
+
+    radius: float
+    lagrangian: tuple[sp.Symbol, sp.Expr]
+    conditions: list[Condition]
+    values: dict[sp.Symbol, float]        # θ*, λ → λ*, r, E(θ*), R(θ*), ∂E/∂p at θ*
+    theta: dict[sp.Symbol, float]         # θ*: every parameter (untrained ones as given)
+    lambda_star: float
+    loss: float                           # E(θ*)
+    penalty: float                        # R(θ*)
+    active: bool                          # the constraint holds with equality (λ* > 0)
+    kkt_residual: float                   # the largest residual of the four conditions
+    method: str                           # how θ* was found, with its tolerance
+    iterations: int
+    linear: LinearSolution | None
+    equivalence: Equivalence
+    path: RegularizationPath
+
+
+@dataclass
+class RegularizationResult:
+    """Everything the key and the solutions PDF need about `[regularization]`."""
+
+    config: Regularization
+    symbolic: SymbolicRegularization
+    soft: SoftResult                 # at λ = config.lam (0 when only a radius is given)
+    hard: HardResult | None          # when a radius is given
+
+    @property
+    def has_soft(self) -> bool:
+        return self.config.lam is not None
+
+    def key(self, parameters) -> dict:
+        """key.json's `regularization` entry; `parameters(value)` shapes numbers per parameter."""
+        soft = self.soft
+        entry: dict = {"penalty": soft.penalty, "objective": soft.objective,
+                       "gradients": parameters(lambda p: soft.gradient[p]),
+                       "updated": parameters(lambda p: soft.updated[p])}
+        if self.hard is not None:
+            h = self.hard
+            theta = parameters(lambda p: h.theta[p])
+            entry["constraint"] = {"radius": h.radius, "lambda_star": h.lambda_star,
+                                   "weights": theta["weights"], "biases": theta["biases"],
+                                   "loss": h.loss, "active": h.active, "kkt_residual": h.kkt_residual}
+        return entry
+
+
+# -- solving ----------------------------------------------------------------------------------------
+
+def solve_regularization(spec: Spec, derivation: Derivation, values: Values) -> RegularizationResult:
+    """The soft and hard constraint of `spec` with numbers (spec.regularization must be set)."""
+    config = spec.regularization
+    assert config is not None
+    sym = derive_regularization(Shape.of(spec), config.penalty, config.include_biases)
+    soft = _soft(spec, sym, derivation, values, config.strength)
+    hard = _hard(spec, sym, derivation, config) if config.radius is not None else None
+    return RegularizationResult(config, sym, soft, hard)
+
+
+def _soft(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Values,
+          lam: float) -> SoftResult:
+    ev = numeric.evaluator(d)
+    params = ev.params
+    totals = values.totals
+    leaves = _leaves(params, [totals[p] for p in params], spec.learning_rate, lam, totals, d)
+    out = sym.compiled(leaves)
+    named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
+    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
+    # The weight-decay form is evaluated separately: each pair must agree.
+    for i, step in enumerate(sym.soft_steps):
+        if step.kind == "weight_decay":
+            first = next(j for j, s in enumerate(sym.soft_steps) if s.name == step.name)
+            if not math.isclose(out[first], out[i], rel_tol=1e-12, abs_tol=1e-15):
+                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {out[i]!r}")
+            named[step.name] = out[first]
+    in_theta = set(sym.theta)
+    table = [TableRow(p, totals[p], p in in_theta, totals[d.gradient[p]], named[sym.gradient[p]],
+                      totals[d.updated[p]] if p in d.updated else None,
+                      regularized[p] if p in sym.updated else None) for p in params]
+    result = SoftResult(lam, sym.soft_steps, out, named, totals[d.loss], named[sym.penalty_symbol],
+                        named[sym.objective], {p: named[sym.gradient[p]] for p in params},
+                        regularized, table)
+    if spec.iterations > 1 and spec.regularization.lam is not None:
+        result.history, result.final = _iterate(spec, sym, d, ev, lam)
+    return result
+
+
+def _leaves(params, current, eta, lam, totals, d) -> list[float]:
+    return list(current) + [eta, lam, totals[d.loss]] + [totals[d.gradient[p]] for p in params]
+
+
+def _iterate(spec, sym, d, ev, lam):
+    """Gradient descent on E_R: E_R before each step and after the last, and the final parameters."""
+    params = ev.params
+    current = ev.parameter_values(spec)
+    index = {s: i for i, s in enumerate(sym.compiled.names)}
+    objective = index[sym.objective]
+    update = [index[sym.updated[p]] if p in sym.updated else None for p in params]
+    history = []
+    for _ in range(spec.iterations + 1):
+        _, totals = ev._round(current, spec, keep=False)
+        out = sym.compiled(_leaves(params, current, spec.learning_rate, lam, totals, d))
+        history.append(out[objective])
+        if len(history) > spec.iterations:
+            break
+        current = [out[i] if i is not None else v for i, v in zip(update, current)]
+    if not all(map(math.isfinite, history + current)):
+        raise DeriveError("gradient descent on the regularised objective diverged (it is no longer "
+                          "finite); choose a smaller learning_rate or lambda", file=spec.source,
+                          field="[training] learning_rate")
+    return history, dict(zip(params, current))
+
+
+class _Problem:
+    """E as a function of the trained parameters (a flat vector), through the compiled steps."""
+
+    def __init__(self, spec: Spec, d: Derivation, sym: SymbolicRegularization):
+        self.spec = spec
+        self.d = d
+        self.ev = numeric.evaluator(d)
+        self.params = self.ev.params
+        self.start = np.array(self.ev.parameter_values(spec), dtype=float)
+        position = {p: i for i, p in enumerate(self.params)}
+        self.variables = sym.variables
+        self.index = np.array([position[p] for p in self.variables], dtype=int)
+        in_theta = set(sym.theta)
+        self.mask = np.array([p in in_theta for p in self.variables], dtype=bool)
+        self.fixed_theta = [position[p] for p in sym.theta if p not in set(self.variables)]
+
+    def full(self, x: np.ndarray) -> np.ndarray:
+        v = self.start.copy()
+        v[self.index] = x
+        return v
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        try:
+            _, totals = self.ev._round(list(self.full(x)), self.spec, keep=False)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return math.inf, np.zeros(len(x))
+        grad = np.array([totals[self.d.gradient[p]] for p in self.variables])
+        return totals[self.d.loss], grad
+
+    def theta_dict(self, x: np.ndarray) -> dict[sp.Symbol, float]:
+        return dict(zip(self.params, map(float, self.full(x))))
+
+
+def _penalty(x: np.ndarray, mask: np.ndarray, l1: bool) -> float:
+    part = x[mask]
+    return float(np.abs(part).sum()) if l1 else float(part @ part)
+
+
+def _norm(x: np.ndarray, mask: np.ndarray, l1: bool) -> float:
+    part = x[mask]
+    return float(np.abs(part).sum()) if l1 else float(np.linalg.norm(part))
+
+
+def _hard(spec: Spec, sym: SymbolicRegularization, d: Derivation, config: Regularization) -> HardResult:
+    problem = _Problem(spec, d, sym)
+    l1 = config.penalty == "l1"
+    r = config.radius
+    bound = r if l1 else r * r
+    linear = _is_linear(spec)
+    if linear:
+        exact = _linear_model(spec, sym, problem, config)
+        x, lam_star, method, iterations = exact.pop("x"), exact.pop("lambda_star"), exact.pop("method"), 0
+        linear_solution = exact.pop("record")
+        quadratic = exact
+    else:
+        reason = _runaway_bias(spec, config)
+        if reason:
+            raise DeriveError(reason, file=spec.source, field="[regularization] radius")
+        x, lam_star, method, iterations = _numeric_hard(spec, problem, config)
+        linear_solution = None
+        quadratic = None
+
+    loss, grad = problem(x)
+    R = _penalty(x, problem.mask, l1)
+    active = lam_star > 0 or _norm(x, problem.mask, l1) >= r * (1 - 1e-9)
+    conditions = _conditions(sym, x, grad, lam_star, R, bound, problem.mask, l1)
+    kkt = max(c.residual for c in conditions)
+    theta = problem.theta_dict(x)
+    values = dict(theta) | {sym.lam: lam_star, sym.lambda_star: lam_star, sym.radius: r,
+                            d.loss: loss, sym.penalty_symbol: R}
+    values |= {d.gradient[p]: float(g) for p, g in zip(problem.variables, grad)}
+    equivalence = _equivalence(spec, problem, config, x, lam_star, quadratic)
+    path = _path(spec, problem, config, x, lam_star, quadratic)
+    return HardResult(r, sym.lagrangian, conditions, values, theta, float(lam_star), float(loss), R,
+                      bool(active), float(kkt), method, iterations, linear_solution, equivalence, path)
+
+
+def _conditions(sym, x, grad, lam_star, R, bound, mask, l1) -> list[Condition]:
+    if l1:
+        station = np.where(mask & (x != 0), grad + lam_star * np.sign(x), 0.0)
+        station = np.where(mask & (x == 0), np.maximum(np.abs(grad) - lam_star, 0.0), station)
+        station = np.where(~mask, grad, station)
+        note = "at θ_i = 0 the subgradient condition |∂E/∂θ_i| ≤ λ* replaces the equation"
+    else:
+        station = grad + lam_star * np.where(mask, 2 * x, 0.0)
+        note = None
+    return [
+        Condition("stationarity", sym.kkt["stationarity"], float(np.abs(station).max(initial=0.0)), note),
+        Condition("primal_feasibility", sym.kkt["primal_feasibility"], max(0.0, R - bound)),
+        Condition("dual_feasibility", sym.kkt["dual_feasibility"], max(0.0, -lam_star)),
+        Condition("complementary_slackness", sym.kkt["complementary_slackness"],
+                  abs(lam_star * (R - bound))),
+    ]
+
+
+# -- the one-layer linear model with squared loss: exact ------------------------------------------
+
+def _is_linear(spec: Spec) -> bool:
+    return (len(spec.layers) == 2 and spec.activations == ("linear",)
+            and spec.loss in ("half_sse", "mse"))
+
+
+def _rational(x: float) -> sp.Rational:
+    return sp.Rational(repr(x))
+
+
+def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem,
+                  config: Regularization) -> dict:
+    """E(θ) with the data's numbers; θ(λ) from the linear stationarity equations; λ* by bracketing."""
+    m = sym.model
+    variables = sym.variables
+    fixed = {p: _rational(v) for p, v in zip(problem.params, problem.start) if p not in set(variables)}
+    terms = []
+    for x, t in zip(spec.inputs, spec.targets):
+        data = {s: _rational(v) for s, v in zip(m.inputs, x)} | fixed
+        for k in range(spec.layers[-1]):
+            out = m.net_expr(1, k).doit().xreplace(data)
+            terms.append(m.term_expr(k).doit().xreplace({m.targets[k]: _rational(t[k]), m.out[1][k]: out}))
+    loss_expr = sp.expand(sp.Add(*terms) / (len(spec.inputs) if spec.reduction == "mean" else 1))
+    n = len(variables)
+    zero = {v: 0 for v in variables}
+    H = sp.Matrix(n, n, lambda i, j: sp.diff(loss_expr, variables[i], variables[j]))
+    c = sp.Matrix([-sp.diff(loss_expr, v).xreplace(zero) for v in variables])
+    mask = problem.mask
+    l1 = config.penalty == "l1"
+    lam = sym.lam
+    D = sp.diag(*[1 if f else 0 for f in mask])
+    stationarity = H * sp.Matrix(variables) - c
+    equations = []
+    for i, v in enumerate(variables):
+        lhs = _add(stationarity[i], sp.diff(_mul(lam, sym.penalty_expr).doit(), v)) if mask[i] \
+            else stationarity[i]
+        equations.append(sp.Eq(lhs, 0, evaluate=False))
+    Hf = np.array(H.tolist(), dtype=float)
+    cf = np.array(c.tolist(), dtype=float).ravel()
+    Df = np.diag(mask.astype(float))
+    determined = H.rank() == n
+    r = config.radius
+
+    formula = None
+    theta_fn = None
+    if not l1 and n <= FORMULA_UP_TO:
+        solution = (H + 2 * lam * D).LUsolve(c)
+        formula = {v: sp.factor(sp.cancel(e)) for v, e in zip(variables, solution)}
+        functions = [sp.lambdify(lam, formula[v], "math") for v in variables]
+        theta_fn = lambda value: np.array([float(f(value)) for f in functions])  # noqa: E731
+    if theta_fn is None:
+        theta_fn = lambda value: np.linalg.solve(Hf + 2 * value * Df, cf)  # noqa: E731
+
+    if determined:
+        origin = np.linalg.solve(Hf, cf) if formula is None else theta_fn(0.0)
+    else:
+        origin = _smallest_minimiser(Hf, cf, mask)
+    origin_norm = _norm(origin, mask, l1)
+    norm_equation = None
+    if formula is not None:
+        norm_equation = sp.Eq(sp.Add(*[formula[v] ** 2 for v, f in zip(variables, mask) if f]),
+                              sym.radius ** 2, evaluate=False)
+    record = LinearSolution(variables, loss_expr, equations, formula, norm_equation, bool(determined),
+                            dict(zip(variables, map(float, origin))), origin_norm)
+    quadratic = {"H": Hf, "c": cf, "theta_fn": theta_fn, "record": record}
+    if origin_norm <= r:
+        if not determined:
+            raise DeriveError(
+                f"the hard constraint does not determine θ: the data fix only {H.rank()} of the {n} "
+                f"unknowns, so the unpenalised least-squares minimisers form an unbounded "
+                f"{'line' if n - H.rank() == 1 else 'family'}, and the radius {r:g} does not cut it "
+                f"to one point (its smallest member has norm {origin_norm:.6g}); choose radius < "
+                f"{origin_norm:.6g} or add samples", file=spec.source, field="[regularization] radius")
+        return quadratic | {"x": origin, "lambda_star": 0.0,
+                            "method": "exact: the unconstrained least-squares solution lies inside the "
+                                      "ball, so λ* = 0"}
+    if not l1:
+        scale = max(float(np.trace(Hf)) / n, 1e-12)
+        lam_star = optimize.decreasing_root(lambda value: _norm(theta_fn(value), mask, False) - r, scale)
+        x = theta_fn(lam_star)
+        how = "sympy's θ(λ)" if formula is not None else "θ(λ) = (H + 2λD)⁻¹c"
+        return quadratic | {"x": x, "lambda_star": lam_star,
+                            "method": f"exact: {how} from the stationarity equations, λ* the root of "
+                                      "|θ(λ)|₂ = r by bracketing and bisection to full precision"}
+    x, lam_star = _l1_linear(Hf, cf, mask, r, origin)
+    return quadratic | {"x": x, "lambda_star": lam_star,
+                        "method": "projected gradient onto the L1 ball (Barzilai-Borwein steps) to "
+                                  f"gradient-mapping norm {NUMERIC_TOLERANCE:g}, then the KKT system "
+                                  "solved exactly on the face it identifies (signs of the non-zero θ_i)"}
+
+
+def _smallest_minimiser(H: np.ndarray, c: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Among the minimisers of ½θᵀHθ − cᵀθ (H singular), the one with the smallest |θ[mask]|."""
+    particular = np.linalg.lstsq(H, c, rcond=None)[0]
+    _, s, vt = np.linalg.svd(H)
+    null = vt[s <= s.max(initial=0.0) * 1e-12].T if s.size else np.eye(len(c))
+    if null.size == 0:
+        return particular
+    z = np.linalg.lstsq(null[mask], -particular[mask], rcond=None)[0]
+    return particular + null @ z
+
+
+def _quadratic(H, c):
+    def fg(x):
+        g = H @ x - c
+        return float(0.5 * x @ H @ x - c @ x), g
+    return fg
+
+
+def _l1_linear(H, c, mask, r, start):
+    """min ½θᵀHθ − cᵀθ subject to |θ[mask]|₁ ≤ r: projected gradient, then the exact KKT solve."""
+    result = optimize.proximal_descent(_quadratic(H, c), lambda v, t: optimize.project_l1(v, mask, r),
+                                       start, NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS)
+    x = result.x
+    polished = _l1_face(H, c, mask, x, radius=r)
+    if polished is not None:
+        return polished
+    g = H @ x - c
+    support = mask & (x != 0)
+    lam = max(0.0, float(-(g[support] @ np.sign(x[support])) / max(1, support.sum())))
+    return x, lam
+
+
+def _l1_face(H, c, mask, x, radius=None, lam=None):
+    """Solve the KKT equations on the face of x (its signs); None if the result breaks a condition.
+
+    With `radius`: unknowns θ (off the zeros) and λ, the constraint Σ s_i θ_i = r. With `lam`: the
+    soft problem's stationarity at that λ.
+    """
+    zero = mask & (np.abs(x) <= 1e-12)
+    keep = ~zero
+    s = np.where(mask & keep, np.sign(x), 0.0)
+    idx = np.nonzero(keep)[0]
+    k = len(idx)
+    Hk, ck, sk = H[np.ix_(idx, idx)], c[idx], s[idx]
+    if radius is not None:
+        A = np.zeros((k + 1, k + 1))
+        A[:k, :k], A[:k, k], A[k, :k] = Hk, sk, sk
+        b = np.concatenate([ck, [radius]])
+    else:
+        A, b = Hk, ck - lam * sk
+    try:
+        sol = np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        return None
+    y = np.zeros_like(x)
+    y[idx] = sol[:k]
+    mult = float(sol[k]) if radius is not None else lam
+    g = H @ y - c
+    if (mult < 0 or np.any(np.sign(y[mask & keep]) != s[mask & keep])
+            or np.any(np.abs(g[zero]) > mult * (1 + 1e-9) + 1e-12)):
+        return None
+    return (y, mult) if radius is not None else y
+
+
+# -- a network: numerical -----------------------------------------------------------------------------
+
+def _numeric_hard(spec, problem: _Problem, config: Regularization):
+    l1 = config.penalty == "l1"
+    r = config.radius
+    mask = problem.mask
+    project = optimize.project_l1 if l1 else optimize.project_l2
+    x0 = problem.start[problem.index]
+    try:
+        result = optimize.proximal_descent(problem, lambda v, t: project(v, mask, r), x0,
+                                           NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS, free=~mask)
+    except optimize.Runaway:
+        raise DeriveError("the hard constraint leaves the biases free (include_biases = false) and "
+                          "they grow without bound while the loss keeps falling: the problem has no "
+                          "minimiser; set include_biases = true", file=spec.source,
+                          field="[regularization] radius") from None
+    if not result.converged:
+        raise DeriveError(f"projected gradient descent did not reach the tolerance "
+                          f"{NUMERIC_TOLERANCE:g} in {result.iterations} steps (residual "
+                          f"{result.residual:.3g}); the loss is too flat here", file=spec.source,
+                          field="[regularization] radius")
+    x = result.x
+    _, g = problem(x)
+    active = _norm(x, mask, l1) >= r * (1 - 1e-9)
+    lam_star = _multiplier(x, g, mask, l1) if active else 0.0
+    ball = "L1 ball" if l1 else "ball"
+    return x, lam_star, (f"projected gradient descent onto the {ball} from the spec's parameters "
+                         f"(Barzilai-Borwein steps with backtracking) until the gradient mapping "
+                         f"|θ − P(θ − t∇E)|∞/t ≤ {NUMERIC_TOLERANCE:g}; λ* is the least-squares "
+                         f"solution of ∇E + λ∇R = 0 over the penalised parameters"), result.iterations
+
+
+def _multiplier(x, g, mask, l1) -> float:
+    """λ* from stationarity: the least-squares λ of ∇E + λ∇R = 0 over the penalised parameters."""
+    if l1:
+        on = mask & (x != 0)
+        q = np.sign(x[on])
+        g = g[on]
+    else:
+        q = 2 * x[mask]
+        g = g[mask]
+    qq = float(q @ q)
+    return max(0.0, float(-(g @ q) / qq)) if qq > 0 else 0.0
+
+
+def _runaway_bias(spec: Spec, config: Regularization) -> str | None:
+    """Why the hard problem has no minimiser when a free output bias can lower the loss for ever."""
+    if config.include_biases or not spec.update_biases:
+        return None
+    act, loss = spec.activations[-1], spec.loss
+    n_out = spec.layers[-1]
+    shared = spec.shared_biases[-1]
+    groups = [list(range(n_out))] if shared else [[k] for k in range(n_out)]
+    if act in ("sigmoid", "tanh"):
+        low, high = (0.0, 1.0) if act == "sigmoid" else (-1.0, 1.0)
+
+        def direction(t: float):   # +1: the term falls as out rises over the whole range; 0: flat
+            if loss in ("half_sse", "mse"):
+                return 1 if t >= high else -1 if t <= low else None
+            if loss == "cross_entropy":
+                return 1 if t > 0 else 0
+            return 1 if t == 1 else -1 if t == 0 else None
+
+        for group in groups:
+            signs = {direction(t[k]) for t in spec.targets for k in group} - {0}
+            if len(signs) == 1 and None not in signs:
+                way = "grows" if signs == {1} else "falls"
+                edge = high if signs == {1} else low
+                which = "the output layer's shared bias" if shared else f"the bias of output {group[0] + 1}"
+                return (f"the hard constraint does not bound {which} (include_biases = false), and the "
+                        f"loss falls for ever as it {way}: the {act} output approaches {edge:g} but "
+                        f"never reaches it, so the problem has no minimiser; set include_biases = true")
+    if act == "softmax" and loss == "cross_entropy" and not shared:
+        for k in range(n_out):
+            if all(t[k] == 0 for t in spec.targets) and any(sum(t) > 0 for t in spec.targets):
+                return (f"the hard constraint does not bound the bias of output {k + 1} "
+                        f"(include_biases = false); its target is 0 in every sample, and the loss falls "
+                        f"for ever as that bias falls (softmax output {k + 1} approaches 0 but never "
+                        f"reaches it), so the problem has no minimiser; set include_biases = true")
+    return None
+
+
+# -- equivalence and the regularisation path ------------------------------------------------------
+
+def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLERANCE) -> np.ndarray:
+    """argmin E + λR, from `start` (a network) or exactly (the linear model)."""
+    mask = problem.mask
+    l1 = config.penalty == "l1"
+    if quadratic is not None and not l1:
+        return np.linalg.solve(quadratic["H"] + 2 * lam * np.diag(mask.astype(float)), quadratic["c"])
+    prox = ((lambda v, t: optimize.soft_threshold(v, mask, lam, t)) if l1 else
+            (lambda v, t: optimize.shrink_l2(v, mask, lam, t)))
+    fg = _quadratic(quadratic["H"], quadratic["c"]) if quadratic is not None else problem
+    try:
+        result = optimize.proximal_descent(fg, prox, start, tolerance, MAX_SOLVER_ITERATIONS,
+                                           free=~mask if quadratic is None else None)
+    except optimize.Runaway:
+        return np.full(len(start), math.nan)
+    x = result.x
+    if quadratic is not None:
+        polished = _l1_face(quadratic["H"], quadratic["c"], mask, x, lam=lam)
+        if polished is not None:
+            x = polished
+    return x
+
+
+def _equivalence(spec, problem, config, x_star, lam_star, quadratic) -> Equivalence:
+    l1 = config.penalty == "l1"
+    start = problem.start[problem.index]
+    soft = _soft_minimum(problem, config, lam_star, start, quadratic)
+    if quadratic is not None and not l1:
+        method = "the soft problem's normal equations (H + 2λ*D)θ = c solved with numpy"
+    elif quadratic is not None:
+        method = "proximal gradient (soft thresholding) on E + λ*|θ|₁, then exact on its face"
+    else:
+        method = ("gradient descent with Barzilai-Borwein steps on E + λ*R from the spec's parameters, "
+                  f"to gradient-mapping norm {NUMERIC_TOLERANCE:g}")
+    hard_d = problem.theta_dict(x_star)
+    soft_d = problem.theta_dict(soft)
+    diff = {p: soft_d[p] - hard_d[p] for p in problem.params}
+    return Equivalence(float(lam_star), hard_d, soft_d, diff,
+                       max((abs(v) for v in diff.values()), default=0.0), method)
+
+
+def _path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationPath:
+    l1 = config.penalty == "l1"
+    reference = lam_star if lam_star > 0 else (config.lam or 0.0)
+    if reference <= 0:
+        reference = 1e-3
+    grid = reference * np.logspace(-1, 1, PATH_POINTS)
+    middle = PATH_POINTS // 2
+    grid[middle] = reference
+    norms: list[float] = [math.nan] * PATH_POINTS
+    start = x_star if lam_star > 0 else problem.start[problem.index]
+    # Warm starts outward from λ*: each solve begins at its neighbour's solution.
+    for order in (range(middle, PATH_POINTS), range(middle - 1, -1, -1)):
+        current = start
+        for i in order:
+            solution = _soft_minimum(problem, config, float(grid[i]), current, quadratic, tolerance=1e-9)
+            if np.all(np.isfinite(solution)):
+                current = solution
+                norms[i] = _norm(solution, problem.mask, l1)
+    points = [(float(lam), float(norm)) for lam, norm in zip(grid, norms) if math.isfinite(norm)]
+    if quadratic is not None and not l1:
+        method = "exact (normal equations) at each λ"
+    else:
+        method = "each point a numerical soft solve, warm-started from its neighbour towards λ*"
+    return RegularizationPath("l1" if l1 else "l2", points, float(config.radius), float(lam_star), method)
