@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from . import numeric, verify
+from . import numeric, regularization, verify
 from .derivation import Derivation, derive as derive_shape
 from .model import Shape
 from .numeric import Values
@@ -19,6 +19,7 @@ class Solution:
     values: Values
     key: dict
     report: dict
+    regularization: regularization.RegularizationResult | None = None   # when the spec has [regularization]
 
     def value(self, plain: str, sample: int = 0) -> float:
         """A number by its plain name (`out_o1`, `dE_total/dw5`, `w5+`)."""
@@ -33,8 +34,12 @@ def solve(spec: Spec, check: bool = True) -> Solution:
     derivation = derive_shape(Shape.of(spec))
     values = numeric.evaluator(derivation).run(spec)
     key = build_key(spec, derivation, values)
+    regularized = None
+    if spec.regularization is not None:
+        regularized = regularization.solve_regularization(spec, derivation, values)
+        _add_regularization(key, derivation.model, regularized)
     report = verify.verify_key(spec, key) if check else {}
-    return Solution(spec, derivation, values, key, report)
+    return Solution(spec, derivation, values, key, report, regularized)
 
 
 def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
@@ -57,6 +62,14 @@ def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
         key["history"] = {"loss": list(values.history)}
         key["final"] = _parameters(m, lambda p: values.final[p])
     return key
+
+
+def _add_regularization(key: dict, m, result) -> None:
+    """key["regularization"]; with a lambda and iterations > 1 the history is E + lambda R's."""
+    key["regularization"] = result.key(lambda value: _parameters(m, value))
+    if result.soft.history is not None:
+        key["history"] = {"loss": list(result.soft.history)}
+        key["final"] = _parameters(m, lambda p: result.soft.final[p])
 
 
 def _parameters(m, value) -> dict:

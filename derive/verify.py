@@ -188,7 +188,8 @@ def verify_key(spec, key: dict) -> dict:
         _compare(f"updated.weights[{l}]", key["updated"]["weights"][l], W1[l], errors)
     _compare("updated.biases", _flat(key["updated"]["biases"]), _flat(_pack_values(net, b1)), errors)
 
-    if "history" in key:
+    from . import verify_regularization   # here: it builds on NumpyNet above
+    if "history" in key and not verify_regularization.owns_history(spec):
         Wk, bk = W, b
         history = []
         for _ in range(spec.iterations):
@@ -200,6 +201,9 @@ def verify_key(spec, key: dict) -> dict:
         for l in range(len(W)):
             _compare(f"final.weights[{l}]", key["final"]["weights"][l], Wk[l], errors, rel=1e-7)
         _compare("final.biases", _flat(key["final"]["biases"]), _flat(_pack_values(net, bk)), errors, rel=1e-7)
+
+    if spec.regularization is not None or "regularization" in key:
+        checked += verify_regularization.check(spec, key, net, errors)
 
     if errors:
         shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
