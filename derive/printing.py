@@ -183,6 +183,8 @@ class MathPrinter(LatexPrinter):
         base, exp = expr.args
         if exp == -1:
             return rf"\frac{{1}}{{{self._print(base)}}}"
+        if exp == sp.S.Half:
+            return rf"\sqrt{{{self._arg(base)}}}"
         if isinstance(base, sp.exp):
             return super()._print_Pow(expr)
         text = self._print(base)
@@ -209,6 +211,23 @@ class MathPrinter(LatexPrinter):
 
     def _print_Max(self, expr, exp=None):
         return r"\max\left(" + ", ".join(self._arg(a) for a in expr.args) + r"\right)"
+
+    # Functions typed on the command line (derive chain, derive jacobian): name(argument).
+    FUNCTION_NAMES = {"sin": r"\sin", "cos": r"\cos", "tan": r"\tan", "asin": r"\arcsin",
+                      "acos": r"\arccos", "atan": r"\arctan", "sinh": r"\sinh", "cosh": r"\cosh",
+                      "sigmoid": r"\sigma"}
+
+    def _print_Function(self, expr, exp=None):
+        name = self.FUNCTION_NAMES.get(type(expr).__name__)
+        if name is None or exp is not None or len(expr.args) != 1:
+            return super()._print_Function(expr, exp)
+        return rf"{name}\left({self._arg(expr.args[0])}\right)"
+
+    def _print_Abs(self, expr, exp=None):
+        return rf"\left|{self._arg(expr.args[0])}\right|"
+
+    def _print_Min(self, expr, exp=None):
+        return r"\min\left(" + ", ".join(self._arg(a) for a in expr.args) + r"\right)"
 
     def _print_Piecewise(self, expr):
         rows = []
@@ -291,3 +310,140 @@ class Printer:
 
     def number_matrix(self, rows) -> str:
         return self.matrix([[self.number(v) for v in row] for row in rows])
+
+
+# -- the chain rule, Jacobians and computation graphs of any expression (derive chain / jacobian) --
+_NO_NAMES: dict = {}   # one long-lived mapping: the printing caches key on its id
+
+
+class CalculusPrinter(Printer):
+    """Variables print as sympy names them (x1 -> x_{1}, alpha -> \\alpha); adds derivative names,
+    vectors, matrices of expressions and computation-graph labels."""
+
+    def __init__(self, decimals: int = 9):
+        super().__init__(_NO_NAMES, decimals)
+
+    def name(self, sym: sp.Symbol) -> str:
+        return self.symbolic(sym)
+
+    def derivative(self, num: sp.Symbol, den: sp.Symbol, ordinary: bool = False,
+                   display: bool = False) -> str:
+        """d f / d x (one variable) or the partial; `display` keeps full size inside a matrix."""
+        d = "d" if ordinary else r"\partial"
+        frac = r"\dfrac" if display else r"\frac"
+        return rf"{frac}{{{d} {self.symbolic(num)}}}{{{d} {self.symbolic(den)}}}"
+
+    def paths(self, chains) -> str:
+        """The chain rule's shape: a sum over paths of products of local derivatives (records with
+        num, den, ordinary): df/dy . dy/dx + ..."""
+        return " + ".join(r" \cdot ".join(self.derivative(d.num, d.den, d.ordinary) for d in chain)
+                          for chain in chains)
+
+    @staticmethod
+    def vector(name: str) -> str:
+        return rf"\mathbf{{{name}}}"
+
+    def jacobian_name(self, y: str, x: str) -> str:
+        return rf"\frac{{\partial {self.vector(y)}}}{{\partial {self.vector(x)}}}"
+
+    def gradient_name(self, z: sp.Symbol, x: str) -> str:
+        return rf"\frac{{\partial {self.symbolic(z)}}}{{\partial {self.vector(x)}}}"
+
+    def vector_chain_rule(self, z: sp.Symbol, y: str, x: str) -> str:
+        """(dy/dx)^T dz/dy."""
+        return rf"\left({self.jacobian_name(y, x)}\right)^{{\top}} {self.gradient_name(z, y)}"
+
+    def derivative_matrix(self, rows) -> str:
+        """A matrix of derivative names from records with num, den, ordinary."""
+        return self.matrix([[self.derivative(d.num, d.den, d.ordinary, display=True) for d in row]
+                            for row in rows])
+
+    def expression_matrix(self, rows: list[list[sp.Expr]],
+                          values: Mapping[sp.Symbol, float] | None = None) -> str:
+        """A bmatrix of expressions, symbolic or (with values) the same expressions substituted."""
+        show = self.symbolic if values is None else (lambda e: self.substituted(e, values))
+        return self.matrix([[show(e) for e in row] for row in rows])
+
+    @staticmethod
+    def product(*factors: str) -> str:
+        """Matrices (or names) side by side: a matrix product."""
+        return " ".join(factors)
+
+    def operation(self, op: sp.Expr, args: list[sp.Symbol]) -> str:
+        """A computation-graph node's label; `op` is the node's operation in the dummies `args`:
+        +, +1, \\times, \\times(-1), (\\cdot)^{2}, 1/\\cdot, e^{\\cdot}, \\sin(\\cdot) ..."""
+        constants = [a for a in op.args if not a.free_symbols]
+        if isinstance(op, (sp.Add, sp.Mul)):
+            sign = "+" if isinstance(op, sp.Add) else r"\times"
+            if not constants:
+                return sign
+            c = sp.Add(*constants) if isinstance(op, sp.Add) else sp.Mul(*constants)
+            if isinstance(op, sp.Add):
+                return ("-" if c < 0 else "+") + self.symbolic(abs(c))
+            text = self.symbolic(c)
+            return sign + (f"({text})" if c.is_negative else " " + text)
+        if isinstance(op, sp.Pow) and op.base in args and not op.exp.free_symbols:
+            if op.exp == -1:
+                return r"1/\cdot"
+            if op.exp != sp.S.Half:
+                return rf"(\cdot)^{{{self.symbolic(op.exp)}}}"
+        dots = MathPrinter({"names": {}, "decimals": self.decimals,
+                            "symbol_names": {a: r"\cdot" for a in args}})
+        return dots.doprint(op)
+
+    def labelled(self, sym: sp.Symbol, value: float) -> str:
+        """name = value, as on a graph's wire: q = 3."""
+        return f"{self.symbolic(sym)} = {self.number(value)}"
+
+
+def latex_width(tex: str) -> float:
+    """Roughly how many characters wide a formula prints: fractions as their wider part, scripts
+    smaller, matrices as their widest row. Used to break long chains of equalities into rows."""
+    return _width(tex.replace(r"\left", "").replace(r"\right", ""))
+
+
+def _group(tex: str, i: int) -> tuple[str, int]:
+    """The brace group starting at tex[i] == "{" and the index after it."""
+    depth = 0
+    for j in range(i, len(tex)):
+        depth += {"{": 1, "}": -1}.get(tex[j], 0)
+        if depth == 0:
+            return tex[i + 1:j], j + 1
+    return tex[i + 1:], len(tex)
+
+
+def _width(tex: str) -> float:
+    width, i = 0.0, 0
+    while i < len(tex):
+        if tex.startswith(r"\begin{bmatrix}", i):
+            end = tex.find(r"\end{bmatrix}", i)
+            end = len(tex) if end < 0 else end
+            body = tex[i + len(r"\begin{bmatrix}"):end]
+            rows = [[_width(c) + 2 for c in row.split("&")] for row in body.split(r"\\")]
+            width += max(sum(r) for r in rows) + 1
+            i = end + len(r"\end{bmatrix}")
+        elif tex.startswith((r"\frac{", r"\dfrac{"), i):
+            top, i = _group(tex, tex.index("{", i))
+            bottom, i = _group(tex, i) if tex[i:i + 1] == "{" else ("", i)
+            width += max(_width(top), _width(bottom))
+        elif tex[i] == "\\":
+            j = i + 1
+            while j < len(tex) and tex[j].isalpha():
+                j += 1
+            name = tex[i + 1:j] or tex[j:j + 1]
+            width += 3 if name in ("sin", "cos", "tan", "exp", "max", "min", "tanh", "ln") else \
+                2 if name in ("cdot", "times") else 1
+            i = max(j, i + 2)
+        elif tex[i] in "^_" and tex[i + 1:i + 2] == "{":
+            script, i = _group(tex, i + 1)
+            width += 0.7 * _width(script)
+        elif tex[i] in "{} ":
+            i += 1
+        elif tex[i] in "=+-":
+            width += 2
+            i += 1
+        else:
+            width += 1
+            i += 1
+    return width
+
