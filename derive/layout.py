@@ -323,34 +323,44 @@ def solutions_context(solution: Solution) -> dict:
     }
 
 
-def worksheet_context(solution: Solution) -> dict:
-    """The handout: the problem and numbered tasks, with space to answer and no answers."""
-    spec = solution.spec
-    d = solution.derivation
+def worksheet_tasks(d) -> list[tuple[str, list[sp.Symbol], str]]:
+    """The worksheet's tasks as (text, the quantities asked, space to answer); exams ask the same."""
     m = d.model
-    p = Printer(m.names.of, spec.decimals)
-    L = len(spec.layers) - 1
-    nodes = [p.name(s) for l in range(1, L + 1) for pair in zip(m.net[l], m.out[l]) for s in pair]
-    several = len(spec.inputs) > 1
+    L = m.shape.depth
+    several = m.shape.n_samples > 1
+    nodes = [s for l in range(1, L + 1) for pair in zip(m.net[l], m.out[l]) for s in pair]
     tasks = [
-        {"text": "Forward pass" + (" (for each sample)" if several else "")
-         + ": compute net and out of every neuron,", "quantities": nodes, "space": "5cm"},
-        {"text": "Loss: compute the loss term of each output neuron and the total loss,",
-         "quantities": [p.name(s) for s in m.loss_terms] + [p.name(m.loss_total)]
-         + ([p.name(d.loss)] if several else []), "space": "3cm"},
+        ("Forward pass" + (" (for each sample)" if several else "")
+         + ": compute net and out of every neuron,", nodes, "5cm"),
+        ("Loss: compute the loss term of each output neuron and the total loss,",
+         m.loss_terms + [m.loss_total] + ([d.loss] if several else []), "3cm"),
     ]
     out_weight = m.weights[L - 1][0][0]
-    tasks.append({"text": "Backpropagation, output layer: write the chain rule for the output weight "
-                  f"and compute the gradient,", "quantities": [p.name(d.gradient[out_weight])], "space": "5cm"})
+    tasks.append(("Backpropagation, output layer: write the chain rule for the output weight "
+                  "and compute the gradient,", [d.gradient[out_weight]], "5cm"))
     if L > 1:
         hidden_weight = m.weights[0][0][0]
-        tasks.append({"text": "Backpropagation, hidden layer: write the chain rule for the hidden weight, "
+        tasks.append(("Backpropagation, hidden layer: write the chain rule for the hidden weight, "
                       "summing over every path to the loss, and compute the gradient,",
-                      "quantities": [p.name(d.gradient[hidden_weight])], "space": "6cm"})
+                      [d.gradient[hidden_weight]], "6cm"))
         asked = [out_weight, hidden_weight]
     else:
         asked = [out_weight]
-    tasks.append({"text": "Gradient descent: compute the updated weights after one step,",
-                  "quantities": [p.name(d.updated[w]) for w in asked], "space": "3cm"})
+    tasks.append(("Gradient descent: compute the updated weights after one step,",
+                  [d.updated[w] for w in asked], "3cm"))
+    return tasks
+
+
+def worksheet_quantities(d) -> list[sp.Symbol]:
+    """Every quantity the worksheet asks for, in its order."""
+    return [sym for _, quantities, _ in worksheet_tasks(d) for sym in quantities]
+
+
+def worksheet_context(solution: Solution) -> dict:
+    """The handout: the problem and numbered tasks, with space to answer and no answers."""
+    spec = solution.spec
+    p = Printer(solution.derivation.model.names.of, spec.decimals)
+    tasks = [{"text": text, "quantities": [p.name(s) for s in quantities], "space": space}
+             for text, quantities, space in worksheet_tasks(solution.derivation)]
     return {"title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
             "given": given(solution), "tasks": tasks, "plots": False}
