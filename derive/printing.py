@@ -447,3 +447,27 @@ def _width(tex: str) -> float:
             i += 1
     return width
 
+# -- matrix form of backpropagation (derive snippet --part vector) --------------------------------
+_MATRIX_SYMBOLS = {
+    "delta": r"\delta^{{({l})}}",
+    "grad_a E": r"\nabla_{{a^{{({l})}}}} E",
+    "act'": r"f_{{{l}}}'\left(z^{{({l})}}\right)",
+    "jacobian^T": r"\left(\frac{{\partial a^{{({l})}}}}{{\partial z^{{({l})}}}}\right)^{{\top}}",
+    "W^T": r"\left(W^{{({l})}}\right)^{{\top}}",
+    "dE/dW": r"\frac{{\partial E}}{{\partial W^{{({l})}}}}",
+    "a^T": r"\left(a^{{({l})}}\right)^{{\top}}",
+}
+
+
+def matrix_symbol(kind: str, layer: int) -> str:
+    """Names of the matrix form: delta^(l), W^(l), the activation's derivative f_l'(z^(l)), ..."""
+    return _MATRIX_SYMBOLS[kind].format(l=layer)
+
+
+def _number_vector(self: Printer, values) -> str:
+    """A column vector of numbers."""
+    return self.matrix([[self.number(float(v))] for v in values])
+
+
+Printer.number_vector = _number_vector
+
