@@ -19,6 +19,10 @@ Prox = Callable[[np.ndarray, float], np.ndarray]   # prox(v, step) -> argmin h(x
 class Runaway(Exception):
     """Parameters that the constraint does not bound grow without limit while the loss keeps falling."""
 
+    def __init__(self, x: np.ndarray):
+        super().__init__("a free coordinate passed the runaway bound")
+        self.x = x
+
 
 @dataclass
 class Minimum:
@@ -30,14 +34,15 @@ class Minimum:
 
 
 def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolerance: float,
-                     max_iterations: int, free: np.ndarray | None = None,
-                     runaway: float = 1e6) -> Minimum:
+                     max_iterations: int, free: np.ndarray | None = None, runaway: float = 1e6,
+                     measure: Callable[[np.ndarray, np.ndarray], float] | None = None) -> Minimum:
     """Minimise f + h by proximal gradient steps with Barzilai-Borwein step sizes and backtracking.
 
     A step x+ = prox(x - t grad f(x), t) is accepted when f(x+) <= f(x) + grad f(x).(x+ - x)
     + |x+ - x|^2 / (2t) (so f + h never increases); t halves until it is. The method stops when the
-    gradient mapping |x - x+|_inf / t falls to `tolerance`. `free` marks coordinates h leaves
-    unbounded: if one of them passes `runaway`, `Runaway` is raised.
+    gradient mapping |x - x+|_inf / t, or `measure(x, grad f(x))` when given (a KKT residual), falls
+    to `tolerance`. `free` marks coordinates h leaves unbounded: if one of them passes `runaway`,
+    `Runaway` is raised.
     """
     x = prox(np.asarray(x0, dtype=float), 1.0)
     fx, gx = fg(x)
@@ -57,9 +62,10 @@ def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolera
             t /= 2
             if t < 1e-20:
                 return Minimum(x, fx, it, residual, False)
-        residual = float(np.abs(step).max(initial=0.0)) / t
+        residual = (float(np.abs(step).max(initial=0.0)) / t if measure is None
+                    else measure(x_new, g_new))
         if free is not None and np.any(np.abs(x_new[free]) > runaway):
-            raise Runaway()
+            raise Runaway(x_new)
         y = g_new - gx
         x, fx, gx = x_new, f_new, g_new
         if residual <= tolerance:
@@ -91,13 +97,6 @@ def project_l1(v: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
     rho = int(np.nonzero(u * ks > css - radius)[0][-1])
     threshold = (css[rho] - radius) / (rho + 1)
     out[mask] = np.sign(part) * np.maximum(np.abs(part) - threshold, 0.0)
-    return out
-
-
-def shrink_l2(v: np.ndarray, mask: np.ndarray, lam: float, t: float) -> np.ndarray:
-    """prox of lam |x[mask]|_2^2: a uniform shrink x / (1 + 2 t lam)."""
-    out = v.copy()
-    out[mask] = v[mask] / (1 + 2 * t * lam)
     return out
 
 

@@ -37,7 +37,7 @@ PENALTIES = ("l2", "l1")
 FIELDS = ("penalty", "lambda", "include_biases", "radius")
 
 NUMERIC_TOLERANCE = 1e-10     # gradient-mapping norm at which the numerical solvers stop
-MAX_SOLVER_ITERATIONS = 200_000
+MAX_SOLVER_ITERATIONS = 20_000
 FORMULA_UP_TO = 4             # θ(λ) is kept as a formula in λ for at most this many unknowns
 PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric; the middle point is λ* itself
 
@@ -317,6 +317,10 @@ class Equivalence:
     difference: dict[sp.Symbol, float]   # soft − hard
     max_difference: float
     method: str
+    hard_objective: float                # E + λ*R at θ*
+    soft_objective: float                # E + λ*R at θ_soft
+    converged: bool
+    note: str | None = None              # why θ_soft and θ* differ, when they do
 
 
 @dataclass
@@ -495,10 +499,8 @@ def _hard(spec: Spec, sym: SymbolicRegularization, d: Derivation, config: Regula
     bound = r if l1 else r * r
     linear = _is_linear(spec)
     if linear:
-        exact = _linear_model(spec, sym, problem, config)
-        x, lam_star, method, iterations = exact.pop("x"), exact.pop("lambda_star"), exact.pop("method"), 0
-        linear_solution = exact.pop("record")
-        quadratic = exact
+        x, lam_star, method, linear_solution, quadratic = _linear_model(spec, sym, problem, config)
+        iterations = 0
     else:
         reason = _runaway_bias(spec, config)
         if reason:
@@ -523,14 +525,8 @@ def _hard(spec: Spec, sym: SymbolicRegularization, d: Derivation, config: Regula
 
 
 def _conditions(sym, x, grad, lam_star, R, bound, mask, l1) -> list[Condition]:
-    if l1:
-        station = np.where(mask & (x != 0), grad + lam_star * np.sign(x), 0.0)
-        station = np.where(mask & (x == 0), np.maximum(np.abs(grad) - lam_star, 0.0), station)
-        station = np.where(~mask, grad, station)
-        note = "at θ_i = 0 the subgradient condition |∂E/∂θ_i| ≤ λ* replaces the equation"
-    else:
-        station = grad + lam_star * np.where(mask, 2 * x, 0.0)
-        note = None
+    station = _stationarity(x, grad, lam_star, mask, l1)
+    note = "at θ_i = 0 the subgradient condition |∂E/∂θ_i| ≤ λ* replaces the equation" if l1 else None
     return [
         Condition("stationarity", sym.kkt["stationarity"], float(np.abs(station).max(initial=0.0)), note),
         Condition("primal_feasibility", sym.kkt["primal_feasibility"], max(0.0, R - bound)),
@@ -548,12 +544,26 @@ def _is_linear(spec: Spec) -> bool:
 
 
 def _rational(x: float) -> sp.Rational:
-    return sp.Rational(repr(x))
+    return sp.Rational(repr(float(x)))
 
 
-def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem,
-                  config: Regularization) -> dict:
-    """E(θ) with the data's numbers; θ(λ) from the linear stationarity equations; λ* by bracketing."""
+@dataclass(frozen=True)
+class _Quadratic:
+    """E(θ) = ½θᵀHθ − cᵀθ + const over the unknowns, as floats."""
+
+    H: np.ndarray
+    c: np.ndarray
+
+    def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
+        g = self.H @ x - self.c
+        return float(0.5 * x @ self.H @ x - self.c @ x), g
+
+
+def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem, config: Regularization):
+    """E(θ) with the data's numbers; θ(λ) from the linear stationarity equations; λ* by bracketing.
+
+    Returns θ*, λ*, how they were found, the `LinearSolution` record and E's quadratic form.
+    """
     m = sym.model
     variables = sym.variables
     fixed = {p: _rational(v) for p, v in zip(problem.params, problem.start) if p not in set(variables)}
@@ -605,31 +615,36 @@ def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem,
                               sym.radius ** 2, evaluate=False)
     record = LinearSolution(variables, loss_expr, equations, formula, norm_equation, bool(determined),
                             dict(zip(variables, map(float, origin))), origin_norm)
-    quadratic = {"H": Hf, "c": cf, "theta_fn": theta_fn, "record": record}
+    quadratic = _Quadratic(Hf, cf)
     if origin_norm <= r:
         if not determined:
-            raise DeriveError(
-                f"the hard constraint does not determine θ: the data fix only {H.rank()} of the {n} "
-                f"unknowns, so the unpenalised least-squares minimisers form an unbounded "
-                f"{'line' if n - H.rank() == 1 else 'family'}, and the radius {r:g} does not cut it "
-                f"to one point (its smallest member has norm {origin_norm:.6g}); choose radius < "
-                f"{origin_norm:.6g} or add samples", file=spec.source, field="[regularization] radius")
-        return quadratic | {"x": origin, "lambda_star": 0.0,
-                            "method": "exact: the unconstrained least-squares solution lies inside the "
-                                      "ball, so λ* = 0"}
+            raise DeriveError(_undetermined(H.rank(), n, r, origin_norm, float(np.abs(origin).max())),
+                              file=spec.source, field="[regularization] radius")
+        return (origin, 0.0, "exact: the unconstrained least-squares solution lies inside the ball, "
+                "so λ* = 0", record, quadratic)
     if not l1:
         scale = max(float(np.trace(Hf)) / n, 1e-12)
         lam_star = optimize.decreasing_root(lambda value: _norm(theta_fn(value), mask, False) - r, scale)
-        x = theta_fn(lam_star)
         how = "sympy's θ(λ)" if formula is not None else "θ(λ) = (H + 2λD)⁻¹c"
-        return quadratic | {"x": x, "lambda_star": lam_star,
-                            "method": f"exact: {how} from the stationarity equations, λ* the root of "
-                                      "|θ(λ)|₂ = r by bracketing and bisection to full precision"}
-    x, lam_star = _l1_linear(Hf, cf, mask, r, origin)
-    return quadratic | {"x": x, "lambda_star": lam_star,
-                        "method": "projected gradient onto the L1 ball (Barzilai-Borwein steps) to "
-                                  f"gradient-mapping norm {NUMERIC_TOLERANCE:g}, then the KKT system "
-                                  "solved exactly on the face it identifies (signs of the non-zero θ_i)"}
+        return (theta_fn(lam_star), lam_star, f"exact: {how} from the stationarity equations, λ* the "
+                "root of |θ(λ)|₂ = r by bracketing and bisection to full precision", record, quadratic)
+    x, lam_star = _l1_linear(quadratic, mask, r, origin)
+    return (x, lam_star, "projected gradient onto the L1 ball (Barzilai-Borwein steps) to "
+            f"gradient-mapping norm {NUMERIC_TOLERANCE:g}, then the KKT system solved exactly on the "
+            "face it identifies (the signs of the non-zero θ_i)", record, quadratic)
+
+
+def _undetermined(rank: int, n: int, r: float, smallest: float, scale: float) -> str:
+    """Why a linear model's hard constraint has no single solution."""
+    family = "line" if n - rank == 1 else "family"
+    start = (f"the hard constraint does not determine θ: the data fix only {rank} of the {n} unknowns, "
+             f"so the least-squares minimisers form an unbounded {family}")
+    if smallest <= 1e-12 * max(1.0, scale):
+        return (start + ", and the parameters the penalty leaves out fit the data on their own (θ = 0 "
+                "is among the minimisers), so no radius picks one of them; set include_biases = true "
+                "or add samples")
+    return (start + f", and the radius {r:g} does not cut it to one point (its smallest member has "
+            f"norm {smallest:.6g}); choose radius < {smallest:.6g} or add samples")
 
 
 def _smallest_minimiser(H: np.ndarray, c: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -643,33 +658,27 @@ def _smallest_minimiser(H: np.ndarray, c: np.ndarray, mask: np.ndarray) -> np.nd
     return particular + null @ z
 
 
-def _quadratic(H, c):
-    def fg(x):
-        g = H @ x - c
-        return float(0.5 * x @ H @ x - c @ x), g
-    return fg
-
-
-def _l1_linear(H, c, mask, r, start):
+def _l1_linear(quadratic: _Quadratic, mask, r, start):
     """min ½θᵀHθ − cᵀθ subject to |θ[mask]|₁ ≤ r: projected gradient, then the exact KKT solve."""
-    result = optimize.proximal_descent(_quadratic(H, c), lambda v, t: optimize.project_l1(v, mask, r),
+    result = optimize.proximal_descent(quadratic, lambda v, t: optimize.project_l1(v, mask, r),
                                        start, NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS)
     x = result.x
-    polished = _l1_face(H, c, mask, x, radius=r)
+    polished = _l1_face(quadratic, mask, x, radius=r)
     if polished is not None:
         return polished
-    g = H @ x - c
+    g = quadratic(x)[1]
     support = mask & (x != 0)
     lam = max(0.0, float(-(g[support] @ np.sign(x[support])) / max(1, support.sum())))
     return x, lam
 
 
-def _l1_face(H, c, mask, x, radius=None, lam=None):
+def _l1_face(quadratic: _Quadratic, mask, x, radius=None, lam=None):
     """Solve the KKT equations on the face of x (its signs); None if the result breaks a condition.
 
     With `radius`: unknowns θ (off the zeros) and λ, the constraint Σ s_i θ_i = r. With `lam`: the
     soft problem's stationarity at that λ.
     """
+    H, c = quadratic.H, quadratic.c
     zero = mask & (np.abs(x) <= 1e-12)
     keep = ~zero
     s = np.where(mask & keep, np.sign(x), 0.0)
@@ -706,26 +715,63 @@ def _numeric_hard(spec, problem: _Problem, config: Regularization):
     x0 = problem.start[problem.index]
     try:
         result = optimize.proximal_descent(problem, lambda v, t: project(v, mask, r), x0,
-                                           NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS, free=~mask)
-    except optimize.Runaway:
-        raise DeriveError("the hard constraint leaves the biases free (include_biases = false) and "
-                          "they grow without bound while the loss keeps falling: the problem has no "
-                          "minimiser; set include_biases = true", file=spec.source,
+                                           NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS, free=~mask,
+                                           measure=lambda x, g: _kkt_point(x, g, mask, l1, r)[1])
+    except optimize.Runaway as exc:
+        raise DeriveError(_runaway_message(problem, exc.x, None), file=spec.source,
                           field="[regularization] radius") from None
     if not result.converged:
+        growing = _growing_free(problem, result.x, x0)
+        if growing is not None:
+            raise DeriveError(_runaway_message(problem, result.x, growing, result.iterations),
+                              file=spec.source, field="[regularization] radius")
         raise DeriveError(f"projected gradient descent did not reach the tolerance "
                           f"{NUMERIC_TOLERANCE:g} in {result.iterations} steps (residual "
                           f"{result.residual:.3g}); the loss is too flat here", file=spec.source,
                           field="[regularization] radius")
     x = result.x
     _, g = problem(x)
-    active = _norm(x, mask, l1) >= r * (1 - 1e-9)
-    lam_star = _multiplier(x, g, mask, l1) if active else 0.0
+    lam_star = _kkt_point(x, g, mask, l1, r)[0]
     ball = "L1 ball" if l1 else "ball"
     return x, lam_star, (f"projected gradient descent onto the {ball} from the spec's parameters "
-                         f"(Barzilai-Borwein steps with backtracking) until the gradient mapping "
-                         f"|θ − P(θ − t∇E)|∞/t ≤ {NUMERIC_TOLERANCE:g}; λ* is the least-squares "
-                         f"solution of ∇E + λ∇R = 0 over the penalised parameters"), result.iterations
+                         f"(Barzilai-Borwein steps with backtracking) until the stationarity residual "
+                         f"|∇E + λ*∇R|∞ ≤ {NUMERIC_TOLERANCE:g}, with λ* the least-squares solution "
+                         f"of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), \
+        result.iterations
+
+
+def _kkt_point(x, g, mask, l1, r) -> tuple[float, float]:
+    """λ* for θ = x (least squares on the boundary, 0 inside) and the stationarity residual there."""
+    lam = _multiplier(x, g, mask, l1) if _norm(x, mask, l1) >= r * (1 - 1e-9) else 0.0
+    return lam, float(np.abs(_stationarity(x, g, lam, mask, l1)).max(initial=0.0))
+
+
+def _stationarity(x, g, lam, mask, l1) -> np.ndarray:
+    """∇E + λ∇R per unknown; L1 at θ_i = 0: how far |∂E/∂θ_i| exceeds λ (the subgradient condition)."""
+    if not l1:
+        return g + lam * np.where(mask, 2 * x, 0.0)
+    station = np.where(mask & (x != 0), g + lam * np.sign(x), g)
+    return np.where(mask & (x == 0), np.maximum(np.abs(g) - lam, 0.0), station)
+
+
+def _growing_free(problem: _Problem, x: np.ndarray, x0: np.ndarray) -> int | None:
+    """A parameter the constraint leaves free that has run far from its start and still moves outward."""
+    _, g = problem(x)
+    outward = [i for i in np.nonzero(~problem.mask)[0]
+               if x[i] * -g[i] > 0 and abs(x[i]) > abs(x0[i]) + 3]
+    return max(outward, key=lambda i: abs(x[i])) if outward else None
+
+
+def _runaway_message(problem: _Problem, x: np.ndarray, i: int | None, steps: int | None = None) -> str:
+    free = np.nonzero(~problem.mask)[0]
+    if i is None:
+        i = max(free, key=lambda j: abs(x[j]))
+    name = problem.variables[i].name
+    when = f" after {steps} steps" if steps else ""
+    return (f"the hard constraint leaves {name} free (include_biases = false), and {name} keeps "
+            f"growing ({name} = {x[i]:.4g}{when}) while the loss keeps falling: the loss reaches its "
+            f"lowest value only as {name} goes to {'+' if x[i] > 0 else '-'}infinity (a neuron "
+            f"saturates), so the problem has no minimiser; set include_biases = true")
 
 
 def _multiplier(x, g, mask, l1) -> float:
@@ -780,44 +826,71 @@ def _runaway_bias(spec: Spec, config: Regularization) -> str | None:
 
 # -- equivalence and the regularisation path ------------------------------------------------------
 
-def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLERANCE) -> np.ndarray:
-    """argmin E + λR, from `start` (a network) or exactly (the linear model)."""
+def _soft_minimum(problem, config, lam, start, quadratic,
+                  tolerance=NUMERIC_TOLERANCE) -> tuple[np.ndarray, bool]:
+    """argmin E + λR from `start` (a network, the L1 linear model) or exactly (the L2 linear model).
+
+    Returns the point and whether the solver reached `tolerance` (NaNs if free parameters ran away).
+    """
     mask = problem.mask
-    l1 = config.penalty == "l1"
-    if quadratic is not None and not l1:
-        return np.linalg.solve(quadratic["H"] + 2 * lam * np.diag(mask.astype(float)), quadratic["c"])
-    prox = ((lambda v, t: optimize.soft_threshold(v, mask, lam, t)) if l1 else
-            (lambda v, t: optimize.shrink_l2(v, mask, lam, t)))
-    fg = _quadratic(quadratic["H"], quadratic["c"]) if quadratic is not None else problem
+    if quadratic is not None and config.penalty == "l2":
+        return np.linalg.solve(quadratic.H + 2 * lam * np.diag(mask.astype(float)), quadratic.c), True
+    smooth = quadratic if quadratic is not None else problem
+    if config.penalty == "l1":
+        fg, prox = smooth, (lambda v, t: optimize.soft_threshold(v, mask, lam, t))
+    else:
+        def fg(x):
+            f, g = smooth(x)
+            part = np.where(mask, x, 0.0)
+            return f + lam * float(part @ part), g + 2 * lam * part
+        prox = lambda v, t: v  # noqa: E731 (no constraint: plain gradient descent on E + λR)
     try:
         result = optimize.proximal_descent(fg, prox, start, tolerance, MAX_SOLVER_ITERATIONS,
                                            free=~mask if quadratic is None else None)
     except optimize.Runaway:
-        return np.full(len(start), math.nan)
+        return np.full(len(start), math.nan), False
     x = result.x
     if quadratic is not None:
-        polished = _l1_face(quadratic["H"], quadratic["c"], mask, x, lam=lam)
+        polished = _l1_face(quadratic, mask, x, lam=lam)
         if polished is not None:
-            x = polished
-    return x
+            return polished, True
+    return x, result.converged
 
 
 def _equivalence(spec, problem, config, x_star, lam_star, quadratic) -> Equivalence:
     l1 = config.penalty == "l1"
     start = problem.start[problem.index]
-    soft = _soft_minimum(problem, config, lam_star, start, quadratic)
+    soft, converged = _soft_minimum(problem, config, lam_star, start, quadratic)
     if quadratic is not None and not l1:
         method = "the soft problem's normal equations (H + 2λ*D)θ = c solved with numpy"
     elif quadratic is not None:
         method = "proximal gradient (soft thresholding) on E + λ*|θ|₁, then exact on its face"
     else:
-        method = ("gradient descent with Barzilai-Borwein steps on E + λ*R from the spec's parameters, "
+        step = "proximal gradient (soft thresholding)" if l1 else "gradient descent"
+        method = (f"{step} with Barzilai-Borwein steps on E + λ*R from the spec's parameters, "
                   f"to gradient-mapping norm {NUMERIC_TOLERANCE:g}")
     hard_d = problem.theta_dict(x_star)
     soft_d = problem.theta_dict(soft)
     diff = {p: soft_d[p] - hard_d[p] for p in problem.params}
-    return Equivalence(float(lam_star), hard_d, soft_d, diff,
-                       max((abs(v) for v in diff.values()), default=0.0), method)
+    objective = [_objective_value(problem, y, lam_star, l1) for y in (x_star, soft)]
+    largest = max((abs(v) for v in diff.values()), default=0.0)
+    note = None
+    if not converged:
+        note = "the soft solve did not reach its tolerance; the difference is not meaningful"
+    elif largest > 1e-6 and abs(objective[0] - objective[1]) <= 1e-9 * max(1.0, abs(objective[0])):
+        note = ("the two points differ but have the same E + λ*R: the minimiser is not unique "
+                "(a flat direction of the loss along which R does not change)")
+    elif largest > 1e-6:
+        note = ("the soft solve from the spec's parameters found another stationary point: the "
+                "network's loss is not convex, so the equivalence holds locally")
+    return Equivalence(float(lam_star), hard_d, soft_d, diff, largest, method,
+                       objective[0], objective[1], converged, note)
+
+
+def _objective_value(problem: _Problem, x, lam, l1) -> float:
+    """E + λR at x."""
+    loss = problem(x)[0]
+    return float(loss + lam * _penalty(x, problem.mask, l1))
 
 
 def _path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationPath:
@@ -834,8 +907,9 @@ def _path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationP
     for order in (range(middle, PATH_POINTS), range(middle - 1, -1, -1)):
         current = start
         for i in order:
-            solution = _soft_minimum(problem, config, float(grid[i]), current, quadratic, tolerance=1e-9)
-            if np.all(np.isfinite(solution)):
+            solution, converged = _soft_minimum(problem, config, float(grid[i]), current, quadratic,
+                                                tolerance=1e-9)
+            if converged:
                 current = solution
                 norms[i] = _norm(solution, problem.mask, l1)
     points = [(float(lam), float(norm)) for lam, norm in zip(grid, norms) if math.isfinite(norm)]
