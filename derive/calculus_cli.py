@@ -41,7 +41,8 @@ def _common(p) -> None:
 @command
 def _register_chain(sub) -> None:
     p = sub.add_parser("chain", help="the chain rule worked for any expression (LaTeX or JSON)")
-    p.add_argument("expression", help='the function, e.g. "sin(y)" or "f = (x + y)*z"')
+    p.add_argument("expression", help='the function, e.g. "sin(y)" or "f = (x + y)*z" (one that '
+                   'starts with a minus sign: "f = -x", or put -- before it)')
     p.add_argument("--let", action="append", default=[], metavar="NAME=EXPR",
                    help='an inner function, e.g. "y = 0.5*x**2" (repeatable)')
     p.add_argument("--graph", action="store_true", help="add the TikZ computation graph "
