@@ -112,6 +112,7 @@ def _broken_templates(tmp_path: Path, old: str, new: str) -> Path:
     folder = tmp_path / "templates"
     shutil.copytree(ROOT / "templates", folder)
     path = folder / "solutions.tex"
+    assert old in path.read_text()
     path.write_text(path.read_text().replace(old, new, 1))
     return folder
 
@@ -126,7 +127,7 @@ def test_a_template_error_is_one_clear_line_and_leaves_the_folder_untouched(tmp_
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
-    templates = _broken_templates(tmp_path, r"\BLOCK{ endfor }", r"\BLOCK{ endfo }")
+    templates = _broken_templates(tmp_path, r"\begin{document}", r"\begin{document}\BLOCK{ endfo }")
     result = run_cli("worksheet", "examples/lecture.toml", "--out", out, env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -139,7 +140,7 @@ def test_a_tex_error_shows_the_log_lines_and_leaves_the_folder_untouched(tmp_pat
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
-    templates = _broken_templates(tmp_path, r"\maketitle", r"\maketitle\undefinedmacro")
+    templates = _broken_templates(tmp_path, r"\begin{document}", r"\begin{document}\undefinedmacro")
     result = run_cli("worksheet", "examples/lecture.toml", "--out", out, env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2
     first, *log = result.stderr.strip().splitlines()
