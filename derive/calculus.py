@@ -285,6 +285,9 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
     g_vars: list[sp.Symbol] = []
     if outer is not None:
         g_vars = [s for s in ordered_symbols(outer[1].written) if s not in ys]
+        if not set(ys) & outer[1].written.free_symbols:
+            raise DeriveError(f"the outer function uses none of the components {', '.join(names)} "
+                              "(name them after 'in': \"EXPR in y1,y2\")", field="--outer")
         through = [str(s) for s in g_vars if s in inputs]
         if through:
             raise DeriveError(f"the outer function may depend on {', '.join(through)} only through "

@@ -163,6 +163,7 @@ ALSO_BAD = [   # the same command line, in this process
     (("chain", "x", "--json", "--graph"), "cannot be combined"),
     (("jacobian", "x1*x2, x1", "--wrt", "x3"), "x3 does not occur"),
     (("jacobian", "x1*x2, lambda: 0"), "'lambda'"),
+    (("jacobian", "x1*x2, x1", "--outer", "a*b"), "uses none of the components y1, y2"),
 ]
 
 
