@@ -22,15 +22,24 @@ def require_tex() -> None:
                           f"sudo apt-get install {PACKAGES} (or use --no-pdf)")
 
 
-def compile_pdf(tex_path: Path, build_dir: Path) -> Path:
-    """Run latexmk on `tex_path`; by-products stay in `build_dir`. Returns the PDF's path there."""
+def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False) -> Path:
+    """Run latexmk on `tex_path`; by-products stay in `build_dir`. Returns the PDF's path there.
+
+    `single_run`: one pdflatex run instead of latexmk's (at least) two, for documents without
+    cross-references (the exam's long combined documents), with the same safety options.
+    """
     require_tex()
     tex_path = tex_path.resolve()
     build_dir = build_dir.resolve()
     build_dir.mkdir(parents=True, exist_ok=True)
     # Relative paths: TeX runs in the .tex file's folder and may write only below it.
-    command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-               "-file-line-error", f"-outdir={build_dir.relative_to(tex_path.parent)}", tex_path.name]
+    outdir = build_dir.relative_to(tex_path.parent)
+    if single_run:
+        command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                   "-file-line-error", f"-output-directory={outdir}", tex_path.name]
+    else:
+        command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+                   "-file-line-error", f"-outdir={outdir}", tex_path.name]
     try:
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=tex_path.parent,

@@ -25,12 +25,13 @@ def documents(solution: Solution) -> dict[str, str]:
     }
 
 
-def compile_all(folder: Path, names: list[str]) -> None:
+def compile_all(folder: Path, names: list[str], single_run: bool = False) -> None:
     """Compile the named .tex files of `folder` (in parallel) and keep only the PDFs beside them."""
     build = folder / ".build"
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
-            pdfs = list(pool.map(lambda n: tex.compile_pdf(folder / n, build / Path(n).stem), names))
+            pdfs = list(pool.map(lambda n: tex.compile_pdf(folder / n, build / Path(n).stem, single_run),
+                                 names))
         for pdf in pdfs:
             shutil.move(str(pdf), folder / pdf.name)
     finally:
