@@ -11,7 +11,8 @@ The `[exam]` section (every field optional):
     variants = 30                  # how many (1 to MAX_VARIANTS); --variants overrides
     seed = 2024                    # --seed overrides; without one a seed is drawn and printed
     questions = ["out_o1", "E_total", "dE/dw5", "w1+"]   # default: the worksheet's tasks
-    tolerance = 0.0005             # absolute; default 5 units in the last displayed decimal
+    tolerance = 0.0005             # absolute; default 5 units in the last displayed decimal;
+                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005}
     saturation = 4.0               # |net| above which a sigmoid/tanh neuron counts as saturated
 
     [exam.random]                  # how numbers are drawn: [min, max] or {min, max, decimals}
@@ -59,8 +60,9 @@ RULES = {
     "overflow": "the numbers overflow or leave the loss's domain",
     "saturated": "a sigmoid or tanh neuron is saturated (|net| above the saturation limit)",
     "relu_kink": f"a ReLU neuron's net lies within {RELU_MARGIN} of its kink at 0",
-    "zero_gradient": "an asked derivative, or the step of an asked update, rounds to 0 "
-                     "at the displayed decimals",
+    "zero_gradient": "an asked derivative, or the step of an asked update, is within the "
+                     "tolerance of 0 or rounds to 0 at the displayed decimals",
+    "near_zero": "another asked answer is within its tolerance of 0 (guessable)",
     "equal_answers": "two asked answers agree within the tolerance",
     "duplicate": "every answer agrees within the tolerance with an earlier variant's",
 }
@@ -73,7 +75,8 @@ HINTS = {
                  "or raise [exam] saturation",
     "relu_kink": "choose ranges that keep ReLU nets away from 0",
     "zero_gradient": "raise [output] decimals, ask other quantities, or widen the ranges",
-    "equal_answers": "ask fewer or other quantities, or lower [exam] tolerance",
+    "near_zero": "lower [exam] tolerance for that question, or widen the ranges",
+    "equal_answers": "ask other quantities, or lower [exam] tolerance",
     "duplicate": "ask for fewer variants, widen the ranges, or lower [exam] tolerance",
 }
 
@@ -99,6 +102,7 @@ class Question:
     symbol: sp.Symbol
     sample: int | None
     kind: str
+    tolerance: float = 0.0                # absolute: an answer within it of the key is right
 
 
 @dataclass(frozen=True)
@@ -107,10 +111,13 @@ class Settings:
     seed: int
     seed_drawn: bool                      # no seed was given: this one was drawn (and is printed)
     questions: tuple[Question, ...]
-    tolerance: float
     saturation: float
     ranges: dict[str, Range | str]        # weights, biases always; inputs, targets when drawn
     default_questions: bool = False
+
+    @property
+    def tolerances(self) -> np.ndarray:
+        return np.array([q.tolerance for q in self.questions])
 
 
 @dataclass
@@ -134,7 +141,18 @@ class Draws:
     accepted: list = field(default_factory=list)
     answers: list[tuple[float, ...]] = field(default_factory=list)
     rejected: Counter = field(default_factory=Counter)
+    culprits: dict[str, Counter] = field(default_factory=dict)   # rule -> what broke it, how often
     draws: int = 0
+
+    def reject(self, rule: str, culprit: str | None = None) -> None:
+        self.rejected[rule] += 1
+        if culprit is not None:
+            self.culprits.setdefault(rule, Counter())[culprit] += 1
+
+    def mostly(self, rule: str) -> str:
+        """' (mostly out_o1)': what broke a rule most often, when known."""
+        culprits = self.culprits.get(rule)
+        return f" (mostly {culprits.most_common(1)[0][0]})" if culprits else ""
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -168,20 +186,47 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
             raise fail("[exam] questions", "expected a non-empty list of quantity names such as "
                        '["out_o1", "E_total", "dE/dw5", "w1+"]')
         questions = tuple(resolve(d, q, spec.source) for q in names)
-        seen: dict[str, str] = {}
+        seen: dict[tuple, str] = {}
         for given, q in zip(names, questions):
-            if q.name in seen:
-                raise fail("[exam] questions", f"{given!r} asks the same quantity as {seen[q.name]!r}")
-            seen[q.name] = given
+            same = seen.get(identity(d, q))
+            if same is not None:
+                raise fail("[exam] questions", f"{given!r} is always equal to {same!r} "
+                           "(the same quantity, or a copy of it): ask one of them")
+            seen[identity(d, q)] = given
     else:
-        questions = default_questions(d)
+        try:
+            own = numeric.evaluator(d).run(spec)
+        except DeriveError:
+            own = None
+        questions = default_questions(d, own)
 
-    default_tolerance = 5 * 10.0 ** -spec.decimals
-    tolerance = _positive(fail, raw.get("tolerance", default_tolerance), "[exam] tolerance")
+    questions = _tolerances(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail, spec.source)
     saturation = _positive(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
     ranges = _ranges(spec, raw.get("random", {}), fail)
-    return Settings(n, seed, seed_drawn, questions, tolerance, saturation, ranges,
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges,
                     default_questions="questions" not in raw)
+
+
+def _tolerances(d: Derivation, questions: tuple[Question, ...], raw: Any, fail,
+                source: str) -> tuple[Question, ...]:
+    """[exam] tolerance: one absolute number, or a table of numbers by question with a default."""
+    if not isinstance(raw, dict):
+        tolerance = _positive(fail, raw, "[exam] tolerance")
+        return tuple(replace(q, tolerance=tolerance) for q in questions)
+    if "default" not in raw:
+        raise fail("[exam] tolerance", 'expected a number, or a table with a default: '
+                   '{default = 0.0005, "dE/dw1" = 0.00005}')
+    default = _positive(fail, raw["default"], "[exam] tolerance default")
+    own: dict[str, float] = {}
+    for given, value in raw.items():
+        if given == "default":
+            continue
+        q = resolve(d, given, source)
+        if q.name not in {x.name for x in questions}:
+            raise fail(f"[exam] tolerance {given}", "not one of the asked questions: "
+                       + ", ".join(x.name for x in questions))
+        own[q.name] = _positive(fail, value, f"[exam] tolerance {given}")
+    return tuple(replace(q, tolerance=own.get(q.name, default)) for q in questions)
 
 
 def _failer(source: str) -> Callable[[str, str], DeriveError]:
@@ -304,6 +349,21 @@ def _kinds(d: Derivation) -> dict[sp.Symbol, str]:
     return kinds
 
 
+def identity(d: Derivation, q: Question) -> tuple:
+    """What a question's number is, following copies: E_total of one output is E_o1, out of a
+    linear neuron is its net, a total over one sample is that sample's value."""
+    steps = {s.name: s for s in d.steps}
+    feeds = {t: (s, k) for t, s, k in d.from_samples}
+    sym, sample = q.symbol, q.sample
+    while True:
+        if sample is None and sym in feeds:
+            sym, sample = feeds[sym]
+        elif sym in steps and isinstance(steps[sym].expr, sp.Symbol) and steps[sym].expr in steps:
+            sym = steps[sym].expr
+        else:
+            return sym, sample
+
+
 def valid_names(d: Derivation) -> str:
     """The main askable quantities (forward pass, loss, gradients, updates) as one line."""
     m = d.model
@@ -319,9 +379,12 @@ def valid_names(d: Derivation) -> str:
     return ", ".join(names) + tail
 
 
-def default_questions(d: Derivation) -> tuple[Question, ...]:
+def default_questions(d: Derivation, own: numeric.Values | None = None) -> tuple[Question, ...]:
     """The worksheet's tasks: every net and out, the loss terms and total, an output and a hidden
-    weight's gradient and both updated weights (per-sample quantities for every sample)."""
+    weight's gradient and both updated weights (per-sample quantities for every sample), each
+    quantity once (out of a linear neuron is its net; E_total of one output is that output's E),
+    leaving out what is exactly 0 or exactly an earlier answer for the spec's own numbers `own`
+    (with a one-hot target a cross-entropy term stays 0 and E_total is the one other term)."""
     from .layout import worksheet_quantities
     kinds = _kinds(d)
     totals = {s.name for s in d.total_steps} | {t for t, _, _ in d.from_samples}
@@ -334,7 +397,14 @@ def default_questions(d: Derivation) -> tuple[Question, ...]:
             out.append(Question(sym.name, sym, 0, kinds[sym]))
         else:
             out.extend(Question(f"{sym.name}[{s + 1}]", sym, s, kinds[sym]) for s in range(n))
-    return tuple(out)
+    seen: set = {0.0}
+    unique = []
+    for q in out:   # a copy of an asked quantity (out of a linear neuron, E_total of one output) once
+        keys = {identity(d, q)} | (set() if own is None else {answer(own, q)})
+        if not keys & seen:
+            seen |= keys
+            unique.append(q)
+    return tuple(unique)
 
 
 def is_derivative(d: Derivation, q: Question) -> bool:
@@ -399,34 +469,45 @@ class Drawer:
 
 
 def rejection(spec: Spec, d: Derivation, values: numeric.Values, answers: tuple[float, ...],
-              settings: Settings, drawn: list[float]) -> str | None:
-    """The first acceptance rule a drawn variant breaks, or None when it is fine (see RULES)."""
+              settings: Settings, drawn: list[float]) -> tuple[str, str | None] | None:
+    """The first acceptance rule a drawn variant breaks (see RULES) and the question or neuron that
+    broke it, or None when the variant is fine."""
     m = d.model
     if any(v == 0 for v in drawn):
-        return "zero_number"
+        return "zero_number", None
     if spec.loss in ("half_sse", "mse") and spec.activations[-1] in ("sigmoid", "tanh"):
         low = 0.0 if spec.activations[-1] == "sigmoid" else -1.0
-        if any(not low < t < 1.0 for sample in spec.targets for t in sample):
-            return "targets_out_of_reach"
+        for sample in spec.targets:
+            for t, target in zip(sample, m.targets):
+                if not low < t < 1.0:
+                    return "targets_out_of_reach", target.name
     for sample in values.samples:
         for l, act in enumerate(spec.activations, start=1):
-            if act in ("sigmoid", "tanh") and any(abs(sample[z]) > settings.saturation for z in m.net[l]):
-                return "saturated"
-            if act == "relu" and any(abs(sample[z]) < RELU_MARGIN for z in m.net[l]):
-                return "relu_kink"
+            for z in m.net[l]:
+                if act in ("sigmoid", "tanh") and abs(sample[z]) > settings.saturation:
+                    return "saturated", z.name
+                if act == "relu" and abs(sample[z]) < RELU_MARGIN:
+                    return "relu_kink", z.name
     half_unit = 0.5 * 10.0 ** -spec.decimals
-    for q, a in zip(settings.questions, answers):
-        if is_derivative(d, q) and abs(a) < half_unit:
-            return "zero_gradient"
-        if q.kind == "update":
-            before = plain_number(values.totals[_parameter_of(d, q.symbol)], spec.decimals)
-            if plain_number(a, spec.decimals) == before:
-                return "zero_gradient"
+    questions = settings.questions
+    for q, a in zip(questions, answers):
+        if is_derivative(d, q) and abs(a) <= max(q.tolerance, half_unit):
+            return "zero_gradient", q.name
+        if q.kind == "update":   # the step must show: w+ neither equal to w nor guessable as w
+            before = values.totals[_parameter_of(d, q.symbol)]
+            if abs(a - before) <= q.tolerance or plain_number(a, spec.decimals) == plain_number(
+                    before, spec.decimals):
+                return "zero_gradient", q.name
+    for q, a in zip(questions, answers):
+        if abs(a) <= q.tolerance:
+            return "near_zero", q.name
     for i, a in enumerate(answers):
         shown = plain_number(a, spec.decimals)
-        for b in answers[i + 1:]:
-            if abs(a - b) <= settings.tolerance or plain_number(b, spec.decimals) == shown:
-                return "equal_answers"
+        for j in range(i + 1, len(answers)):
+            b = answers[j]
+            if abs(a - b) <= max(questions[i].tolerance, questions[j].tolerance) or \
+                    plain_number(b, spec.decimals) == shown:
+                return "equal_answers", f"{questions[i].name} and {questions[j].name}"
     return None
 
 
@@ -443,6 +524,7 @@ def _draw(spec: Spec, settings: Settings, count: int, keep: bool, reject_duplica
     drawer = Drawer(spec, settings.ranges)
     out = Draws()
     accepted = np.empty((0, len(settings.questions)))
+    tolerances = settings.tolerances
     while len(out.answers) < count:
         for _ in range(DRAWS_PER_VARIANT):
             out.draws += 1
@@ -450,15 +532,15 @@ def _draw(spec: Spec, settings: Settings, count: int, keep: bool, reject_duplica
             try:
                 values = evaluator.run(candidate)
             except DeriveError:
-                out.rejected["overflow"] += 1
+                out.reject("overflow")
                 continue
             answers = tuple(answer(values, q) for q in settings.questions)
             reason = rejection(candidate, d, values, answers, settings, drawn)
             if reason is None and reject_duplicates and len(accepted) and bool(
-                    np.any(np.all(np.abs(accepted - np.array(answers)) <= settings.tolerance, axis=1))):
-                reason = "duplicate"
+                    np.any(np.all(np.abs(accepted - np.array(answers)) <= tolerances, axis=1))):
+                reason = "duplicate", None
             if reason is not None:
-                out.rejected[reason] += 1
+                out.reject(*reason)
                 continue
             break
         else:
@@ -480,7 +562,8 @@ def _unmeetable(spec: Spec, draws: Draws, number: int) -> DeriveError:
     worst = draws.rejected.most_common(1)[0][0]
     return DeriveError(f"the acceptance rules cannot be met: {DRAWS_PER_VARIANT} draws in a row were "
                        f"rejected for variant {number} (rejections so far: {counts}); mostly "
-                       f"'{worst}': {RULES[worst]}; {HINTS[worst]}", file=spec.source, field="[exam.random]")
+                       f"'{worst}'{draws.mostly(worst)}: {RULES[worst]}; {HINTS[worst]}",
+                       file=spec.source, field="[exam.random]")
 
 
 def variants(spec: Spec, settings: Settings, count: int,
@@ -500,6 +583,7 @@ class StressReport:
     near_duplicates: int                         # pairs of variants with every answer within tolerance
     decimals: int
     seed: int
+    mostly: dict[str, str] = field(default_factory=dict)   # rule -> " (mostly dE_total/dw1)"
 
     def text(self) -> str:
         p = lambda v: plain_number(v, self.decimals)   # noqa: E731
@@ -516,7 +600,7 @@ class StressReport:
                 continue
             n = self.rejected.get(rule, 0)
             share = f"{100 * n / self.draws:5.1f} %" if self.draws else ""
-            lines.append(f"  {rule:<{rule_width}}  {n:>7}  {share}  {RULES[rule]}")
+            lines.append(f"  {rule:<{rule_width}}  {n:>7}  {share}  {RULES[rule]}{self.mostly.get(rule, '')}")
         lines += ["", f"near-duplicates: {self.near_duplicates} pairs of variants whose every answer "
                   "agrees within the tolerance (derive exam redraws such a variant)"]
         return "\n".join(lines) + "\n"
@@ -530,17 +614,19 @@ def stress(spec: Spec, settings: Settings, count: int,
     table = np.array(draws.answers)
     spread = [(float(c.min()), float(np.median(c)), float(c.max())) for c in table.T]
     return StressReport(settings.questions, count, draws.draws, draws.rejected, spread,
-                        near_duplicates(table, settings.tolerance), spec.decimals, settings.seed)
+                        near_duplicates(table, settings.tolerances), spec.decimals, settings.seed,
+                        {rule: draws.mostly(rule) for rule in draws.rejected})
 
 
-def near_duplicates(table: np.ndarray, tolerance: float) -> int:
-    """Pairs of rows that agree within `tolerance` in every column (sorted sweep on column 0)."""
+def near_duplicates(table: np.ndarray, tolerance: np.ndarray) -> int:
+    """Pairs of rows that agree within `tolerance` (one per column) in every column, found by a
+    sweep over the rows sorted by column 0."""
     order = np.argsort(table[:, 0], kind="stable")
     rows = table[order]
     pairs = 0
     for i in range(len(rows)):
         j = i + 1
-        while j < len(rows) and rows[j, 0] - rows[i, 0] <= tolerance:
+        while j < len(rows) and rows[j, 0] - rows[i, 0] <= tolerance[0]:
             if np.all(np.abs(rows[j] - rows[i]) <= tolerance):
                 pairs += 1
             j += 1

@@ -89,10 +89,10 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["variant", "question", "answer", "tolerance"])
-    tolerance = plain_number(settings.tolerance, moodle.TOLERANCE_DECIMALS)
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
-            writer.writerow([v.number, q.name, plain_number(a, spec.decimals), tolerance])
+            writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
+                             plain_number(q.tolerance, moodle.TOLERANCE_DECIMALS)])
     return buffer.getvalue()
 
 

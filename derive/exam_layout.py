@@ -35,7 +35,7 @@ def questions(variant: Variant, settings: Settings) -> list[dict]:
     for q, a in zip(settings.questions, variant.answers):
         rows.append({"text": ASK.get(q.kind, ASK_BACKWARD), "name": p.name(q.symbol),
                      "sample": q.sample + 1 if several and q.sample is not None else None,
-                     "answer": p.number(a), "plain": q.name,
+                     "answer": p.number(a), "plain": q.name, "tolerance": tolerance_text(q.tolerance),
                      "plain_answer": plain_number(a, variant.spec.decimals)})
     return rows
 
@@ -62,15 +62,16 @@ def solutions_context(spec, settings: Settings, contexts: list[dict]) -> dict:
             "plots": any(c["plots"] for c in contexts), "variants": contexts}
 
 
-def tolerance_text(settings: Settings) -> str:
-    """The tolerance as LaTeX (all its digits)."""
-    return Printer({}, TOLERANCE_DECIMALS).number(settings.tolerance)
+def tolerance_text(tolerance: float) -> str:
+    """A tolerance as LaTeX (all its digits)."""
+    return Printer({}, TOLERANCE_DECIMALS).number(tolerance)
 
 
 def keys_context(spec, settings: Settings, variants: list[Variant]) -> dict:
     """One compact answer table per variant, the seed and the tolerance on top."""
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": spec.decimals,
-            "tolerance": tolerance_text(settings), "plots": False,
+            "tolerance": tolerance_text(settings.questions[0].tolerance),
+            "same_tolerance": len({q.tolerance for q in settings.questions}) == 1, "plots": False,
             "variants": [{"number": v.number, "questions": questions(v, settings)} for v in variants]}
 
 

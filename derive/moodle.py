@@ -88,7 +88,6 @@ def feedback_html(lines: StepLines, steps: list, several: bool) -> str:
 def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     """The whole Moodle XML file (deterministic: same variants, same bytes)."""
     d = variants[0].solution.derivation
-    tolerance = plain_number(settings.tolerance, TOLERANCE_DECIMALS)
     several = len(spec.inputs) > 1
     steps = {q: dependencies(d, q) for q in settings.questions}
     problems = {v.number: problem_html(spec, v) for v in variants}
@@ -114,7 +113,7 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
                     '    <answer fraction="100" format="moodle_auto_format">',
                     f"      <text>{answer}</text>",
                     '      <feedback format="html"><text></text></feedback>',
-                    f"      <tolerance>{tolerance}</tolerance>",
+                    f"      <tolerance>{plain_number(q.tolerance, TOLERANCE_DECIMALS)}</tolerance>",
                     "    </answer>",
                     "    <unitgradingtype>0</unitgradingtype>",
                     "    <unitpenalty>0.1000000</unitpenalty>",

@@ -74,7 +74,7 @@ def test_every_shipped_example_compiles(example, tmp_path):
     assert (out / "solutions.pdf").stat().st_size > 10_000
     key = json.loads((out / "key.json").read_text())
     total = key["loss"]["total"]
-    shown = derive.printing.plain_number(total, 9)
+    shown = derive.printing.plain_number(total, derive.load(example).decimals)
     assert shown in pdf_text(out / "solutions.pdf")
 
 
