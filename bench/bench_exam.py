@@ -1,0 +1,200 @@
+"""Exam variants: derive once, substitute many. Figures and ratios for the README (a script, not a test).
+
+    python3 bench/bench_exam.py [--variants 200] [--no-tex]
+
+(a) start-up: import + the symbolic derivation of examples/exam.toml's shape, once per process;
+(b) N variants' .tex + keys after start-up, split into drawing and acceptance, the verified solve
+    (of which the independent numpy + finite-difference check), rendering and Moodle XML;
+(c) the same per variant with the derivation redone for every variant (the caches cleared): the
+    naive baseline that "derive once" avoids;
+(d) the independent check's share on a larger network (3-4-4-2), where finite differences cost most;
+(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, one pdflatex run each, two at a time;
+(f) `derive exam --no-pdf` end to end in a fresh process, as a user runs it.
+
+Prints markdown ready to paste.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+T0 = time.perf_counter()
+import derive  # noqa: E402
+from derive import exam, exam_cli, exam_layout, moodle, numeric, verify  # noqa: E402
+from derive.derivation import derive as derive_shape  # noqa: E402
+from derive.model import Shape  # noqa: E402
+from derive.render import render  # noqa: E402
+from derive.solve import solve  # noqa: E402
+from derive.worksheet import compile_all  # noqa: E402
+
+T_IMPORT = time.perf_counter() - T0
+EXAM = ROOT / "examples" / "exam.toml"
+
+
+def timed(function, *args, **kwargs):
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def startup() -> tuple[derive.Spec, exam.Settings, float]:
+    start = time.perf_counter()
+    spec = derive.load(EXAM)
+    derive_shape(Shape.of(spec))                  # the symbolic work, once per shape
+    settings = exam.settings(spec)
+    return spec, settings, time.perf_counter() - start
+
+
+def batch(spec, settings, n: int) -> dict[str, float]:
+    """The parts of N variants' .tex + keys, in seconds."""
+    draws, t_draw = timed(exam._draw, spec, settings, n, keep=False, reject_duplicates=True)
+    specs = [v for v in exam.variants(spec, settings, n)]          # warm-up of the printing caches
+    _, t_variants = timed(exam.variants, spec, settings, n)
+    t_verify = 0.0
+    for v in specs:
+        _, t = timed(verify.verify_key, v.spec, v.solution.key)
+        t_verify += t
+    _, t_solve = timed(lambda: [solve(v.spec, check=False) for v in specs])
+    files, t_docs = timed(exam_cli.documents, spec, settings, specs)
+    _, t_moodle = timed(moodle.quiz, spec, settings, specs)
+    return {"draw": t_draw, "variants": t_variants, "solve": t_solve, "verify": t_verify,
+            "documents": t_docs, "moodle": t_moodle, "total": t_variants + t_docs,
+            "draws": draws.draws, "files": len(files), "bytes": sum(len(t) for t in files.values())}
+
+
+def naive(spec, settings, k: int) -> float:
+    """Seconds per variant when every variant derives its shape again (derive's and sympy's caches
+    cleared)."""
+    from sympy.core.cache import clear_cache
+    specs = exam.variants(spec, settings, k)
+    start = time.perf_counter()
+    for v in specs:
+        derive_shape.cache_clear()
+        numeric._EVALUATORS.clear()
+        clear_cache()
+        solution = solve(v.spec)
+        variant = dataclasses.replace(v, solution=solution)
+        render("solutions.tex", exam_layout.solution_context(variant))
+    return (time.perf_counter() - start) / k
+
+
+def larger_network(n: int) -> tuple[float, float]:
+    """A 3-4-4-2 sigmoid network: seconds per variant for the verified solve and for the check."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    layers = [3, 4, 4, 2]
+    spec = derive.parse({
+        "network": {"layers": layers, "activation": "sigmoid"},
+        "data": {"inputs": [0.2, 0.5, 0.9], "targets": [0.1, 0.8]},
+        "parameters": {"weights": [rng.uniform(-1, 1, (layers[l + 1], layers[l])).round(2).tolist()
+                                   for l in range(3)], "biases": [0.1, 0.2, 0.3]},
+        "output": {"decimals": 4},
+        "exam": {"questions": ["E_total", "dE/dw(1)_11"], "tolerance": 0.0005, "seed": 1},
+    })
+    settings = exam.settings(spec)
+    specs = exam.variants(spec, settings, n)
+    _, t_all = timed(lambda: [solve(v.spec) for v in specs])
+    _, t_check = timed(lambda: [verify.verify_key(v.spec, v.solution.key) for v in specs])
+    return t_all / n, t_check / n
+
+
+def tex_time(spec, settings, n: int) -> tuple[float, int]:
+    specs = exam.variants(spec, settings, n)
+    files = exam_cli.documents(spec, settings, specs)
+    with tempfile.TemporaryDirectory() as folder:
+        folder = Path(folder)
+        for name in exam_cli.PDFS:
+            (folder / name).write_text(files[name])
+        _, t = timed(compile_all, folder, exam_cli.PDFS, single_run=True)
+        pages = {}
+        for name in exam_cli.PDFS:
+            info = subprocess.run(["pdfinfo", str(folder / name.replace(".tex", ".pdf"))],
+                                  capture_output=True, text=True).stdout
+            pages[name] = next(int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages"))
+    return t, pages
+
+
+def worksheet_process(k: int) -> float:
+    """Seconds per `derive worksheet SPEC --no-pdf` in a fresh process: a variant made the naive way."""
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        for i in range(k):
+            subprocess.run([sys.executable, "-m", "derive", "worksheet", str(EXAM), "--out",
+                            str(Path(folder) / str(i)), "--no-pdf"], cwd=ROOT, check=True, capture_output=True)
+        return (time.perf_counter() - start) / k
+
+
+def cli_no_pdf(n: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "derive", "exam", str(EXAM), "--variants", str(n),
+                        "--out", str(Path(folder) / "x"), "--no-pdf"], cwd=ROOT, check=True,
+                       capture_output=True)
+        return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variants", type=int, default=200)
+    parser.add_argument("--no-tex", action="store_true", help="skip the TeX measurement")
+    args = parser.parse_args()
+    n = args.variants
+    spec, settings, t_start = startup()
+    b = batch(spec, settings, n)
+    per = b["total"] / n
+    t_naive = naive(spec, settings, 3)
+    t_process = worksheet_process(3)
+    big_solve, big_check = larger_network(50)
+    t_cli = cli_no_pdf(n)
+    print(f"start-up: import {T_IMPORT:.2f} s, derivation of the shape {t_start:.2f} s (once per process)")
+    print(f"{n} variants ({b['draws']} draws): variants {b['variants']:.3f} s, documents {b['documents']:.3f} s; "
+          f"{b['files']} files, {b['bytes'] / 1e6:.1f} MB")
+    print()
+    print(f"| {n} variants of examples/exam.toml, after start-up | time | per variant |")
+    print("| --- | --- | --- |")
+    rows = [
+        ("drawing + acceptance rules (incl. rejected draws)", b["draw"]),
+        ("verified solve (evaluate, key, independent check)", b["variants"] - b["draw"]),
+        ("  of which the numpy + finite-difference check", b["verify"]),
+        ("rendering: every .tex, keys.json, keys.csv, moodle.xml", b["documents"]),
+        ("  of which moodle.xml", b["moodle"]),
+        (f"**{n} variants' .tex + keys** (goal <= 2 s, 10 ms a variant)", b["total"]),
+    ]
+    for label, t in rows:
+        print(f"| {label} | {t:.3f} s | {t / n * 1000:.2f} ms |")
+    print()
+    print("| derive once, substitute many | per variant | ratio |")
+    print("| --- | --- | --- |")
+    print(f"| one `derive worksheet --no-pdf` process per variant | {t_process * 1000:.0f} ms | "
+          f"{t_process / per:.0f}x |")
+    print(f"| derivation redone for every variant (derive's and sympy's caches cleared) | "
+          f"{t_naive * 1000:.0f} ms | {t_naive / per:.0f}x |")
+    print(f"| derived once per shape (this tool) | {per * 1000:.2f} ms | 1x |")
+    print()
+    print(f"| independent check on a 3-4-4-2 network | per variant | share |")
+    print("| --- | --- | --- |")
+    print(f"| verified solve | {big_solve * 1000:.2f} ms | 100 % |")
+    print(f"| of which numpy + finite differences | {big_check * 1000:.2f} ms | "
+          f"{100 * big_check / big_solve:.0f} % |")
+    print()
+    print(f"`derive exam examples/exam.toml --variants {n} --no-pdf` in a fresh process: {t_cli:.2f} s "
+          "(start-up included)")
+    if not args.no_tex:
+        t_tex, pages = tex_time(spec, settings, n)
+        print()
+        print(f"| TeX for {n} variants (one pdflatex run each, two at a time) | pages | time |")
+        print("| --- | --- | --- |")
+        print(f"| solutions.pdf, exam.pdf, keys.pdf (goal <= 30 s) | "
+              f"{pages['solutions.tex']} + {pages['exam.tex']} + {pages['keys.tex']} | {t_tex:.1f} s |")
+
+
+if __name__ == "__main__":
+    main()
