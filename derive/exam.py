@@ -46,6 +46,7 @@ MAX_VARIANTS = 500
 MAX_STRESS = 100_000
 DRAWS_PER_VARIANT = 1000          # the resampling cap: draws tried for one variant before giving up
 MAX_RANDOM_DECIMALS = 6
+MAX_RANGE = 1000.0                # drawn numbers lie in [-MAX_RANGE, MAX_RANGE]
 DEFAULT_SATURATION = 4.0
 RELU_MARGIN = 0.01                # |net| of a ReLU neuron at least this far from its kink
 KINDS = ("weights", "biases", "inputs", "targets")
@@ -287,6 +288,8 @@ def _ranges(spec: Spec, raw: Any, fail) -> dict[str, Range | str]:
         low, high = _number(fail, low, f"{where} min"), _number(fail, high, f"{where} max")
         if low > high:
             raise fail(where, f"min {low:g} is greater than max {high:g}")
+        if max(abs(low), abs(high)) > MAX_RANGE:
+            raise fail(where, f"expected numbers from -{MAX_RANGE:g} to {MAX_RANGE:g}, got [{low:g}, {high:g}]")
         r = Range(low, high, own)
         lo, hi, _ = r.grid()
         if lo > hi:
