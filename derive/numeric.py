@@ -78,6 +78,9 @@ class Evaluator:
         self._index = {sym: i for i, sym in enumerate(self.sample.names)}
         # Where each value the totals read from the samples comes from.
         self._feeds = [(s, self._index[sym]) for _, sym, s in d.from_samples]
+        at = {sym: i for i, sym in enumerate(self.total_leaves + self.total.names)}
+        self._loss_at = at[d.loss]
+        self._gradient_at = [at[d.gradient[p]] for p in self.params]
 
     def parameter_values(self, spec: Spec) -> list[float]:
         values = [w for matrix in spec.weights for row in matrix for w in row]
@@ -106,6 +109,13 @@ class Evaluator:
             raise _overflow(spec, "a value is not finite")
         totals = dict(zip(self.total_leaves, total_leaves)) | dict(zip(self.total.names, out))
         return samples, totals
+
+    def loss_and_gradient(self, params: list[float], spec: Spec) -> tuple[float, list[float]]:
+        """The loss and its gradient (parameter order) at `params`: no dicts, for optimisers."""
+        per_sample = [self.sample(params + list(x) + list(t)) for x, t in zip(spec.inputs, spec.targets)]
+        leaves = params + [spec.learning_rate] + [per_sample[s][i] for s, i in self._feeds]
+        values = leaves + self.total(leaves)
+        return values[self._loss_at], [values[i] for i in self._gradient_at]
 
     def loss_and_update(self, params: list[float], spec: Spec) -> tuple[float, list[float]]:
         _, totals = self._round(params, spec, keep=False)

@@ -96,7 +96,11 @@ def project_l1(v: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
     ks = np.arange(1, len(u) + 1)
     rho = int(np.nonzero(u * ks > css - radius)[0][-1])
     threshold = (css[rho] - radius) / (rho + 1)
-    out[mask] = np.sign(part) * np.maximum(np.abs(part) - threshold, 0.0)
+    shrunk = np.sign(part) * np.maximum(np.abs(part) - threshold, 0.0)
+    total = np.abs(shrunk).sum()
+    if total > radius:     # rounding in css - radius when |v| is large: land on the ball exactly
+        shrunk *= radius / total
+    out[mask] = shrunk
     return out
 
 
@@ -105,6 +109,33 @@ def soft_threshold(v: np.ndarray, mask: np.ndarray, lam: float, t: float) -> np.
     out = v.copy()
     out[mask] = np.sign(v[mask]) * np.maximum(np.abs(v[mask]) - t * lam, 0.0)
     return out
+
+
+def newton(F: Callable[[np.ndarray], np.ndarray], J: Callable[[np.ndarray], np.ndarray],
+           z0: np.ndarray, residual: Callable[[np.ndarray], float], tolerance: float,
+           max_steps: int = 30) -> np.ndarray:
+    """Newton's method on F(z) = 0 (least-squares steps, halved until `residual` falls).
+
+    Returns the best point found; the caller judges it by `residual`.
+    """
+    z, best = z0, residual(z0)
+    for _ in range(max_steps):
+        if best <= tolerance:
+            break
+        try:
+            step = np.linalg.lstsq(J(z), -F(z), rcond=None)[0]
+        except np.linalg.LinAlgError:
+            break
+        for _ in range(30):
+            candidate = z + step
+            value = residual(candidate)
+            if value < best:
+                z, best = candidate, value
+                break
+            step = step / 2
+        else:
+            break
+    return z
 
 
 def decreasing_root(f: Callable[[float], float], scale: float) -> float:

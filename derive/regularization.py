@@ -36,8 +36,12 @@ from .spec import Spec, _Reader, _show
 PENALTIES = ("l2", "l1")
 FIELDS = ("penalty", "lambda", "include_biases", "radius")
 
-NUMERIC_TOLERANCE = 1e-10     # gradient-mapping norm at which the numerical solvers stop
+NUMERIC_TOLERANCE = 1e-10     # KKT residual (gradient-mapping norm) at which the numerical solvers stop
+ACCEPTED_TOLERANCE = 1e-8     # a network's KKT residual still accepted when the step budget runs out
 MAX_SOLVER_ITERATIONS = 20_000
+FIRST_PHASE = 2_000           # projected-gradient steps before Newton's method may finish the job
+NEWTON_UP_TO = 300            # unknowns for which a Hessian by differences is affordable
+PATH_ITERATIONS = 2_000       # per point of the regularisation path (a network)
 FORMULA_UP_TO = 4             # θ(λ) is kept as a formula in λ for at most this many unknowns
 PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric; the middle point is λ* itself
 
@@ -472,11 +476,21 @@ class _Problem:
 
     def __call__(self, x: np.ndarray) -> tuple[float, np.ndarray]:
         try:
-            _, totals = self.ev._round(list(self.full(x)), self.spec, keep=False)
-        except (OverflowError, ValueError, ZeroDivisionError):
+            loss, grad = self.ev.loss_and_gradient(self.full(x).tolist(), self.spec)
+        except (OverflowError, ValueError, ZeroDivisionError):   # a saturated neuron: off limits
             return math.inf, np.zeros(len(x))
-        grad = np.array([totals[self.d.gradient[p]] for p in self.variables])
-        return totals[self.d.loss], grad
+        return loss, np.array(grad)[self.index]
+
+    def hessian(self, x: np.ndarray) -> np.ndarray:
+        """∇²E by central differences of the compiled (exact) gradient, symmetrised."""
+        n = len(x)
+        H = np.empty((n, n))
+        for j in range(n):
+            h = 1e-5 * max(1.0, abs(x[j]))
+            e = np.zeros(n)
+            e[j] = h
+            H[:, j] = (self(x + e)[1] - self(x - e)[1]) / (2 * h)
+        return 0.5 * (H + H.T)
 
     def theta_dict(self, x: np.ndarray) -> dict[sp.Symbol, float]:
         return dict(zip(self.params, map(float, self.full(x))))
@@ -616,6 +630,11 @@ def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem, co
     record = LinearSolution(variables, loss_expr, equations, formula, norm_equation, bool(determined),
                             dict(zip(variables, map(float, origin))), origin_norm)
     quadratic = _Quadratic(Hf, cf)
+    if l1 and not determined:
+        raise DeriveError(f"the hard constraint does not determine θ: the data fix only {H.rank()} of "
+                          f"the {n} unknowns, and inside an L1 ball the least-squares minimiser need not "
+                          "be unique; add samples or use penalty = \"l2\"", file=spec.source,
+                          field="[regularization] radius")
     if origin_norm <= r:
         if not determined:
             raise DeriveError(_undetermined(H.rank(), n, r, origin_norm, float(np.abs(origin).max())),
@@ -708,36 +727,106 @@ def _l1_face(quadratic: _Quadratic, mask, x, radius=None, lam=None):
 # -- a network: numerical -----------------------------------------------------------------------------
 
 def _numeric_hard(spec, problem: _Problem, config: Regularization):
+    """Projected gradient descent from the spec's parameters; near the end Newton on the KKT equations."""
     l1 = config.penalty == "l1"
     r = config.radius
     mask = problem.mask
     project = optimize.project_l1 if l1 else optimize.project_l2
     x0 = problem.start[problem.index]
-    try:
-        result = optimize.proximal_descent(problem, lambda v, t: project(v, mask, r), x0,
-                                           NUMERIC_TOLERANCE, MAX_SOLVER_ITERATIONS, free=~mask,
-                                           measure=lambda x, g: _kkt_point(x, g, mask, l1, r)[1])
-    except optimize.Runaway as exc:
-        raise DeriveError(_runaway_message(problem, exc.x, None), file=spec.source,
-                          field="[regularization] radius") from None
-    if not result.converged:
-        growing = _growing_free(problem, result.x, x0)
+    measure = lambda x, g: _kkt_point(x, g, mask, l1, r)[1]  # noqa: E731
+    x, steps, polished = x0, 0, False
+    for budget in (FIRST_PHASE, MAX_SOLVER_ITERATIONS - FIRST_PHASE):
+        try:
+            result = optimize.proximal_descent(problem, lambda v, t: project(v, mask, r), x,
+                                               NUMERIC_TOLERANCE, budget, free=~mask, measure=measure)
+        except optimize.Runaway as exc:
+            raise DeriveError(_runaway_message(problem, exc.x, None), file=spec.source,
+                              field="[regularization] radius") from None
+        x, steps = result.x, steps + result.iterations
+        if result.converged:
+            break
+        if not l1 and len(x) <= NEWTON_UP_TO:
+            x, residual, polished = _polish_ball(problem, x, r)
+            if residual <= NUMERIC_TOLERANCE:
+                break
+    else:
+        growing = _growing_free(problem, x, x0)
         if growing is not None:
-            raise DeriveError(_runaway_message(problem, result.x, growing, result.iterations),
-                              file=spec.source, field="[regularization] radius")
-        raise DeriveError(f"projected gradient descent did not reach the tolerance "
-                          f"{NUMERIC_TOLERANCE:g} in {result.iterations} steps (residual "
-                          f"{result.residual:.3g}); the loss is too flat here", file=spec.source,
+            raise DeriveError(_runaway_message(problem, x, growing, steps), file=spec.source,
+                              field="[regularization] radius")
+        residual = measure(x, problem(x)[1])
+        if residual > ACCEPTED_TOLERANCE:
+            why = ("the minimiser may sit on a ReLU kink, where the gradient jumps"
+                   if "relu" in spec.activations else "the loss is too flat here or has no minimiser")
+            raise DeriveError(f"projected gradient descent did not reach the tolerance "
+                              f"{ACCEPTED_TOLERANCE:g} in {steps} steps (KKT residual {residual:.3g}): "
+                              f"{why}", file=spec.source, field="[regularization] radius")
+    growing = _growing_free(problem, x, x0)
+    if growing is not None:     # "converged" only because a saturated neuron's gradient vanished
+        raise DeriveError(_runaway_message(problem, x, growing, steps), file=spec.source,
                           field="[regularization] radius")
-    x = result.x
     _, g = problem(x)
     lam_star = _kkt_point(x, g, mask, l1, r)[0]
     ball = "L1 ball" if l1 else "ball"
+    newton = (" and Newton's method on the KKT equations (Hessian by central differences of the "
+              "compiled gradient) to finish" if polished else "")
     return x, lam_star, (f"projected gradient descent onto the {ball} from the spec's parameters "
-                         f"(Barzilai-Borwein steps with backtracking) until the stationarity residual "
-                         f"|∇E + λ*∇R|∞ ≤ {NUMERIC_TOLERANCE:g}, with λ* the least-squares solution "
-                         f"of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), \
-        result.iterations
+                         f"(Barzilai-Borwein steps with backtracking){newton}, until the stationarity "
+                         f"residual |∇E + λ*∇R|∞ ≤ {NUMERIC_TOLERANCE:g} (or ≤ {ACCEPTED_TOLERANCE:g} "
+                         f"after {MAX_SOLVER_ITERATIONS} steps), with λ* the least-squares "
+                         f"solution of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), steps
+
+
+def _polish_ball(problem: _Problem, x: np.ndarray, r: float) -> tuple[np.ndarray, float, bool]:
+    """Newton on the KKT equations of the L2 ball from x (on the sphere: with λ as an unknown).
+
+    The Newton point replaces x only if its KKT residual is smaller, E did not rise and it is a
+    minimum, not a saddle (the Lagrangian's Hessian on the sphere's tangent space is >= 0).
+    Returns the point, its KKT residual and whether Newton's point was taken.
+    """
+    mask = problem.mask
+    D = mask.astype(float)
+    n = len(x)
+
+    def residual(z):
+        y = optimize.project_l2(z[:n], mask, r)
+        value, g = problem(y)
+        return _kkt_point(y, g, mask, False, r)[1] if math.isfinite(value) else math.inf
+
+    g = problem(x)[1]
+    lam, before = _kkt_point(x, g, mask, False, r)
+    if lam > 0:
+        def F(z):
+            y, lam_ = z[:n], z[n]
+            return np.concatenate([problem(y)[1] + 2 * lam_ * D * y, [0.5 * (y[mask] @ y[mask] - r * r)]])
+
+        def J(z):
+            y, lam_ = z[:n], z[n]
+            top = np.column_stack([problem.hessian(y) + 2 * lam_ * np.diag(D), 2 * D * y])
+            return np.vstack([top, np.concatenate([D * y, [0.0]])])
+        z = optimize.newton(F, J, np.concatenate([x, [lam]]), residual, NUMERIC_TOLERANCE)
+    else:
+        z = optimize.newton(lambda y: problem(y)[1], problem.hessian, x, residual, NUMERIC_TOLERANCE)
+    y = optimize.project_l2(z[:n], mask, r)
+    after = residual(z)
+    if after < before and problem(y)[0] <= problem(x)[0] + 1e-12 * abs(problem(x)[0]) \
+            and _second_order(problem, y, r):
+        return y, after, True
+    return x, before, False
+
+
+def _second_order(problem: _Problem, x: np.ndarray, r: float) -> bool:
+    """The Lagrangian's Hessian is positive semidefinite on the tangent space of the active ball."""
+    mask = problem.mask
+    D = mask.astype(float)
+    lam, _ = _kkt_point(x, problem(x)[1], mask, False, r)
+    H = problem.hessian(x) + 2 * lam * np.diag(D)
+    if lam > 0:
+        normal = D * x / np.linalg.norm(D * x)
+        P = np.eye(len(x)) - np.outer(normal, normal)
+        H = P @ H @ P
+    eigenvalues = np.linalg.eigvalsh(H)
+    return eigenvalues.min() >= -1e-6 * max(1.0, float(np.abs(eigenvalues).max()))
 
 
 def _kkt_point(x, g, mask, l1, r) -> tuple[float, float]:
@@ -755,11 +844,27 @@ def _stationarity(x, g, lam, mask, l1) -> np.ndarray:
 
 
 def _growing_free(problem: _Problem, x: np.ndarray, x0: np.ndarray) -> int | None:
-    """A parameter the constraint leaves free that has run far from its start and still moves outward."""
-    _, g = problem(x)
-    outward = [i for i in np.nonzero(~problem.mask)[0]
-               if x[i] * -g[i] > 0 and abs(x[i]) > abs(x0[i]) + 3]
-    return max(outward, key=lambda i: abs(x[i])) if outward else None
+    """A parameter the constraint leaves free that ran far from its start, along which E still falls.
+
+    Probes E at 1, 2, 4 and 8 further along the way it went: a loss that falls at every probe has
+    its infimum at infinity (a saturating neuron), not at x. At a minimum the first probe rises.
+    """
+    loss = problem(x)[0]
+    running = []
+    for i in np.nonzero(~problem.mask)[0]:
+        if abs(x[i] - x0[i]) <= 3:
+            continue
+        way, previous = math.copysign(1.0, x[i] - x0[i]), loss
+        for distance in (1, 2, 4, 8):
+            y = x.copy()
+            y[i] += way * distance
+            value = problem(y)[0]
+            if not value < previous:
+                break
+            previous = value
+        else:
+            running.append(i)
+    return max(running, key=lambda i: abs(x[i])) if running else None
 
 
 def _runaway_message(problem: _Problem, x: np.ndarray, i: int | None, steps: int | None = None) -> str:
@@ -826,35 +931,49 @@ def _runaway_bias(spec: Spec, config: Regularization) -> str | None:
 
 # -- equivalence and the regularisation path ------------------------------------------------------
 
-def _soft_minimum(problem, config, lam, start, quadratic,
-                  tolerance=NUMERIC_TOLERANCE) -> tuple[np.ndarray, bool]:
+def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLERANCE,
+                  budget=MAX_SOLVER_ITERATIONS) -> tuple[np.ndarray, bool]:
     """argmin E + λR from `start` (a network, the L1 linear model) or exactly (the L2 linear model).
 
-    Returns the point and whether the solver reached `tolerance` (NaNs if free parameters ran away).
+    Returns the point and whether it meets `tolerance` (NaNs if free parameters ran away).
+    A network's L2 problem gets Newton's method on ∇E + 2λDθ = 0 when gradient descent is slow.
     """
     mask = problem.mask
+    D = mask.astype(float)
     if quadratic is not None and config.penalty == "l2":
-        return np.linalg.solve(quadratic.H + 2 * lam * np.diag(mask.astype(float)), quadratic.c), True
+        return np.linalg.solve(quadratic.H + 2 * lam * np.diag(D), quadratic.c), True
     smooth = quadratic if quadratic is not None else problem
     if config.penalty == "l1":
         fg, prox = smooth, (lambda v, t: optimize.soft_threshold(v, mask, lam, t))
     else:
         def fg(x):
             f, g = smooth(x)
-            part = np.where(mask, x, 0.0)
-            return f + lam * float(part @ part), g + 2 * lam * part
+            return f + lam * float((D * x) @ x), g + 2 * lam * D * x
         prox = lambda v, t: v  # noqa: E731 (no constraint: plain gradient descent on E + λR)
-    try:
-        result = optimize.proximal_descent(fg, prox, start, tolerance, MAX_SOLVER_ITERATIONS,
-                                           free=~mask if quadratic is None else None)
-    except optimize.Runaway:
-        return np.full(len(start), math.nan), False
-    x = result.x
+    newton = quadratic is None and config.penalty == "l2" and len(start) <= NEWTON_UP_TO
+    x, converged = start, False
+    for phase in ((min(FIRST_PHASE, budget), budget - FIRST_PHASE) if newton else (budget,)):
+        if phase <= 0:
+            break
+        try:
+            result = optimize.proximal_descent(fg, prox, x, tolerance, phase,
+                                               free=~mask if quadratic is None else None)
+        except optimize.Runaway:
+            return np.full(len(start), math.nan), False
+        x, converged = result.x, result.converged
+        if converged or not newton:
+            break
+        gradient_norm = lambda y: float(np.abs(fg(y)[1]).max())  # noqa: E731
+        x = optimize.newton(lambda y: fg(y)[1], lambda y: problem.hessian(y) + 2 * lam * np.diag(D),
+                            x, gradient_norm, tolerance)
+        converged = gradient_norm(x) <= tolerance
+        if converged:
+            break
     if quadratic is not None:
         polished = _l1_face(quadratic, mask, x, lam=lam)
         if polished is not None:
             return polished, True
-    return x, result.converged
+    return x, converged
 
 
 def _equivalence(spec, problem, config, x_star, lam_star, quadratic) -> Equivalence:
@@ -908,7 +1027,7 @@ def _path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationP
         current = start
         for i in order:
             solution, converged = _soft_minimum(problem, config, float(grid[i]), current, quadratic,
-                                                tolerance=1e-9)
+                                                tolerance=1e-9, budget=PATH_ITERATIONS)
             if converged:
                 current = solution
                 norms[i] = _norm(solution, problem.mask, l1)
