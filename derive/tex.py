@@ -4,6 +4,7 @@ A failure becomes one DeriveError whose details are the relevant lines of TeX's 
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -25,8 +26,8 @@ def require_tex() -> None:
 def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False) -> Path:
     """Run latexmk on `tex_path`; by-products stay in `build_dir`. Returns the PDF's path there.
 
-    `single_run`: one pdflatex run instead of latexmk's (at least) two, for documents without
-    cross-references (the exam's long combined documents), with the same safety options.
+    `single_run`: latexmk stops after one pdflatex pass (it would otherwise rerun because the .aux
+    file is new), for documents without cross-references such as the exam's long combined ones.
     """
     require_tex()
     tex_path = tex_path.resolve()
@@ -34,12 +35,10 @@ def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False) -> Pa
     build_dir.mkdir(parents=True, exist_ok=True)
     # Relative paths: TeX runs in the .tex file's folder and may write only below it.
     outdir = build_dir.relative_to(tex_path.parent)
+    command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
+               "-file-line-error", f"-outdir={outdir}", tex_path.name]
     if single_run:
-        command = ["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-                   "-file-line-error", f"-output-directory={outdir}", tex_path.name]
-    else:
-        command = ["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
-                   "-file-line-error", f"-outdir={outdir}", tex_path.name]
+        command[1:1] = ["-e", "$max_repeat=1"]
     try:
         result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=tex_path.parent,
@@ -47,12 +46,19 @@ def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False) -> Pa
     except subprocess.TimeoutExpired:
         raise DeriveError(f"TeX took longer than {TIMEOUT} s", file=tex_path.name) from None
     pdf = build_dir / (tex_path.stem + ".pdf")
-    if result.returncode != 0 or not pdf.exists():
-        log = build_dir / (tex_path.stem + ".log")
+    log = build_dir / (tex_path.stem + ".log")
+    ok = result.returncode == 0
+    if single_run and result.returncode == 12 and pdf.exists() and log.exists():
+        # One pass by request: latexmk reports that it wanted another; TeX itself must be clean.
+        ok = not _ERROR_LINE.search(log.read_text(errors="replace"))
+    if not ok or not pdf.exists():
         details = log_excerpt(log.read_text(errors="replace") if log.exists() else result.stdout.decode(errors="replace"))
         raise DeriveError("TeX failed (latexmk exit status "
                           f"{result.returncode}); the log says:", file=tex_path.name, details=details)
     return pdf
+
+
+_ERROR_LINE = re.compile(r"^(!|\S+\.tex:\d+: )", re.MULTILINE)   # TeX errors (-file-line-error)
 
 
 def _env() -> dict:
@@ -70,9 +76,7 @@ def log_excerpt(log: str, context: int = 3, limit: int = 20) -> str:
     lines = log.splitlines()
     picked: list[int] = []
     for i, line in enumerate(lines):
-        if line.startswith("!") or (":" in line and line.split(":")[1:2] and line.split(":")[1].isdigit()
-                                    and line.endswith(tuple("abcdefghijklmnopqrstuvwxyz.")) is not None
-                                    and ".tex:" in line):
+        if _ERROR_LINE.match(line):
             picked.extend(range(max(0, i - 1), min(len(lines), i + context + 1)))
     if not picked:
         picked = list(range(max(0, len(lines) - limit), len(lines)))
