@@ -8,7 +8,7 @@
 (c) the same per variant with the derivation redone for every variant (the caches cleared): the
     naive baseline that "derive once" avoids;
 (d) the independent check's share on a larger network (3-4-4-2), where finite differences cost most;
-(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, one pdflatex run each, two at a time;
+(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, latexmk with one pdflatex pass each, two at a time;
 (f) `derive exam --no-pdf` end to end in a fresh process, as a user runs it.
 
 Prints markdown ready to paste.
@@ -190,7 +190,7 @@ def main() -> None:
     if not args.no_tex:
         t_tex, pages = tex_time(spec, settings, n)
         print()
-        print(f"| TeX for {n} variants (one pdflatex run each, two at a time) | pages | time |")
+        print(f"| TeX for {n} variants (latexmk with one pdflatex pass each, two at a time) | pages | time |")
         print("| --- | --- | --- |")
         print(f"| solutions.pdf, exam.pdf, keys.pdf (goal <= 30 s) | "
               f"{pages['solutions.tex']} + {pages['exam.tex']} + {pages['keys.tex']} | {t_tex:.1f} s |")
