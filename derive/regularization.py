@@ -42,7 +42,7 @@ MAX_SOLVER_ITERATIONS = 20_000
 FIRST_PHASE = 2_000           # projected-gradient steps before Newton's method may finish the job
 NEWTON_UP_TO = 300            # unknowns for which a Hessian by differences is affordable
 PATH_ITERATIONS = 2_000       # per point of the regularisation path (a network)
-FORMULA_UP_TO = 4             # θ(λ) is kept as a formula in λ for at most this many unknowns
+FORMULA_UP_TO = 3             # θ(λ) is kept as a formula in λ for at most this many unknowns
 PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric; the middle point is λ* itself
 
 
@@ -310,6 +310,12 @@ class LinearSolution:
     unconstrained: dict[sp.Symbol, float] | None   # θ(0) (determined) or the limit θ(0+) (its smallest R)
     unconstrained_norm: float                      # |θ(0+)| in the penalty's norm
 
+    def rounded_formula(self, digits: int = 6) -> dict[sp.Symbol, sp.Expr] | None:
+        """θ(λ) with its (exact, often long) rational coefficients shown as decimals."""
+        if self.theta_of_lambda is None:
+            return None
+        return {v: e.evalf(digits) for v, e in self.theta_of_lambda.items()}
+
 
 @dataclass
 class Equivalence:
@@ -408,11 +414,14 @@ def _soft(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Values
     out = sym.compiled(leaves)
     named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
     regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
-    # The weight-decay form is evaluated separately: each pair must agree.
+    # The weight-decay form is evaluated separately: each pair must agree (to rounding).
+    parameter_of = {plus: p for p, plus in sym.updated.items()}
     for i, step in enumerate(sym.soft_steps):
         if step.kind == "weight_decay":
             first = next(j for j, s in enumerate(sym.soft_steps) if s.name == step.name)
-            if not math.isclose(out[first], out[i], rel_tol=1e-12, abs_tol=1e-15):
+            p = parameter_of[step.name]
+            scale = abs(totals[p]) + spec.learning_rate * abs(named[sym.gradient[p]])
+            if abs(out[first] - out[i]) > 1e-12 * scale + 1e-300:
                 raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {out[i]!r}")
             named[step.name] = out[first]
     in_theta = set(sym.theta)
@@ -428,6 +437,7 @@ def _soft(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Values
 
 
 def _leaves(params, current, eta, lam, totals, d) -> list[float]:
+    """The compiled soft steps' inputs: parameters, η, λ, E and ∂E/∂p (in `sym.leaves` order)."""
     return list(current) + [eta, lam, totals[d.loss]] + [totals[d.gradient[p]] for p in params]
 
 
@@ -439,14 +449,18 @@ def _iterate(spec, sym, d, ev, lam):
     objective = index[sym.objective]
     update = [index[sym.updated[p]] if p in sym.updated else None for p in params]
     history = []
-    for _ in range(spec.iterations + 1):
-        _, totals = ev._round(current, spec, keep=False)
-        out = sym.compiled(_leaves(params, current, spec.learning_rate, lam, totals, d))
-        history.append(out[objective])
-        if len(history) > spec.iterations:
-            break
-        current = [out[i] if i is not None else v for i, v in zip(update, current)]
-    if not all(map(math.isfinite, history + current)):
+    try:
+        for _ in range(spec.iterations + 1):
+            loss, gradient = ev.loss_and_gradient(current, spec)
+            out = sym.compiled(current + [spec.learning_rate, lam, loss] + gradient)
+            history.append(out[objective])
+            if len(history) > spec.iterations:
+                break
+            current = [out[i] if i is not None else v for i, v in zip(update, current)]
+        finite = all(map(math.isfinite, history + current))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        finite = False
+    if not finite:
         raise DeriveError("gradient descent on the regularised objective diverged (it is no longer "
                           "finite); choose a smaller learning_rate or lambda", file=spec.source,
                           field="[training] learning_rate")
@@ -611,8 +625,10 @@ def _linear_model(spec: Spec, sym: SymbolicRegularization, problem: _Problem, co
     formula = None
     theta_fn = None
     if not l1 and n <= FORMULA_UP_TO:
-        solution = (H + 2 * lam * D).LUsolve(c)
-        formula = {v: sp.factor(sp.cancel(e)) for v, e in zip(variables, solution)}
+        A = H + 2 * lam * D          # Cramer's rule: θ(λ) = adj(A) c / det(A), polynomials in λ
+        det = sp.expand(A.det(method="berkowitz"))
+        numerators = A.adjugate(method="berkowitz") * c
+        formula = {v: sp.factor(sp.cancel(sp.expand(e) / det)) for v, e in zip(variables, numerators)}
         functions = [sp.lambdify(lam, formula[v], "math") for v in variables]
         theta_fn = lambda value: np.array([float(f(value)) for f in functions])  # noqa: E731
     if theta_fn is None:
