@@ -300,6 +300,18 @@ def test_the_linear_model_is_exact_and_matches_an_independent_kkt_solve():
     assert hard.equivalence.max_difference < 1e-12
 
 
+def test_theta_of_lambda_is_exact_and_has_a_rounded_display_form():
+    s = derive.derive(linear())
+    lam = s.regularization.symbolic.lam
+    w1 = s.derivation.model.names.by_plain["w1"]
+    linear_solution = s.regularization.hard.linear
+    exact = linear_solution.theta_of_lambda[w1]
+    assert sp.simplify(exact - sp.Rational(23, 4) * (5 * lam + 6) / (5 * lam ** 2 + 35 * lam + 33)) == 0
+    shown = linear_solution.rounded_formula(4)[w1]
+    assert float(shown.subs(lam, 1.0)) == pytest.approx(float(exact.subs(lam, 1)), rel=1e-4)
+    assert linear_solution.determined and linear_solution.unconstrained_norm > 1.0
+
+
 def test_the_linear_model_with_l1_matches_an_independent_projected_gradient():
     raw = linear(penalty="l1", radius=1.0, include_biases=True)
     s = derive.derive(raw)
@@ -402,6 +414,16 @@ BAD = {
         _regularized({"radius": 0.8}, {**LECTURE_DICT, "data": {"inputs": [0.05, 0.1], "targets": [1.0, 1.0]}},
                      update_biases=True),
         "no minimiser"),
+    "unbounded: softmax with a class that never occurs": (
+        _regularized({"radius": 0.8}, {**LECTURE_DICT, "network": {"layers": [2, 2, 2], "loss": "cross_entropy",
+                                                                  "activation": ["sigmoid", "softmax"]},
+                                       "parameters": {"weights": LECTURE_DICT["parameters"]["weights"],
+                                                      "biases": [0.35, [0.6, 0.6]]},
+                                       "data": {"inputs": [0.05, 0.1], "targets": [0.0, 1.0]}},
+                     update_biases=True),
+        "its target is 0 in every sample"),
+    "gradient descent on E + λR diverges": (
+        _regularized({"lambda": 10.0}, iterations=50), "[training] learning_rate: gradient descent on the regularised"),
     "unbounded: the data cannot determine θ": (
         _regularized({"radius": 50.0}, {**linear(), "data": {"inputs": [[1, 2], [2, 4], [3, 6]],
                                                           "targets": [[1], [2], [3.5]]}}),
