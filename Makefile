@@ -21,8 +21,11 @@ venv: $(STAMP)
 tex:
 	@sh scripts/ensure-tex.sh $(TEX_PACKAGES)
 
+# The lecture's handout and solution; its second half (regularisation as soft and hard constraint)
+# worked on the same network in output/regularization/.
 worksheet: venv tex
 	$(VENV)/bin/derive worksheet examples/lecture.toml --out output/lecture
+	$(VENV)/bin/derive worksheet examples/regularization.toml --out output/regularization
 
 examples: venv tex
 	@for f in examples/*.toml; do n=$$(basename $$f .toml); \

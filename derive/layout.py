@@ -27,6 +27,7 @@ class Line:
     lhs: str
     rhs: list[str]
     note: str | None = None
+    continued: bool = False   # the previous line's right-hand side goes on here
 
 
 @dataclass
@@ -310,6 +311,11 @@ def history(solution: Solution, points: int = 250) -> dict | None:
             "final": final, "positive": all(v > 0 for v in h)}
 
 
+def regularization_context(solution: Solution) -> dict | None:
+    from .regularization_layout import regularization_context as build
+    return build(solution)
+
+
 def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
     samples = []
@@ -319,7 +325,9 @@ def solutions_context(solution: Solution) -> dict:
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
         "totals": total_sections(solution), "summary": summary_rows(solution),
-        "history": history(solution), "plots": solution.values.history is not None,
+        "history": history(solution),
+        "plots": solution.values.history is not None or solution.regularization is not None,
+        "regularization": regularization_context(solution),
     }
 
 

@@ -17,7 +17,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from .naming import Name, Partial, Sampled
 
-GREEK = {"eta": r"\eta", "lambda": r"\lambda", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
+GREEK = {"eta": r"\eta", "lambda": r"\lambda", "Omega": r"\Omega", "Lagrangian": r"\mathcal{L}", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
 
 
 def format_number(value: float, decimals: int) -> str:
@@ -124,6 +124,11 @@ class MathPrinter(LatexPrinter):
                 parts.append(("- " if i == 0 else " - ") + text)
             elif isinstance(term, sp.Number) and term < 0 and i > 0:
                 parts.append(" - " + self._print(-term))
+            elif (isinstance(term, sp.Mul) and term.args[0].is_Number and term.args[0] < 0
+                  and term.args[0] != -1):
+                # An evaluated term such as -195/4 w2: a minus sign, not + (-195/4) w2.
+                positive = sp.Mul(-term.args[0], *term.args[1:], evaluate=False)
+                parts.append(("- " if i == 0 else " - ") + self._print(positive))
             else:
                 parts.append(("" if i == 0 else " + ") + self._print(term))
         return "".join(parts)
@@ -172,7 +177,8 @@ class MathPrinter(LatexPrinter):
                 out = text
             elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)):
                 out += " " + text
-            elif isinstance(previous, sp.Rational) and not isinstance(previous, sp.Integer) and not isinstance(f, sp.Number):
+            elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
+                  and self._values is None and self._slots is None):   # 5 x^2, but 0.5 \cdot 2^2
                 out += " " + text
             else:
                 out += r" \cdot " + text
@@ -303,6 +309,20 @@ class Printer:
             if not out or out[-1] != p:
                 out.append(p)
         return out
+
+    def split_sum(self, expr: sp.Expr, per_line: int = 4) -> list[str]:
+        """A long sum as several pieces, each a few terms, the later ones starting with + or -."""
+        if not isinstance(expr, sp.Add) or len(expr.args) <= per_line:
+            return [self.symbolic(expr)]
+        pieces = []
+        args = list(expr.args)
+        for start in range(0, len(args), per_line):
+            chunk = args[start:start + per_line]
+            text = self._symbolic.doprint(sp.Add(*chunk, evaluate=False) if len(chunk) > 1 else chunk[0])
+            if start and not text.startswith("-"):
+                text = "+ " + text
+            pieces.append(text)
+        return pieces
 
     def matrix(self, rows: list[list[str]]) -> str:
         body = r" \\ ".join(" & ".join(r) for r in rows)

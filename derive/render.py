@@ -25,6 +25,15 @@ def templates_folder() -> str:
 _ESCAPES = {
     "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
     **{c: rf"{{\ttfamily\char{ord(c)}}}" for c in "\\^~_<>|"},
+    # Mathematical characters in prose (method descriptions, notes): typeset, not passed to pdflatex raw.
+    **{c: f"\\ensuremath{{{m}}}" for c, m in {
+        "λ": r"\lambda", "η": r"\eta", "θ": r"\theta", "σ": r"\sigma", "δ": r"\delta", "Ω": r"\Omega",
+        "∇": r"\nabla", "∞": r"\infty", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx",
+        "·": r"\cdot", "×": r"\times", "−": "-", "∂": r"\partial", "‖": r"\|", "²": "^{2}",
+        "⁺": "^{+}", "∈": r"\in", "Σ": r"\Sigma", "∑": r"\sum", "√": r"\surd", "→": r"\to",
+        "∞": r"\infty", "₁": "_{1}", "₂": "_{2}", "ℓ": r"\ell", "𝓛": r"\mathcal{L}",
+    }.items()},
+    "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\dots{}",
 }
 
 

@@ -42,13 +42,10 @@ def sections_for(solution: Solution, part: str) -> list[Section]:
 
 
 def regularization_sections(solution: Solution) -> list[Section]:
-    try:
-        from .layout import regularization_sections as build
-    except ImportError:
-        build = None
-    if build is None or "regularization" not in solution.spec.extra:
+    if solution.regularization is None:
         raise DeriveError("this spec has no [regularization] section", file=solution.spec.source,
                           field="--part regularization")
+    from .regularization_layout import regularization_sections as build
     return build(solution)
 
 

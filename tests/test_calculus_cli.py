@@ -92,7 +92,7 @@ def test_jacobian_json_with_outer_gives_the_vector_chain_rule(derive):
 def test_sin_fragment_shows_the_nested_structure(derive):
     text = ok_here(derive, *SIN, "--at", "x=2")
     assert r"\frac{d f}{d x} &= \frac{d f}{d y} \cdot \frac{d y}{d x}" in text
-    assert r"\cos\left(0.5 \cdot x^{2}\right) \cdot x" in text
+    assert r"\cos\left(0.5 x^{2}\right) \cdot x" in text
     assert "-0.832293673" in text                       # cos(2) * 2
     assert r"\documentclass" not in text
 
