@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import sympy as sp
 
+from .unevaluated import mul as _mul, add as _add
+
 from . import activations, losses
 from .model import Model, Shape
 from .naming import Name
@@ -61,14 +63,6 @@ class Derivation:
     @property
     def steps(self) -> list[Step]:
         return self.sample_steps + self.total_steps
-
-
-def _mul(*factors: sp.Expr) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
-
-
-def _add(*terms: sp.Expr) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
 @lru_cache(maxsize=32)

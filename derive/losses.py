@@ -10,17 +10,11 @@ from functools import cache
 
 import sympy as sp
 
+from .unevaluated import neg as _neg, minus as _minus
+
 LOSSES = ("half_sse", "mse", "cross_entropy", "binary_cross_entropy")
 
 _ONE = sp.Integer(1)
-
-
-def _neg(x: sp.Expr) -> sp.Expr:
-    return sp.Mul(sp.Integer(-1), x, evaluate=False)
-
-
-def _minus(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    return sp.Add(a, _neg(b), evaluate=False)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from .unevaluated import add as _add, mul as _mul, neg as _neg
+
 from . import numeric, optimize
 from .derivation import Derivation, Step, derive as derive_shape
 from .errors import DeriveError
@@ -129,18 +131,6 @@ class SymbolicRegularization:
     kkt: dict[str, list[sp.Basic]]         # condition name -> relations (stationarity: one per unknown)
     compiled: Compiled                     # leaves: parameters, η, λ, E, ∂E/∂p -> soft step values
     leaves: list[sp.Symbol]
-
-
-def _add(*terms: sp.Expr) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
-
-
-def _mul(*factors: sp.Expr) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
-
-
-def _neg(x: sp.Expr) -> sp.Expr:
-    return sp.Mul(sp.Integer(-1), x, evaluate=False)
 
 
 def penalized(model: Model, include_biases: bool) -> list[sp.Symbol]:
