@@ -103,7 +103,7 @@ def sample_sections(solution: Solution, sample: int) -> list[Section]:
     sections.append(loss)
 
     # Output layer: the first weight in full, then the factors of every output, then the rest.
-    out_sec = Section(f"Backward pass: output layer")
+    out_sec = Section("Backward pass: output layer")
     grads = [s for s in _steps(d, "gradient", L) if s.neuron is not None and _is_weight(m, s, L)]
     first = grads[0]
     out_sec.blocks.append(Block("By the chain rule, the gradient of the loss with respect to an output "
@@ -117,6 +117,12 @@ def sample_sections(solution: Solution, sample: int) -> list[Section]:
             act_steps.index(s) == 0 or act_steps[act_steps.index(s) - 1].definition != s.definition) else [w.line(s)]
     out_sec.blocks.append(Block("Each factor, from the local expression it differentiates:",
                                 [x for x in factor_lines if x is not None]))
+    deltas = _steps(d, "delta", L)
+    coupled = not m.activation[L].elementwise
+    if coupled:
+        out_sec.blocks.append(Block("Softmax couples the outputs: every out depends on every net, so the "
+                                    "error signal of a net sums over all outputs (the Jacobian):",
+                                    [w.line(s) for s in deltas]))
     local = w.by_name[first.expr.args[-1]] if isinstance(first.expr, sp.Mul) else None
     lines = []
     if local is not None and local.kind == "local":
@@ -125,9 +131,9 @@ def sample_sections(solution: Solution, sample: int) -> list[Section]:
     out_sec.blocks.append(Block(None, lines))
     out_sec.blocks.append(Block("The remaining output weights in the same way:",
                                 [w.line(s) for s in grads[1:]]))
-    deltas = _steps(d, "delta", L)
-    out_sec.blocks.append(Block("The product of the first two factors is the error signal of each output "
-                                "neuron, reused for the layers below:", [w.line(s) for s in deltas]))
+    if not coupled:
+        out_sec.blocks.append(Block("The product of the first two factors is the error signal of each "
+                                    "output neuron, reused for the layers below:", [w.line(s) for s in deltas]))
     sections.append(out_sec)
 
     for l in range(L - 1, 0, -1):

@@ -178,7 +178,7 @@ class MathPrinter(LatexPrinter):
             elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)):
                 out += " " + text
             elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
-                  and self._values is None and self._slots is None):   # 5 x^2, but 0.5 \cdot 2^2
+                  and not text[:1].isdigit() and "\x00" not in text[:2]):   # 5 x^2, but 0.5 \cdot 2^2
                 out += " " + text
             else:
                 out += r" \cdot " + text
