@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from .derivation import Step
-from .printing import Printer, name_latex
+from .printing import Printer, latex_width, name_latex
 from .solve import Solution
 
 ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear (identity)",
@@ -32,10 +32,36 @@ class Line:
 
 @dataclass
 class Block:
-    """A paragraph of plain text (optional) followed by an aligned display (optional)."""
+    """A paragraph of plain text (optional) followed by an aligned display (optional).
+
+    A chain of equalities too wide for the page goes on in further rows (= ... under =).
+    """
 
     text: str | None = None
     lines: list[Line] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.lines = [row for line in self.lines for row in _wrap(line)]
+
+
+PAGE_WIDTH = 95   # latex_width units of one display row on the page
+
+
+def _wrap(line: Line) -> list[Line]:
+    if line.continued or len(line.rhs) < 2 or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= PAGE_WIDTH:
+        return [line]
+    rows: list[Line] = []
+    current: list[str] = []
+    used = latex_width(line.lhs) + 2
+    for part in line.rhs:
+        width = latex_width(part) + 2
+        if current and used + width > PAGE_WIDTH:
+            rows.append(Line(line.lhs if not rows else "", current))
+            current, used = [], latex_width(line.lhs) + 2
+        current.append(part)
+        used += width
+    rows.append(Line(line.lhs if not rows else "", current, line.note))
+    return rows
 
 
 @dataclass
@@ -122,7 +148,7 @@ def sample_sections(solution: Solution, sample: int) -> list[Section]:
     if coupled:
         out_sec.blocks.append(Block("Softmax couples the outputs: every out depends on every net, so the "
                                     "error signal of a net sums over all outputs (the Jacobian):",
-                                    [w.line(s) for s in deltas]))
+                                    [w.line(s, note="") for s in deltas]))
     local = w.by_name[first.expr.args[-1]] if isinstance(first.expr, sp.Mul) else None
     lines = []
     if local is not None and local.kind == "local":
