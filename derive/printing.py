@@ -491,3 +491,23 @@ def _number_vector(self: Printer, values) -> str:
 
 Printer.number_vector = _number_vector
 
+
+
+def hadamard(*parts: str) -> str:
+    """Elementwise product of printed vectors: a ⊙ b."""
+    return r" \odot ".join(parts)
+
+
+def product(*parts: str) -> str:
+    """Matrix product of printed factors, side by side."""
+    return " ".join(parts)
+
+
+def at_optimum(name: str) -> str:
+    """A quantity evaluated at the constrained optimum: R(θ*)."""
+    return name + r"\left(\theta^{*}\right)"
+
+
+def norm_name(penalty: str) -> str:
+    """The norm the constraint bounds: ||θ||₂ or ||θ||₁."""
+    return r"\|\theta\|_2" if penalty == "l2" else r"\|\theta\|_1"

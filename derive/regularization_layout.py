@@ -8,7 +8,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .layout import Block, Line, Section
-from .printing import Printer
+from .printing import Printer, at_optimum, norm_name
 from .solve import Solution
 
 CONDITION_TEXT = {"stationarity": "stationarity", "primal_feasibility": "primal feasibility",
@@ -112,8 +112,8 @@ def hard_sections(solution: Solution) -> list[Section]:
              "λ* > 0" if h.active else
              "inactive: the unconstrained minimum already satisfies it, so λ* = 0")
     result = [Line(p.name(sym.lambda_star), [p.number(h.lambda_star)])]
-    result.append(Line(p.name(sym.penalty_symbol) + r"(\theta^{*})", [p.number(h.penalty)]))
-    result.append(Line(p.name(solution.derivation.loss) + r"(\theta^{*})", [p.number(h.loss)]))
+    result.append(Line(at_optimum(p.name(sym.penalty_symbol)), [p.number(h.penalty)]))
+    result.append(Line(at_optimum(p.name(solution.derivation.loss)), [p.number(h.loss)]))
     out.blocks.append(Block(f"Solved: {h.method}. The constraint is {state}. The largest KKT residual is "
                             f"{h.kkt_residual:.1e}.", result))
     return [out]
@@ -132,7 +132,7 @@ def equivalence_context(solution: Solution) -> dict:
             "note": e.note, "method": e.method, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
             "xmin": f"{min(lams):.6e}" if lams else "1e-3", "xmax": f"{max(lams):.6e}" if lams else "1",
-            "norm": r"\|\theta\|_2" if path.norm == "l2" else r"\|\theta\|_1",
+            "norm": norm_name(path.norm),
             "radius_shown": p.number(path.radius),
             "show_path": bool(coords) and h.lambda_star > 0}
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .errors import VerificationError
 from .layout import Block, Line, Section
-from .printing import Printer, matrix_symbol
+from .printing import Printer, hadamard, matrix_symbol, product
 from .solve import Solution
 
 
@@ -46,30 +46,30 @@ def vector_sections(solution: Solution, sample: int = 0) -> list[Section]:
             if elementwise:
                 computed = grad_out * derivs[l]
                 lines.append(Line(delta_name, [
-                    matrix_symbol("grad_a E", l) + r" \odot " + matrix_symbol("act'", l),
-                    p.number_vector(grad_out) + r" \odot " + p.number_vector(derivs[l]),
+                    hadamard(matrix_symbol("grad_a E", l), matrix_symbol("act'", l)),
+                    hadamard(p.number_vector(grad_out), p.number_vector(derivs[l])),
                     p.number_vector(computed)]))
             else:
                 computed = derivs[l].T @ grad_out
                 lines.append(Line(delta_name, [
-                    matrix_symbol("jacobian^T", l) + " " + matrix_symbol("grad_a E", l),
-                    p.number_matrix(derivs[l].T) + " " + p.number_vector(grad_out),
+                    product(matrix_symbol("jacobian^T", l), matrix_symbol("grad_a E", l)),
+                    product(p.number_matrix(derivs[l].T), p.number_vector(grad_out)),
                     p.number_vector(computed)]))
         else:
             back = W[l].T @ deltas[l + 1]
             computed = back * derivs[l]
             lines.append(Line(delta_name, [
-                matrix_symbol("W^T", l + 1) + " " + matrix_symbol("delta", l + 1) + r" \odot "
-                + matrix_symbol("act'", l),
-                p.number_matrix(W[l].T) + " " + p.number_vector(deltas[l + 1]) + r" \odot "
-                + p.number_vector(derivs[l]),
+                hadamard(product(matrix_symbol("W^T", l + 1), matrix_symbol("delta", l + 1)),
+                         matrix_symbol("act'", l)),
+                hadamard(product(p.number_matrix(W[l].T), p.number_vector(deltas[l + 1])),
+                         p.number_vector(derivs[l])),
                 p.number_vector(computed)]))
         if not np.allclose(computed, deltas[l], rtol=1e-12, atol=1e-15):
             errors.append(f"delta of layer {l}")
         gradient = np.outer(deltas[l], a[l - 1])
         lines.append(Line(matrix_symbol("dE/dW", l), [
-            matrix_symbol("delta", l) + " " + matrix_symbol("a^T", l - 1),
-            p.number_vector(deltas[l]) + " " + p.number_matrix(a[l - 1][None, :]),
+            product(matrix_symbol("delta", l), matrix_symbol("a^T", l - 1)),
+            product(p.number_vector(deltas[l]), p.number_matrix(a[l - 1][None, :])),
             p.number_matrix(gradient)]))
         if not np.allclose(gradient, grads[l - 1], rtol=1e-12, atol=1e-15):
             errors.append(f"weight gradient of layer {l}")
