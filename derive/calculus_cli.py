@@ -15,6 +15,7 @@ from . import graph as graphs
 from .calculus import ChainRule, Derivative, Jacobian, chain_rule, jacobian
 from .cli import command
 from .errors import DeriveError, VerificationError
+from .verify import check_partials
 from .expressions import parse, parse_names, parse_point, split_definition, symbol
 from .layout import Block, Line, Section
 from .output import dumps_json, write_file
@@ -127,6 +128,9 @@ def _run_chain(args) -> int:
     wrt = parse_names(args.wrt, "--wrt") if args.wrt else None
     point = parse_point(args.at) if args.at else None
     rule = chain_rule(symbol(name), body, inner, wrt, point)
+    if rule.values is not None:   # trust, but verify: finite differences of the composed function
+        check_partials(rule.expression, rule.variables, rule.values,
+                       {g.derivative.den: g.value for g in rule.gradients}, f"d{rule.function}")
     if args.json:
         return _emit(args, dumps_json(chain_json(rule)))
     p = CalculusPrinter(args.decimals)
@@ -269,9 +273,20 @@ def _run_jacobian(args) -> int:
         name, text, outputs = _outer(args.outer)
         outer = (name, parse(text, "--outer"))
     j = jacobian(components, wrt, point, outputs, outer)
+    if j.point is not None:       # trust, but verify: finite differences, entry by entry
+        for y, c, row in zip(j.outputs, components, j.values):
+            _check(c.evaluated, j.point, dict(zip(j.inputs, row)), f"d{y}")
+        if j.chain is not None:
+            composed = j.chain.evaluated.xreplace({y: c.evaluated for y, c in zip(j.outputs, components)})
+            _check(composed, j.point, dict(zip(j.inputs, j.chain.values)), f"d{j.chain.function}")
     if args.json:
         return _emit(args, dumps_json(jacobian_json(j)))
     return _emit(args, _latex(args, jacobian_sections(j, CalculusPrinter(args.decimals))))
+
+
+def _check(expr: sp.Expr, point: dict, partials: dict, where: str) -> None:
+    variables = sorted(expr.free_symbols, key=str)
+    check_partials(expr, variables, point, partials, where)
 
 
 def jacobian_json(j: Jacobian) -> dict:

@@ -244,3 +244,16 @@ def test_vector_chain_rule_equals_direct_differentiation():
 def test_outer_function_must_depend_on_x_only_through_y():
     with pytest.raises(DeriveError, match="only through"):
         jacobian([parse("x1*x2")], None, None, ["y1"], ("z", parse("y1*x1")))
+
+
+def test_command_line_partials_are_checked_by_finite_differences():
+    from derive.errors import VerificationError
+    from derive.verify import check_partials
+    x, y = sp.symbols("x y")
+    f = sp.sin(x) * y ** 2
+    point = {x: 0.7, y: -1.3}
+    check_partials(f, [x, y], point, {x: math.cos(0.7) * 1.69, y: 2 * math.sin(0.7) * -1.3}, "df")
+    with pytest.raises(VerificationError, match="df"):
+        check_partials(f, [x, y], point, {x: math.cos(0.7) * 1.69 + 1e-3}, "df")
+    # At a kink there is no derivative to compare with: |x| at 0 is not checked.
+    check_partials(sp.Abs(x), [x], {x: 0.0}, {x: 0.0}, "d|x|")
