@@ -137,10 +137,13 @@ def sample_sections(solution: Solution, sample: int) -> list[Section]:
     factor_lines: list[Line] = []
     for s in _steps(d, "loss_derivative", L):
         factor_lines += [w.definition(s), w.line(s)]
-    act_steps = _steps(d, "activation_derivative", L)
-    for s in act_steps:
-        factor_lines += [w.definition(s), w.line(s)] if s.neuron is not None and (
-            act_steps.index(s) == 0 or act_steps[act_steps.index(s) - 1].definition != s.definition) else [w.line(s)]
+    previous = None
+    for s in _steps(d, "activation_derivative", L):
+        # Each out's definition once (softmax differentiates one out by every net in a row).
+        if s.definition != previous:
+            factor_lines.append(w.definition(s))
+        factor_lines.append(w.line(s))
+        previous = s.definition
     out_sec.blocks.append(Block("Each factor, from the local expression it differentiates:",
                                 [x for x in factor_lines if x is not None]))
     deltas = _steps(d, "delta", L)

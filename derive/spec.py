@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +53,6 @@ class Spec:
     @property
     def shared_biases(self) -> tuple[bool, ...]:
         return tuple(not isinstance(b, tuple) for b in self.biases)
-
-    def with_parameters(self, weights, biases) -> "Spec":
-        return replace(self, weights=weights, biases=biases)
 
     def to_dict(self) -> dict:
         """The spec as the TOML schema's dict (for keys.json and re-reading)."""

@@ -123,31 +123,28 @@ def _untouched(out: Path) -> None:
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]
 
 
-def test_a_template_error_is_one_clear_line_and_leaves_the_folder_untouched(tmp_path):
+def _run_with_broken_templates(tmp_path: Path, new: str):
+    """Run the lecture worksheet into a folder holding a previous run, with solutions.tex broken."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
-    templates = _broken_templates(tmp_path, r"\begin{document}", r"\begin{document}\BLOCK{ endfo }")
+    templates = _broken_templates(tmp_path, r"\begin{document}", new)
     result = run_cli("worksheet", "examples/lecture.toml", "--out", out, env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("derive: ") and "template error" in lines[0]
     assert "Traceback" not in result.stderr
     _untouched(out)
+    return result.stderr.strip().splitlines()
+
+
+def test_a_template_error_is_one_clear_line_and_leaves_the_folder_untouched(tmp_path):
+    lines = _run_with_broken_templates(tmp_path, r"\begin{document}\BLOCK{ endfo }")
+    assert len(lines) == 1 and lines[0].startswith("derive: ") and "template error" in lines[0]
 
 
 def test_a_tex_error_shows_the_log_lines_and_leaves_the_folder_untouched(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous run")
-    templates = _broken_templates(tmp_path, r"\begin{document}", r"\begin{document}\undefinedmacro")
-    result = run_cli("worksheet", "examples/lecture.toml", "--out", out, env={"DERIVE_TEMPLATES": str(templates)})
-    assert result.returncode == 2
-    first, *log = result.stderr.strip().splitlines()
+    first, *log = _run_with_broken_templates(tmp_path, r"\begin{document}\undefinedmacro")
     assert first.startswith("derive: ") and "TeX failed" in first
     assert any("Undefined control sequence" in line for line in log)
-    assert "Traceback" not in result.stderr
-    _untouched(out)
 
 
 def test_a_spec_error_writes_nothing(tmp_path):
