@@ -13,6 +13,8 @@ from typing import Mapping
 
 import sympy as sp
 
+from .unevaluated import add, mul
+
 from .errors import DeriveError
 from .expressions import Parsed, symbol
 
@@ -70,14 +72,6 @@ class ChainRule:
     variables: list[sp.Symbol]        # every variable f depends on (the leaves)
     values: dict[sp.Symbol, float] | None  # leaves and inner functions at --at
     value: float | None
-
-
-def _mul(factors: list[sp.Expr]) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False) if len(factors) > 1 else factors[0]
-
-
-def _add(terms: list[sp.Expr]) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
 
 
 def tidy(expr: sp.Expr) -> sp.Expr:
@@ -215,8 +209,8 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
         routes = paths(function, x)
         chains = tuple(tuple(local(p[i], p[i + 1]) for i in range(len(p) - 1)) for p in routes)
         factors = [[locals_[(d.num, d.den)].expr for d in chain] for chain in chains]
-        product = _add([_mul(f) for f in factors])
-        expanded = _add([_mul([tidy(e.xreplace(in_variables)) for e in f]) for f in factors])
+        product = add(*[mul(*f) for f in factors])
+        expanded = add(*[mul(*[tidy(e.xreplace(in_variables)) for e in f]) for f in factors])
         expression = tidy(sp.Add(*[sp.Mul(*[e.xreplace(in_variables) for e in f]) for f in factors]))
         value = value_at(expression, values, f"d{function}/d{x}") if values else None
         total = Derivative(function, x, len(variables) == 1)
@@ -316,7 +310,7 @@ def _vector_chain(outer: tuple[str, Parsed], ys, components, inputs, entries, va
     in_x = {y: c.evaluated for y, c in zip(ys, components)}
     products, expressions = [], []
     for j in range(len(inputs)):
-        products.append(_add([_mul([entries[i][j], grad[i]]) for i in range(len(ys))]))
+        products.append(add(*[mul(*[entries[i][j], grad[i]]) for i in range(len(ys))]))
         expressions.append(tidy(sp.Add(*[entries[i][j] * grad[i].xreplace(in_x)
                                           for i in range(len(ys))])))
     numbers = [value_at(e, values, f"d{z}/d{x}") for e, x in zip(products, inputs)] if values else None
