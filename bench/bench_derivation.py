@@ -29,9 +29,11 @@ import numpy as np  # noqa: E402
 import sympy as sp  # noqa: E402
 
 import derive  # noqa: E402
-from derive import activations, losses, numeric  # noqa: E402
+from derive.model import activations
+from derive.model import losses
+from derive.numeric import compiled as numeric  # noqa: E402
 from derive.derivation import derive as derive_shape  # noqa: E402
-from derive.model import Shape  # noqa: E402
+from derive.model.network import Shape  # noqa: E402
 
 LECTURE = ROOT / "examples" / "lecture.toml"
 SIZES = [(2, 2, 2), (3, 4, 3), (4, 8, 8, 8, 3), (6, 12, 12, 6), (8, 16, 16, 8), (10, 16, 16, 16, 10)]
@@ -78,7 +80,7 @@ t0 = time.process_time()
 import sympy
 t1 = time.process_time()
 import derive
-from derive.output import dumps_json
+from derive.output.folders import dumps_json
 t2 = time.process_time()
 text = dumps_json(derive.derive({path!r}).key)
 t3 = time.process_time()
@@ -117,8 +119,8 @@ def ours(spec: derive.Spec) -> dict:
     t2 = time.process_time()
     values = evaluator.run(spec)
     t3 = time.process_time()
-    from derive.solve import build_key
-    from derive.verify import verify_key
+    from derive.solution import build_key
+    from derive.numeric.verify import verify_key
     key = build_key(spec, derivation, values)
     verify_key(spec, key)
     t4 = time.process_time()

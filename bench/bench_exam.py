@@ -28,12 +28,17 @@ sys.path.insert(0, str(ROOT))
 
 T0 = time.perf_counter()
 import derive  # noqa: E402
-from derive import exam, exam_cli, exam_layout, moodle, numeric, verify  # noqa: E402
+from derive.apps.exam import draw as exam
+from derive.apps.exam import folder as exam_cli
+from derive.apps.exam import layout as exam_layout
+from derive.apps.exam import moodle
+from derive.numeric import compiled as numeric
+from derive import solution  # noqa: E402
 from derive.derivation import derive as derive_shape  # noqa: E402
-from derive.model import Shape  # noqa: E402
-from derive.render import render  # noqa: E402
-from derive.solve import solve  # noqa: E402
-from derive.worksheet import compile_all  # noqa: E402
+from derive.model.network import Shape  # noqa: E402
+from derive.output.render import render  # noqa: E402
+from derive.solution import solve  # noqa: E402
+from derive.output.tex import compile_all  # noqa: E402
 
 T_IMPORT = time.perf_counter() - T0
 EXAM = ROOT / "examples" / "exam.toml"
@@ -60,7 +65,7 @@ def batch(spec, settings, n: int) -> dict[str, float]:
     _, t_variants = timed(exam.variants, spec, settings, n)
     t_verify = 0.0
     for v in specs:
-        _, t = timed(verify.verify_key, v.spec, v.solution.key)
+        _, t = timed(solution.verify_key, v.spec, v.solution.key)
         t_verify += t
     _, t_solve = timed(lambda: [solve(v.spec, check=False) for v in specs])
     files, t_docs = timed(exam_cli.documents, spec, settings, specs)
@@ -102,7 +107,7 @@ def larger_network(n: int) -> tuple[float, float]:
     settings = exam.settings(spec)
     specs = exam.variants(spec, settings, n)
     _, t_all = timed(lambda: [solve(v.spec) for v in specs])
-    _, t_check = timed(lambda: [verify.verify_key(v.spec, v.solution.key) for v in specs])
+    _, t_check = timed(lambda: [solution.verify_key(v.spec, v.solution.key) for v in specs])
     return t_all / n, t_check / n
 
 

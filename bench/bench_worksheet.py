@@ -20,8 +20,8 @@ import sympy  # noqa: E402,F401
 t_import = time.perf_counter() - t0
 
 from derive import spec as spec_mod  # noqa: E402
-from derive import worksheet  # noqa: E402
-from derive.solve import solve  # noqa: E402
+from derive.apps import worksheet  # noqa: E402
+from derive.solution import solve  # noqa: E402
 
 RUNS = 5
 

@@ -1,21 +1,23 @@
 """derive: worked solutions of neural-network training, derived with sympy, typeset with LaTeX.
 
-The flow runs one way: spec file -> validated `Spec` -> sympy `Model` -> `Derivation` (step records)
--> numbers (`numeric`) -> verified key (`verify`) -> template context -> .tex -> PDF.
+The flow runs one way, and the folders show it: spec -> model -> derivation -> numeric (numbers and
+their independent check) -> solve -> printing -> layout -> output (templates, TeX, folders) -> apps
+-> cli. Names are handed out lazily (module `__getattr__`), so that `import derive` and
+`derive --help` need not load sympy.
 """
 from __future__ import annotations
 
-from .errors import DeriveError
-from .solve import Solution, solve
-from .spec import Spec, load, parse
+import importlib
 
 __all__ = ["DeriveError", "Solution", "Spec", "derive", "load", "parse", "solve"]
 
+_LAZY = {"DeriveError": "errors", "Solution": "solution", "solve": "solution", "Spec": "spec", "load": "spec",
+         "parse": "spec", "derive": "solution"}
 
-def derive(spec: Spec | dict | str) -> Solution:
-    """The verified solution of a spec (a `Spec`, a dict in the TOML schema, or a file path)."""
-    if isinstance(spec, str):
-        spec = load(spec)
-    elif isinstance(spec, dict):
-        spec = parse(spec)
-    return solve(spec)
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

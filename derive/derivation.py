@@ -12,11 +12,11 @@ from functools import lru_cache
 
 import sympy as sp
 
-from .unevaluated import mul as _mul, add as _add
-
-from . import activations, losses
-from .model import Model, Shape
-from .naming import Name
+from .model import activations, losses
+from .model.naming import Name
+from .model.network import Model, Shape
+from .model.unevaluated import add as _add
+from .model.unevaluated import mul as _mul
 
 
 @dataclass(frozen=True)

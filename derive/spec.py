@@ -4,16 +4,15 @@ Every problem becomes a `DeriveError` naming the file, the field and what was ex
 """
 from __future__ import annotations
 
-import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+import tomllib
 from typing import Any
 
-from .activations import ACTIVATIONS
+from .choices import ACTIVATIONS, LOSSES, NAMINGS, resolve_naming
 from .errors import DeriveError
-from .losses import LOSSES
-from .naming import NAMINGS, resolve_naming
+from .fields import FieldReader, show
+from .regularization.section import Regularization, parse_section
 
 # Limits that keep a written-out derivation readable and a run short (documented in the README).
 MAX_LAYERS = 8
@@ -48,7 +47,7 @@ class Spec:
     source: str = "<spec>"
     naming_requested: str = "auto"
     extra: dict = field(default_factory=dict, compare=False)   # sections later stages read
-    regularization: "Regularization | None" = None   # [regularization], validated by derive.regularization
+    regularization: Regularization | None = None   # [regularization], validated by its own reader
 
     @property
     def shared_biases(self) -> tuple[bool, ...]:
@@ -86,63 +85,6 @@ SECTIONS = {
 EXTRA_SECTIONS: set[str] = {"regularization", "exam"}
 
 
-class _Reader:
-    """Validation helpers that know which file they read, for one-line errors."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, field_name: str, message: str) -> DeriveError:
-        return DeriveError(message, file=self.source, field=field_name)
-
-    def number(self, value: Any, where: str) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise self.fail(where, f"expected a number, got {_show(value)}")
-        try:
-            number = float(value)
-        except OverflowError:   # a TOML integer beyond the float range
-            number = math.inf
-        if not math.isfinite(number):
-            shown = value if isinstance(value, float) else "an integer too large for a float"
-            raise self.fail(where, f"expected a finite number, got {shown}")
-        return number
-
-    def integer(self, value: Any, where: str, low: int, high: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.fail(where, f"expected a whole number from {low} to {high}, got {_show(value)}")
-        if not low <= value <= high:
-            raise self.fail(where, f"expected a whole number from {low} to {high}, got {value}")
-        return value
-
-    def choice(self, value: Any, where: str, known: tuple[str, ...]) -> str:
-        if not isinstance(value, str) or value not in known:
-            raise self.fail(where, f"unknown value {_show(value)}; expected one of: {', '.join(known)}")
-        return value
-
-    def boolean(self, value: Any, where: str) -> bool:
-        if not isinstance(value, bool):
-            raise self.fail(where, f"expected true or false, got {_show(value)}")
-        return value
-
-    def vector(self, value: Any, where: str, length: int, what: str) -> tuple[float, ...]:
-        if not isinstance(value, list):
-            raise self.fail(where, f"expected a list of {length} numbers ({what}), got {_show(value)}")
-        if len(value) != length:
-            raise self.fail(where, f"expected {length} numbers ({what}), got {len(value)}")
-        return tuple(self.number(v, f"{where}[{i}]") for i, v in enumerate(value))
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        text = repr(value)
-        return text if len(text) <= 40 else text[:37] + "..."
-    return repr(value)
-
-
 def load(path: str | Path) -> Spec:
     """Read and validate a spec file."""
     path = Path(path)
@@ -162,7 +104,7 @@ def load(path: str | Path) -> Spec:
 
 def parse(raw: dict, source: str = "<spec>") -> Spec:
     """Validate a spec given as a dict (the TOML schema)."""
-    r = _Reader(source)
+    r = FieldReader(source)
     for key, value in raw.items():
         if isinstance(value, dict):
             if key not in SECTIONS and key not in EXTRA_SECTIONS:
@@ -189,7 +131,7 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
 
     title = raw.get("title", "Worked solution")
     if not isinstance(title, str):
-        raise r.fail("title", f"expected a string, got {_show(title)}")
+        raise r.fail("title", f"expected a string, got {show(title)}")
     if any(ord(c) < 32 and c not in "\t" for c in title) or len(title) > 200:
         raise r.fail("title", "expected one line of at most 200 characters")
 
@@ -197,7 +139,7 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
     layers_raw = need(net, "network", "layers")
     if not isinstance(layers_raw, list) or not 2 <= len(layers_raw) <= MAX_LAYERS:
         raise r.fail("[network] layers", f"expected a list of 2 to {MAX_LAYERS} layer sizes "
-                     "(inputs, hidden layers..., outputs), got " + _show(layers_raw))
+                     "(inputs, hidden layers..., outputs), got " + show(layers_raw))
     layers = tuple(r.integer(n, f"[network] layers[{i}]", 1, MAX_NEURONS) for i, n in enumerate(layers_raw))
     n_layers = len(layers) - 1
     n_weights = sum(layers[l] * layers[l + 1] for l in range(n_layers))
@@ -296,7 +238,6 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
     extra = {k: raw[k] for k in EXTRA_SECTIONS if k in raw}
     regularization = None
     if "regularization" in raw:
-        from .regularization import parse_section   # here: that module builds on this one
         regularization = parse_section(raw["regularization"], source, update_biases)
     return Spec(title=title, layers=layers, activations=activations, loss=loss, naming=naming,
                 inputs=inputs, targets=targets, single_sample=single, reduction=reduction,
@@ -307,12 +248,12 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
 
 
 def _count(value: Any) -> str:
-    return str(len(value)) if isinstance(value, list) else _show(value)
+    return str(len(value)) if isinstance(value, list) else show(value)
 
 
 def _shape(value: Any) -> str:
     if not isinstance(value, list):
-        return _show(value)
+        return show(value)
     if all(isinstance(row, list) for row in value):
         lengths = sorted({len(row) for row in value})
         cols = str(lengths[0]) if len(lengths) == 1 else "/".join(map(str, lengths))

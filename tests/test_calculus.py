@@ -10,11 +10,11 @@ import math
 import pytest
 import sympy as sp
 
-from derive import graph as graphs
-from derive.calculus import chain_rule, jacobian
+from derive.apps.chain import graph as graphs
+from derive.apps.chain.calculus import chain_rule, jacobian
 from derive.errors import DeriveError
-from derive.expressions import parse, parse_point, symbol
-from derive.printing import CalculusPrinter
+from derive.apps.chain.expressions import parse, parse_point, symbol
+from derive.printing.calculus import CalculusPrinter
 
 x, y, z, q = (symbol(n) for n in "xyzq")
 
@@ -248,7 +248,7 @@ def test_outer_function_must_depend_on_x_only_through_y():
 
 def test_command_line_partials_are_checked_by_finite_differences():
     from derive.errors import VerificationError
-    from derive.verify import check_partials
+    from derive.apps.chain.verify import check_partials
     x, y = sp.symbols("x y")
     f = sp.sin(x) * y ** 2
     point = {x: 0.7, y: -1.3}

@@ -9,9 +9,11 @@ import pytest
 import sympy as sp
 
 import derive
-from derive import activations, losses, numeric
+from derive.model import activations
+from derive.model import losses
+from derive.numeric import compiled as numeric
 from derive.derivation import derive as derive_shape
-from derive.model import Shape
+from derive.model.network import Shape
 
 from conftest import random_spec
 

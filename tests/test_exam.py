@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 import derive
-from derive import exam, verify
+from derive.apps.exam import draw as exam
+from derive import solution
 from derive.derivation import derive as derive_shape
-from derive.exam_cli import Progress
-from derive.model import Shape
-from derive.printing import plain_number
+from derive.apps.exam.folder import Progress
+from derive.model.network import Shape
+from derive.printing.numbers import plain_number
 
 from helpers import ROOT, pdf_text, run_cli
 
@@ -161,7 +162,7 @@ def test_the_spec_of_each_variant_is_complete_and_gives_its_key(keys):
 
 def test_every_key_passes_the_independent_check_of_derive_key(keys):
     for entry in keys:
-        report = verify.verify_key(derive.parse(entry["spec"]), entry["key"])
+        report = solution.verify_key(derive.parse(entry["spec"]), entry["key"])
         assert report["finite_differences"]
 
 
@@ -314,7 +315,7 @@ def test_every_shipped_example_makes_an_exam_without_an_exam_section(example, tm
     original = derive.load(ROOT / "examples" / f"{example}.toml")
     for entry in keys:
         assert entry["spec"]["data"]["inputs"] == original.to_dict()["data"]["inputs"]   # data kept
-        verify.verify_key(derive.parse(entry["spec"]), entry["key"])
+        solution.verify_key(derive.parse(entry["spec"]), entry["key"])
 
 
 def test_one_hot_targets_for_a_softmax_classifier():

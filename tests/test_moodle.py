@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive import exam, moodle
-from derive.printing import plain_number
+from derive.apps.exam import draw as exam
+from derive.apps.exam import moodle
+from derive.printing.numbers import plain_number
 
 from helpers import ROOT, run_cli
 

@@ -5,7 +5,8 @@ import pytest
 import sympy as sp
 
 import derive
-from derive.printing import Printer, format_number, plain_number
+from derive.printing.latex import Printer
+from derive.printing.numbers import format_number, plain_number
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,10 @@ import sympy as sp
 import derive
 from derive import cli
 from derive.errors import DeriveError, VerificationError
-from derive.model import Shape
-from derive.regularization import Regularization, derive_regularization
-from derive.verify import verify_key
+from derive.model.network import Shape
+from derive.regularization.section import Regularization
+from derive.regularization.symbolic import derive_regularization
+from derive.solution import verify_key
 
 from conftest import LECTURE_DICT, ROOT, run_cli, toml_text
 

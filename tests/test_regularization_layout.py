@@ -6,8 +6,8 @@ import subprocess
 import pytest
 
 import derive
-from derive.printing import plain_number
-from derive.regularization_layout import regularization_sections
+from derive.printing.numbers import plain_number
+from derive.regularization.layout import regularization_sections
 
 from helpers import pdf_text, run_cli
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from derive.snippet import PARTS
+from derive.choices import PARTS
 
 from helpers import ROOT, pdf_text, run_cli
 

@@ -6,7 +6,7 @@ import pytest
 
 import derive
 from derive.errors import VerificationError
-from derive.vector import _values, vector_sections
+from derive.layout.vector import _values, vector_sections
 
 
 @pytest.mark.parametrize("example", ["lecture", "tanh", "softmax", "deep"])

@@ -12,7 +12,7 @@ import pytest
 
 import derive
 from derive.errors import VerificationError
-from derive.verify import verify_key
+from derive.solution import verify_key
 
 from conftest import random_spec
 
@@ -262,7 +262,7 @@ def test_a_corrupted_history_is_refused(lecture_dict):
 
 def test_a_gradient_that_numpy_shares_but_finite_differences_do_not_is_refused(lecture_solution, monkeypatch):
     # If the independent backward pass had the same mistake, finite differences still catch it.
-    from derive import verify
+    from derive.numeric import verify
     key = copy.deepcopy(lecture_solution.key)
     key["gradients"]["weights"][0][0][0] += 1e-4
     real = verify.NumpyNet.gradients

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 import derive
+import derive.printing.numbers
 from derive.errors import DeriveError
-from derive.worksheet import write_worksheet
+from derive.apps.worksheet import write_worksheet
 
 from helpers import ROOT, pdf_text, run_cli
 
@@ -74,7 +75,7 @@ def test_every_shipped_example_compiles(example, tmp_path):
     assert (out / "solutions.pdf").stat().st_size > 10_000
     key = json.loads((out / "key.json").read_text())
     total = key["loss"]["total"]
-    shown = derive.printing.plain_number(total, derive.load(example).decimals)
+    shown = derive.printing.numbers.plain_number(total, derive.load(example).decimals)
     assert shown in pdf_text(out / "solutions.pdf")
 
 

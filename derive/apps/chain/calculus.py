@@ -1,0 +1,317 @@
+"""The chain rule and the Jacobian for any expression, as plain records.
+
+A chain problem is a function f of variables, possibly through named inner functions
+(`--let y = 0.5*x**2`). As in the lecture and in `derivation`, each function knows only its
+local partials (sympy differentiates f = sin(y) by y, and y = 0.5 x^2 by x); the chain rule
+multiplies them along every path from f to a variable and sums the paths. The composed f is
+never differentiated. The records hold sympy expressions; `printing` typesets them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+import sympy as sp
+
+from ...errors import DeriveError
+from ...model.unevaluated import add, mul
+from .expressions import Parsed, symbol
+
+
+@dataclass(frozen=True)
+class Derivative:
+    """The name d num / d den: ordinary (d) when num depends on one variable, else partial."""
+
+    num: sp.Symbol
+    den: sp.Symbol
+    ordinary: bool = False
+
+
+@dataclass(frozen=True)
+class Definition:
+    """One function of the forward pass: name = expr (as written) = value."""
+
+    name: sp.Symbol
+    expr: sp.Expr
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Local:
+    """A local partial: d f / d y = cos(y) (sympy differentiates f's own expression only)."""
+
+    derivative: Derivative
+    expr: sp.Expr
+    value: float | None
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """d f / d x: the sum over paths of products of local partials, in three forms and a value.
+
+    `product` has the local expressions (inner functions by name), `expanded` the same with every
+    inner function written out in the variables, `expression` is that sum evaluated by sympy.
+    """
+
+    derivative: Derivative
+    paths: tuple[tuple[Derivative, ...], ...]
+    product: sp.Expr
+    expanded: sp.Expr
+    expression: sp.Expr
+    value: float | None
+
+
+@dataclass
+class ChainRule:
+    function: sp.Symbol
+    definitions: list[Definition]    # inner functions in forward order, f last
+    locals: list[Local]
+    gradients: list[Gradient]
+    expression: sp.Expr               # f in the variables only (evaluated)
+    variables: list[sp.Symbol]        # every variable f depends on (the leaves)
+    values: dict[sp.Symbol, float] | None  # leaves and inner functions at --at
+    value: float | None
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """Whole floats become integers (d/dx 0.5 x^2 = 1.0 x is shown as x)."""
+    floats = {f: sp.Integer(int(f)) for f in expr.atoms(sp.Float) if float(f).is_integer()}
+    return expr.xreplace(floats) if floats else expr
+
+
+def ordered_symbols(expr: sp.Expr) -> list[sp.Symbol]:
+    """The symbols of an expression in the order they are written."""
+    out: list[sp.Symbol] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Symbol) and node not in out:
+            out.append(node)
+    return out
+
+
+def value_at(expr: sp.Expr, values: Mapping[sp.Symbol, float], what: str) -> float:
+    """A real number, or a DeriveError saying which quantity is undefined at the point."""
+    number = expr.xreplace({s: sp.Float(values[s], 30) for s in expr.free_symbols}).evalf(30)
+    if number.free_symbols:
+        missing = ", ".join(sorted(str(s) for s in number.free_symbols))
+        raise DeriveError(f"--at gives no value for {missing}", field=what)
+    try:
+        result = complex(number)
+    except (TypeError, ValueError):
+        result = complex("nan")
+    if result.real != result.real or abs(result.real) == float("inf") or number.has(sp.zoo, sp.nan):
+        raise DeriveError(f"{what} is undefined at the point (division by zero?)", field="--at")
+    if result.imag != 0:
+        raise DeriveError(f"{what} is not a real number at the point", field="--at")
+    return result.real
+
+
+def point_values(point: Mapping[str, float] | None, variables: list[sp.Symbol],
+                 inner: Mapping[sp.Symbol, object] = {}) -> dict[sp.Symbol, float] | None:
+    """--at as {Symbol: value}: every variable given, nothing unknown, no inner function."""
+    if point is None:
+        return None
+    names = {str(v) for v in variables}
+    for name in point:
+        if symbol(name) in inner:
+            raise DeriveError(f"{name} is an inner function (computed from its definition); "
+                              "give only the variables", field="--at")
+        if name not in names:
+            raise DeriveError(f"{name} does not occur in the expression", field="--at")
+    missing = [str(v) for v in variables if str(v) not in point]
+    if missing:
+        raise DeriveError(f"missing a value for {', '.join(missing)}", field="--at")
+    return {v: float(point[str(v)]) for v in variables}
+
+
+def check_wrt(wrt: list[str] | None, variables: list[sp.Symbol], inner: Mapping = {}) -> list[sp.Symbol]:
+    """The --wrt variables as symbols; by default every variable in the order written."""
+    if wrt is None:
+        return list(variables)
+    out = []
+    for name in wrt:
+        s = symbol(name)
+        if s in inner:
+            raise DeriveError(f"{name} is an inner function; differentiate with respect to the "
+                              "variables it depends on", field="--wrt")
+        if s not in variables:
+            raise DeriveError(f"{name} does not occur in the expression", field="--wrt")
+        out.append(s)
+    return out
+
+
+def _order_inner(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]) -> list[sp.Symbol]:
+    """Inner functions f uses, each after those it depends on (forward order); cycles refused."""
+    order: list[sp.Symbol] = []
+    visiting: list[sp.Symbol] = []
+
+    def visit(name: sp.Symbol, parsed: Parsed) -> None:
+        if name in order:
+            return
+        if name in visiting:
+            cycle = " -> ".join(str(s) for s in visiting[visiting.index(name):] + [name])
+            raise DeriveError(f"the definitions are circular: {cycle}", field="--let")
+        visiting.append(name)
+        for s in ordered_symbols(parsed.written):
+            if s in inner:
+                visit(s, inner[s])
+        visiting.pop()
+        order.append(name)
+
+    visit(function, body)
+    return order[:-1]
+
+
+def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed],
+               wrt: list[str] | None, point: Mapping[str, float] | None) -> ChainRule:
+    """Work the chain rule of f (= body) through the inner functions, for each --wrt variable."""
+    if function in inner:
+        raise DeriveError(f"{function} is both the function and an inner function", field="--let")
+    order = _order_inner(function, body, inner)
+    written = {**{s: inner[s].written for s in order}, function: body.written}
+    evaluated = {**{s: inner[s].evaluated for s in order}, function: body.evaluated}
+    in_variables: dict[sp.Symbol, sp.Expr] = {}  # each function written out in the variables
+    for s in order + [function]:
+        in_variables[s] = tidy(evaluated[s].xreplace(in_variables))
+    variables = _leaves(body.written, written)
+    if not variables:
+        raise DeriveError(f"{body.text!r} depends on no variable", field="expression")
+    targets = check_wrt(wrt, variables, written)
+    values = point_values(point, variables, written)
+    if values is not None:
+        for s in order + [function]:
+            values[s] = value_at(in_variables[s], values, str(s))
+
+    def ordinary(s: sp.Symbol) -> bool:
+        return len(evaluated[s].free_symbols) == 1
+
+    definitions = [Definition(s, written[s], values[s] if values else None) for s in order + [function]]
+    locals_: dict[tuple[sp.Symbol, sp.Symbol], Local] = {}
+
+    def local(a: sp.Symbol, b: sp.Symbol) -> Derivative:
+        if (a, b) not in locals_:
+            expr = tidy(sp.diff(evaluated[a], b))
+            value = value_at(expr, values, f"d{a}/d{b}") if values else None
+            locals_[(a, b)] = Local(Derivative(a, b, ordinary(a)), expr, value)
+        return locals_[(a, b)].derivative
+
+    def paths(a: sp.Symbol, target: sp.Symbol) -> list[list[sp.Symbol]]:
+        out = []
+        for s in ordered_symbols(written[a]):
+            if s == target:
+                out.append([a, s])
+            elif s in written:
+                out.extend([a] + p for p in paths(s, target))
+        return out
+
+    gradients = []
+    for x in targets:
+        routes = paths(function, x)
+        chains = tuple(tuple(local(p[i], p[i + 1]) for i in range(len(p) - 1)) for p in routes)
+        factors = [[locals_[(d.num, d.den)].expr for d in chain] for chain in chains]
+        product = add(*[mul(*f) for f in factors])
+        expanded = add(*[mul(*[tidy(e.xreplace(in_variables)) for e in f]) for f in factors])
+        expression = tidy(sp.Add(*[sp.Mul(*[e.xreplace(in_variables) for e in f]) for f in factors]))
+        value = value_at(expression, values, f"d{function}/d{x}") if values else None
+        total = Derivative(function, x, len(variables) == 1)
+        gradients.append(Gradient(total, chains, product, expanded, expression, value))
+    return ChainRule(function, definitions, list(locals_.values()), gradients,
+                     in_variables[function], variables, values,
+                     values[function] if values else None)
+
+
+def _leaves(expr: sp.Expr, written: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
+    """The variables under expr, in the order written, each inner function read in place."""
+    out: list[sp.Symbol] = []
+    for s in ordered_symbols(expr):
+        for leaf in (_leaves(written[s], written) if s in written else [s]):
+            if leaf not in out:
+                out.append(leaf)
+    return out
+
+
+# -- Jacobian and the vector chain rule --------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VectorChain:
+    """z = g(y): dz/dx = (dy/dx)^T dz/dy, entry j = sum_i dy_i/dx_j dz/dy_i."""
+
+    function: sp.Symbol
+    expr: sp.Expr                    # g as written, in y (and constants)
+    evaluated: sp.Expr               # g evaluated by sympy
+    outer: list[Local]               # dz/dy_i in y
+    products: list[sp.Expr]          # per x_j: sum_i J_ij dz/dy_i (names y kept)
+    expressions: list[sp.Expr]       # the same in x only, evaluated
+    values: list[float] | None
+    value: float | None
+
+
+@dataclass
+class Jacobian:
+    outputs: list[sp.Symbol]         # y_1 .. y_m
+    components: list[sp.Expr]        # as written
+    inputs: list[sp.Symbol]          # x_1 .. x_n (--wrt)
+    entries: list[list[sp.Expr]]     # J[i][j] = d y_i / d x_j
+    values: list[list[float]] | None
+    point: dict[sp.Symbol, float] | None   # variables and outputs at --at
+    chain: VectorChain | None
+
+
+def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str, float] | None,
+             outputs: list[str] | None = None, outer: tuple[str, Parsed] | None = None) -> Jacobian:
+    """The Jacobian dy/dx of y = (components) and, given z = g(y), the vector chain rule."""
+    if not components:
+        raise DeriveError("no components given", field="expression")
+    names = outputs or [f"y{i + 1}" for i in range(len(components))]
+    if len(names) != len(components):
+        raise DeriveError(f"{len(names)} names for {len(components)} components", field="--outer")
+    ys = [symbol(n) for n in names]
+    variables: list[sp.Symbol] = []
+    for c in components:
+        variables += [s for s in ordered_symbols(c.written) if s not in variables]
+    for y in ys:
+        if y in variables:
+            raise DeriveError(f"{y} names a component and is also a variable of the components",
+                              field="--outer")
+    if not variables:
+        raise DeriveError("the components depend on no variable", field="expression")
+    inputs = check_wrt(wrt, variables)
+    g_vars: list[sp.Symbol] = []
+    if outer is not None:
+        g_vars = [s for s in ordered_symbols(outer[1].written) if s not in ys]
+        if not set(ys) & outer[1].written.free_symbols:
+            raise DeriveError(f"the outer function uses none of the components {', '.join(names)} "
+                              "(name them after 'in': \"EXPR in y1,y2\")", field="--outer")
+        through = [str(s) for s in g_vars if s in inputs]
+        if through:
+            raise DeriveError(f"the outer function may depend on {', '.join(through)} only through "
+                              f"{', '.join(names)}", field="--outer")
+    values = point_values(point, variables + [s for s in g_vars if s not in variables])
+    entries = [[tidy(sp.diff(c.evaluated, x)) for x in inputs] for c in components]
+    numbers = None
+    if values is not None:
+        for y, c in zip(ys, components):
+            values[y] = value_at(c.evaluated, values, str(y))
+        numbers = [[value_at(e, values, f"d{y}/d{x}") for e, x in zip(row, inputs)]
+                   for y, row in zip(ys, entries)]
+    chain = _vector_chain(outer, ys, components, inputs, entries, values) if outer else None
+    return Jacobian(ys, [c.written for c in components], inputs, entries, numbers, values, chain)
+
+
+def _vector_chain(outer: tuple[str, Parsed], ys, components, inputs, entries, values) -> VectorChain:
+    name, g = outer
+    z = symbol(name)
+    if z in ys or z in inputs:
+        raise DeriveError(f"{z} is already a variable or a component", field="--outer")
+    grad = [tidy(sp.diff(g.evaluated, y)) for y in ys]
+    outer_locals = [Local(Derivative(z, y, len(g.evaluated.free_symbols) == 1), e,
+                          value_at(e, values, f"d{z}/d{y}") if values else None)
+                    for y, e in zip(ys, grad)]
+    in_x = {y: c.evaluated for y, c in zip(ys, components)}
+    products, expressions = [], []
+    for j in range(len(inputs)):
+        products.append(add(*[mul(*[entries[i][j], grad[i]]) for i in range(len(ys))]))
+        expressions.append(tidy(sp.Add(*[entries[i][j] * grad[i].xreplace(in_x)
+                                          for i in range(len(ys))])))
+    numbers = [value_at(e, values, f"d{z}/d{x}") for e, x in zip(products, inputs)] if values else None
+    value = value_at(g.evaluated, values, str(z)) if values else None
+    return VectorChain(z, g.written, g.evaluated, outer_locals, products, expressions, numbers, value)

@@ -1,0 +1,267 @@
+"""Expressions typed on the command line, parsed safely into sympy.
+
+sympy's `parse_expr` ends in `eval`, so nothing reaches it before every token has been checked:
+numbers, names and the operators + - * / ** ^ ( ) , only. A name followed by "(" must be one of
+the whitelisted functions; any other name becomes a real `Symbol`. Names never resolve to
+anything else (no builtins, no attributes, no dunder names), and a bad token is named in the
+error. Each expression is parsed twice: as written (operand order kept, for printing) and
+evaluated (for differentiation and numbers).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+import io
+import keyword
+import re
+import tokenize
+
+import sympy as sp
+from sympy.parsing.sympy_parser import (convert_xor, implicit_multiplication, parse_expr,
+                                        standard_transformations)
+
+from ...errors import DeriveError
+
+
+class sigmoid(sp.Function):  # noqa: N801 - named as the user types it, and as str() prints it
+    """The logistic function 1/(1 + e^(-x)), with the derivative the lecture writes: s(1 - s)."""
+
+    @classmethod
+    def eval(cls, arg):
+        if arg.is_Number:
+            return 1 / (1 + sp.exp(-arg))
+        return None
+
+    def fdiff(self, argindex=1):
+        s = sigmoid(self.args[0])
+        return s * (1 - s)
+
+    def _eval_is_real(self):
+        return self.args[0].is_real
+
+    def _eval_rewrite_as_exp(self, arg, **kwargs):
+        return 1 / (1 + sp.exp(-arg))
+
+    def _eval_evalf(self, prec):
+        return self.rewrite(sp.exp)._eval_evalf(prec)
+
+
+def _relu(x):
+    return sp.Max(0, x)
+
+
+FUNCTIONS = {
+    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+    "asin": sp.asin, "acos": sp.acos, "atan": sp.atan,
+    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan,
+    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh,
+    "exp": sp.exp, "log": sp.log, "ln": sp.log, "sqrt": sp.sqrt,
+    "abs": sp.Abs, "Abs": sp.Abs, "sigmoid": sigmoid, "relu": _relu,
+    "max": sp.Max, "Max": sp.Max, "min": sp.Min, "Min": sp.Min,
+}
+CONSTANTS = {"pi": sp.pi}
+# Names the parser's own generated code calls; a variable may not shadow them.
+_PARSER_NAMES = {"Integer": sp.Integer, "Float": sp.Float, "Rational": sp.Rational,
+                 "Symbol": sp.Symbol, "Add": sp.Add, "Mul": sp.Mul, "Pow": sp.Pow}
+_OPERATORS = {"+", "-", "*", "/", "**", "^", "(", ")", ","}
+_NUMBER = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _unary_minus(tokens, local_dict, global_dict):
+    """A leading minus (at the start, after "(" or ",") becomes (-1)*, so -(a + b) keeps its
+    parentheses in the written form instead of being distributed to -a - b."""
+    out = []
+    for i, (kind, text) in enumerate(tokens):
+        if kind == tokenize.OP and text == "-" and (i == 0 or tokens[i - 1][1] in ("(", ",")):
+            out += [(tokenize.OP, "("), (tokenize.OP, "-"), (tokenize.NUMBER, "1"), (tokenize.OP, ")"),
+                    (tokenize.OP, "*")]
+        else:
+            out.append((kind, text))
+    return out
+
+
+_TRANSFORMATIONS = (_unary_minus,) + standard_transformations + (convert_xor, implicit_multiplication)
+_MAX_EXPONENT = 10_000
+
+
+def symbol(name: str) -> sp.Symbol:
+    """The one way to make a variable: real, so |x|' = sign(x) and sqrt(x^2) stays honest."""
+    return sp.Symbol(name, real=True)
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """One expression: as written (unevaluated, for printing) and evaluated (for calculus)."""
+
+    text: str
+    written: sp.Expr
+    evaluated: sp.Expr
+
+
+def _tokens(text: str, what: str) -> list[tokenize.TokenInfo]:
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        raise DeriveError(f"syntax error in {text!r}: unbalanced parentheses", field=what) from None
+    return [t for t in tokens if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
+            and not (t.type == tokenize.ERRORTOKEN and not t.string.strip())]
+
+
+def check_tokens(text: str, what: str) -> list[str]:
+    """Refuse anything but numbers, variables, whitelisted calls and arithmetic; return the names."""
+    if not text.strip():
+        raise DeriveError("the expression is empty", field=what)
+    tokens = _tokens(text.strip(), what)
+    names: list[str] = []
+    for i, tok in enumerate(tokens):
+        s = tok.string
+        following = tokens[i + 1].string if i + 1 < len(tokens) else ""
+        if tok.type == tokenize.NUMBER:
+            if not _NUMBER.fullmatch(s):
+                raise DeriveError(f"bad number {s!r} in {text!r} (write decimals such as 0.5 or 1e-3)",
+                                  field=what)
+        elif tok.type == tokenize.NAME:
+            if "__" in s or s.startswith("_"):
+                raise DeriveError(f"name {s!r} is not allowed in {text!r} (no names starting with '_')",
+                                  field=what)
+            if keyword.iskeyword(s) or s in _PARSER_NAMES:
+                raise DeriveError(f"{s!r} is a reserved word, not allowed in {text!r}", field=what)
+            if not _NAME.fullmatch(s):
+                raise DeriveError(f"bad name {s!r} in {text!r} (letters, digits, '_')", field=what)
+            if following == "(":
+                if s not in FUNCTIONS:
+                    raise DeriveError(f"unknown function {s!r} in {text!r} (known: "
+                                      f"{', '.join(sorted(FUNCTIONS))}; write {s}*(...) for a product)",
+                                      field=what)
+            elif s in FUNCTIONS:
+                raise DeriveError(f"{s!r} is a function: write {s}(...) in {text!r}", field=what)
+            elif s not in CONSTANTS and s not in names:
+                names.append(s)
+        elif tok.type == tokenize.OP and s in _OPERATORS:
+            pass
+        elif tok.type == tokenize.STRING:
+            raise DeriveError(f"strings are not allowed: {s} in {text!r}", field=what)
+        else:
+            raise DeriveError(f"unexpected {s!r} in {text!r} (allowed: numbers, names, functions, "
+                              "+ - * / ** ^ and parentheses)", field=what)
+    return names
+
+
+def _evaluate(expr: sp.Basic) -> sp.Basic:
+    """The same tree rebuilt with evaluation (an unevaluated parse, made canonical)."""
+    if not expr.args:
+        return expr
+    return expr.func(*[_evaluate(a) for a in expr.args])
+
+
+def _tidy_written(expr: sp.Basic) -> sp.Basic:
+    """Fold pure-number parts of a written tree (x - 1*1 -> x - 1) and drop factors of 1."""
+    if not expr.args or isinstance(expr, sp.Number):
+        return expr
+    if not expr.free_symbols:
+        return _evaluate(expr)
+    args = [_tidy_written(a) for a in expr.args]
+    if isinstance(expr, sp.Mul):
+        args = [a for a in args if a != 1] or [sp.Integer(1)]
+        numbers = [a for a in args if isinstance(a, sp.Number)]
+        if len(numbers) > 1:   # -2x is parsed as (-1)*2*x
+            first = args.index(numbers[0])
+            args = [a for a in args if not isinstance(a, sp.Number)]
+            args.insert(first, sp.Mul(*numbers))
+        return args[0] if len(args) == 1 else sp.Mul(*args, evaluate=False)
+    if isinstance(expr, sp.Add):
+        args = [a for a in args if a != 0] or [sp.Integer(0)]
+        return args[0] if len(args) == 1 else sp.Add(*args, evaluate=False)
+    if isinstance(expr, sp.Pow):
+        return sp.Pow(*args, evaluate=False)
+    return expr.func(*args)
+
+
+def _check_exponents(expr: sp.Basic, text: str, what: str) -> None:
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.exp.is_number:
+            size = abs(complex(node.exp.evalf(15)))
+            if size > _MAX_EXPONENT:
+                raise DeriveError(f"exponent {node.exp} is too large in {text!r}", field=what)
+
+
+def parse(text: str, what: str = "expression") -> Parsed:
+    """Parse one expression safely; `what` names the argument in errors (e.g. "--let y")."""
+    text = text.strip()
+    names = check_tokens(text, what)
+    local = {n: symbol(n) for n in names}
+    namespace = {"__builtins__": {}, **_PARSER_NAMES, **FUNCTIONS, **CONSTANTS}
+    results = []
+    for evaluate in (False, True):
+        try:
+            expr = parse_expr(text, local_dict=dict(local), global_dict=dict(namespace),
+                              transformations=_TRANSFORMATIONS, evaluate=evaluate)
+        except (SyntaxError, TypeError, ValueError, AttributeError, ZeroDivisionError,
+                tokenize.TokenError) as exc:
+            detail = str(exc).split("\n")[0] if not isinstance(exc, SyntaxError) else "invalid syntax"
+            raise DeriveError(f"cannot parse {text!r}: {detail}", field=what) from None
+        if not isinstance(expr, sp.Expr):
+            raise DeriveError(f"{text!r} is not a mathematical expression", field=what)
+        if evaluate is False:
+            _check_exponents(expr, text, what)
+            expr = _tidy_written(expr)
+        results.append(expr)
+    written, evaluated = results
+    if evaluated.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise DeriveError(f"{text!r} is undefined (division by zero?)", field=what)
+    return Parsed(text, written, evaluated)
+
+
+def parse_name(text: str, what: str) -> str:
+    """One variable name (for --wrt, --let and --at)."""
+    name = text.strip()
+    if not _NAME.fullmatch(name) or "__" in name:
+        raise DeriveError(f"bad variable name {name!r} (letters, digits, '_', starting with a letter)",
+                          field=what)
+    if keyword.iskeyword(name) or name in _PARSER_NAMES or name in CONSTANTS:
+        raise DeriveError(f"{name!r} is a reserved word, not a variable name", field=what)
+    if name in FUNCTIONS:
+        raise DeriveError(f"{name!r} is a function, not a variable name", field=what)
+    return name
+
+
+def parse_names(text: str, what: str) -> list[str]:
+    """A comma-separated list of distinct variable names: "x,y,z"."""
+    names = [parse_name(part, what) for part in text.split(",")]
+    for name in names:
+        if names.count(name) > 1:
+            raise DeriveError(f"{name!r} is listed twice", field=what)
+    return names
+
+
+def split_definition(text: str, what: str, default: str | None = None) -> tuple[str, str]:
+    """"y = 0.5*x**2" -> ("y", "0.5*x**2"); without "=", the default name (or an error)."""
+    if "=" in text:
+        name, _, rhs = text.partition("=")
+        if "=" in rhs:
+            raise DeriveError(f"expected one '=' in {text!r} (name = expression)", field=what)
+        return parse_name(name, what), rhs
+    if default is None:
+        raise DeriveError(f"expected name = expression, got {text!r}", field=what)
+    return default, text
+
+
+def parse_point(texts: list[str], what: str = "--at") -> dict[str, float]:
+    """"x=-2,y=5,z=-4" (possibly several) -> {"x": -2.0, ...}; values may be expressions (pi/4)."""
+    point: dict[str, float] = {}
+    for text in texts:
+        for part in text.split(","):
+            if not part.strip():
+                continue
+            name, rhs = split_definition(part, what)
+            if name in point:
+                raise DeriveError(f"{name!r} is given twice", field=what)
+            parsed = parse(rhs, f"{what} {name}")
+            if parsed.evaluated.free_symbols:
+                raise DeriveError(f"the value of {name!r} must be a number, got {rhs.strip()!r}",
+                                  field=what)
+            value = complex(parsed.evaluated.evalf())
+            if value.imag:
+                raise DeriveError(f"the value of {name!r} is not real", field=what)
+            point[name] = value.real
+    return point

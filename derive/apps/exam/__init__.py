@@ -1,0 +1,1 @@
+"""`derive exam`: seeded variants, their documents, keys and the Moodle quiz."""

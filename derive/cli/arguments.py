@@ -1,0 +1,108 @@
+"""Every sub-command's arguments, and the one table that lists the sub-commands.
+
+Only argparse and small constants are imported here, so `derive --help` and argument errors
+answer without loading sympy; a command's own module is imported when that command runs.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from typing import Callable
+
+from ..choices import PARTS
+from ..limits import MAX_STRESS, MAX_VARIANTS
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    name: str
+    module: str                      # the module of derive.cli that runs it (its `run(args)`)
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+
+
+def _key(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML)")
+    p.add_argument("-o", "--output", help="write key.json here (default: standard output)")
+
+
+def _worksheet(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML)")
+    p.add_argument("--out", required=True, help="the output folder (replaced as a whole on success)")
+    p.add_argument("--no-pdf", action="store_true", help="write the .tex and key.json without running TeX")
+
+
+def _snippet(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML)")
+    group = p.add_mutually_exclusive_group(required=True)
+    group.add_argument("--part", choices=PARTS, help="which part of the solution")
+    group.add_argument("--step", help="one step by name, e.g. dE_total/dw5, out_h1, w5+")
+    p.add_argument("-o", "--output", help="the .tex file to write (default: standard output)")
+    p.add_argument("--standalone", action="store_true", help="a whole document (compiles on its own)")
+    p.add_argument("--no-headings", action="store_true", help="leave out the paragraph headings")
+
+
+def _style(p) -> None:
+    p.add_argument("-o", "--output", default="derive.sty", help="where to write it (default: derive.sty)")
+
+
+def _exam(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML), optionally with [exam] and [exam.random]")
+    p.add_argument("--variants", type=int, metavar="N",
+                   help=f"how many variants (1 to {MAX_VARIANTS}; default: [exam] variants)")
+    p.add_argument("--seed", type=int, metavar="S", help="the random seed (default: [exam] seed, else drawn)")
+    p.add_argument("--out", help="the output folder (replaced as a whole on success)")
+    p.add_argument("--no-pdf", action="store_true", help="write everything but the PDFs, without TeX")
+    p.add_argument("--stress", type=int, metavar="K",
+                   help=f"draw K variants (1 to {MAX_STRESS}) and report their spread; writes nothing")
+
+
+def _calculus_options(p) -> None:
+    p.add_argument("--wrt", metavar="x,y,z", help="differentiate with respect to these variables "
+                   "(comma-separated; default: every variable, in the order written)")
+    p.add_argument("--at", action="append", metavar="x=-2,y=5", help="substitute these numbers")
+    p.add_argument("--json", action="store_true", help="print the results as JSON instead of LaTeX")
+    p.add_argument("--standalone", action="store_true", help="a compilable document, not a fragment")
+    p.add_argument("--decimals", type=int, default=9, help="decimal places shown (default 9)")
+    p.add_argument("-o", "--output", metavar="FILE.tex", help="write here (default: standard output)")
+
+
+def _chain(p) -> None:
+    p.add_argument("expression", help='the function, e.g. "sin(y)" or "f = (x + y)*z" (one that '
+                   'starts with a minus sign: "f = -x", or put -- before it)')
+    p.add_argument("--let", action="append", default=[], metavar="NAME=EXPR",
+                   help='an inner function, e.g. "y = 0.5*x**2" (repeatable)')
+    p.add_argument("--graph", action="store_true", help="add the TikZ computation graph "
+                   "(values above the wires, gradients below)")
+    _calculus_options(p)
+
+
+def _jacobian(p) -> None:
+    p.add_argument("expression", help='the components, comma-separated: "x1*x2, sin(x1) + x3"')
+    p.add_argument("--outer", metavar='"EXPR in y1,y2"', help="a scalar function z of the "
+                   "components (named after 'in'; default y1, y2, ...): dz/dx = (dy/dx)^T dz/dy")
+    _calculus_options(p)
+
+
+SUBCOMMANDS = (
+    Subcommand("key", "key", "derive one round of training and write the answer key as JSON", _key),
+    Subcommand("worksheet", "worksheet", "write the handout, its worked solution and the key", _worksheet),
+    Subcommand("exam", "exam", "exam variants: new numbers per student, worked solutions, keys, Moodle XML",
+               _exam),
+    Subcommand("snippet", "snippet", "one part of the worked solution as a LaTeX fragment to \\input",
+               _snippet),
+    Subcommand("style", "style", "write derive.sty, the package that derive's fragments need", _style),
+    Subcommand("chain", "chain", "the chain rule worked for any expression (LaTeX or JSON)", _chain),
+    Subcommand("jacobian", "jacobian", "the Jacobian of a vector of expressions, and the vector "
+               "chain rule with --outer", _jacobian),
+)
+BY_NAME = {s.name: s for s in SUBCOMMANDS}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="derive", description="Worked solutions of neural-network "
+                                     "training, derived with sympy and typeset with LaTeX.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for s in SUBCOMMANDS:
+        s.arguments(sub.add_parser(s.name, help=s.help))
+    return parser

@@ -1,0 +1,60 @@
+"""The records every layout hands to the templates: sections, blocks of prose and aligned display lines.
+
+A chain of equalities too wide for the page goes on in further rows; that measurement lives here,
+once, for every document kind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..printing.width import latex_width
+
+
+@dataclass
+class Line:
+    """One row of an aligned display: lhs = rhs[0] = rhs[1] = ...; `note` is plain text."""
+
+    lhs: str
+    rhs: list[str]
+    note: str | None = None
+    continued: bool = False   # the previous line's right-hand side goes on here
+
+
+@dataclass
+class Block:
+    """A paragraph of plain text (optional) followed by an aligned display (optional).
+
+    A chain of equalities too wide for the page goes on in further rows (= ... under =).
+    """
+
+    text: str | None = None
+    lines: list[Line] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.lines = [row for line in self.lines for row in _wrap(line)]
+
+
+PAGE_WIDTH = 95   # latex_width units of one display row on the page
+
+
+def _wrap(line: Line) -> list[Line]:
+    if line.continued or len(line.rhs) < 2 or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= PAGE_WIDTH:
+        return [line]
+    rows: list[Line] = []
+    current: list[str] = []
+    used = latex_width(line.lhs) + 2
+    for part in line.rhs:
+        width = latex_width(part) + 2
+        if current and used + width > PAGE_WIDTH:
+            rows.append(Line(line.lhs if not rows else "", current))
+            current, used = [], latex_width(line.lhs) + 2
+        current.append(part)
+        used += width
+    rows.append(Line(line.lhs if not rows else "", current, line.note))
+    return rows
+
+
+@dataclass
+class Section:
+    title: str
+    blocks: list[Block] = field(default_factory=list)

@@ -1,0 +1,41 @@
+"""The worked solution's template context: the problem, every sample's steps, totals, update,
+the loss curve, and the regularisation part when the spec has one.
+"""
+from __future__ import annotations
+
+from ..printing.latex import Printer
+from ..regularization.layout import regularization_context
+from ..solution import Solution
+from .problem import diagram, given
+from .steps import sample_sections, summary_rows, total_sections
+
+
+def history(solution: Solution, points: int = 250) -> dict | None:
+    """The loss curve (pgfplots coordinates, thinned) and the final parameters."""
+    h = solution.values.history
+    if h is None:
+        return None
+    n = len(h) - 1
+    stride = max(1, n // points)
+    picks = sorted(set(range(0, n + 1, stride)) | {n})
+    coords = " ".join(f"({i},{h[i]:.6e})" for i in picks)
+    m = solution.derivation.model
+    p = Printer(m.names.of, solution.spec.decimals)
+    final = [{"name": p.name(par), "value": p.number(solution.values.final[par])} for par in m.parameters()]
+    return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
+            "final": final, "positive": all(v > 0 for v in h)}
+
+
+def solutions_context(solution: Solution) -> dict:
+    spec = solution.spec
+    samples = []
+    for s in range(len(spec.inputs)):
+        samples.append({"number": s + 1, "sections": sample_sections(solution, s)})
+    return {
+        "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
+        "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
+        "totals": total_sections(solution), "summary": summary_rows(solution),
+        "history": history(solution),
+        "plots": solution.values.history is not None or solution.regularization is not None,
+        "regularization": regularization_context(solution),
+    }

@@ -1,0 +1,1 @@
+"""Writing results: Jinja2 templates, TeX, and output folders that are never left half-written."""

@@ -1,0 +1,30 @@
+"""LaTeX of a quantity's structured name: net_{h1}, w^{(2)+}_{12}, the partial dE_total/dw5."""
+from __future__ import annotations
+
+from ..model.naming import Name, Partial, Sampled
+
+GREEK = {"eta": r"\eta", "lambda": r"\lambda", "Omega": r"\Omega", "Lagrangian": r"\mathcal{L}", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
+
+
+def name_latex(name: Name | Partial | Sampled, extra_sup: str = "") -> str:
+    """LaTeX of a structured name: net_{h1}, w^{(2)+}_{12}, \\frac{\\partial E_{total}}{\\partial w_{5}}."""
+    if isinstance(name, Sampled):
+        marker = f"[{name.sample}]"
+        if isinstance(name.inner, Partial):
+            return _partial(name.inner.num, name.inner.den, marker)
+        return name_latex(name.inner, marker)
+    if isinstance(name, Partial):
+        return _partial(name.num, name.den, "")
+    base = GREEK.get(name.base, name.base if len(name.base) == 1 else rf"\mathit{{{name.base}}}")
+    sup = name.sup + name.mark + extra_sup
+    text = base
+    if sup:
+        text += "^{" + sup + "}"
+    if name.sub:
+        sub = name.sub if not name.sub.isalpha() or len(name.sub) == 1 else rf"\mathit{{{name.sub}}}"
+        text += "_{" + sub + "}"
+    return text
+
+
+def _partial(num: Name, den: Name, marker: str) -> str:
+    return rf"\frac{{\partial {name_latex(num, marker)}}}{{\partial {name_latex(den)}}}"

@@ -1,0 +1,115 @@
+"""Soft and hard compared: the soft problem at λ = λ* solved on its own, and the regularisation path.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..numeric import optimize
+from .linear import l1_face
+from .problem import (FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE, PATH_ITERATIONS,
+                      PATH_POINTS, norm_value, objective_value)
+from .result import Equivalence, RegularizationPath
+
+
+def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLERANCE,
+                  budget=MAX_SOLVER_ITERATIONS) -> tuple[np.ndarray, bool]:
+    """argmin E + λR from `start` (a network, the L1 linear model) or exactly (the L2 linear model).
+
+    Returns the point and whether it meets `tolerance` (NaNs if free parameters ran away).
+    A network's L2 problem gets Newton's method on ∇E + 2λDθ = 0 when gradient descent is slow.
+    """
+    mask = problem.mask
+    D = mask.astype(float)
+    if quadratic is not None and config.penalty == "l2":
+        return np.linalg.solve(quadratic.H + 2 * lam * np.diag(D), quadratic.c), True
+    smooth = quadratic if quadratic is not None else problem
+    if config.penalty == "l1":
+        fg, prox = smooth, (lambda v, t: optimize.soft_threshold(v, mask, lam, t))
+    else:
+        def fg(x):
+            f, g = smooth(x)
+            return f + lam * float((D * x) @ x), g + 2 * lam * D * x
+        prox = lambda v, t: v  # noqa: E731 (no constraint: plain gradient descent on E + λR)
+    newton = quadratic is None and config.penalty == "l2" and len(start) <= NEWTON_UP_TO
+    x, converged = start, False
+    for phase in ((min(FIRST_PHASE, budget), budget - FIRST_PHASE) if newton else (budget,)):
+        if phase <= 0:
+            break
+        try:
+            result = optimize.proximal_descent(fg, prox, x, tolerance, phase,
+                                               free=~mask if quadratic is None else None)
+        except optimize.Runaway:
+            return np.full(len(start), math.nan), False
+        x, converged = result.x, result.converged
+        if converged or not newton:
+            break
+        gradient_norm = lambda y: float(np.abs(fg(y)[1]).max())  # noqa: E731
+        x = optimize.newton(lambda y: fg(y)[1], lambda y: problem.hessian(y) + 2 * lam * np.diag(D),
+                            x, gradient_norm, tolerance)
+        converged = gradient_norm(x) <= tolerance
+        if converged:
+            break
+    if quadratic is not None:
+        polished = l1_face(quadratic, mask, x, lam=lam)
+        if polished is not None:
+            return polished, True
+    return x, converged
+
+
+def soft_at_lambda_star(spec, problem, config, x_star, lam_star, quadratic) -> Equivalence:
+    l1 = config.penalty == "l1"
+    start = problem.start[problem.index]
+    soft, converged = _soft_minimum(problem, config, lam_star, start, quadratic)
+    if quadratic is not None and not l1:
+        method = "the soft problem's normal equations (H + 2λ*D)θ = c solved with numpy"
+    elif quadratic is not None:
+        method = "proximal gradient (soft thresholding) on E + λ*|θ|₁, then exact on its face"
+    else:
+        step = "proximal gradient (soft thresholding)" if l1 else "gradient descent"
+        method = (f"{step} with Barzilai-Borwein steps on E + λ*R from the spec's parameters, "
+                  f"to gradient-mapping norm {NUMERIC_TOLERANCE:g}")
+    hard_d = problem.theta_dict(x_star)
+    soft_d = problem.theta_dict(soft)
+    diff = {p: soft_d[p] - hard_d[p] for p in problem.params}
+    objective = [objective_value(problem, y, lam_star, l1) for y in (x_star, soft)]
+    largest = max((abs(v) for v in diff.values()), default=0.0)
+    note = None
+    if not converged:
+        note = "the soft solve did not reach its tolerance; the difference is not meaningful"
+    elif largest > 1e-6 and abs(objective[0] - objective[1]) <= 1e-9 * max(1.0, abs(objective[0])):
+        note = ("the two points differ but have the same E + λ*R: the minimiser is not unique "
+                "(a flat direction of the loss along which R does not change)")
+    elif largest > 1e-6:
+        note = ("the soft solve from the spec's parameters found another stationary point: the "
+                "network's loss is not convex, so the equivalence holds locally")
+    return Equivalence(float(lam_star), hard_d, soft_d, diff, largest, method,
+                       objective[0], objective[1], converged, note)
+
+
+def regularization_path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationPath:
+    l1 = config.penalty == "l1"
+    reference = lam_star if lam_star > 0 else (config.lam or 0.0)
+    if reference <= 0:
+        reference = 1e-3
+    grid = reference * np.logspace(-1, 1, PATH_POINTS)
+    middle = PATH_POINTS // 2
+    grid[middle] = reference
+    norms: list[float] = [math.nan] * PATH_POINTS
+    start = x_star if lam_star > 0 else problem.start[problem.index]
+    # Warm starts outward from λ*: each solve begins at its neighbour's solution.
+    for order in (range(middle, PATH_POINTS), range(middle - 1, -1, -1)):
+        current = start
+        for i in order:
+            solution, converged = _soft_minimum(problem, config, float(grid[i]), current, quadratic,
+                                                tolerance=1e-9, budget=PATH_ITERATIONS)
+            if converged:
+                current = solution
+                norms[i] = norm_value(solution, problem.mask, l1)
+    points = [(float(lam), float(norm)) for lam, norm in zip(grid, norms) if math.isfinite(norm)]
+    if quadratic is not None and not l1:
+        method = "exact (normal equations) at each λ"
+    else:
+        method = "each point a numerical soft solve, warm-started from its neighbour towards λ*"
+    return RegularizationPath("l1" if l1 else "l2", points, float(config.radius), float(lam_star), method)

@@ -1,0 +1,75 @@
+"""The soft constraint with numbers: E + λR, its gradients and update, and (iterations > 1) its descent.
+"""
+from __future__ import annotations
+
+import math
+
+from ..derivation import Derivation
+from ..errors import DeriveError
+from ..numeric import compiled as numeric
+from ..numeric.compiled import Values
+from ..spec import Spec
+from .result import SoftResult, TableRow
+from .symbolic import SymbolicRegularization
+
+
+def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Values,
+          lam: float) -> SoftResult:
+    ev = numeric.evaluator(d)
+    params = ev.params
+    totals = values.totals
+    leaves = _leaves(params, [totals[p] for p in params], spec.learning_rate, lam, totals, d)
+    out = sym.compiled(leaves)
+    named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
+    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
+    # The weight-decay form is evaluated separately: each pair must agree (to rounding).
+    parameter_of = {plus: p for p, plus in sym.updated.items()}
+    for i, step in enumerate(sym.soft_steps):
+        if step.kind == "weight_decay":
+            first = next(j for j, s in enumerate(sym.soft_steps) if s.name == step.name)
+            p = parameter_of[step.name]
+            scale = abs(totals[p]) + spec.learning_rate * abs(named[sym.gradient[p]])
+            if abs(out[first] - out[i]) > 1e-12 * scale + 1e-300:
+                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {out[i]!r}")
+            named[step.name] = out[first]
+    in_theta = set(sym.theta)
+    table = [TableRow(p, totals[p], p in in_theta, totals[d.gradient[p]], named[sym.gradient[p]],
+                      totals[d.updated[p]] if p in d.updated else None,
+                      regularized[p] if p in sym.updated else None) for p in params]
+    result = SoftResult(lam, sym.soft_steps, out, named, totals[d.loss], named[sym.penalty_symbol],
+                        named[sym.objective], {p: named[sym.gradient[p]] for p in params},
+                        regularized, table)
+    if spec.iterations > 1 and spec.regularization.lam is not None:
+        result.history, result.final = _iterate(spec, sym, d, ev, lam)
+    return result
+
+
+def _leaves(params, current, eta, lam, totals, d) -> list[float]:
+    """The compiled soft steps' inputs: parameters, η, λ, E and ∂E/∂p (in `sym.leaves` order)."""
+    return list(current) + [eta, lam, totals[d.loss]] + [totals[d.gradient[p]] for p in params]
+
+
+def _iterate(spec, sym, d, ev, lam):
+    """Gradient descent on E_R: E_R before each step and after the last, and the final parameters."""
+    params = ev.params
+    current = ev.parameter_values(spec)
+    index = {s: i for i, s in enumerate(sym.compiled.names)}
+    objective = index[sym.objective]
+    update = [index[sym.updated[p]] if p in sym.updated else None for p in params]
+    history = []
+    try:
+        for _ in range(spec.iterations + 1):
+            loss, gradient = ev.loss_and_gradient(current, spec)
+            out = sym.compiled(current + [spec.learning_rate, lam, loss] + gradient)
+            history.append(out[objective])
+            if len(history) > spec.iterations:
+                break
+            current = [out[i] if i is not None else v for i, v in zip(update, current)]
+        finite = all(map(math.isfinite, history + current))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        finite = False
+    if not finite:
+        raise DeriveError("gradient descent on the regularised objective diverged (it is no longer "
+                          "finite); choose a smaller learning_rate or lambda", file=spec.source,
+                          field="[training] learning_rate")
+    return history, dict(zip(params, current))

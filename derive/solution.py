@@ -1,0 +1,102 @@
+"""The spine: a spec's full solution — the shape's derivation, the numbers in it, the key, all verified.
+
+Regularisation is a slice that this module names in exactly three places: its result is solved
+when the spec has the section, its entries join the key, and its check joins the verification.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .derivation import Derivation
+from .derivation import derive as derive_shape
+from .model.network import Shape
+from .numeric import compiled as numeric
+from .numeric import verify
+from .numeric.compiled import Values
+from .regularization import solve as regularization
+from .regularization import verify as regularization_check
+from .spec import Spec, load, parse
+
+
+@dataclass
+class Solution:
+    spec: Spec
+    derivation: Derivation
+    values: Values
+    key: dict
+    report: dict
+    regularization: regularization.RegularizationResult | None = None   # when the spec has [regularization]
+
+    def value(self, plain: str, sample: int = 0) -> float:
+        """A number by its plain name (`out_o1`, `dE_total/dw5`, `w5+`)."""
+        sym = self.derivation.model.names.by_plain[plain]
+        if sym in self.values.totals:
+            return self.values.totals[sym]
+        return self.values.samples[sample][sym]
+
+
+def solve(spec: Spec, check: bool = True) -> Solution:
+    """Derive (once per shape), substitute the spec's numbers, build the key and verify it."""
+    derivation = derive_shape(Shape.of(spec))
+    values = numeric.evaluator(derivation).run(spec)
+    key = build_key(spec, derivation, values)
+    regularized = None
+    if spec.regularization is not None:
+        regularized = regularization.solve_regularization(spec, derivation, values)
+        _add_regularization(key, derivation.model, regularized)
+    report = verify_key(spec, key) if check else {}
+    return Solution(spec, derivation, values, key, report, regularized)
+
+
+def verify_key(spec: Spec, key: dict) -> dict:
+    """Every number of `key` checked independently (numpy, finite differences), slices included."""
+    slices = [regularization_check] if spec.regularization is not None or "regularization" in key else []
+    return verify.verify_key(spec, key, slices)
+
+
+def derive(spec: Spec | dict | str) -> Solution:
+    """The verified solution of a spec (a `Spec`, a dict in the TOML schema, or a file path)."""
+    if isinstance(spec, str):
+        spec = load(spec)
+    elif isinstance(spec, dict):
+        spec = parse(spec)
+    return solve(spec)
+
+
+def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
+    """The graders' contract (names and shapes fixed; full double precision)."""
+    m = d.model
+    L = len(spec.layers) - 1
+    forwards, per_output = [], []
+    for sample in values.samples:
+        forwards.append([{"net": [sample[s] for s in m.net[l]], "out": [sample[s] for s in m.out[l]]}
+                         for l in range(1, L + 1)])
+        per_output.append([sample[s] for s in m.loss_terms])
+    t = values.totals
+    key: dict = {
+        "forward": forwards[0] if spec.single_sample else forwards,
+        "loss": {"per_output": per_output[0] if spec.single_sample else per_output, "total": t[d.loss]},
+        "gradients": _parameters(m, lambda p: t[d.gradient[p]]),
+        "updated": _parameters(m, lambda p: t[d.updated[p]] if p in d.updated else t[p]),
+    }
+    if values.history is not None:
+        key["history"] = {"loss": list(values.history)}
+        key["final"] = _parameters(m, lambda p: values.final[p])
+    return key
+
+
+def _add_regularization(key: dict, m, result) -> None:
+    """key["regularization"]; with a lambda and iterations > 1 the history is E + lambda R's."""
+    key["regularization"] = result.key(lambda value: _parameters(m, value))
+    if result.soft.history is not None:
+        key["history"] = {"loss": list(result.soft.history)}
+        key["final"] = _parameters(m, lambda p: result.soft.final[p])
+
+
+def _parameters(m, value) -> dict:
+    """Numbers per parameter in the spec's shapes: weights[l][j][k], biases[l] (number or list)."""
+    weights = [[[value(w) for w in row] for row in matrix] for matrix in m.weights]
+    biases = [value(b) if isinstance(b, sp.Symbol) else [value(x) for x in b] for b in m.biases]
+    return {"weights": weights, "biases": biases}
