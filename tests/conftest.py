@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import copy
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -75,12 +73,6 @@ def write_spec(tmp_path):
         path.write_text(spec if isinstance(spec, str) else toml_text(spec), encoding="utf-8")
         return path
     return write
-
-
-def run_cli(*args: str) -> subprocess.CompletedProcess:
-    """`python -m derive ARGS` from the repository root, as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
 
 
 def random_spec(seed: int, layers, activation="sigmoid", loss="half_sse", samples: int = 1,

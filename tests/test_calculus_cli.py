@@ -1,19 +1,15 @@
 """`derive chain` and `derive jacobian` as a user runs them: JSON shapes, fragments that compile
 inside a plain article, the CS231n graph, and every bad expression as one line with exit status 2.
 
-Compiling and the main bad inputs run `python -m derive` in subprocesses; the other cases call the
-same `main` in this process, which keeps the file fast."""
+Every case runs the command line in this process (`run_cli`); compiling uses real latexmk."""
 from __future__ import annotations
 
 import json
 import math
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
-from derive.cli import main
 
 from helpers import pdf_text, run_cli
 
@@ -22,19 +18,18 @@ SIN = ("chain", "sin(y)", "--let", "y=0.5*x**2", "--wrt", "x")
 
 
 def ok(*args) -> str:
-    """Run in a subprocess, as a user does."""
+    """Run the command line; it must succeed."""
     result = run_cli(*args)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 @pytest.fixture
-def derive(capsys):
-    """The same command line in this process (fast): derive(*args) -> (status, stdout, stderr)."""
+def derive():
+    """The command line as a triple: derive(*args) -> (status, stdout, stderr)."""
     def run(*args):
-        status = main([str(a) for a in args])
-        out, err = capsys.readouterr()
-        return status, out, err
+        result = run_cli(*args)
+        return result.returncode, result.stdout, result.stderr
     return run
 
 
@@ -119,8 +114,8 @@ def notes(tmp_path_factory):
         ("jacobian", "x1*x2, sin(x1) + x3", "--outer", "z = a*b in a,b", "--at", "x1=1,x2=2,x3=3",
          "-o", folder / "jacobian.tex"),
     ]
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        list(pool.map(lambda args: ok(*args), commands))
+    for args in commands:
+        ok(*args)
     body = "\n".join(rf"\input{{{n}}}" for n in ("cs231n", "sin", "paths", "jacobian"))
     (folder / "notes.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath,tikz}\n"
                                       f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
@@ -143,7 +138,7 @@ def test_standalone_compiles_on_its_own(tmp_path):
 
 # -- errors ---------------------------------------------------------------------------------------------
 
-BAD = [   # run as a user runs them, in subprocesses
+BAD = [   # run once for the module
     (("chain", "__import__('os')"), "'__import__' is not allowed"),
     (("chain", "sin(x"), "syntax error"),
     (("chain", "foo(x)"), "unknown function 'foo'"),
@@ -151,7 +146,7 @@ BAD = [   # run as a user runs them, in subprocesses
     (("chain", "x*y", "--at", "x=1"), "missing a value for y"),
     (("jacobian", "x1*x2, x1", "--outer", "y1*x1"), "only through"),
 ]
-ALSO_BAD = [   # the same command line, in this process
+ALSO_BAD = [   # run test by test
     (("chain", "__import__('os').system('true')"), "'__import__' is not allowed"),
     (("chain", "x.__class__"), "unexpected '.'"),
     (("chain", "x +* y"), "cannot parse"),
@@ -169,11 +164,9 @@ ALSO_BAD = [   # the same command line, in this process
 
 @pytest.fixture(scope="module")
 def bad_runs(tmp_path_factory):
-    """Every bad command, run at once (each in its own empty folder, with -o there)."""
+    """Every bad command (each in its own empty folder, with -o there)."""
     folders = [tmp_path_factory.mktemp("bad") for _ in BAD]
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda case: run_cli(*case[0][0], "-o", case[1] / "out.tex"),
-                                zip(BAD, folders)))
+    results = [run_cli(*args, "-o", folder / "out.tex") for (args, _), folder in zip(BAD, folders)]
     return list(zip(results, folders))
 
 

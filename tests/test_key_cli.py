@@ -9,7 +9,8 @@ import pytest
 import derive
 from derive.spec import MAX_ITERATIONS, MAX_NEURONS, MAX_PARAMETERS
 
-from conftest import LECTURE_DICT, random_spec, run_cli, toml_text
+from conftest import LECTURE_DICT, random_spec, toml_text
+from helpers import run_cli, run_console
 
 
 # -- key.json: the graders' contract ---------------------------------------------------------------
@@ -74,7 +75,7 @@ def test_mse_per_output_is_the_squared_error_over_n_out(lecture_dict):
 # -- the command -----------------------------------------------------------------------------------
 
 def test_key_without_output_prints_the_json(lecture_path):
-    result = run_cli("key", lecture_path)
+    result = run_console("key", lecture_path)     # as a process: the console script itself
     assert result.returncode == 0 and result.stderr == ""
     key = json.loads(result.stdout)
     assert round(key["gradients"]["weights"][1][0][0], 9) == 0.082167041

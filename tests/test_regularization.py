@@ -20,7 +20,8 @@ from derive.regularization.section import Regularization
 from derive.regularization.symbolic import derive_regularization
 from derive.solution import verify_key
 
-from conftest import LECTURE_DICT, ROOT, run_cli, toml_text
+from conftest import LECTURE_DICT, ROOT, toml_text
+from helpers import run_cli, run_console
 
 H = 1e-6    # central difference step
 
@@ -456,7 +457,7 @@ def test_unbounded_hidden_bias_found_numerically(tmp_path):
 def test_bad_regularization_through_the_command(tmp_path):
     spec = tmp_path / "bad.toml"
     spec.write_text(toml_text(BAD["negative lambda"][0]), encoding="utf-8")
-    result = run_cli("key", spec, "-o", tmp_path / "key.json")
+    result = run_console("key", spec, "-o", tmp_path / "key.json")     # as a process: the console script
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == f"derive: {spec}: [regularization] lambda: expected a number >= 0, got -1\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
