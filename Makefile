@@ -33,7 +33,7 @@ examples: venv tex
 	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
 
 test: venv tex
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 bench: venv tex
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done
