@@ -432,7 +432,7 @@ def test_a_tex_failure_leaves_the_folder_untouched(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous")
-    result = run_cli("exam", EXAM, "--variants", 1, "--seed", 1, "--out", out,
+    result = run_cli("exam", EXAM, "--variants", 1, "--seed", 1, "--out", out, "--force",
                      env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2 and "TeX failed" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

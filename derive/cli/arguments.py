@@ -13,6 +13,12 @@ from ..choices import PARTS
 from ..limits import MAX_STRESS, MAX_VARIANTS
 
 
+OUT_HELP = ("the output folder, derive's alone: new, empty or written by derive (replaced as a whole "
+            "on success)")
+FORCE_HELP = ("write into a folder that holds other files too: derive replaces only the files it wrote "
+              "there and keeps yours")
+
+
 @dataclass(frozen=True)
 class Subcommand:
     name: str
@@ -28,8 +34,9 @@ def _key(p) -> None:
 
 def _worksheet(p) -> None:
     p.add_argument("spec", help="the spec file (TOML)")
-    p.add_argument("--out", required=True, help="the output folder (replaced as a whole on success)")
+    p.add_argument("--out", required=True, help=OUT_HELP)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex and key.json without running TeX")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _snippet(p) -> None:
@@ -51,8 +58,9 @@ def _exam(p) -> None:
     p.add_argument("--variants", type=int, metavar="N",
                    help=f"how many variants (1 to {MAX_VARIANTS}; default: [exam] variants)")
     p.add_argument("--seed", type=int, metavar="S", help="the random seed (default: [exam] seed, else drawn)")
-    p.add_argument("--out", help="the output folder (replaced as a whole on success)")
+    p.add_argument("--out", help=OUT_HELP)
     p.add_argument("--no-pdf", action="store_true", help="write everything but the PDFs, without TeX")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--stress", type=int, metavar="K",
                    help=f"draw K variants (1 to {MAX_STRESS}) and report their spread; writes nothing")
 

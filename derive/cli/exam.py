@@ -21,7 +21,7 @@ def run(args) -> int:
     if not args.out:
         raise DeriveError("give the output folder with --out DIR (or --stress K to only draw)", field="--out")
     pdf = not args.no_pdf
-    variants = write_exam(spec, settings, args.out, pdf=pdf)
+    variants = write_exam(spec, settings, args.out, pdf=pdf, force=args.force)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "moodle.xml", "variants/"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")

@@ -11,7 +11,7 @@ from ..spec import load
 def run(args) -> int:
     text = dumps_json(solve(load(args.spec)).key)
     if args.output:
-        write_file(args.output, text)
+        write_file(args.output, text, inputs=[args.spec])
     else:
         sys.stdout.write(text)
     return 0

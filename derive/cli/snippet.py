@@ -13,7 +13,7 @@ def run(args) -> int:
     solution = solve(load(args.spec))
     text = snippet(solution, args.part, args.step, args.standalone, headings=not args.no_headings)
     if args.output:
-        write_file(args.output, text)
+        write_file(args.output, text, inputs=[args.spec])
     else:
         sys.stdout.write(text)
     return 0

@@ -6,7 +6,7 @@ from ..spec import load
 
 
 def run(args) -> int:
-    write_worksheet(load(args.spec), args.out, pdf=not args.no_pdf)
+    write_worksheet(load(args.spec), args.out, pdf=not args.no_pdf, force=args.force)
     print(f"wrote {args.out}/: " + ("worksheet.pdf, solutions.pdf, " if not args.no_pdf else "")
           + "worksheet.tex, solutions.tex, key.json")
     return 0

@@ -3,8 +3,8 @@
     derive exam SPEC --variants N --seed S --out DIR [--no-pdf]
     derive exam SPEC --stress K [--seed S]
 
-Everything is written into a temporary folder and moved into place only when all succeeded; the
-three PDFs are one TeX run each, two at a time.
+Everything is written into a staging folder and moved into place only when all succeeded (the
+folder is derive's alone, see output.folders); the three PDFs are one TeX run each, two at a time.
 """
 from __future__ import annotations
 
@@ -19,13 +19,17 @@ from . import layout as exam_layout
 from . import moodle
 from ...errors import DeriveError
 from ...output import tex
-from ...output.folders import dumps_json, staged_folder
+from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
 from ...printing.numbers import plain_number
 from ...spec import Spec
 from .draw import Settings, Variant
 
 PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
+# What the derive before manifests wrote: a folder holding only these names counts as derive's.
+KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
+         "keys.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
+         "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
 PROGRESS_FROM = 20                                  # a progress bar for batches at least this long
 
 
@@ -98,8 +102,12 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
 
 
 def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True,
-               stream=None) -> list[Variant]:
-    """Draw, verify, render and (with `pdf`) compile the exam into `out`; on any error `out` is untouched."""
+               stream=None, force: bool = False) -> list[Variant]:
+    """Draw, verify, render and (with `pdf`) compile the exam into `out`; on any error `out` is untouched.
+
+    `force` writes derive's files beside files derive did not write (which are kept)."""
+    inputs = [spec.source] if spec.source != "<spec>" else []
+    check_target(out, inputs)
     if settings.variants is None:
         raise DeriveError("how many variants? give --variants N or set [exam] variants",
                           file=spec.source, field="[exam] variants")
@@ -108,7 +116,7 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
     n = settings.variants
     variants = exam.variants(spec, settings, n, progress=Progress(n, "drawing and checking", stream))
     files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream))
-    with staged_folder(out) as stage:
+    with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():
             path = stage / name
             path.parent.mkdir(parents=True, exist_ok=True)
