@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-SHOWN = 80            # characters of one piece of user input shown in an error line
+SHOWN = 80            # characters of one quoted piece of user input shown in an error line
+WHERE = 160           # characters of a file name or field (paths are often longer than 80)
 LINE = 400            # characters of a whole message
 _QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
 
@@ -17,7 +18,8 @@ def shorten(text: str, limit: int = SHOWN) -> str:
     text = " ".join(str(text).split()) if "\n" in str(text) else str(text)
     if len(text) <= limit:
         return text
-    return f"{text[:limit - 20]}…{text[-12:]} ({len(text)} characters)"
+    keep = limit * 2 // 5
+    return f"{text[:keep]}…{text[-keep:]} ({len(text)} characters)"
 
 
 def _shorten_quoted(message: str) -> str:
@@ -39,8 +41,9 @@ class DeriveError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        """The error as one line; long user input (a path, a field, a quoted token) is cut to ~80 characters."""
-        where = ": ".join(shorten(p) for p in (self.file, self.field) if p)
+        """The error as one line: a quoted piece of user input is cut to ~80 characters, a path or
+        field to ~160, the message to 400 (a 130 kB argument is not echoed whole)."""
+        where = ": ".join(shorten(p, WHERE) for p in (self.file, self.field) if p)
         message = _shorten_quoted(self.message)
         return f"{where}: {message}" if where else message
 

@@ -63,7 +63,8 @@ def test_the_folder_holds_tex_keys_moodle_and_one_folder_per_variant(five):
         assert {f"variants/{k:03d}/exam.tex", f"variants/{k:03d}/solutions.tex",
                 f"variants/{k:03d}/key.json"} <= names
     assert not any(n.endswith(".pdf") for n in names)   # --no-pdf
-    assert len(names) == 6 + 3 * 5
+    assert len(names) == 6 + 3 * 5 + 1                   # and derive's manifest
+    assert ".derive-manifest.json" in names
 
 
 def test_the_pdfs_are_written_with_tex(with_pdf):

@@ -206,15 +206,19 @@ def _side_lock(side: Path) -> Iterator[None]:
     A finishing run removes the lock file, so a waiting run may get the lock of a removed file: it
     then checks that the lock it holds is still the one at that path, and tries again if not.
     """
+    if side.is_symlink():
+        raise DeriveError("a link of this name is in the way of derive's staging folder; move it away",
+                          file=str(side))
     while True:
         try:
-            side.mkdir(exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(side)
             fd = os.open(side / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
+            if side.is_symlink() or (side.exists() and not side.is_dir()):
+                raise DeriveError("a file of this name is in the way of derive's staging folder; "
+                                  "move it away", file=str(side)) from None
             continue                              # removed by a run finishing at this moment
-        except (FileExistsError, NotADirectoryError):
-            raise DeriveError("a file of this name is in the way of derive's staging folder; "
-                              "move it away", file=str(side)) from None
         except OSError as exc:
             raise DeriveError(f"cannot write the output folder ({exc.strerror or exc})",
                               file=str(side.parent)) from None
