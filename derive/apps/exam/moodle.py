@@ -20,8 +20,10 @@ from ...layout import problem
 from ...layout.blocks import Line
 from ...printing.numbers import plain_number
 from ...spec import Spec
-from .draw import Question, Settings, Variant
+from .draw import Variant
 from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer
+from .questions import Question
+from .settings import Settings
 
 TOLERANCE_DECIMALS = 15
 
