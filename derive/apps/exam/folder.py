@@ -24,7 +24,7 @@ from ...output.render import render
 from ...printing.numbers import plain_number
 from ...spec import Spec
 from .draw import Variant
-from .settings import Settings
+from .settings import TOLERANCE_DECIMALS, Settings
 
 PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
 PROGRESS_FROM = 20                                  # a progress bar for batches at least this long
@@ -94,7 +94,7 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
             writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
-                             plain_number(q.tolerance, moodle.TOLERANCE_DECIMALS)])
+                             plain_number(q.tolerance, TOLERANCE_DECIMALS)])
     return buffer.getvalue()
 
 

@@ -15,7 +15,7 @@ from ...printing.latex import Printer
 from ...printing.numbers import plain_number
 from .draw import Variant
 from .questions import Question
-from .settings import Settings
+from .settings import TOLERANCE_DECIMALS, Settings
 
 # What a question asks, by the kind of step that computes the quantity.
 ASK = {
@@ -25,7 +25,6 @@ ASK = {
     "update": "Gradient descent: compute the value after one step,",
 }
 ASK_BACKWARD = "Backpropagation: compute"
-TOLERANCE_DECIMALS = 15
 
 
 def printer(variant: Variant) -> Printer:

@@ -23,9 +23,8 @@ from ...spec import Spec
 from .draw import Variant
 from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer
 from .questions import Question
-from .settings import Settings
+from .settings import TOLERANCE_DECIMALS, Settings
 
-TOLERANCE_DECIMALS = 15
 
 
 def _cdata(text: str) -> str:

@@ -35,6 +35,7 @@ from ...spec import Spec
 from .questions import Question, default_questions, identity, resolve
 
 MAX_RANDOM_DECIMALS = 6
+TOLERANCE_DECIMALS = 15             # places a tolerance is shown with (keys, Moodle): all of its digits
 MAX_RANGE = 1000.0                # drawn numbers lie in [-MAX_RANGE, MAX_RANGE]
 DEFAULT_SATURATION = 4.0
 KINDS = ("weights", "biases", "inputs", "targets")
