@@ -7,11 +7,10 @@ from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import Progress, write_exam
 from ..errors import DeriveError
-from ..spec import load
 
 
 def run(args) -> int:
-    spec = load(args.spec)
+    spec = args.spec
     settings = exam_settings.settings(spec, variants=args.variants, seed=args.seed)
     if args.stress is not None:
         if args.out:

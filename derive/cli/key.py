@@ -5,11 +5,10 @@ import sys
 
 from ..output.folders import dumps_json, write_file
 from ..solution import solve
-from ..spec import load
 
 
 def run(args) -> int:
-    text = dumps_json(solve(load(args.spec)).key)
+    text = dumps_json(solve(args.spec).key)
     if args.output:
         write_file(args.output, text)
     else:
