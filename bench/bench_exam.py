@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 
 T0 = time.perf_counter()
 import derive  # noqa: E402
-from derive.apps.exam import draw as exam
+from derive.apps.exam import draw as exam_draw
+from derive.apps.exam import settings as exam_settings
 from derive.apps.exam import folder as exam_cli
 from derive.apps.exam import layout as exam_layout
 from derive.apps.exam import moodle
@@ -50,19 +51,19 @@ def timed(function, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def startup() -> tuple[derive.Spec, exam.Settings, float]:
+def startup() -> tuple[derive.Spec, exam_settings.Settings, float]:
     start = time.perf_counter()
     spec = derive.load(EXAM)
     derive_shape(Shape.of(spec))                  # the symbolic work, once per shape
-    settings = exam.settings(spec)
+    settings = exam_settings.settings(spec)
     return spec, settings, time.perf_counter() - start
 
 
 def batch(spec, settings, n: int) -> dict[str, float]:
     """The parts of N variants' .tex + keys, in seconds."""
-    draws, t_draw = timed(exam._draw, spec, settings, n, keep=False, reject_duplicates=True)
-    specs = [v for v in exam.variants(spec, settings, n)]          # warm-up of the printing caches
-    _, t_variants = timed(exam.variants, spec, settings, n)
+    draws, t_draw = timed(exam_draw.draw_variants, spec, settings, n, keep=False, reject_duplicates=True)
+    specs = [v for v in exam_draw.variants(spec, settings, n)]          # warm-up of the printing caches
+    _, t_variants = timed(exam_draw.variants, spec, settings, n)
     t_verify = 0.0
     for v in specs:
         _, t = timed(solution.verify_key, v.spec, v.solution.key)
@@ -79,7 +80,7 @@ def naive(spec, settings, k: int) -> float:
     """Seconds per variant when every variant derives its shape again (derive's and sympy's caches
     cleared)."""
     from sympy.core.cache import clear_cache
-    specs = exam.variants(spec, settings, k)
+    specs = exam_draw.variants(spec, settings, k)
     start = time.perf_counter()
     for v in specs:
         derive_shape.cache_clear()
@@ -104,15 +105,15 @@ def larger_network(n: int) -> tuple[float, float]:
         "output": {"decimals": 4},
         "exam": {"questions": ["E_total", "dE/dw(1)_11"], "tolerance": 0.0005, "seed": 1},
     })
-    settings = exam.settings(spec)
-    specs = exam.variants(spec, settings, n)
+    settings = exam_settings.settings(spec)
+    specs = exam_draw.variants(spec, settings, n)
     _, t_all = timed(lambda: [solve(v.spec) for v in specs])
     _, t_check = timed(lambda: [solution.verify_key(v.spec, v.solution.key) for v in specs])
     return t_all / n, t_check / n
 
 
 def tex_time(spec, settings, n: int) -> tuple[float, int]:
-    specs = exam.variants(spec, settings, n)
+    specs = exam_draw.variants(spec, settings, n)
     files = exam_cli.documents(spec, settings, specs)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -16,7 +16,10 @@ import numpy as np
 import pytest
 
 import derive
-from derive.apps.exam import draw as exam
+from derive.apps.exam import draw as exam_draw
+from derive.apps.exam import questions as exam_questions
+from derive.apps.exam import settings as exam_settings
+from derive.apps.exam import stress as exam_stress
 from derive import solution
 from derive.derivation import derive as derive_shape
 from derive.apps.exam.folder import Progress
@@ -128,7 +131,7 @@ def test_another_seed_gives_other_numbers(keys, tmp_path):
 
 def test_variant_k_does_not_depend_on_how_many_are_drawn(keys):
     spec = derive.load(EXAM)
-    three = exam.variants(spec, exam.settings(spec, seed=11), 3)
+    three = exam_draw.variants(spec, exam_settings.settings(spec, seed=11), 3)
     assert [v.spec_dict() for v in three] == [k["spec"] for k in keys[:3]]
 
 
@@ -269,41 +272,41 @@ def test_the_keys_show_the_seed_and_the_tolerance(five):
 # -- the [exam] section -------------------------------------------------------------------------
 def test_question_names_accept_the_loss_under_either_name():
     d = derive_shape(Shape.of(derive.load(EXAM)))
-    assert exam.resolve(d, "dE/dw5").name == "dE_total/dw5"
-    assert exam.resolve(d, "dE_total/dw5").name == "dE_total/dw5"
-    assert exam.resolve(d, "E").name == "E_total"
-    assert exam.resolve(d, " w1+ ").name == "w1+"
-    assert exam.resolve(d, "dE_o1/dnet_o1").kind == "delta"
+    assert exam_questions.resolve(d, "dE/dw5").name == "dE_total/dw5"
+    assert exam_questions.resolve(d, "dE_total/dw5").name == "dE_total/dw5"
+    assert exam_questions.resolve(d, "E").name == "E_total"
+    assert exam_questions.resolve(d, " w1+ ").name == "w1+"
+    assert exam_questions.resolve(d, "dE_o1/dnet_o1").kind == "delta"
 
 
 def test_with_several_samples_a_per_sample_quantity_names_its_sample():
     spec = derive.load(ROOT / "examples" / "softmax.toml")
     d = derive_shape(Shape.of(spec))
-    q = exam.resolve(d, "out_o1[2]")
+    q = exam_questions.resolve(d, "out_o1[2]")
     assert (q.name, q.sample) == ("out_o1[2]", 1)
-    assert exam.resolve(d, "dE/dw5").name == "dE/dw5"
-    assert exam.resolve(d, "E_total").name == "E"
+    assert exam_questions.resolve(d, "dE/dw5").name == "dE/dw5"
+    assert exam_questions.resolve(d, "E_total").name == "E"
     with pytest.raises(derive.DeriveError, match=r"name the sample, e.g. out_o1\[1\]"):
-        exam.resolve(d, "out_o1")
+        exam_questions.resolve(d, "out_o1")
 
 
 def test_an_unknown_question_lists_the_valid_names():
     d = derive_shape(Shape.of(derive.load(EXAM)))
     with pytest.raises(derive.DeriveError) as err:
-        exam.resolve(d, "dE/dw9")
+        exam_questions.resolve(d, "dE/dw9")
     assert "dE_total/dw8" in str(err.value) and "out_o2" in str(err.value) and "w8+" in str(err.value)
     with pytest.raises(derive.DeriveError, match="given in the problem"):
-        exam.resolve(d, "w5")
+        exam_questions.resolve(d, "w5")
 
 
 def test_without_an_exam_section_the_questions_are_the_worksheets_tasks():
     spec = derive.load(ROOT / "examples" / "lecture.toml")
-    s = exam.settings(spec, variants=2, seed=1)
+    s = exam_settings.settings(spec, variants=2, seed=1)
     assert [q.name for q in s.questions] == [
         "net_h1", "out_h1", "net_h2", "out_h2", "net_o1", "out_o1", "net_o2", "out_o2",
         "E_o1", "E_o2", "E_total", "dE_total/dw5", "dE_total/dw1", "w5+", "w1+"]
     assert s.questions[0].tolerance == 5e-9
-    assert s.ranges["weights"] == exam.Range(-1.0, 1.0, 2) == s.ranges["biases"]
+    assert s.ranges["weights"] == exam_settings.Range(-1.0, 1.0, 2) == s.ranges["biases"]
     assert "inputs" not in s.ranges and "targets" not in s.ranges
 
 
@@ -324,7 +327,7 @@ def test_one_hot_targets_for_a_softmax_classifier():
         '\n[exam]\nquestions = ["E", "dE/dw5"]\ntolerance = 0.0005\n'
         '[exam.random]\ninputs = [-1, 1]\ntargets = "one_hot"\n')
     spec = derive.parse(tomllib.loads(text))
-    for v in exam.variants(spec, exam.settings(spec, seed=4), 4):
+    for v in exam_draw.variants(spec, exam_settings.settings(spec, seed=4), 4):
         assert all(sorted(sample) == [0.0, 0.0, 1.0] for sample in v.spec.targets)
 
 
@@ -336,7 +339,7 @@ def test_stress_reports_spread_rejections_and_near_duplicates_and_writes_nothing
     assert "300 variants accepted" in out and "nothing written" in out
     for q in QUESTIONS:
         assert q in out
-    for rule in exam.RULES:
+    for rule in exam_draw.RULES:
         if rule != "duplicate":
             assert rule in out
     assert "near-duplicates:" in out
@@ -345,9 +348,9 @@ def test_stress_reports_spread_rejections_and_near_duplicates_and_writes_nothing
 
 def test_stress_spread_is_min_median_max_of_the_drawn_answers():
     spec = derive.load(EXAM)
-    s = exam.settings(spec, seed=9)
-    report = exam.stress(spec, s, 50)
-    answers = np.array(exam._draw(spec, s, 50, keep=False, reject_duplicates=False).answers)
+    s = exam_settings.settings(spec, seed=9)
+    report = exam_stress.stress(spec, s, 50)
+    answers = np.array(exam_draw.draw_variants(spec, s, 50, keep=False, reject_duplicates=False).answers)
     for (low, mid, high), column in zip(report.spread, answers.T):
         assert (low, mid, high) == (column.min(), np.median(column), column.max())
     assert report.draws == 50 + sum(report.rejected.values())
@@ -355,8 +358,8 @@ def test_stress_spread_is_min_median_max_of_the_drawn_answers():
 
 def test_near_duplicates_are_pairs_within_the_tolerance_in_every_answer():
     table = np.array([[0.1, 1.0], [0.1004, 1.0003], [0.1004, 2.0], [0.5, 1.0]])
-    assert exam.near_duplicates(table, np.array([0.0005, 0.0005])) == 1
-    assert exam.near_duplicates(table, np.array([0.0001, 0.0005])) == 0
+    assert exam_stress.near_duplicates(table, np.array([0.0005, 0.0005])) == 1
+    assert exam_stress.near_duplicates(table, np.array([0.0001, 0.0005])) == 0
 
 
 def test_the_progress_bar_shows_on_a_terminal_only():

@@ -42,7 +42,7 @@ ORDER = [
     "apps.chain.expressions", "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify",
     "apps.chain.document",
     "apps.worksheet", "apps.snippet",
-    "apps.exam.settings", "apps.exam.questions", "apps.exam.draw", "apps.exam.stress",
+    "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.layout", "apps.exam.moodle", "apps.exam.folder",
     # the command line
     "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.style", "cli.exam",

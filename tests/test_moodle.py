@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.apps.exam import draw as exam
+from derive.apps.exam import draw as exam_draw
+from derive.apps.exam import settings as exam_settings
 from derive.apps.exam import moodle
 from derive.printing.numbers import plain_number
 
@@ -126,9 +127,9 @@ def test_the_feedback_is_the_worked_solution_of_the_asked_quantity(quiz, keys):
 
 def test_same_seed_same_bytes_and_cdata_cannot_be_closed_early():
     spec = derive.load(EXAM)
-    s = exam.settings(spec, seed=3)
-    variants = exam.variants(spec, s, 2)
-    assert moodle.quiz(spec, s, variants) == moodle.quiz(spec, s, exam.variants(spec, s, 2))
+    s = exam_settings.settings(spec, seed=3)
+    variants = exam_draw.variants(spec, s, 2)
+    assert moodle.quiz(spec, s, variants) == moodle.quiz(spec, s, exam_draw.variants(spec, s, 2))
     assert moodle._cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
 
 

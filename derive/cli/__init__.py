@@ -1,7 +1,8 @@
 """The `derive` command: parses arguments, runs one sub-command, explains user errors.
 
 The sub-commands are listed in one table (`arguments.SUBCOMMANDS`); the module that runs one is
-imported only when it runs, so `derive --help` and argument errors need no sympy.
+imported only when it runs, and a command's spec file is read and validated before that (`args.spec`
+becomes the validated `Spec`), so `derive --help`, argument errors and spec errors need no sympy.
 A `DeriveError` is printed as one line (plus a log excerpt where TeX failed) and exits 2; a failed
 independent check (`VerificationError`) exits 3. Ctrl-C and SIGTERM clean up as an error does and
 exit 130 and 143. Anything else is a bug: one line asking for a report, exit 1, and no traceback
@@ -17,6 +18,7 @@ import sys
 import threading
 
 from ..errors import DeriveError, VerificationError, shorten
+from ..spec import load
 from .arguments import BY_NAME, build_parser
 
 
@@ -61,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 def _run(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if isinstance(getattr(args, "spec", None), str):
+            args.spec = load(args.spec)
         command = importlib.import_module(f"{__name__}.{BY_NAME[args.command].module}")
         return command.run(args)
     except VerificationError as exc:

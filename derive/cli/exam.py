@@ -3,19 +3,19 @@ from __future__ import annotations
 
 import sys
 
-from ..apps.exam import draw as exam
+from ..apps.exam import settings as exam_settings
+from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import Progress, write_exam
 from ..errors import DeriveError
-from ..spec import load
 
 
 def run(args) -> int:
-    spec = load(args.spec)
-    settings = exam.settings(spec, variants=args.variants, seed=args.seed)
+    spec = args.spec
+    settings = exam_settings.settings(spec, variants=args.variants, seed=args.seed)
     if args.stress is not None:
         if args.out:
             raise DeriveError("--stress draws without writing anything: leave out --out", field="--out")
-        report = exam.stress(spec, settings, args.stress, progress=Progress(args.stress, "drawing"))
+        report = exam_stress.stress(spec, settings, args.stress, progress=Progress(args.stress, "drawing"))
         sys.stdout.write(report.text())
         return 0
     if not args.out:

@@ -6,14 +6,13 @@ import sys
 from ..apps.snippet import snippet
 from ..output.folders import write_file
 from ..solution import solve
-from ..spec import load
 
 
 def run(args) -> int:
-    solution = solve(load(args.spec))
+    solution = solve(args.spec)
     text = snippet(solution, args.part, args.step, args.standalone, headings=not args.no_headings)
     if args.output:
-        write_file(args.output, text, inputs=[args.spec])
+        write_file(args.output, text, inputs=[args.spec.source])
     else:
         sys.stdout.write(text)
     return 0

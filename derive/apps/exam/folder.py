@@ -14,7 +14,7 @@ from pathlib import Path
 import sys
 import time
 
-from . import draw as exam
+from . import draw as exam_draw
 from . import layout as exam_layout
 from . import moodle
 from ...errors import DeriveError
@@ -23,7 +23,8 @@ from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
 from ...printing.numbers import plain_number
 from ...spec import Spec
-from .draw import Settings, Variant
+from .draw import Variant
+from .settings import TOLERANCE_DECIMALS, Settings
 
 PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
 # What the derive before manifests wrote: a folder holding only these names counts as derive's.
@@ -97,7 +98,7 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
             writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
-                             plain_number(q.tolerance, moodle.TOLERANCE_DECIMALS)])
+                             plain_number(q.tolerance, TOLERANCE_DECIMALS)])
     return buffer.getvalue()
 
 
@@ -114,7 +115,7 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
     if pdf:
         tex.require_tex()
     n = settings.variants
-    variants = exam.variants(spec, settings, n, progress=Progress(n, "drawing and checking", stream))
+    variants = exam_draw.variants(spec, settings, n, progress=Progress(n, "drawing and checking", stream))
     files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream))
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():

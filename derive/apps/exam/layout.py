@@ -13,7 +13,9 @@ from ...layout.blocks import Line
 from ...layout.steps import StepWriter
 from ...printing.latex import Printer
 from ...printing.numbers import plain_number
-from .draw import Question, Settings, Variant
+from .draw import Variant
+from .questions import Question
+from .settings import TOLERANCE_DECIMALS, Settings
 
 # What a question asks, by the kind of step that computes the quantity.
 ASK = {
@@ -23,7 +25,6 @@ ASK = {
     "update": "Gradient descent: compute the value after one step,",
 }
 ASK_BACKWARD = "Backpropagation: compute"
-TOLERANCE_DECIMALS = 15
 
 
 def printer(variant: Variant) -> Printer:
@@ -47,11 +48,6 @@ def page(variant: Variant, settings: Settings) -> dict:
     """One variant's question page: its network with its numbers, its data, the questions."""
     return {"number": variant.number, "diagram": problem.diagram(variant.solution),
             "given": problem.given(variant.solution), "questions": questions(variant, settings)}
-
-
-def exam_context(spec, settings: Settings, variants: list[Variant]) -> dict:
-    return {"title": spec.title, "decimals": spec.decimals, "plots": False,
-            "variants": [page(v, settings) for v in variants]}
 
 
 def solution_context(variant: Variant) -> dict:

@@ -20,10 +20,11 @@ from ...layout import problem
 from ...layout.blocks import Line
 from ...printing.numbers import plain_number
 from ...spec import Spec
-from .draw import Question, Settings, Variant
+from .draw import Variant
 from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer
+from .questions import Question
+from .settings import TOLERANCE_DECIMALS, Settings
 
-TOLERANCE_DECIMALS = 15
 
 
 def _cdata(text: str) -> str:

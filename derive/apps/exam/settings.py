@@ -1,0 +1,213 @@
+"""The `[exam]` section, validated (command-line values take precedence):
+
+Every field is optional:
+
+    variants = 30                  # how many (1 to MAX_VARIANTS); --variants overrides
+    seed = 2024                    # --seed overrides; without one a seed is drawn and printed
+    questions = ["out_o1", "E_total", "dE/dw5", "w1+"]   # default: the worksheet's tasks
+    tolerance = 0.0005             # absolute; default 5 units in the last displayed decimal;
+                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005}
+    saturation = 4.0               # |net| above which a sigmoid/tanh neuron counts as saturated
+
+    [exam.random]                  # how numbers are drawn: [min, max] or {min, max, decimals}
+    decimals = 2                   # default decimals of every range below
+    weights = [-1.0, 1.0]          # default [-1, 1]
+    biases = [-1.0, 1.0]           # default [-1, 1]
+    inputs = [0.0, 1.0]            # only when given; otherwise the spec's inputs are kept
+    targets = [0.05, 0.95]         # only when given; or "one_hot" (one class per sample)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+import math
+import secrets
+from typing import Any, Callable
+
+import numpy as np
+
+from ...derivation import Derivation
+from ...derivation import derive as derive_shape
+from ...errors import DeriveError
+from ...limits import MAX_VARIANTS
+from ...model.network import Shape
+from ...numeric import compiled as numeric
+from ...spec import Spec
+from .questions import Question, default_questions, identity, resolve
+
+MAX_RANDOM_DECIMALS = 6
+TOLERANCE_DECIMALS = 15             # places a tolerance is shown with (keys, Moodle): all of its digits
+MAX_RANGE = 1000.0                # drawn numbers lie in [-MAX_RANGE, MAX_RANGE]
+DEFAULT_SATURATION = 4.0
+KINDS = ("weights", "biases", "inputs", "targets")
+EXAM_FIELDS = ("variants", "seed", "questions", "tolerance", "saturation", "random")
+RANDOM_FIELDS = ("decimals",) + KINDS
+
+
+@dataclass(frozen=True)
+class Range:
+    """Numbers drawn uniformly from the grid low, low + 10^-decimals, ..., high."""
+
+    low: float
+    high: float
+    decimals: int
+
+    def grid(self) -> tuple[int, int, int]:
+        scale = 10 ** self.decimals
+        return math.ceil(self.low * scale - 1e-9), math.floor(self.high * scale + 1e-9), scale
+
+
+@dataclass(frozen=True)
+class Settings:
+    variants: int | None
+    seed: int
+    seed_drawn: bool                      # no seed was given: this one was drawn (and is printed)
+    questions: tuple[Question, ...]
+    saturation: float
+    ranges: dict[str, Range | str]        # weights, biases always; inputs, targets when drawn
+
+    @property
+    def tolerances(self) -> np.ndarray:
+        return np.array([q.tolerance for q in self.questions])
+
+
+def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -> Settings:
+    """The validated [exam] section, with command-line values (when given) taking precedence."""
+    raw = spec.extra.get("exam", {})
+    fail = field_failer(spec.source)
+    if not isinstance(raw, dict):
+        raise fail("[exam]", "expected a section [exam]")
+    for key in raw:
+        if key not in EXAM_FIELDS:
+            raise fail(f"[exam] {key}", "unknown field; expected one of: " + ", ".join(EXAM_FIELDS))
+    if variants is not None:
+        n = whole_number(fail, variants, "--variants", 1, MAX_VARIANTS)
+    elif "variants" in raw:
+        n = whole_number(fail, raw["variants"], "[exam] variants", 1, MAX_VARIANTS)
+    else:
+        n = None
+    seed_drawn = False
+    if seed is not None:
+        seed = whole_number(fail, seed, "--seed", 0, 2 ** 63 - 1)
+    elif "seed" in raw:
+        seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
+    else:
+        seed, seed_drawn = secrets.randbelow(1_000_000), True
+
+    d = derive_shape(Shape.of(spec))
+    if "questions" in raw:
+        names = raw["questions"]
+        if not isinstance(names, list) or not names or not all(isinstance(q, str) for q in names):
+            raise fail("[exam] questions", "expected a non-empty list of quantity names such as "
+                       '["out_o1", "E_total", "dE/dw5", "w1+"]')
+        questions = tuple(resolve(d, q, spec.source) for q in names)
+        seen: dict[tuple, str] = {}
+        for given, q in zip(names, questions):
+            same = seen.get(identity(d, q))
+            if same is not None:
+                raise fail("[exam] questions", f"{given!r} is always equal to {same!r} "
+                           "(the same quantity, or a copy of it): ask one of them")
+            seen[identity(d, q)] = given
+    else:
+        try:
+            own = numeric.evaluator(d).run(spec)
+        except DeriveError:
+            own = None
+        questions = default_questions(d, own)
+
+    questions = _tolerances(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail, spec.source)
+    saturation = _positive(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
+    ranges = _ranges(spec, raw.get("random", {}), fail)
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges)
+
+
+def _tolerances(d: Derivation, questions: tuple[Question, ...], raw: Any, fail,
+                source: str) -> tuple[Question, ...]:
+    """[exam] tolerance: one absolute number, or a table of numbers by question with a default."""
+    if not isinstance(raw, dict):
+        tolerance = _positive(fail, raw, "[exam] tolerance")
+        return tuple(replace(q, tolerance=tolerance) for q in questions)
+    if "default" not in raw:
+        raise fail("[exam] tolerance", 'expected a number, or a table with a default: '
+                   '{default = 0.0005, "dE/dw1" = 0.00005}')
+    default = _positive(fail, raw["default"], "[exam] tolerance default")
+    own: dict[str, float] = {}
+    for given, value in raw.items():
+        if given == "default":
+            continue
+        q = resolve(d, given, source)
+        if q.name not in {x.name for x in questions}:
+            raise fail(f"[exam] tolerance {given}", "not one of the asked questions: "
+                       + ", ".join(x.name for x in questions))
+        own[q.name] = _positive(fail, value, f"[exam] tolerance {given}")
+    return tuple(replace(q, tolerance=own.get(q.name, default)) for q in questions)
+
+
+def field_failer(source: str) -> Callable[[str, str], DeriveError]:
+    return lambda where, message: DeriveError(message, file=source, field=where)
+
+
+def whole_number(fail, value: Any, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise fail(where, f"expected a whole number from {low} to {high}, got {value!r}")
+    return value
+
+
+def _number(fail, value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise fail(where, f"expected a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive(fail, value: Any, where: str) -> float:
+    number = _number(fail, value, where)
+    if number <= 0:
+        raise fail(where, f"expected a number > 0, got {number:g}")
+    return number
+
+
+def _ranges(spec: Spec, raw: Any, fail) -> dict[str, Range | str]:
+    if not isinstance(raw, dict):
+        raise fail("[exam.random]", "expected a section [exam.random]")
+    for key in raw:
+        if key not in RANDOM_FIELDS:
+            raise fail(f"[exam.random] {key}", "unknown field; expected one of: " + ", ".join(RANDOM_FIELDS))
+    decimals = whole_number(fail, raw.get("decimals", 2), "[exam.random] decimals", 0, MAX_RANDOM_DECIMALS)
+    ranges: dict[str, Range | str] = {}
+    for kind in KINDS:
+        if kind not in raw:
+            if kind in ("weights", "biases"):
+                ranges[kind] = Range(-1.0, 1.0, decimals)
+            continue
+        where = f"[exam.random] {kind}"
+        value = raw[kind]
+        if kind == "targets" and value == "one_hot":
+            ranges[kind] = "one_hot"
+            continue
+        if isinstance(value, dict):
+            for key in value:
+                if key not in ("min", "max", "decimals"):
+                    raise fail(f"{where} {key}", "unknown field; expected min, max, decimals")
+            if "min" not in value or "max" not in value:
+                raise fail(where, "expected {min = ..., max = ...} (and optionally decimals)")
+            low, high = value["min"], value["max"]
+            own = whole_number(fail, value.get("decimals", decimals), f"{where} decimals", 0, MAX_RANDOM_DECIMALS)
+        elif isinstance(value, list) and len(value) == 2:
+            (low, high), own = value, decimals
+        else:
+            extra = ' or "one_hot"' if kind == "targets" else ""
+            raise fail(where, f"expected [min, max] or {{min = ..., max = ..., decimals = ...}}{extra}, "
+                       f"got {value!r}")
+        low, high = _number(fail, low, f"{where} min"), _number(fail, high, f"{where} max")
+        if low > high:
+            raise fail(where, f"min {low:g} is greater than max {high:g}")
+        if max(abs(low), abs(high)) > MAX_RANGE:
+            raise fail(where, f"expected numbers from -{MAX_RANGE:g} to {MAX_RANGE:g}, got [{low:g}, {high:g}]")
+        r = Range(low, high, own)
+        lo, hi, _ = r.grid()
+        if lo > hi:
+            raise fail(where, f"no number with {own} decimals lies in [{low:g}, {high:g}]")
+        if kind == "targets" and spec.loss in ("cross_entropy", "binary_cross_entropy") and (
+                low < 0 or high > 1):
+            raise fail(where, f"{spec.loss} needs targets in [0, 1], got [{low:g}, {high:g}]")
+        ranges[kind] = r
+    return ranges
