@@ -148,6 +148,16 @@ def test_a_second_run_replaces_the_firsts_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
+def test_a_link_to_a_folder_is_followed_and_kept(tmp_path):
+    (tmp_path / "disk").mkdir()
+    (tmp_path / "out").symlink_to("disk")
+    for _ in range(2):
+        assert run_cli("worksheet", LECTURE, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    assert (tmp_path / "out").is_symlink()
+    assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == WORKSHEET_FILES
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["disk", "out"]
+
+
 def test_a_user_file_added_to_derives_folder_is_kept(tmp_path):
     out = tmp_path / "out"
     assert run_cli("worksheet", LECTURE, "--no-pdf", "--out", out).returncode == 0
@@ -224,6 +234,23 @@ def test_an_old_copy_of_a_run_killed_between_its_two_renames_is_put_back(tmp_pat
     assert result.returncode == 2 and "notes.txt" in one_line(result)
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_what_the_derive_before_manifests_left_beside_the_folder_is_swept_when_an_hour_old(tmp_path):
+    old, fresh, other = tmp_path / ".out.tmp-ab_cd123", tmp_path / ".out.old-zz991100", tmp_path / ".out.tmp-mine"
+    for folder in (old, fresh, other):
+        folder.mkdir()
+        (folder / "exam.pdf").write_bytes(b"x" * 1000)
+    for folder in (old, other):
+        os.utime(folder, (time.time() - 7200, time.time() - 7200))
+    assert run_cli("worksheet", LECTURE, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".out.old-zz991100", ".out.tmp-mine", "out"]
+
+
+def test_an_empty_folder_is_derives_to_fill(tmp_path):
+    (tmp_path / "out").mkdir()
+    assert run_cli("worksheet", LECTURE, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == WORKSHEET_FILES
 
 
 def _start_exam(out: Path) -> subprocess.Popen:
@@ -351,10 +378,13 @@ def test_o_never_replaces_a_folder_nor_the_spec(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes", "spec.toml"]
 
 
-def test_write_file_is_atomic_and_leaves_no_temporary(tmp_path):
+def test_write_file_is_atomic_and_writes_through_a_link(tmp_path):
     write_file(tmp_path / "a.txt", "one")
     write_file(tmp_path / "a.txt", "two")
     assert snapshot(tmp_path) == {"a.txt": b"two"}
+    (tmp_path / "link.txt").symlink_to("a.txt")
+    write_file(tmp_path / "link.txt", "three")
+    assert (tmp_path / "link.txt").is_symlink() and (tmp_path / "a.txt").read_text() == "three"
 
 
 # ---------------------------------------------------------------------------------- no traceback, ever

@@ -108,8 +108,8 @@ def check_target(out: str | Path, inputs: Iterable[str | Path] = ()) -> Path:
     """The absolute path of the output folder `out`, or a DeriveError saying why derive will not write there.
 
     Refused: an empty name, the current folder or any folder holding it (replacing it would pull the
-    floor from under the shell), a folder holding one of the `inputs` (the spec), a symbolic link and
-    a file.
+    floor from under the shell), a folder holding one of the `inputs` (the spec), a file and a link
+    to no folder. A link to a folder is followed (the link itself is never replaced).
     """
     given = str(out)
     if not given.strip():
@@ -136,7 +136,9 @@ def _check_target(given: str, inputs: Iterable[str | Path]) -> Path:
             raise DeriveError(f"holds the spec {source}; give a new folder for derive's files, "
                               f"e.g. --out {Path(given) / 'output'}", field=where)
     if target.is_symlink():
-        raise DeriveError("is a symbolic link; give the folder it points to, or a new one", field=where)
+        if not real.is_dir():
+            raise DeriveError("is a symbolic link to no folder; give a new folder", field=where)
+        target = real                             # a link to a folder (on another disk, say) is followed
     if target.exists() and not target.is_dir():
         raise DeriveError("is a file, not a folder; give a new folder", field=where)
     return target
@@ -185,14 +187,14 @@ def ownership(folder: Path, known: Iterable[str] = ()) -> tuple[set[str], list[s
     if listed is None and (files or empty):
         known = list(known)
         folders = {str(parent) for p in known for parent in Path(p).parents} - {"."}
-        if all(_legacy(f, known) for f in files) and all(_legacy(e, folders) for e in empty):
+        if all(_legacy(f, known) for f in files if f != MANIFEST) and all(_legacy(e, folders) for e in empty):
             listed = set(files)
     listed = (listed or set()) & set(files)
     others = [f for f in files if f not in listed and f != MANIFEST] + empty
     return listed, others
 
 
-def _refuse_others(target: Path, given: str, others: list[str]) -> None:
+def _refuse_others(given: str, others: list[str]) -> None:
     shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
     raise DeriveError(f"holds files derive did not write ({shown}); give a new or empty folder, "
                       "or add --force to write derive's files beside them (yours are kept)",
@@ -299,13 +301,20 @@ def _write_manifest(folder: Path, files: Iterable[str]) -> None:
 
 
 def _replace_whole(stage: Path, target: Path, side: Path) -> None:
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix="old-", dir=side))
-        os.replace(target, old / "previous")
+    """Two renames: the previous folder into `side`, the staging folder into its place; an error
+    (or a signal) between them puts the previous folder back."""
+    if not target.exists():
         os.replace(stage, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
+        return
+    old = Path(tempfile.mkdtemp(prefix="old-", dir=side))
+    os.replace(target, old / "previous")
+    try:
         os.replace(stage, target)
+    except BaseException:
+        if not target.exists():
+            os.replace(old / "previous", target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _replace_ours(stage: Path, target: Path, given: str, ours: set[str], new: list[str]) -> None:
@@ -353,7 +362,7 @@ def staged_folder(out: str | Path, *, force: bool = False, inputs: Iterable[str 
                 _sweep(side, target)
                 ours, others = ownership(target, known)
                 if others and not force:
-                    _refuse_others(target, given, others)
+                    _refuse_others(given, others)
                 stage = Path(tempfile.mkdtemp(prefix="stage-", dir=side))
                 os.chmod(stage, 0o777 & ~umask())
             except OSError as exc:
@@ -364,7 +373,7 @@ def staged_folder(out: str | Path, *, force: bool = False, inputs: Iterable[str 
                 new = [f for f in new if f != MANIFEST]
                 ours, others = ownership(target, known)        # again: the user may have added files
                 if others and not force:
-                    _refuse_others(target, given, others)
+                    _refuse_others(given, others)
                 if others:
                     _replace_ours(stage, target, given, ours, new)
                 else:
