@@ -22,7 +22,7 @@ def shorten(text: str, limit: int = SHOWN) -> str:
     return f"{text[:keep]}…{text[-keep:]} ({len(text)} characters)"
 
 
-def _shorten_quoted(message: str) -> str:
+def shorten_quoted(message: str) -> str:
     """Cut every quoted piece of user input longer than SHOWN, then the whole message to LINE."""
     message = _QUOTED.sub(lambda m: m.group(0) if len(m.group(0)) <= SHOWN
                           else m.group(0)[:SHOWN - 20] + "…" + m.group(0)[-12:], message)
@@ -44,7 +44,7 @@ class DeriveError(Exception):
         """The error as one line: a quoted piece of user input is cut to ~80 characters, a path or
         field to ~160, the message to 400 (a 130 kB argument is not echoed whole)."""
         where = ": ".join(shorten(p, WHERE) for p in (self.file, self.field) if p)
-        message = _shorten_quoted(self.message)
+        message = shorten_quoted(self.message)
         return f"{where}: {message}" if where else message
 
 

@@ -409,3 +409,11 @@ def test_a_huge_argument_is_not_echoed_whole(tmp_path):
         result = run_cli(*args)
         assert result.returncode == 2
         assert len(one_line(result)) < 500, result.stderr[:300]
+
+
+def test_a_huge_argument_in_a_usage_error_is_not_echoed_whole():
+    huge = "7x" * 65_000
+    for args in (["exam", EXAM, "--variants", huge], ["snippet", LECTURE, "--part", huge], [huge]):
+        result = run_cli(*args)
+        assert result.returncode == 2 and "usage: derive" in result.stderr
+        assert huge[:50] in result.stderr and len(result.stderr) < 1000

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..choices import PARTS
+from ..errors import shorten_quoted
 from ..limits import MAX_STRESS, MAX_VARIANTS
 
 
@@ -107,8 +108,16 @@ SUBCOMMANDS = (
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with the offending argument cut to ~80 characters in its error line (a 130 kB
+    argument is not echoed whole); the sub-commands' parsers are of this class too."""
+
+    def error(self, message: str):
+        super().error(shorten_quoted(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derive", description="Worked solutions of neural-network "
+    parser = Parser(prog="derive", description="Worked solutions of neural-network "
                                      "training, derived with sympy and typeset with LaTeX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for s in SUBCOMMANDS:
