@@ -368,7 +368,7 @@ def test_o_never_replaces_a_folder_nor_the_spec(tmp_path):
     folder.mkdir()
     (folder / "a.tex").write_text("mine")
     result = run_cli("key", LECTURE, "-o", folder)
-    assert result.returncode == 2 and "is a folder" in one_line(result)
+    assert result.returncode == 2 and "cannot write: this is a folder" in one_line(result)
     assert snapshot(folder) == {"a.tex": b"mine"}
     spec = tmp_path / "spec.toml"
     shutil.copy(LECTURE, spec)

@@ -77,11 +77,13 @@ def write_file(path: str | Path, text: str, inputs: Iterable[str | Path] = ()) -
 
 def _write_file(path: Path, given: str, text: str, inputs: Iterable[str | Path]) -> None:
     if path.is_dir():
-        raise DeriveError("is a folder; give the name of a file (in it, or beside it)", file=given)
+        raise DeriveError("cannot write: this is a folder; give the name of a file (in it, or beside it)",
+                          file=given)
     for source in inputs:
         with contextlib.suppress(OSError):
             if path.exists() and os.path.samefile(path, source):
-                raise DeriveError("is the input file; give another name for the output", file=given)
+                raise DeriveError("cannot write: this is the input file; give another name for the output",
+                                  file=given)
     if not path.parent.is_dir():
         raise DeriveError("cannot write: the folder does not exist", file=given)
     try:
