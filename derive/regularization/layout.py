@@ -18,8 +18,10 @@ from ..model.unevaluated import mul as _mul
 from ..model.unevaluated import neg as _neg
 from ..printing import matrix as tex
 from ..printing.latex import Printer
+from ..printing.width import latex_width
 from ..solution import Solution
 
+NARROW_WIDTH = 55          # latex_width units of a display row in a plain 10 pt article (345 pt)
 WRITTEN_OUT_UP_TO = 8       # R = w1² + ... written term by term (and with numbers) up to this many terms
 INTEGERS_UP_TO = 10 ** 7    # θ(λ) with integer coefficients while they stay this small, else decimals
 
@@ -29,17 +31,46 @@ class Math:
     """A piece of inline mathematics inside a sentence (LaTeX from the printing package)."""
 
     text: str
+    display: bool = False     # set on its own line (fractions, long formulas)
+
+
+def shown(text: str) -> Math:
+    """Mathematics set on its own line inside a paragraph."""
+    return Math(text, True)
+
+
+@dataclass(frozen=True)
+class Term:
+    """A technical term kept in one piece on the line (not hyphenated)."""
+
+    text: str
 
 
 def para(*parts) -> dict:
-    """A paragraph: plain text (escaped by the template) and inline mathematics, in order."""
-    return {"kind": "para", "parts": [{"math": isinstance(x, Math), "text": x.text if isinstance(x, Math) else x}
+    """A paragraph: plain text (escaped by the template), terms and inline mathematics, in order."""
+    return {"kind": "para", "parts": [{"math": isinstance(x, Math), "display": isinstance(x, Math) and x.display,
+                                       "term": isinstance(x, Term), "text": x if isinstance(x, str) else x.text}
                                       for x in parts]}
 
 
 def display(*lines: Line) -> dict:
-    """One aligned display (long chains of equalities broken by `Block`)."""
-    return {"kind": "display", "lines": Block(None, list(lines)).lines}
+    """One aligned display; a chain of equalities too wide for a plain article's column (lecture
+    notes) goes on with one right-hand side per row."""
+    rows = []
+    for line in lines:
+        if line.continued or len(line.rhs) < 2 or latex_width(
+                line.lhs + " = " + " = ".join(line.rhs)) <= NARROW_WIDTH:
+            rows.append(line)
+            continue
+        rows.append(Line(line.lhs, [line.rhs[0]]))
+        current: list[str] = []
+        for part in line.rhs[1:]:
+            if current and latex_width(" = ".join(current + [part])) > NARROW_WIDTH - latex_width(line.lhs):
+                rows.append(Line("", current))
+                current = []
+            current.append(part)
+        rows.append(Line("", current, line.note))
+    return {"kind": "display", "lines": Block(None, rows).lines}
 
 
 def _printer(solution: Solution) -> Printer:
@@ -225,16 +256,17 @@ def argument_section(w: Words) -> Section:
     b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(tex.PENALTY, r"\le", tex.BOUND)), [])))
     r_value = w.number(h.radius)
     if w.l2:
-        b.append(para("For ", Math(r"l_2"), " regularisation ", w.eq(tex.PENALTY, w.norm, w.penalty_sum()),
-                      " with ", Math(tex.relation(r"\theta", "=", w.theta)), ". The spec bounds the norm itself, ",
+        b.append(para("For ", Math(r"l_2"), " regularisation ", w.eq(tex.PENALTY, w.norm),
+                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ". The spec bounds the norm "
+                      "itself, ",
                       Math(tex.relation(r"\|\theta\|_2", r"\le", w.radius)), " with ", w.eq(w.radius, r_value),
                       " (the radius of a ball), so the bound on ", Math(tex.PENALTY), " is ",
                       w.eq(w.bound, w.number(h.radius ** 2)), ":"))
         b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(
             w.norm, r"\le", w.bound, "=", w.number(h.radius ** 2))), [])))
     else:
-        b.append(para("For ", Math(r"l_1"), " regularisation ", w.eq(tex.PENALTY, w.norm, w.penalty_sum()),
-                      " with ", Math(tex.relation(r"\theta", "=", w.theta)), ", and the spec's bound is ",
+        b.append(para("For ", Math(r"l_1"), " regularisation ", w.eq(tex.PENALTY, w.norm),
+                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ", and the spec's bound is ",
                       w.eq(w.radius, r_value), ":"))
         b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(w.norm, r"\le", r_value)), [])))
     b.append(para("As a soft constraint, the penalty is added to the loss instead, weighted by a "
@@ -490,11 +522,11 @@ def kkt_paragraph(w: Words) -> dict:
     star = r"\theta^{*}"
     R = tex.function_of("R", star)
     return para("For the curious: the conditions that the pair ", Math(r"(\theta^{*}, \lambda^{*})"),
-                " satisfies are called the KKT conditions. Stationarity, ",
+                " satisfies are called the KKT conditions: ", Term("stationarity"), ", ",
                 Math(tex.relation(r"\nabla \hat{L}(\theta^{*})", "+", r"\lambda^{*} \nabla R(\theta^{*})", "=", "0")),
-                "; primal feasibility, ", Math(tex.relation(R, r"\le", w.bound)), "; dual feasibility, ",
-                Math(r"\lambda^{*} \ge 0"), "; and complementary slackness, ",
-                Math(tex.relation(r"\lambda^{*}\left[" + R, "-", w.bound + r"\right]", "=", "0")),
+                "; ", Term("primal feasibility"), ", ", Math(tex.relation(R, r"\le", w.bound)), "; ",
+                Term("dual feasibility"), ", ", Math(r"\lambda^{*} \ge 0"), "; and ", Term("complementary slackness"),
+                ", ", Math(tex.relation(r"\lambda^{*}", "[" + R, "-", w.bound + "]", "=", "0")),
                 " (the constraint is active or ", Math(r"\lambda^{*} = 0"),
                 "). At the numbers above each holds to within ", Math(w.p.number(h.kkt_residual)), ".")
 
@@ -550,21 +582,21 @@ def regularization_worksheet(solution: Solution) -> dict | None:
         rule = p.symbolic(_add(w.d.gradient[weight], next(
             s.expr for s in sym.soft_steps if s.kind == "penalty_derivative"
             and s.name == sym.model.names.partial(sym.term, weight))))
-        tasks.append((para("Show that ", Math(tex.relation(p.name(sym.gradient[weight]), "=", rule)),
-                           " and compute it."), "3.5cm"))
+        tasks.append((para("Show that", shown(tex.relation(p.name(sym.gradient[weight]), "=", rule))
+                           , "and compute it."), "3.5cm"))
         decay = next(s.expr for s in sym.soft_steps if s.kind == "weight_decay" and s.name == sym.updated[weight])
         update = next(s.expr for s in sym.soft_steps if s.kind == "regularized_update"
                       and s.name == sym.updated[weight])
         tasks.append((para("Compute ", Math(p.name(sym.updated[weight])), ", the weight ", Math(name),
-                           " after one gradient-descent step on ", Math(objective), ", in both forms: ",
-                           Math(p.symbolic(update)), " and the weight-decay form ", Math(p.symbolic(decay)),
-                           ". Show that the two forms are equal."), "4.5cm"))
+                           " after one gradient-descent step on ", Math(objective), ", in both forms,",
+                           shown(tex.relation(p.symbolic(update), r"\quad\text{and}\quad", p.symbolic(decay))),
+                           "(the weight-decay form). Show that the two forms are equal."), "4.5cm"))
     if r.hard is not None:
         tasks.append((para("State the hard-constraint problem for ", w.eq(w.radius, w.number(r.config.radius)),
                            ": which bound does it put on ", Math(tex.PENALTY), "? Do the given weights "
                            "satisfy it?"), "3cm"))
         tasks.append((para("Write the Lagrangian ", Math(tex.LAGRANGIAN), " of the hard problem. Explain why "
-                           "its solution is ", Math(tex.argmin_max()), ", and why, with ", Math(r"\lambda^{*}"),
+                           "its solution is", shown(tex.argmin_max()), "and why, with ", Math(r"\lambda^{*}"),
                            " the maximiser, minimising ", Math(tex.LAGRANGIAN_AT_STAR), " over ",
                            Math(r"\theta"), " is the soft problem with ", Math(r"\lambda = \lambda^{*}"), "."),
                       "6cm"))
