@@ -40,7 +40,7 @@ def test_hard_constraint_shows_lagrangian_kkt_and_lambda_star(lecture_l2):
 
 def test_equivalence_table_and_path_figure(lecture_l2):
     text, solution = lecture_l2
-    assert "Hard and soft constraint are the same problem" in text
+    assert "The soft problem at λ" in text
     assert "regularisation path" in text
     theta = solution.regularization.hard.theta
     w5 = solution.derivation.model.weights[1][0][0]

@@ -9,6 +9,7 @@ from ..layout import problem, steps
 from ..layout.blocks import Block, Section
 from ..layout.vector import vector_sections
 from ..output.render import render
+from ..regularization.layout import regularization_context
 from ..regularization.layout import regularization_sections as build_regularization
 from ..solution import Solution
 
@@ -56,6 +57,12 @@ def step_section(solution: Solution, name: str) -> list[Section]:
 
 def snippet(solution: Solution, part: str | None, step: str | None, standalone: bool,
             headings: bool = True) -> str:
+    if step is None and part == "regularization":
+        regularization_sections(solution)          # a spec without [regularization]: one clear error
+        # The same pieces as the worked solution (prose, displays, tables, the path figure).
+        return render("regularization_snippet.tex", {
+            "standalone": standalone,
+            "regularization": regularization_context(solution, "paragraph" if headings else "none")})
     if step is not None:
         sections = step_section(solution, step)
         headings = False

@@ -12,6 +12,7 @@ from ..layout import solution as solution_layout
 from ..output import tex
 from ..output.folders import check_target, dumps_json, staged_folder
 from ..output.render import render
+from ..regularization.layout import regularization_worksheet
 from ..solution import Solution, solve
 from ..spec import Spec
 
@@ -19,7 +20,8 @@ from ..spec import Spec
 def documents(solution: Solution) -> dict[str, str]:
     """The worksheet's files as text: worksheet.tex, solutions.tex, key.json."""
     return {
-        "worksheet.tex": render("worksheet.tex", problem.worksheet_context(solution)),
+        "worksheet.tex": render("worksheet.tex", problem.worksheet_context(solution)
+                                | {"regularization": regularization_worksheet(solution)}),
         "solutions.tex": render("solutions.tex", solution_layout.solutions_context(solution)),
         "key.json": dumps_json(solution.key),
     }
