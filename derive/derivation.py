@@ -169,7 +169,10 @@ def derive(shape: Shape) -> Derivation:
         if shared:
             g = P(m.loss_total, bias)
             parts = [_mul(delta[l, j], P(m.net[l][j], bias)) for j in range(shape.layers[l])]
-            steps.append(Step(g, _add(*parts), "gradient", l, None))
+            # Shared only when several neurons add it: the one bias of a one-neuron layer is its own.
+            note = ("shared bias: one parameter, so its partials over the layer add up"
+                    if shape.layers[l] > 1 else None)
+            steps.append(Step(g, _add(*parts), "gradient", l, None, note=note))
             sample_gradient[bias] = g
         else:
             for j, b in enumerate(bias):

@@ -44,7 +44,7 @@ class Block:
         self.lines = [row for line in self.lines for row in _wrap(line)]
 
 
-PAGE_WIDTH = 95   # latex_width units of one display row on the page
+PAGE_WIDTH = 90   # latex_width units of one display row on the page
 
 
 def _wrap(line: Line) -> list[Line]:

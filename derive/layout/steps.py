@@ -16,10 +16,12 @@ import sympy as sp
 from ..derivation import Step
 from ..printing.latex import Printer
 from ..printing.names import name_latex
+from ..printing.width import latex_width
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
 from .problem import ACTIVATION_TEXT, LOSS_TEXT
 
+ONE_ROW = 75  # latex_width of a worked line kept on one row (the page holds about 90)
 KINK = 1e-9   # a ReLU pre-activation this close to 0 sits on the kink: the solution says so
 
 
@@ -54,6 +56,14 @@ class StepWriter:
         if intermediate and step.intermediate is not None:
             rhs = [self.p.symbolic(step.intermediate)] + rhs
         return Line(self.p.name(step.name), rhs)
+
+    def worked(self, step: Step) -> list[Line]:
+        """The step with the derivative rule by rule first (the slides' intermediate line); a long
+        one keeps the rule-by-rule form on a row of its own."""
+        line = self.line(step, intermediate=True)
+        if step.intermediate is None or latex_width(line.lhs + " = ".join(line.rhs)) <= ONE_ROW:
+            return [line]
+        return [Line(line.lhs, line.rhs[:1]), Line("", line.rhs[1:])]
 
     def definition(self, step: Step) -> Line | None:
         if step.definition is None:
@@ -92,6 +102,7 @@ class _Writer:
         self.inline = inline
         self.L = self.m.shape.depth
         self.sections: list[Section] = []
+        self.relu_said = False
 
     def section(self, title: str) -> Section:
         self.sections.append(Section(title))
@@ -120,7 +131,7 @@ class _Writer:
             blocks = [Block("net is the weighted sum of the inputs plus the bias, out the activation of net:",
                             [w.line(s) for s in _steps(self.d, "forward", l)])]
             blocks.append(self.kink_note(l))
-            self.step(sec, f"The {self.layer_name(l)} ({ACTIVATION_TEXT[act]})", blocks)
+            self.step(sec, f"{self.layer_name(l).capitalize()} ({ACTIVATION_TEXT[act]})", blocks)
 
     def kink_note(self, l: int) -> Block:
         """ReLU has no derivative at 0: say which convention is used when a neuron sits there."""
@@ -136,6 +147,13 @@ class _Writer:
                  "so the neuron is dead for this input: no gradient flows through it, and its incoming weights "
                  "and bias do not change in this step."]
         return Block(text)
+
+    def relu_convention(self, l: int) -> str:
+        if self.m.shape.activations[l - 1] != "relu" or self.relu_said:
+            return ""
+        self.relu_said = True
+        return (" (ReLU's derivative is 1 where net is positive and 0 where it is negative; at 0 ReLU has "
+                "no derivative, and we take it to be 0 there)")
 
     def loss(self) -> None:
         d, w = self.d, self.w
@@ -159,7 +177,7 @@ class _Writer:
                 blocks += factors
                 blocks.append(Block(["The last factor, from net (the power rule on every term; only one "
                                      "term holds ", wname, "):"],
-                                    _lines(w.definition(local), w.line(local, intermediate=True))))
+                                    _lines(w.definition(local), *w.worked(local))))
                 blocks.append(Block("Together:", [w.line(first)]))
                 self.step(sec, ["The gradient of ", wname], blocks)
                 if self.inline:
@@ -197,7 +215,7 @@ class _Writer:
             if first:
                 lines = []
                 for s in losses:
-                    lines += _lines(w.definition(s), w.line(s, intermediate=True))
+                    lines += _lines(w.definition(s), *w.worked(s))
                 blocks.append(Block("The derivative of the loss with respect to every out:", lines))
             net = m.net[L][j]
             jac = [s for s in _steps(d, "activation_derivative", L) if m.names.of[s.name].den == m.names.of[net]]
@@ -214,17 +232,17 @@ class _Writer:
             return blocks
         s = losses[j]
         if first and s.intermediate is not None:
-            total = Line(w.p.name(m.loss_total), [w.p.symbolic(m.total_expr())]
-                         + ([w.p.symbolic(_written_total(m))] if len(m.loss_terms) > 1 else []))
+            total = Line(w.p.name(m.loss_total), [w.p.symbolic(m.total_expr()), w.p.symbolic(_written_total(m))])
             others = len(m.loss_terms) > 1
-            blocks.append(Block(["The first factor: write ", w.math(m.loss_total), " out and apply the power rule"
-                                 + (" to each term; a term without " if others else "."),
+            rule = "the power rule" if m.shape.loss in ("half_sse", "mse") else "the rule for ln"
+            blocks.append(Block(["The first factor: write ", w.math(m.loss_total), f" out and apply {rule}"
+                                 + (" to each term; a term without " if others else ":"),
                                  *([w.math(m.out[L][j]), " has derivative 0:"] if others else [])],
-                                [total, w.line(s, intermediate=True)]))
+                                [total, *w.worked(s)]))
         act = next(a for a in _steps(d, "activation_derivative", L) if a.neuron == j)
         lines = _lines(w.definition(act), w.line(act))
         if first and s.intermediate is not None:
-            blocks.append(Block("The second factor, from the activation:", lines))
+            blocks.append(Block("The second factor, from the activation" + self.relu_convention(L) + ":", lines))
         else:
             blocks.append(Block("Its first two factors, from the same local expressions:",
                                 _lines(w.definition(s), w.line(s)) + lines))
@@ -288,7 +306,7 @@ class _Writer:
             for s in d.sample_steps:
                 if s.kind in ("local", "path") and s.name in _parts_of(w, hidden):
                     if s.kind == "local":
-                        paths += _lines(w.definition(s) if first else None, w.line(s, intermediate=first))
+                        paths += _lines(w.definition(s) if first else None, *(w.worked(s) if first else [w.line(s)]))
                     else:
                         paths.append(w.line(s))
             above = m.weights[l][0][j]
@@ -297,11 +315,12 @@ class _Writer:
             blocks.append(Block((["Path by path" + (" (the power rule on net, as before)" if first else "") + "."]
                                  + old), paths))
             blocks.append(Block("Their sum:", [w.line(hidden)]))
-            blocks.append(Block("The activation's derivative:", _lines(w.definition(act), w.line(act))))
+            blocks.append(Block("The activation's derivative" + self.relu_convention(l) + ":",
+                                _lines(w.definition(act), w.line(act))))
             if first:
                 local = w.by_name[grads[0].expr.args[-1]]
                 blocks.append(Block("The last factor, from net:", _lines(w.definition(local),
-                                                                         w.line(local, intermediate=True))))
+                                                                         *w.worked(local))))
                 blocks.append(Block("Together:", [w.line(grads[0])]))
                 self.step(sec, ["The gradient of ", wname], blocks)
                 if self.inline:
@@ -334,10 +353,12 @@ class _Writer:
                 blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
                                     [w.line(s) for s in deltas]))
         text: list = ["A bias enters net with the factor 1, so its gradient is the error signal of its neuron."]
-        for l, b in enumerate(m.biases, start=1):
-            if isinstance(b, sp.Symbol) and m.shape.layers[l] > 1:
-                text += [" The bias ", w.math(b), " is one parameter shared by every neuron of the ",
-                         self.layer_name(l), ", so its partials over the layer add up."]
+        shared = [s for s in d.sample_steps if s.kind == "gradient" and s.note and not _is_weight(m, s, s.layer)]
+        for i, s in enumerate(shared):
+            b = _parameter_of_gradient(m, s)
+            text += [" The bias " if i == 0 else " Likewise ", w.math(b),
+                     f" is one parameter shared by every neuron of the {self.layer_name(s.layer)}"
+                     + (", so its partials over the layer add up." if i == 0 else ".")]
         update = self.inline and self.w.solution.spec.update_biases
         if not self.w.solution.spec.update_biases:
             text.append(" The biases stay fixed in the update, as in the lecture.")
