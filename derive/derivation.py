@@ -109,7 +109,7 @@ def derive(shape: Shape) -> Derivation:
                           sympy_form=sp.diff(term.doit(), outs[k]),
                           intermediate=_checked(written_total, outs[k], written) if k == 0 else None))
         d_out[L, k] = sym
-    if separable and shape.layers[-1] > 1:
+    if separable:
         # The error signal of o1 is dE_o1/dnet_o1 (the slides' notation); dE_o1/dout_o1 is
         # dE_total/dout_o1 because no other loss term depends on out_o1.
         for k in range(shape.layers[-1]):

@@ -275,9 +275,10 @@ class _Writer:
                                      " is the product of the first two factors. It is written with ",
                                      w.math(terms[0].name), ", which equals ", w.math(terms[0].expr),
                                      " because no other loss term depends on ", w.math(m.out[L][0]), ":"],
-                                    [w.line(s) for s in terms]))
-            blocks.append(Block(None if terms else "The product of the first two factors is the error signal of each "
-                                "output neuron:", [w.line(s) for s in deltas]))
+                                    [w.line(s) for s in terms] + [w.line(s) for s in deltas]))
+            else:
+                blocks.append(Block("The product of the first two factors is the error signal of each "
+                                    "output neuron:", [w.line(s) for s in deltas]))
         else:
             blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
                                 [w.line(s) for s in deltas]))
