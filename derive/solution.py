@@ -81,6 +81,8 @@ def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
         "gradients": _parameters(m, lambda p: t[d.gradient[p]]),
         "updated": _parameters(m, lambda p: t[d.updated[p]] if p in d.updated else t[p]),
     }
+    if d.loss_after in t:
+        key["loss"]["after_step"] = t[d.loss_after]   # a new forward pass with the updated parameters
     if values.history is not None:
         key["history"] = {"loss": list(values.history)}
         key["final"] = _parameters(m, lambda p: values.final[p])

@@ -5,11 +5,15 @@ worksheet's questions (`worksheet_quantities`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+import re
+
 import sympy as sp
 
 from ..printing.latex import Printer
 from ..printing.names import name_latex
 from ..solution import Solution
+from .blocks import Math
 
 ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear (identity)",
                    "softmax": "softmax"}
@@ -64,13 +68,34 @@ def given(solution: Solution) -> dict:
     p = Printer(m.names.of, spec.decimals)
     samples = []
     for s, (x, t) in enumerate(zip(spec.inputs, spec.targets)):
-        samples.append({"inputs": ", ".join(f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.inputs, x)),
-                        "targets": ", ".join(f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.targets, t)),
+        inputs = [f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.inputs, x)]
+        targets = [f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.targets, t)]
+        samples.append({"inputs": ", ".join(inputs), "targets": ", ".join(targets),
+                        "input_list": inputs, "target_list": targets,
                         "number": s + 1})
-    weights = []
+    weight_rows = []
     for l, matrix in enumerate(m.weights):
-        weights.append(", ".join(f"{p.name(sym)} = {p.number(spec.weights[l][j][k])}"
-                                 for j, row in enumerate(matrix) for k, sym in enumerate(row)))
+        weight_rows.append({"layer": layer_name(len(m.weights), l + 1), "entries": [
+            f"{p.name(sym)} = {p.number(spec.weights[l][j][k])}" for j, row in enumerate(matrix)
+            for k, sym in enumerate(row)]})
+    rules = []
+    for l in range(1, len(m.weights) + 1):
+        act = spec.activations[l - 1]
+        if act == "linear":
+            rules.append({"layer": layer_name(len(m.weights), l), "name": ACTIVATION_TEXT[act],
+                          "rule": f"{p.name(m.out[l][0])} = {p.name(m.net[l][0])}"})
+        else:
+            rules.append({"layer": layer_name(len(m.weights), l), "name": ACTIVATION_TEXT[act],
+                          "rule": f"{p.name(m.out[l][0])} = {p.symbolic(m.out_expr(l, 0))}"})
+    bias_list = []
+    for l, b in enumerate(m.biases):
+        if isinstance(b, sp.Symbol):
+            bias_list.append(f"{p.name(b)} = {p.number(spec.biases[l])}")
+        else:
+            bias_list.extend(f"{p.name(x)} = {p.number(v)}" for x, v in zip(b, spec.biases[l]))
+    # One string per layer, as exams' Moodle questions print them; the templates use the lists,
+    # where every "name = value" is its own formula and a long list wraps between them.
+    weights = [", ".join(row["entries"]) for row in weight_rows]
     biases = []
     for l, b in enumerate(m.biases):
         if isinstance(b, sp.Symbol):
@@ -79,11 +104,13 @@ def given(solution: Solution) -> dict:
             biases.append(", ".join(f"{p.name(x)} = {p.number(v)}" for x, v in zip(b, spec.biases[l])))
     activations = sorted(set(spec.activations), key=spec.activations.index)
     return {
-        "samples": samples, "weights": weights, "biases": biases,
+        "samples": samples, "weights": weights, "biases": biases, "weight_rows": weight_rows,
+        "bias_list": bias_list,
         "eta": f"{p.name(m.eta)} = {p.number(spec.learning_rate)}",
         "activation": ", ".join(ACTIVATION_TEXT[a] for a in activations) if len(activations) > 1 or len(
             spec.activations) == 1 else ACTIVATION_TEXT[activations[0]],
         "activation_per_layer": [ACTIVATION_TEXT[a] for a in spec.activations],
+        "activation_rules": rules,
         "loss_name": LOSS_TEXT[spec.loss],
         "loss_rule": f"{p.name(m.loss_terms[0])} = {p.symbolic(m.term_expr(0))}",
         "total_rule": f"{p.name(m.loss_total)} = {p.symbolic(m.total_expr())}",
@@ -99,44 +126,86 @@ def _update_rule(solution: Solution, p: Printer) -> str:
     return f"{p.name(first.name)} = {p.symbolic(first.expr)}"
 
 
-def worksheet_tasks(d) -> list[tuple[str, list[sp.Symbol], str]]:
-    """The worksheet's tasks as (text, the quantities asked, space to answer); exams ask the same."""
+LINE_OF_WORKING = 0.8   # cm of answer space for each line a task's working takes
+
+
+@dataclass
+class Task:
+    """One worksheet task: its wording (the solution's heading), what it asks for, how many lines
+    of working an answer takes (the space to answer grows with it)."""
+
+    text: str
+    quantities: list[sp.Symbol]
+    lines: int
+    rows: list[list[sp.Symbol]] = field(default_factory=list)   # the quantities as a displayed list
+
+
+def layer_name(depth: int, l: int) -> str:
+    """The solution's name of layer l (1 = first after the inputs) of a network `depth` layers deep."""
+    if l == depth:
+        return "output layer"
+    return "hidden layer" if depth == 2 else f"hidden layer {l}"
+
+
+def worksheet_tasks(d) -> list[Task]:
+    """The worksheet's tasks, worded as the solution's headings; exams ask the same quantities."""
     m = d.model
     L = m.shape.depth
-    several = m.shape.n_samples > 1
+    n = m.shape.n_samples
+    several = n > 1
     nodes = [s for l in range(1, L + 1) for pair in zip(m.net[l], m.out[l]) for s in pair]
+    layers = [[s for pair in zip(m.net[l], m.out[l]) for s in pair] for l in range(1, L + 1)]
     tasks = [
-        ("Forward pass" + (" (for each sample)" if several else "")
-         + ": compute net and out of every neuron,", nodes, "5cm"),
-        ("Loss: compute the loss term of each output neuron and the total loss,",
-         m.loss_terms + [m.loss_total] + ([d.loss] if several else []), "3cm"),
+        Task("Forward pass" + (" (for each sample)" if several else "")
+             + ": compute net and out of every neuron, layer by layer:", nodes, len(nodes) * n, layers),
+        Task("Loss: compute the loss term of each output neuron and the total loss"
+             + (" (for each sample), then the loss over the samples" if several else "") + ":",
+             m.loss_terms + [m.loss_total] + ([d.loss] if several else []),
+             (len(m.loss_terms) + 1) * n + (1 if several else 0)),
     ]
     out_weight = m.weights[L - 1][0][0]
-    tasks.append(("Backpropagation, output layer: write the chain rule for the output weight "
-                  "and compute the gradient,", [d.gradient[out_weight]], "5cm"))
+    coupled = 0 if m.activation[L].elementwise else 2 * m.shape.layers[L]
+    tasks.append(Task(f"Backward pass, {layer_name(L, L)}: the gradient of {{{out_weight}}} by the chain rule "
+                      "(each factor from its local expression, then the product)" + _each(several) + ":",
+                      [d.gradient[out_weight]], (5 + coupled) * n))
+    asked = [out_weight]
     if L > 1:
         hidden_weight = m.weights[0][0][0]
-        tasks.append(("Backpropagation, hidden layer: write the chain rule for the hidden weight, "
-                      "summing over every path to the loss, and compute the gradient,",
-                      [d.gradient[hidden_weight]], "6cm"))
-        asked = [out_weight, hidden_weight]
-    else:
-        asked = [out_weight]
-    tasks.append(("Gradient descent: compute the updated weights after one step,",
-                  [d.updated[w] for w in asked], "3cm"))
+        paths = 3 * m.shape.layers[2]
+        tasks.append(Task(f"Backward pass, {layer_name(L, 1)}: the gradient of {{{hidden_weight}}}, summing "
+                          "over every path to the loss" + _each(several) + ":", [d.gradient[hidden_weight]],
+                          (paths + 6 + 3 * max(0, L - 2)) * n))
+        asked.append(hidden_weight)
+    tasks.append(Task("The update: each weight after one step of gradient descent:",
+                      [d.updated[w] for w in asked], len(asked)))
     return tasks
+
+
+def _each(several: bool) -> str:
+    return " for each sample, then their total" if several else ""
+
+
+QUANTITIES_PER_ROW = 6
 
 
 def worksheet_quantities(d) -> list[sp.Symbol]:
     """Every quantity the worksheet asks for, in its order."""
-    return [sym for _, quantities, _ in worksheet_tasks(d) for sym in quantities]
+    return [sym for task in worksheet_tasks(d) for sym in task.quantities]
 
 
 def worksheet_context(solution: Solution) -> dict:
     """The handout: the problem and numbered tasks, with space to answer and no answers."""
     spec = solution.spec
     p = Printer(solution.derivation.model.names.of, spec.decimals)
-    tasks = [{"text": text, "quantities": [p.name(s) for s in quantities], "space": space}
-             for text, quantities, space in worksheet_tasks(solution.derivation)]
+    m = solution.derivation.model
+    tasks = []
+    for task in worksheet_tasks(solution.derivation):
+        rows = [row[i:i + QUANTITIES_PER_ROW] for row in (task.rows or [task.quantities])
+                for i in range(0, len(row), QUANTITIES_PER_ROW)]
+        text: list = []
+        for i, piece in enumerate(re.split(r"\{([^{}]+)\}", task.text)):
+            text.append(Math(p.name(m.names.by_plain[piece])) if i % 2 else piece)
+        tasks.append({"text": text, "rows": [", ".join(p.name(s) for s in row) for row in rows],
+                      "space": f"{LINE_OF_WORKING * task.lines:.1f}cm", "lines": task.lines})
     return {"title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
             "given": given(solution), "tasks": tasks, "plots": False}

@@ -7,7 +7,7 @@ from ..printing.latex import Printer
 from ..regularization.layout import regularization_context
 from ..solution import Solution
 from .problem import diagram, given
-from .steps import sample_sections, summary_rows, total_sections
+from .steps import Counter, sample_sections, summary_rows, total_sections
 
 
 def history(solution: Solution, points: int = 250) -> dict | None:
@@ -29,12 +29,14 @@ def history(solution: Solution, points: int = 250) -> dict | None:
 def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
     samples = []
+    counter = Counter()                 # one numbering through the document: "step 7"
+    inline = len(spec.inputs) == 1      # one sample: each update right after its gradient
     for s in range(len(spec.inputs)):
-        samples.append({"number": s + 1, "sections": sample_sections(solution, s)})
+        samples.append({"number": s + 1, "sections": sample_sections(solution, s, counter, inline)})
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
-        "totals": total_sections(solution), "summary": summary_rows(solution),
+        "totals": total_sections(solution, counter, inline), "summary": summary_rows(solution),
         "history": history(solution),
         "plots": solution.values.history is not None or solution.regularization is not None,
         "regularization": regularization_context(solution),

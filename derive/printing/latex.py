@@ -123,8 +123,8 @@ class MathPrinter(LatexPrinter):
                 out = text
             elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)):
                 out += " " + text
-            elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
-                  and not text[:1].isdigit() and "\x00" not in text[:2]):   # 5 x^2, but 0.5 \cdot 2^2
+            elif (isinstance(previous, sp.Number) and previous != 1 and not isinstance(f, sp.Number)
+                  and not text[:1].isdigit() and "\x00" not in text[:2]):   # 5 x^2, but 0.5 \cdot 2^2, 1 \cdot x
                 out += " " + text
             else:
                 out += r" \cdot " + text
@@ -142,6 +142,8 @@ class MathPrinter(LatexPrinter):
         text = self._print(base)
         if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0):
             text = rf"\left({text}\right)"
+        elif "^" in text:
+            text = "{" + text + "}"     # a^{(2)}_{1} to a power: no double superscript
         return f"{text}^{{{self._print(exp)}}}"
 
     def _arg(self, expr) -> str:
