@@ -39,7 +39,7 @@ def diagram(solution: Solution) -> dict:
         for j in range(layers[l]):
             for k in range(layers[l - 1]):
                 sym = m.weights[l - 1][j][k]
-                label = f"{p.name(sym)} = {p.number(spec.weights[l - 1][j][k])}" if labelled else ""
+                label = f"{p.name(sym)} = {p.given_number(spec.weights[l - 1][j][k])}" if labelled else ""
                 straight = layers[l] == layers[l - 1] and j == k
                 edges.append({"src": f"n{l - 1}x{k}", "dst": f"n{l}x{j}", "label": label,
                               "pos": "0.5" if straight or layers[l - 1] == 1 else f"{0.2 + 0.1 * j:.2f}"})
@@ -47,12 +47,12 @@ def diagram(solution: Solution) -> dict:
         bottom = ((layers[l] - 1) / 2 - layers[l]) * dy
         if isinstance(b, sp.Symbol):
             biases.append({"id": f"b{l}", "x": f"{(l - 0.5) * dx:.2f}", "y": f"{bottom:.2f}",
-                           "label": f"{p.name(b)} = {p.number(spec.biases[l - 1])}",
+                           "label": f"{p.name(b)} = {p.given_number(spec.biases[l - 1])}",
                            "targets": [f"n{l}x{j}" for j in range(layers[l])]})
         else:
             for j, bj in enumerate(b):
                 node = next(n for n in nodes if n["id"] == f"n{l}x{j}")
-                node["bias"] = f"{p.name(bj)} = {p.number(spec.biases[l - 1][j])}"
+                node["bias"] = f"{p.name(bj)} = {p.given_number(spec.biases[l - 1][j])}"
     return {"nodes": nodes, "edges": edges, "biases": biases, "labelled": labelled,
             "shared_bias_nodes": all(isinstance(b, sp.Symbol) for b in m.biases)}
 
@@ -64,25 +64,23 @@ def given(solution: Solution) -> dict:
     p = Printer(m.names.of, spec.decimals)
     samples = []
     for s, (x, t) in enumerate(zip(spec.inputs, spec.targets)):
-        samples.append({"inputs": ", ".join(f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.inputs, x)),
-                        "targets": ", ".join(f"{p.name(sym)} = {p.number(v)}" for sym, v in zip(m.targets, t)),
+        samples.append({"inputs": ", ".join(f"{p.name(sym)} = {p.given_number(v)}" for sym, v in zip(m.inputs, x)),
+                        "targets": ", ".join(f"{p.name(sym)} = {p.given_number(v)}" for sym, v in zip(m.targets, t)),
                         "number": s + 1})
     weights = []
     for l, matrix in enumerate(m.weights):
-        weights.append(", ".join(f"{p.name(sym)} = {p.number(spec.weights[l][j][k])}"
+        weights.append(", ".join(f"{p.name(sym)} = {p.given_number(spec.weights[l][j][k])}"
                                  for j, row in enumerate(matrix) for k, sym in enumerate(row)))
     biases = []
     for l, b in enumerate(m.biases):
         if isinstance(b, sp.Symbol):
-            biases.append(f"{p.name(b)} = {p.number(spec.biases[l])}")
+            biases.append(f"{p.name(b)} = {p.given_number(spec.biases[l])}")
         else:
-            biases.append(", ".join(f"{p.name(x)} = {p.number(v)}" for x, v in zip(b, spec.biases[l])))
-    activations = sorted(set(spec.activations), key=spec.activations.index)
+            biases.append(", ".join(f"{p.name(x)} = {p.given_number(v)}" for x, v in zip(b, spec.biases[l])))
     return {
         "samples": samples, "weights": weights, "biases": biases,
-        "eta": f"{p.name(m.eta)} = {p.number(spec.learning_rate)}",
-        "activation": ", ".join(ACTIVATION_TEXT[a] for a in activations) if len(activations) > 1 or len(
-            spec.activations) == 1 else ACTIVATION_TEXT[activations[0]],
+        "eta": f"{p.name(m.eta)} = {p.given_number(spec.learning_rate)}",
+        "activation": activation_text(spec.activations),
         "activation_per_layer": [ACTIVATION_TEXT[a] for a in spec.activations],
         "loss_name": LOSS_TEXT[spec.loss],
         "loss_rule": f"{p.name(m.loss_terms[0])} = {p.symbolic(m.term_expr(0))}",
@@ -91,6 +89,19 @@ def given(solution: Solution) -> dict:
         "several": len(spec.inputs) > 1,
         "reduction": spec.reduction,
     }
+
+
+def activation_text(activations) -> str:
+    """The activations in words, each once: "sigmoid", or "tanh in the hidden layer, linear
+    (identity) in the output layer", or layer by layer when the hidden layers differ."""
+    names = [ACTIVATION_TEXT[a] for a in activations]
+    if len(set(names)) == 1:
+        return names[0]
+    hidden, output = names[:-1], names[-1]
+    if len(set(hidden)) == 1:
+        where = "the hidden layer" if len(hidden) == 1 else "the hidden layers"
+        return f"{hidden[0]} in {where}, {output} in the output layer"
+    return "layer by layer " + ", ".join(names[:-1]) + f", and {output} in the output layer"
 
 
 def _update_rule(solution: Solution, p: Printer) -> str:

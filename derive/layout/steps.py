@@ -21,7 +21,7 @@ class StepWriter:
         self.solution = solution
         self.d = solution.derivation
         self.m = self.d.model
-        self.p = Printer(self.m.names.of, solution.spec.decimals)
+        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.m.given())
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()
@@ -175,7 +175,7 @@ def total_sections(solution: Solution) -> list[Section]:
         sections.append(Section("All samples together", [Block(
             f"The loss and every gradient are the {how} over the samples:", [w.line(s) for s in totals])]))
     updates = [s for s in d.total_steps if s.kind == "update"]
-    text = (f"Gradient descent with learning rate eta = {w.p.number(solution.spec.learning_rate)} "
+    text = (f"Gradient descent with learning rate η = {w.p.given_number(solution.spec.learning_rate)} "
             "moves every weight against its gradient"
             + ("" if solution.spec.update_biases else "; the biases stay fixed, as in the lecture") + ":")
     sections.append(Section("Gradient-descent update", [Block(text, [w.line(s) for s in updates])]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from ..layout.blocks import Block, Line, Section
 from ..printing.latex import Printer
 from ..printing.matrix import at_optimum, norm_name
+from ..printing.numbers import text_number
 from ..solution import Solution
 
 CONDITION_TEXT = {"stationarity": "stationarity", "primal_feasibility": "primal feasibility",
@@ -16,7 +17,9 @@ CONDITION_TEXT = {"stationarity": "stationarity", "primal_feasibility": "primal 
 
 
 def _printer(solution: Solution) -> Printer:
-    return Printer(solution.derivation.model.names.of, solution.spec.decimals)
+    m = solution.derivation.model
+    given = m.given() + [solution.regularization.symbolic.lam]
+    return Printer(m.names.of, solution.spec.decimals, given=given)
 
 
 def _line(p: Printer, name, expr, values, value) -> Line:
@@ -31,7 +34,7 @@ def soft_sections(solution: Solution) -> list[Section]:
     soft, sym = r.soft, r.symbolic
     values = soft.values
     steps = list(zip(soft.steps, soft.step_values))
-    lam = p.number(soft.lam)
+    lam = p.given_number(soft.lam)
     l1 = r.config.penalty == "l1"
     what = "the sum of the absolute values" if l1 else "the sum of the squares"
     which = "weights and biases" if r.config.include_biases else "weights"
@@ -45,7 +48,7 @@ def soft_sections(solution: Solution) -> list[Section]:
         s0, v0 = partials[0]
         lines = [Line(p.name(s0.definition[0]), [p.symbolic(s0.definition[1])])]
         lines += [_line(p, s.name, s.expr, values, v) for s, v in partials]
-        text = ("sympy differentiates the penalty term Ω = λR parameter by parameter"
+        text = ("The penalty term Ω = λR, differentiated parameter by parameter"
                 + (" (|w| has no derivative at 0: the subgradient sign(w) is used, 0 at w = 0):" if l1 else
                    "; for L2 each partial is 2λw:"))
         out.blocks.append(Block(text, lines))
@@ -83,7 +86,7 @@ def hard_sections(solution: Solution) -> list[Section]:
     bound = "r²" if r.config.penalty == "l2" else "r"
     lag, lag_expr = h.lagrangian
     out.blocks.append(Block(
-        f"Minimise the loss subject to R ≤ {bound} with r = {p.number(h.radius)}. The Lagrangian "
+        f"Minimise the loss subject to R ≤ {bound} with r = {p.given_number(h.radius)}. The Lagrangian "
         "adds the constraint with a multiplier λ ≥ 0:", [Line(p.name(lag), [p.symbolic(lag_expr)])]))
     kkt = []
     for c in h.conditions:
@@ -100,7 +103,7 @@ def hard_sections(solution: Solution) -> list[Section]:
                                 "parameter:", lines))
         formula = lin.rounded_formula()
         if formula:
-            out.blocks.append(Block("Solved by sympy for the parameters as functions of λ "
+            out.blocks.append(Block("Solved for the parameters as functions of λ "
                                     "(coefficients rounded for display):",
                                     [Line(p.name(v), [p.symbolic(e)]) for v, e in formula.items()]))
         if lin.norm_equation is not None:
@@ -114,7 +117,7 @@ def hard_sections(solution: Solution) -> list[Section]:
     result.append(Line(at_optimum(p.name(sym.penalty_symbol)), [p.number(h.penalty)]))
     result.append(Line(at_optimum(p.name(solution.derivation.loss)), [p.number(h.loss)]))
     out.blocks.append(Block(f"Solved: {h.method}. The constraint is {state}. The largest KKT residual is "
-                            f"{h.kkt_residual:.1e}.", result))
+                            f"{text_number(h.kkt_residual, 2)}.", result))
     return [out]
 
 
@@ -123,16 +126,16 @@ def equivalence_context(solution: Solution) -> dict:
     p = _printer(solution)
     e = h.equivalence
     rows = [{"name": p.name(k), "hard": p.number(e.hard[k]), "soft": p.number(e.soft[k]),
-             "difference": f"{e.difference[k]:.1e}"} for k in e.hard]
+             "difference": p.number_digits(e.difference[k], 2)} for k in e.hard]
     path = h.path
     coords = " ".join(f"({lam:.6e},{norm:.6e})" for lam, norm in path.points if lam > 0)
     lams = [lam for lam, _ in path.points if lam > 0]
-    return {"lambda_star": p.number(e.lam), "rows": rows, "max_difference": f"{e.max_difference:.1e}",
+    return {"lambda_star": p.number(e.lam), "rows": rows, "max_difference": p.number_digits(e.max_difference, 2),
             "note": e.note, "method": e.method, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
             "xmin": f"{min(lams):.6e}" if lams else "1e-3", "xmax": f"{max(lams):.6e}" if lams else "1",
             "norm": norm_name(path.norm),
-            "radius_shown": p.number(path.radius),
+            "radius_shown": p.given_number(path.radius),
             "show_path": bool(coords) and h.lambda_star > 0}
 
 
@@ -142,7 +145,7 @@ def regularization_context(solution: Solution) -> dict | None:
         return None
     soft, table = soft_sections(solution)
     context = {"soft": soft if r.has_soft else [], "table": table if r.has_soft else [],
-               "lam": _printer(solution).number(r.soft.lam), "hard": [], "equivalence": None}
+               "lam": _printer(solution).given_number(r.soft.lam), "hard": [], "equivalence": None}
     if r.hard is not None:
         context["hard"] = hard_sections(solution)
         context["equivalence"] = equivalence_context(solution)

@@ -21,7 +21,7 @@ from ...errors import DeriveError
 from ...output import tex
 from ...output.folders import dumps_json, staged_folder
 from ...output.render import render
-from ...printing.numbers import plain_number
+from ...printing.numbers import given_number, plain_number
 from ...spec import Spec
 from .draw import Settings, Variant
 
@@ -93,7 +93,7 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
             writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
-                             plain_number(q.tolerance, moodle.TOLERANCE_DECIMALS)])
+                             given_number(q.tolerance)])
     return buffer.getvalue()
 
 

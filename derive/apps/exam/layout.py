@@ -27,7 +27,8 @@ TOLERANCE_DECIMALS = 15
 
 
 def printer(variant: Variant) -> Printer:
-    return Printer(variant.solution.derivation.model.names.of, variant.spec.decimals)
+    m = variant.solution.derivation.model
+    return Printer(m.names.of, variant.spec.decimals, given=m.given())
 
 
 def questions(variant: Variant, settings: Settings) -> list[dict]:
@@ -66,8 +67,8 @@ def solutions_context(spec, settings: Settings, contexts: list[dict]) -> dict:
 
 
 def tolerance_text(tolerance: float) -> str:
-    """A tolerance as LaTeX (all its digits)."""
-    return Printer({}, TOLERANCE_DECIMALS).number(tolerance)
+    """A tolerance as LaTeX (all its digits, as set)."""
+    return Printer({}, TOLERANCE_DECIMALS).given_number(tolerance)
 
 
 def keys_context(spec, settings: Settings, variants: list[Variant]) -> dict:
