@@ -34,24 +34,60 @@ class Block:
         self.lines = [row for line in self.lines for row in _wrap(line)]
 
 
-PAGE_WIDTH = 95   # latex_width units of one display row on the page
+PAGE_WIDTH = 82   # latex_width units of one display row on the page (measured: rows of 89 units ran 2-9 pt over)
 
 
 def _wrap(line: Line) -> list[Line]:
-    if line.continued or len(line.rhs) < 2 or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= PAGE_WIDTH:
+    """One line as rows no wider than the page: a new row before an `=` (under the `=`), and a
+    sum too wide for a row goes on after one of its top-level + or - (indented under it)."""
+    if line.continued or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= PAGE_WIDTH:
         return [line]
+    room = PAGE_WIDTH - latex_width(line.lhs) - 2
     rows: list[Line] = []
-    current: list[str] = []
-    used = latex_width(line.lhs) + 2
+    current: list[str] = []      # the parts of the row being filled
+    continued = False            # the row goes on inside a sum (printed after \quad, no =)
+    used = 0.0
     for part in line.rhs:
-        width = latex_width(part) + 2
-        if current and used + width > PAGE_WIDTH:
-            rows.append(Line(line.lhs if not rows else "", current))
-            current, used = [], latex_width(line.lhs) + 2
-        current.append(part)
-        used += width
-    rows.append(Line(line.lhs if not rows else "", current, line.note))
+        terms = _terms(part) if latex_width(part) + 2 > room else [part]
+        if len(terms) > 1 and current:   # a sum that needs several rows starts on its own row
+            used = room
+        for k, term in enumerate(terms):
+            width = latex_width(term) + 2
+            if (current or rows) and used + width > room and (current or k):
+                rows.append(Line(line.lhs if not rows else "", current, continued=continued))
+                current, used, continued = [], 0.0, k > 0
+            if k and current:
+                current[-1] += " " + term
+            else:
+                current.append(term)
+            used += width
+        if len(terms) > 1:               # ... and what follows it, too
+            used = room
+    rows.append(Line(line.lhs if not rows else "", current, line.note, continued=continued))
+    if rows[0].continued or not rows[0].rhs:   # the first row always carries lhs =
+        rows[0].continued = False
     return rows
+
+
+def _terms(tex: str) -> list[str]:
+    """A formula cut before each top-level + or - (outside braces and \\left ... \\right)."""
+    pieces, depth, start, i = [], 0, 0, 0
+    while i < len(tex):
+        if tex.startswith(r"\left", i):
+            depth += 1
+            i += 5
+            continue
+        if tex.startswith(r"\right", i):
+            depth -= 1
+            i += 6
+            continue
+        depth += {"{": 1, "}": -1}.get(tex[i], 0)
+        if depth == 0 and i > start and tex[i:i + 3] in (" + ", " - "):
+            pieces.append(tex[start:i])
+            start = i + 1
+        i += 1
+    pieces.append(tex[start:])
+    return pieces
 
 
 @dataclass

@@ -164,8 +164,14 @@ def given(solution: Solution) -> dict:
             biases.append(f"{p.name(b)} = {p.given_number(spec.biases[l])}")
         else:
             biases.append(", ".join(f"{p.name(x)} = {p.given_number(v)}" for x, v in zip(b, spec.biases[l])))
+    def items(text: str) -> list[str]:
+        return text.split(", ")
+    for sample in samples:
+        sample["input_items"], sample["target_items"] = items(sample["inputs"]), items(sample["targets"])
     return {
         "samples": samples, "weights": weights, "biases": biases,
+        # The same, one formula per value: a page breaks a long list between values, never inside one.
+        "weight_items": [items(row) for row in weights], "bias_items": [items(row) for row in biases],
         "eta": f"{p.name(m.eta)} = {p.given_number(spec.learning_rate)}",
         "activation": activation_text(spec.activations),
         "activation_per_layer": [ACTIVATION_TEXT[a] for a in spec.activations],

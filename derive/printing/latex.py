@@ -156,7 +156,9 @@ class MathPrinter(LatexPrinter):
         if isinstance(base, sp.exp):
             return super()._print_Pow(expr)
         text = self._print(base)
-        if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0):
+        if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0) or (
+                isinstance(base, sp.Symbol) and "^" in text and "\x00" not in text):
+            # a name with its own superscript, a^{(3)}_{1}, squared: (a^{(3)}_{1})^{2}, not a double superscript
             text = rf"\left({text}\right)"
         return f"{text}^{{{self._print(exp)}}}"
 

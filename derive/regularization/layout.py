@@ -5,10 +5,13 @@ from `printing`.
 """
 from __future__ import annotations
 
-from ..layout.blocks import Block, Line, Section
+import sympy as sp
+
+from ..layout.blocks import PAGE_WIDTH, Block, Line, Section
 from ..printing.latex import Printer
 from ..printing.matrix import at_optimum, norm_name
 from ..printing.numbers import text_number
+from ..printing.width import latex_width
 from ..solution import Solution
 
 CONDITION_TEXT = {"stationarity": "stationarity", "primal_feasibility": "primal feasibility",
@@ -46,7 +49,10 @@ def soft_sections(solution: Solution) -> list[Section]:
     partials = [(s, v) for s, v in steps if s.kind == "penalty_derivative"]
     if partials:
         s0, v0 = partials[0]
-        lines = [Line(p.name(s0.definition[0]), [p.symbolic(s0.definition[1])])]
+        term = [p.symbolic(s0.definition[1])]
+        if latex_width(term[0]) > PAGE_WIDTH:   # too long written out: Ω = λR, R as defined above
+            term = [p.symbolic(sp.Mul(sym.lam, sym.penalty_symbol, evaluate=False))]
+        lines = [Line(p.name(s0.definition[0]), term)]
         lines += [_line(p, s.name, s.expr, values, v) for s, v in partials]
         text = ("The penalty term Ω = λR, differentiated parameter by parameter"
                 + (" (|w| has no derivative at 0: the subgradient sign(w) is used, 0 at w = 0):" if l1 else
