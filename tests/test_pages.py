@@ -29,6 +29,7 @@ XFAIL: dict[str, str] = {
     "lecture/solutions": NOTE_COLUMN, "regularization/solutions": NOTE_COLUMN, "tanh/solutions": NOTE_COLUMN,
     "softmax/solutions": NOTE_COLUMN, "deep/solutions": NOTE_COLUMN, "linear_constrained/solutions": NOTE_COLUMN,
     "exam/solutions": NOTE_COLUMN, "snippet-backward": NOTE_COLUMN,
+    "snippet-regularization": "the regularised updates, one display taller than a page: lecture-order branch",
     "lecture/worksheet": TASK_LINE, "regularization/worksheet": TASK_LINE, "tanh/worksheet": TASK_LINE,
     "softmax/worksheet": TASK_LINE, "deep/worksheet": TASK_LINE,
 }
@@ -84,19 +85,25 @@ def _case(name: str, document: str, full: bool = True):
 
 
 EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.toml") if p.stem != "exam")
-QUICK = [0, 3, 9]          # small random specs in the default run
+QUICK = [3, 9, 15]         # small random specs in the default run (their solutions have no bias note)
 MATRIX = range(24)
-# Matrix specs whose pages overflow only through the lecture-order branch's parts (filled in from the
-# full run; see the report of the pages-numbers branch).
-MATRIX_XFAIL: dict[int, str] = {}
+PAGE_BREAK = "a step's display taller than a page (no break inside a long step): lecture-order branch"
+# Matrix documents that overflow only through the lecture-order branch's parts (measured: with every
+# note removed, the solutions still overflow only by the display taller than a page).
+MATRIX_XFAIL: dict[str, str] = {f"matrix{i}/worksheet": TASK_LINE for i in MATRIX}
+MATRIX_XFAIL |= {f"matrix{i}/solutions": NOTE_COLUMN for i in MATRIX if i not in (3, 9, 15)}
+MATRIX_XFAIL |= {f"matrix{i}/solutions": NOTE_COLUMN + "; " + PAGE_BREAK for i in (1, 2, 14, 17, 20, 23)}
 
-WORKSHEET_CASES = (
-    [_case(n, d, full=n != "lecture") for n in EXAMPLES for d in ("worksheet", "solutions")]
-    + [pytest.param(f"matrix{i}", d, id=f"matrix{i}/{d}",
-                    marks=([] if i in QUICK else [FULL])
-                    + ([pytest.mark.xfail(strict=False, reason=MATRIX_XFAIL[i])] if i in MATRIX_XFAIL else []))
-       for i in MATRIX for d in ("worksheet", "solutions")]
-)
+
+def _matrix_case(i: int, document: str):
+    key = f"matrix{i}/{document}"
+    marks = ([] if i in QUICK else [FULL]) + (
+        [pytest.mark.xfail(strict=False, reason=MATRIX_XFAIL[key])] if key in MATRIX_XFAIL else [])
+    return pytest.param(f"matrix{i}", document, id=key, marks=marks)
+
+
+WORKSHEET_CASES = ([_case(n, d, full=n != "lecture") for n in EXAMPLES for d in ("worksheet", "solutions")]
+                   + [_matrix_case(i, d) for i in MATRIX for d in ("worksheet", "solutions")])
 
 
 @pytest.mark.parametrize("name, document", WORKSHEET_CASES)

@@ -29,20 +29,27 @@ class Block:
 
     text: str | None = None
     lines: list[Line] = field(default_factory=list)
+    width: float | None = None    # latex_width units of a row; None: the solution page's PAGE_WIDTH
 
     def __post_init__(self):
-        self.lines = [row for line in self.lines for row in _wrap(line)]
+        self.unwrapped = list(self.lines)
+        self.lines = [row for line in self.lines for row in _wrap(line, self.width or PAGE_WIDTH)]
+
+    def narrowed(self, width: float) -> "Block":
+        """The same block broken for a narrower page (a fragment in a lecturer's article)."""
+        return Block(self.text, self.unwrapped, width)
 
 
-PAGE_WIDTH = 82   # latex_width units of one display row on the page (measured: rows of 89 units ran 2-9 pt over)
+PAGE_WIDTH = 82      # latex_width units of a display row on the solution page (472 pt; rows of 89 ran 2-9 pt over)
+ARTICLE_WIDTH = 58   # ... in a plain article (345 pt), where a snippet lands
 
 
-def _wrap(line: Line) -> list[Line]:
+def _wrap(line: Line, page: float = PAGE_WIDTH) -> list[Line]:
     """One line as rows no wider than the page: a new row before an `=` (under the `=`), and a
     sum too wide for a row goes on after one of its top-level + or - (indented under it)."""
-    if line.continued or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= PAGE_WIDTH:
+    if line.continued or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= page:
         return [line]
-    room = PAGE_WIDTH - latex_width(line.lhs) - 2
+    room = page - latex_width(line.lhs) - 2
     rows: list[Line] = []
     current: list[str] = []      # the parts of the row being filled
     continued = False            # the row goes on inside a sum (printed after \quad, no =)
