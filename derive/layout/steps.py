@@ -187,7 +187,7 @@ def summary_rows(solution: Solution) -> list[dict]:
     rows = []
     for p in w.m.parameters():
         t = solution.values.totals
-        rows.append({"name": w.p.name(p), "value": w.p.number(t[p]),
+        rows.append({"name": w.p.name(p), "value": w.p.value_of(p, t[p]),
                      "gradient": w.p.number(t[w.d.gradient[p]]),
-                     "updated": w.p.number(t[w.d.updated[p]]) if p in w.d.updated else w.p.number(t[p])})
+                     "updated": w.p.number(t[w.d.updated[p]]) if p in w.d.updated else w.p.value_of(p, t[p])})
     return rows

@@ -69,7 +69,7 @@ def soft_sections(solution: Solution) -> list[Section]:
              "1 − 2ηλ")
     out.blocks.append(Block(f"One gradient-descent step on E + λR, and {decay}:",
                             [_line(p, s.name, s.expr, values, v) for s, v in updates]))
-    rows = [{"name": p.name(t.parameter), "value": p.number(t.value), "gradient": p.number(t.gradient),
+    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value), "gradient": p.number(t.gradient),
              "regularized_gradient": p.number(t.regularized_gradient),
              "updated": "" if t.updated is None else p.number(t.updated),
              "regularized_updated": "" if t.regularized_updated is None else p.number(t.regularized_updated)}
