@@ -21,7 +21,7 @@ class StepWriter:
         self.solution = solution
         self.d = solution.derivation
         self.m = self.d.model
-        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.m.given())
+        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.d.given())
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()

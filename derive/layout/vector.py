@@ -37,7 +37,7 @@ def _values(solution: Solution, sample: int):
 
 def vector_sections(solution: Solution, sample: int = 0) -> list[Section]:
     m, L, a, W, grad_out, derivs, deltas, grads = _values(solution, sample)
-    p = Printer(m.names.of, solution.spec.decimals, given=m.given())
+    p = Printer(m.names.of, solution.spec.decimals, given=solution.derivation.given())
     lines: list[Line] = []
     errors = []
     for l in range(L, 0, -1):

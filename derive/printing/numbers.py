@@ -95,3 +95,13 @@ def given_number(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+def compact_number(value: float, decimals: int) -> str:
+    """`derive chain` and `derive jacobian` (a lecturer's scratch pad for any expression, where
+    given and computed values are not told apart): at most `decimals` places, trailing zeros
+    dropped (-12, 0.3775), m × 10^k by the same rule otherwise."""
+    text = format_number(value, decimals)
+    if r"\times" in text or "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")

@@ -21,7 +21,7 @@ CONDITION_TEXT = {"stationarity": "stationarity", "primal_feasibility": "primal 
 
 def _printer(solution: Solution) -> Printer:
     m = solution.derivation.model
-    given = m.given() + [solution.regularization.symbolic.lam]
+    given = solution.derivation.given() + [solution.regularization.symbolic.lam]
     return Printer(m.names.of, solution.spec.decimals, given=given)
 
 

@@ -28,7 +28,7 @@ TOLERANCE_DECIMALS = 15
 
 def printer(variant: Variant) -> Printer:
     m = variant.solution.derivation.model
-    return Printer(m.names.of, variant.spec.decimals, given=m.given())
+    return Printer(m.names.of, variant.spec.decimals, given=variant.solution.derivation.given())
 
 
 def questions(variant: Variant, settings: Settings) -> list[dict]:
