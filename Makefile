@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
 
-.PHONY: all worksheet examples test tex venv bench clean
+.PHONY: all worksheet examples test test-all tex venv bench clean
 
 all: worksheet
 
@@ -32,7 +32,11 @@ examples: venv tex
 	  echo "derive worksheet $$f --out output/$$n"; \
 	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
 
+# The suite with a small sample of the page gate; test-all adds its whole matrix (tests marked full).
 test: venv tex
+	$(PY) -m pytest -q -n 2 -m "not full"
+
+test-all: venv tex
 	$(PY) -m pytest -q -n 2
 
 bench: venv tex

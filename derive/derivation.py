@@ -68,6 +68,13 @@ class Derivation:
     def steps(self) -> list[Step]:
         return self.sample_steps + self.total_steps
 
+    def given(self) -> list[sp.Symbol]:
+        """The problem's data (`Model.given`) and the steps that only name one of them
+        (dnet_o1/dout_h1 = w5): their values print as written in the spec, 0.4 both times."""
+        data = self.model.given()
+        known = set(data)
+        return data + [s.name for s in self.steps if s.expr in known]
+
 
 @lru_cache(maxsize=32)
 def derive(shape: Shape) -> Derivation:

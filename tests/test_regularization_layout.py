@@ -23,8 +23,8 @@ def lecture_l2(tmp_path_factory):
 def test_soft_constraint_shows_the_2_lambda_w_step_and_the_regularised_gradient(lecture_l2):
     text, solution = lecture_l2
     assert "Regularisation as a soft constraint" in text
-    # dE_R/dw5 = dE/dw5 + 2 lambda w5 = 0.082167041 + 0.0008 = 0.082967041
-    assert "0.082167041 + 0.0008 = 0.082967041" in text
+    # dE_R/dw5 = dE/dw5 + 2 lambda w5 = 0.082167041 + 0.000800000 = 0.082967041
+    assert "0.082167041 + 0.000800000 = 0.082967041" in text
     assert "weight-decay form" in text
 
 

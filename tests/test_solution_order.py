@@ -60,10 +60,10 @@ def test_the_slides_intermediate_lines_come_in_the_lectures_order(lecture):
     text = _flat(lecture / "solutions.pdf")
     order = [
         "2·(targeto1-outo1)2-1·(-1)+0",                    # dE_total/dout_o1 = 2 1/2 (t - o)^(2-1) (-1) + 0
-        "=-(targeto1-outo1)=-(0.01-0.75136507)=0.74136507",
+        "=-(targeto1-outo1)=-(0.01-0.751365070)=0.741365070",
         "=1·outh1·w51-1+0+0=outh1=0.593269992",            # dnet_o1/dw5 = 1 out_h1 w5^(1-1) + 0 + 0
-        "=0.74136507·0.186815602·0.593269992=0.082167041",
-        "=0.4-0.5·0.082167041=0.35891648",                # w5+ right after its gradient
+        "=0.741365070·0.186815602·0.593269992",             # (= 0.082167041 on the next row)
+        "=0.4-0.5·0.082167041=0.358916480",                # w5+ right after its gradient
         "=0.45-0.5·0.082667628=0.408666186",              # w6+ ... w8+ before the hidden layer
         "=0.55-0.5·(-0.022740242)=0.561370121",
         "reachesthelossthrougheveryneuron",                # dE_total/dout_h1 = dE_o1/dout_h1 + dE_o2/dout_h1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..errors import DeriveError
 from ..layout import problem, steps
-from ..layout.blocks import Block, Section
+from ..layout.blocks import ARTICLE_WIDTH, Block, Section
 from ..layout.vector import vector_sections
 from ..output.render import render
 from ..regularization.layout import regularization_context
@@ -68,6 +68,8 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
         headings = False
     else:
         sections = [] if part == "network" else sections_for(solution, part)
+    # A fragment lands in a lecturer's notes: broken for a plain article's line, not the solution page's.
+    sections = [Section(s.title, [b.narrowed(ARTICLE_WIDTH) for b in s.blocks]) for s in sections]
     diagram = problem.diagram(solution) if part == "network" else None
     return render("snippet.tex", {"standalone": standalone, "sections": sections, "diagram": diagram,
                                   "headings": headings})

@@ -3,7 +3,10 @@ the loss curve, and the regularisation part when the spec has one.
 """
 from __future__ import annotations
 
+import math
+
 from ..printing.latex import Printer
+from ..printing.numbers import given_number
 from ..regularization.layout import regularization_context
 from ..solution import Solution
 from .problem import diagram, given
@@ -23,7 +26,26 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     p = Printer(m.names.of, solution.spec.decimals)
     final = [{"name": p.name(par), "value": p.number(solution.values.final[par])} for par in m.parameters()]
     return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
-            "final": final, "positive": all(v > 0 for v in h)}
+            "final": final, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
+
+
+def loss_axis(iterations: int, low: float, high: float) -> str:
+    """The loss curve's axis options: iterations from 0 to the last, and loss ticks a reader reads
+    (0.2, 0.5, 1 on a log axis: 1, 2 and 5 times a power of ten, written out; never 10^-0.5)."""
+    x = f"xmin=0, xmax={iterations}, enlarge x limits=false, scaled x ticks=false"
+    if low <= 0:
+        return x + ", scaled y ticks=false, yticklabel style={/pgf/number format/fixed}"
+    ticks = []
+    for steps in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+                 for m in steps if low <= m * 10.0 ** k <= high]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:   # a curve within one step of 1-9: its ends
+        ticks = [low, high]
+    shown = [given_number(float(f"{t:.2g}")) for t in ticks]
+    return (x + f", ymode=log, ytick={{{','.join(shown)}}}, yticklabels={{{','.join(shown)}}}, "
+            "minor ytick={}, log basis y=10")
 
 
 def solutions_context(solution: Solution) -> dict:

@@ -43,7 +43,7 @@ class StepWriter:
         self.solution = solution
         self.d = solution.derivation
         self.m = self.d.model
-        self.p = Printer(self.m.names.of, solution.spec.decimals)
+        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.d.given())
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()
@@ -439,7 +439,7 @@ def total_sections(solution: Solution, counter: Counter | None = None, inline: b
     if not inline:
         updates = [s for s in d.total_steps if s.kind == "update"]
         text = ["Gradient descent with learning rate ", Math(f"{w.p.name(w.m.eta)} = "
-                                                             f"{w.p.number(solution.spec.learning_rate)}"),
+                                                             f"{w.p.given_number(solution.spec.learning_rate)}"),
                 " moves every weight against its gradient"
                 + ("" if solution.spec.update_biases else "; the biases stay fixed, as in the lecture") + ":"]
         sections.append(Section("Gradient-descent update", steps=[NumberedStep(counter.next(), "The update",
@@ -471,7 +471,7 @@ def summary_rows(solution: Solution) -> list[dict]:
     rows = []
     for p in w.m.parameters():
         t = solution.values.totals
-        rows.append({"name": w.p.name(p), "value": w.p.number(t[p]),
+        rows.append({"name": w.p.name(p), "value": w.p.value_of(p, t[p]),
                      "gradient": w.p.number(t[w.d.gradient[p]]),
-                     "updated": w.p.number(t[w.d.updated[p]]) if p in w.d.updated else w.p.number(t[p])})
+                     "updated": w.p.number(t[w.d.updated[p]]) if p in w.d.updated else w.p.value_of(p, t[p])})
     return rows

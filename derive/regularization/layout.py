@@ -74,7 +74,9 @@ def display(*lines: Line) -> dict:
 
 
 def _printer(solution: Solution) -> Printer:
-    return Printer(solution.derivation.model.names.of, solution.spec.decimals)
+    m = solution.derivation.model
+    given = solution.derivation.given() + [solution.regularization.symbolic.lam]
+    return Printer(m.names.of, solution.spec.decimals, given=given)
 
 
 def _line(p: Printer, name, expr, values, value) -> Line:
@@ -156,7 +158,7 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
     pieces.append(para("The soft constraint adds the penalty ", Math(tex.PENALTY), ", weighted by ", Math(w.lam),
                        ", to the loss. ", Math(tex.PENALTY), f" is {w.penalty_words()} of ",
                        Math(tex.relation(r"\theta", "=", w.theta)), f", {w.which()}. With ",
-                       w.eq(w.lam, w.number(soft.lam)), ":"))
+                       w.eq(w.lam, w.p.given_number(soft.lam)), ":"))
     lines = []
     for s, v in steps:
         if s.kind == "penalty":
@@ -254,7 +256,7 @@ def argument_section(w: Words) -> Section:
     b.append(para("As a hard constraint, regularisation keeps only the parameters whose penalty ",
                   Math(tex.PENALTY), " is at most a bound ", Math(tex.BOUND), ":"))
     b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(tex.PENALTY, r"\le", tex.BOUND)), [])))
-    r_value = w.number(h.radius)
+    r_value = w.p.given_number(h.radius)
     if w.l2:
         b.append(para("For ", Math(r"l_2"), " regularisation ", w.eq(tex.PENALTY, w.norm),
                       f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ". The spec bounds the norm "
@@ -500,19 +502,19 @@ def equivalence_context(w: Words) -> dict:
     inside = soft_lam is not None and soft_lam > 0 and xmin <= soft_lam <= xmax
     caption = para("The regularisation path: ", Math(norm_name), " of the soft problem's solution for each ",
                    Math(r"\lambda"), ". It falls as ", Math(r"\lambda"), " grows and crosses the radius ",
-                   w.eq(w.radius, p.number(path.radius)), " at ", Math(r"\lambda^{*}"), "."
+                   w.eq(w.radius, p.given_number(path.radius)), " at ", Math(r"\lambda^{*}"), "."
                    + ("" if soft_lam is None or inside else " ")
                    + ("" if soft_lam is None or inside else "The soft part's "),
                    *([] if soft_lam is None or inside else [
-                       w.eq(w.lam, p.number(soft_lam)), " lies outside the plotted range."]))
+                       w.eq(w.lam, p.given_number(soft_lam)), " lies outside the plotted range."]))
     title = para("The soft problem at ", Math(r"\lambda^{*}"), " beside ", Math(r"\theta^{*}"))
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
             "xmin": f"{xmin:.6e}", "xmax": f"{xmax:.6e}", "norm": norm_name,
-            "radius_label": tex.relation(w.radius, "=", p.number(path.radius)),
+            "radius_label": tex.relation(w.radius, "=", p.given_number(path.radius)),
             "lambda_star_label": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
             "soft_lambda": f"{soft_lam:.6e}" if inside else None,
-            "soft_lambda_label": tex.relation(w.lam, "=", p.number(soft_lam)) if inside else None,
+            "soft_lambda_label": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None,
             "show_path": bool(coords) and h.lambda_star > 0}
 
 
@@ -539,7 +541,7 @@ def regularization_context(solution: Solution, heading: str = "section") -> dict
     w = Words(solution)
     soft, table = soft_section(w)
     context = {"heading": heading, "soft": [soft] if r.has_soft else [], "table": table if r.has_soft else [],
-               "lam": w.number(r.soft.lam), "hard": [], "equivalence": None, "kkt": None}
+               "lam": w.p.given_number(r.soft.lam), "hard": [], "equivalence": None, "kkt": None}
     if r.hard is not None:
         context["hard"] = [argument_section(w), hard_section(w)]
         context["equivalence"] = equivalence_context(w)
@@ -569,11 +571,11 @@ def regularization_worksheet(solution: Solution) -> dict | None:
                   Math(tex.relation(r"\theta", "=", w.theta)), f", {w.which()}.")]
     tasks = []
     if r.has_soft:
-        given.append(para("Soft constraint: ", w.eq(w.lam, w.number(r.config.lam)), "."))
+        given.append(para("Soft constraint: ", w.eq(w.lam, w.p.given_number(r.config.lam)), "."))
     if r.hard is not None:
         bound = "the norm " if w.l2 else ""
         given.append(para(f"Hard constraint: {bound}", Math(tex.relation(
-            r"\|\theta\|_2" if w.l2 else w.norm, r"\le", w.radius)), " with ", w.eq(w.radius, w.number(r.config.radius)),
+            r"\|\theta\|_2" if w.l2 else w.norm, r"\le", w.radius)), " with ", w.eq(w.radius, w.p.given_number(r.config.radius)),
             "."))
     if r.has_soft:
         tasks.append((para("Compute the penalty ", Math(tex.PENALTY), " at the given weights."), "2.5cm"))
@@ -592,7 +594,7 @@ def regularization_worksheet(solution: Solution) -> dict | None:
                            shown(tex.relation(p.symbolic(update), r"\quad\text{and}\quad", p.symbolic(decay))),
                            "(the weight-decay form). Show that the two forms are equal."), "4.5cm"))
     if r.hard is not None:
-        tasks.append((para("State the hard-constraint problem for ", w.eq(w.radius, w.number(r.config.radius)),
+        tasks.append((para("State the hard-constraint problem for ", w.eq(w.radius, w.p.given_number(r.config.radius)),
                            ": which bound does it put on ", Math(tex.PENALTY), "? Do the given weights "
                            "satisfy it?"), "3cm"))
         tasks.append((para("Write the Lagrangian ", Math(tex.LAGRANGIAN), " of the hard problem. Explain why "

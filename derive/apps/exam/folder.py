@@ -21,10 +21,10 @@ from ...errors import DeriveError
 from ...output import tex
 from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
-from ...printing.numbers import plain_number
+from ...printing.numbers import given_number, plain_number
 from ...spec import Spec
 from .draw import Variant
-from .settings import TOLERANCE_DECIMALS, Settings
+from .settings import Settings
 
 PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
 # What the derive before manifests wrote: a folder holding only these names counts as derive's.
@@ -98,7 +98,7 @@ def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
             writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
-                             plain_number(q.tolerance, TOLERANCE_DECIMALS)])
+                             given_number(q.tolerance)])
     return buffer.getvalue()
 
 

@@ -28,7 +28,8 @@ ASK_BACKWARD = "Backpropagation: compute"
 
 
 def printer(variant: Variant) -> Printer:
-    return Printer(variant.solution.derivation.model.names.of, variant.spec.decimals)
+    m = variant.solution.derivation.model
+    return Printer(m.names.of, variant.spec.decimals, given=variant.solution.derivation.given())
 
 
 def questions(variant: Variant, settings: Settings) -> list[dict]:
@@ -62,8 +63,8 @@ def solutions_context(spec, settings: Settings, contexts: list[dict]) -> dict:
 
 
 def tolerance_text(tolerance: float) -> str:
-    """A tolerance as LaTeX (all its digits)."""
-    return Printer({}, TOLERANCE_DECIMALS).number(tolerance)
+    """A tolerance as LaTeX (all its digits, as set)."""
+    return Printer({}, TOLERANCE_DECIMALS).given_number(tolerance)
 
 
 def keys_context(spec, settings: Settings, variants: list[Variant]) -> dict:

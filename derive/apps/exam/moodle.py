@@ -18,12 +18,12 @@ from xml.sax.saxutils import escape
 
 from ...layout import problem
 from ...layout.blocks import Line
-from ...printing.numbers import plain_number
+from ...printing.numbers import given_number, plain_number
 from ...spec import Spec
 from .draw import Variant
 from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer
 from .questions import Question
-from .settings import TOLERANCE_DECIMALS, Settings
+from .settings import Settings
 
 
 
@@ -114,7 +114,7 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
                     '    <answer fraction="100" format="moodle_auto_format">',
                     f"      <text>{answer}</text>",
                     '      <feedback format="html"><text></text></feedback>',
-                    f"      <tolerance>{plain_number(q.tolerance, TOLERANCE_DECIMALS)}</tolerance>",
+                    f"      <tolerance>{given_number(q.tolerance)}</tolerance>",
                     "    </answer>",
                     "    <unitgradingtype>0</unitgradingtype>",
                     "    <unitpenalty>0.1000000</unitpenalty>",
