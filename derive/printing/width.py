@@ -52,3 +52,84 @@ def _width(tex: str) -> float:
             width += 1
             i += 1
     return width
+
+
+# One latex_width unit in points at a 10 pt body font (measured: what a display row of N units needs
+# in a plain article, with room for the = column); scales with the font size.
+POINTS_PER_UNIT = 5.6
+
+
+def units(points: float, font_size: float = 10.0) -> float:
+    """How many latex_width units fit in `points` of line width at `font_size`."""
+    return points / (POINTS_PER_UNIT * font_size / 10.0)
+
+
+def split_top_level(tex: str, width: float) -> list[str]:
+    """A formula too wide for one row, cut before its top-level + and - (outside braces, \\left..\\right
+    and environments), then before \\cdot if still too wide: pieces of at most `width` where possible.
+    Every piece after the first starts with its operator, as a continued row of a display does."""
+    cuts = _cut_points(tex, ("+", "-")) or _cut_points(tex, (r"\cdot",))
+    if not cuts or latex_width(tex) <= width:
+        return [tex]
+    pieces: list[str] = []
+    start = 0
+    last = 0
+    for cut in cuts + [len(tex)]:
+        if latex_width(tex[start:cut]) > width and last > start:
+            pieces.append(tex[start:last].strip())
+            start = last
+        last = cut
+    pieces.append(tex[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _cut_points(tex: str, operators: tuple[str, ...]) -> list[int]:
+    """Where a top-level binary operator starts (not a leading or unary sign)."""
+    points, depth, i = [], 0, 0
+    previous = ""
+    while i < len(tex):
+        if tex.startswith((r"\left", r"\begin{"), i):
+            depth += 1
+            i += 5 if tex.startswith(r"\left", i) else 7
+            continue
+        if tex.startswith((r"\right", r"\end{"), i):
+            depth -= 1
+            previous = ")"
+            i += 6 if tex.startswith(r"\right", i) else 5
+            continue
+        c = tex[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and previous and previous not in "+-=(,[" and not previous.endswith("cdot"):
+            for op in operators:
+                if tex.startswith(op, i) and not (op == r"\cdot" and tex[i + 5:i + 6].isalpha()):
+                    points.append(i)
+                    break
+        if not c.isspace():
+            previous = c if c != "\\" else "\\"
+        if c == "\\":
+            j = i + 1
+            while j < len(tex) and tex[j].isalpha():
+                j += 1
+            previous = tex[i:j] if j > i + 1 else tex[i:i + 2]
+            i = max(j, i + 2)
+            continue
+        i += 1
+    return points
+
+
+def latex_height(tex: str) -> float:
+    """Roughly how tall a display row prints, in multiples of the font size: a fraction (nested ones
+    taller) or a matrix's rows above the baseline's one line."""
+    height = 1.0
+    if r"\begin{bmatrix}" in tex:
+        body = tex[tex.find(r"\begin{bmatrix}"):]
+        height = max(height, 1.25 * (body.count(r"\\") + 1))
+    fractions = tex.count(r"\frac") + tex.count(r"\dfrac")
+    if fractions:
+        nested = max((tex[i:].split("}{", 1)[0].count(r"\frac") for i in range(len(tex))
+                      if tex.startswith(r"\frac", i)), default=1)
+        height = max(height, 2.0 + 0.6 * (nested - 1))
+    return height
