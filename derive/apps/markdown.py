@@ -21,7 +21,7 @@ def escape(text: str) -> str:
     return "".join("\\" + c if c in _MARKDOWN_SPECIAL else c for c in text)
 
 
-_TEXT_SPECIAL = {"\\": r"\backslash ", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
+_TEXT_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
                  "_": r"\_", "^": r"\^{}", "~": r"\~{}"}
 
 

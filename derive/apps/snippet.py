@@ -12,7 +12,7 @@ from pathlib import Path
 from ..errors import DeriveError
 from ..layout import problem, steps
 from ..layout.blocks import Block, Section
-from ..layout.frames import FITS, Fit, fitted, frames, regularization_frames
+from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.vector import vector_sections
 from ..output.render import render, templates_folder
 from ..regularization.layout import regularization_context
@@ -114,6 +114,8 @@ def preamble(fit: Fit) -> str:
     return head + "\n" + style_inline()
 
 
+TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
+
 WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
          "beamer": "in a beamer document"}
 
@@ -127,7 +129,7 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
     if step is None and part == "regularization":
         regularization_sections(solution)          # a spec without [regularization]: one clear error
         # The same pieces as the worked solution (prose, displays, tables, the path figure).
-        context = regularization_context(solution, "macro" if headings else "none")
+        context = fit_regularization(regularization_context(solution, "macro" if headings else "none"), fit)
         return render("regularization_snippet.tex", {
             "standalone": standalone_context, "where": where, "beamer": fit.beamer, "regularization": context,
             "reg_frames": regularization_frames(context, fit) if fit.beamer else []})
@@ -140,7 +142,10 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
         name = part if step is None else "step"
         cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks}
                for i, f in enumerate(frames(sections, fit))]
+    sections = fitted(sections, fit)
+    # A display taller than most of a page may break between its rows (TeX's choice, at a price).
+    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
     return render("snippet.tex", {
-        "standalone": standalone_context, "where": where, "sections": fitted(sections, fit),
+        "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
         "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

@@ -14,7 +14,7 @@ import re
 
 from ..errors import DeriveError
 from ..printing.width import latex_height, latex_width, units
-from .blocks import Block, Line, Section
+from .blocks import Block, Line, Section, wrap
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
 _POINTS = {"pt": 1.0, "mm": 2.845276, "cm": 28.45276, "in": 72.27, "bp": 1.00375}
@@ -61,8 +61,18 @@ def fit_named(text: str, where: str = "--fit") -> Fit:
 
 
 def fitted(sections: list[Section], fit: Fit) -> list[Section]:
-    """The sections with every display re-broken for the fit's width."""
-    return [Section(s.title, [b.fitted(fit.units) for b in s.blocks]) for s in sections]
+    """The sections with every display re-broken for the fit's width; a note beside a line (a third
+    column no narrow page has room for) becomes a sentence of the block's text."""
+    return [Section(s.title, [_notes_in_text(b).fitted(fit.units) for b in s.blocks]) for s in sections]
+
+
+def _notes_in_text(block: Block) -> Block:
+    notes = list(dict.fromkeys(line.note for line in block.given if line.note))
+    if not notes:
+        return block
+    lines = [Line(x.lhs, x.rhs, None, x.continued) for x in block.given]
+    sentences = " ".join(n[0].upper() + n[1:] + "." for n in notes)
+    return Block(f"{block.text} {sentences}" if block.text else sentences, lines)
 
 
 @dataclass
@@ -210,3 +220,31 @@ def _section_frames(section: Section, fit: Fit) -> list[dict]:
     groups = pack(section.blocks, lambda piece: piece_height(piece, fit), fit.height)
     return [{"kind": "pieces", "title": section.title if i == 0 else f"{section.title} (continued)",
              "pieces": group} for i, group in enumerate(groups)]
+
+
+def fit_regularization(context: dict, fit: Fit) -> dict:
+    """The regularisation part's context laid out for the fit: displays re-broken for its width, an
+    inline formula too wide for a narrow line set on its own line, the wide table in two halves."""
+    width = fit.units
+
+    def para(piece: dict) -> dict:
+        parts = [dict(p, display=True) if p["math"] and not p["display"] and latex_width(p["text"]) > 0.6 * width
+                 else p for p in piece["parts"]]
+        return dict(piece, parts=parts)
+
+    def piece(p: dict) -> dict:
+        if p["kind"] == "para":
+            return para(p)
+        return dict(p, lines=[row for line in p["lines"] for row in wrap(line, width)])
+
+    def section(s: Section) -> Section:
+        return Section(s.title, [piece(p) for p in s.blocks])
+
+    out = dict(context, soft=[section(s) for s in context["soft"]], hard=[section(s) for s in context["hard"]],
+               narrow=fit.points < 300)
+    if context["equivalence"]:
+        eq = context["equivalence"]
+        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")})
+    if context["kkt"]:
+        out["kkt"] = para(context["kkt"])
+    return out
