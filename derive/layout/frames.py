@@ -37,13 +37,13 @@ class Fit:
 
 
 # Measured \linewidth: article 10 pt 345 pt; one column of a two-column article 229.5 pt;
-# a beamer frame at 16:9 (11 pt) 398 pt, and about 190 pt of height below the frame title.
+# a beamer frame at 16:9 (11 pt) 398 pt, and about 212 pt of height below the frame title.
 FITS = {
     "article": Fit("article", 345.0),
     "twocolumn": Fit("twocolumn", 229.5),
-    "beamer": Fit("beamer", 398.0, 11.0, True, 190.0),
+    "beamer": Fit("beamer", 398.0, 11.0, True, 212.0),
 }
-BEAMER_43 = Fit("beamer", 307.0, 11.0, True, 215.0)     # a 4:3 frame
+BEAMER_43 = Fit("beamer", 307.0, 11.0, True, 235.0)    # a 4:3 frame
 
 
 def fit_named(text: str, where: str = "--fit") -> Fit:
