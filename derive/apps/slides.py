@@ -15,7 +15,8 @@ from pathlib import Path
 from ..fields import FieldReader
 from ..layout import problem, steps
 from ..layout.blocks import Block, Line, Section
-from ..layout.frames import BEAMER_43, FITS, Fit, fit_regularization, fitted, frames, regularization_frames
+from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames,
+                             regularization_frames, row_height, text_height)
 from ..numeric.compiled import evaluator
 from ..output import tex
 from ..output.folders import check_target, staged_folder
@@ -27,8 +28,9 @@ from .snippet import diagram_scale
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
-PLAIN_THEMES = ("default", "Boadilla", "Madrid", "Pittsburgh", "Rochester", "CambridgeUS", "AnnArbor")
-FRAMED_THEMES = ("Copenhagen", "Warsaw", "Singapore", "Malmoe", "Szeged", "Luebeck", "Dresden", "Frankfurt")
+PLAIN_THEMES = ("default", "Pittsburgh", "Rochester")
+FRAMED_THEMES = ("Boadilla", "Madrid", "CambridgeUS", "AnnArbor", "Copenhagen", "Warsaw", "Singapore", "Malmoe",
+                 "Szeged", "Luebeck", "Dresden", "Frankfurt")
 THEMES = PLAIN_THEMES + FRAMED_THEMES
 ASPECT_RATIOS = {"16:9": "169", "4:3": "43", "16:10": "1610"}
 FIELDS = ("theme", "aspect_ratio")
@@ -100,9 +102,17 @@ def chain_rule_frames(solution: Solution, fit: Fit) -> list[dict]:
     rows = _rows([w.rule(gradient.name)], fit, 1)
     for k, factor in enumerate(factors):
         rows += _rows([w.line(factor)], fit, k + 2)
-    rows += _rows([w.line(gradient)], fit, len(factors) + 2)
-    out.append(_frame("reveal", f"The chain rule for ${name}$, factor by factor",
-                      text="A product of local partial derivatives:", rows=rows))
+    product = _rows([w.line(gradient)], fit, len(factors) + 2)
+    title = f"The chain rule for ${name}$, factor by factor"
+    text = "A product of local partial derivatives:"
+    height = text_height(text, fit) + DISPLAY_SKIP * fit.font + sum(row_height(r["line"], fit) for r in rows + product)
+    if height <= fit.height:
+        out.append(_frame("reveal", title, text=text, rows=rows + product))
+    else:       # a narrow frame: the factors, then their product on the next frame
+        out.append(_frame("reveal", title, text=text, rows=rows))
+        out.append(_frame("reveal", f"The chain rule for ${name}$: the product", text="The three factors multiplied:"
+                          if len(factors) == 3 else "The factors multiplied:",
+                          rows=[dict(r, overlay=1) for r in product]))
     update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
     out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
         "Gradient descent moves the weight against its gradient:", [w.line(update)])])], fit)[0].blocks))
@@ -142,6 +152,12 @@ def loss_after(solution: Solution) -> float:
     return evaluator(d).loss_and_update(params, solution.spec)[0]
 
 
+def short_title(title: str) -> str:
+    """What a theme's footline shows: the part before a colon, else the first few words."""
+    head = title.split(":")[0].strip()
+    return head if head and len(head) <= 30 else " ".join(title.split()[:4])
+
+
 def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> dict:
     spec = solution.spec
     fit = options.fit
@@ -164,7 +180,7 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     if solution.regularization is not None:
         regularization = fit_regularization(regularization_context(solution, "none"), fit)
         reg_frames = regularization_frames(regularization, fit)
-    return {"reg_frames": reg_frames, "title": spec.title, "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
+    return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
             "handout": handout, "frames": deck, "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit),
             "given": problem.given(solution), "regularization": regularization,
             "several": len(spec.inputs) > 1}

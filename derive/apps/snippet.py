@@ -114,6 +114,7 @@ def preamble(fit: Fit) -> str:
     return head + "\n" + style_inline()
 
 
+NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) sets matrices tighter
 TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
 
 WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
@@ -132,6 +133,7 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
         context = fit_regularization(regularization_context(solution, "macro" if headings else "none"), fit)
         return render("regularization_snippet.tex", {
             "standalone": standalone_context, "where": where, "beamer": fit.beamer, "regularization": context,
+            "narrow": fit.points < NARROW_POINTS,
             "reg_frames": regularization_frames(context, fit) if fit.beamer else []})
     sections = chosen_sections(solution, part, step)
     if step is not None:
@@ -147,5 +149,6 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
     tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
     return render("snippet.tex", {
         "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
+        "narrow": fit.points < NARROW_POINTS,
         "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
