@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
+# texlive-latex-recommended holds beamer (derive slides); texlive-lang-german is for the tests' German document.
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended texlive-lang-german poppler-utils
 
-.PHONY: all worksheet examples test test-all tex venv bench clean
+.PHONY: all worksheet examples test test-all tex venv node bench clean
 
 all: worksheet
 
@@ -32,12 +33,21 @@ examples: venv tex
 	  echo "derive worksheet $$f --out output/$$n"; \
 	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
 
-# The suite with a small sample of the page gate; test-all adds its whole matrix (tests marked full).
-test: venv tex
-	$(PY) -m pytest -q -n 2 -m "not full"
+# KaTeX (package.json, the exact version in package-lock.json) renders the Markdown output in the tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
 
-test-all: venv tex
+node: node_modules/.installed
+
+# The suite with a small sample of the page gate and of the document-class matrix; test-all adds
+# the whole matrix (the tests marked full or slow).
+test: venv tex node
 	$(PY) -m pytest -q -n 2
+
+
+test-all: venv tex node
+	$(PY) -m pytest -q -n 2 --run-slow
 
 bench: venv tex
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done

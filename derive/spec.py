@@ -82,7 +82,7 @@ SECTIONS = {
     "output": {"decimals"},
 }
 # Sections validated by later stages (regularisation, exams); the spec keeps them as given.
-EXTRA_SECTIONS: set[str] = {"regularization", "exam"}
+EXTRA_SECTIONS: set[str] = {"regularization", "exam", "slides"}
 
 
 def load(path: str | Path) -> Spec:

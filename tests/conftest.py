@@ -129,3 +129,23 @@ def matrix_spec(i: int) -> dict:
         spec["regularization"] = {"penalty": "l2" if i % 8 == 1 else "l1", "lambda": 0.01,
                                   "include_biases": False}
     return spec
+
+
+# The whole TeX matrix (every part in every document class) runs with --run-slow (`make test-all`);
+# `make test` runs a sample of it.
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (the whole TeX matrix)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long test (many TeX runs); runs with --run-slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (make test-all)")
+    for item in items:
+        if "slow" in item.keywords or "full" in item.keywords:
+            item.add_marker(skip)

@@ -34,18 +34,18 @@ ORDER = [
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
     # layout
-    "layout.blocks", "layout.placement", "layout.problem", "layout.steps", "layout.vector", "regularization.layout",
+    "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.vector", "regularization.layout",
     "layout.solution",
     # output
     "output.folders", "output.render", "output.tex",
     # applications
     "apps.chain.expressions", "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify",
     "apps.chain.document",
-    "apps.worksheet", "apps.snippet",
+    "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.layout", "apps.exam.moodle", "apps.exam.folder",
     # the command line
-    "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.style", "cli.exam",
+    "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.slides", "cli.style", "cli.exam",
     "cli.chain", "cli.jacobian",
     "__main__",
 ]

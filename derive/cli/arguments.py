@@ -46,8 +46,25 @@ def _snippet(p) -> None:
     group.add_argument("--part", choices=PARTS, help="which part of the solution")
     group.add_argument("--step", help="one step by name, e.g. dE_total/dw5, out_h1, w5+")
     p.add_argument("-o", "--output", help="the .tex file to write (default: standard output)")
-    p.add_argument("--standalone", action="store_true", help="a whole document (compiles on its own)")
-    p.add_argument("--no-headings", action="store_true", help="leave out the paragraph headings")
+    p.add_argument("--standalone", action="store_true", help="a whole document (compiles on its own, "
+                   "derive.sty's definitions inlined)")
+    p.add_argument("--no-headings", action="store_true", help="leave out the headings (\\deriveheading)")
+    p.add_argument("--fit", default="article", metavar="article|twocolumn|beamer|WIDTH",
+                   help="the document it lands in: displays broken for that width, the network scaled; "
+                   "beamer: a sequence of frames; WIDTH such as 12cm (default: article)")
+    p.add_argument("--frame-bodies", action="store_true", help="with --fit beamer: frame bodies for your "
+                   "own frames (\\deriveframe{forward-1}) instead of whole frames")
+    p.add_argument("--format", choices=("latex", "markdown"), default="latex",
+                   help="latex (default) or markdown with $$ displays for KaTeX/MathJax (Quarto, Jupyter, "
+                   "course websites, Moodle)")
+
+
+def _slides(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML), optionally with [slides] theme and aspect_ratio")
+    p.add_argument("--out", required=True, help=OUT_HELP)
+    p.add_argument("--no-pdf", action="store_true", help="write slides.tex without running TeX")
+    p.add_argument("--handout", action="store_true", help="overlays collapsed, for printing")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _style(p) -> None:
@@ -100,6 +117,7 @@ SUBCOMMANDS = (
                _exam),
     Subcommand("snippet", "snippet", "one part of the worked solution as a LaTeX fragment to \\input",
                _snippet),
+    Subcommand("slides", "slides", "a beamer deck of the worked example with the spec's numbers", _slides),
     Subcommand("style", "style", "write derive.sty, the package that derive's fragments need", _style),
     Subcommand("chain", "chain", "the chain rule worked for any expression (LaTeX or JSON)", _chain),
     Subcommand("jacobian", "jacobian", "the Jacobian of a vector of expressions, and the vector "

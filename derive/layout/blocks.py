@@ -39,22 +39,23 @@ class Block:
 
     text: str | list | None = None
     lines: list[Line] = field(default_factory=list)
-    width: float | None = None    # latex_width units of a row; None: the solution page's PAGE_WIDTH
+    width: float | None = None      # latex_width units of a display row; None: the page's
+    given: list[Line] = field(init=False, repr=False, compare=False)   # the lines before wrapping
 
     def __post_init__(self):
-        self.unwrapped = list(self.lines)
-        self.lines = [row for line in self.lines for row in _wrap(line, self.width or PAGE_WIDTH)]
+        self.given = list(self.lines)
+        self.lines = [row for line in self.lines for row in wrap(line, self.width or PAGE_WIDTH)]
 
-    def narrowed(self, width: float) -> "Block":
-        """The same block broken for a narrower page (a fragment in a lecturer's article)."""
-        return Block(self.text, self.unwrapped, width)
+    def fitted(self, width: float) -> "Block":
+        """The same block laid out for a display row of `width` units (a column, a frame)."""
+        return Block(self.text, self.given, width)
 
 
 PAGE_WIDTH = 82      # latex_width units of a display row on the solution page (472 pt; rows of 89 ran 2-9 pt over)
 ARTICLE_WIDTH = 58   # ... in a plain article (345 pt), where a snippet lands
 
 
-def _wrap(line: Line, page: float = PAGE_WIDTH) -> list[Line]:
+def wrap(line: Line, page: float = PAGE_WIDTH) -> list[Line]:
     """One line as rows no wider than the page: a new row before an `=` (under the `=`), and a
     sum too wide for a row goes on after one of its top-level + or - (indented under it)."""
     if line.continued or latex_width(line.lhs + " = " + " = ".join(line.rhs)) <= page:
