@@ -122,6 +122,9 @@ def given(solution: Solution) -> dict:
 
 def _update_rule(solution: Solution, p: Printer) -> str:
     d = solution.derivation
+    if solution.optimizer is not None:   # the optimiser's update of the first trained parameter
+        first = next(s for s in solution.optimizer.symbolic.steps if s.kind == "update")
+        return f"{p.name(first.name)} = {p.symbolic(first.expr)}"
     first = next(s for s in d.total_steps if s.kind == "update")
     return f"{p.name(first.name)} = {p.symbolic(first.expr)}"
 
