@@ -248,3 +248,26 @@ def test_the_adam_solution_shows_the_moments_and_fits_the_page(tmp_path):
     log = (folder / "solutions.log").read_text(errors="replace")
     assert "Output written" in log
     assert [m.group(0) for m in OVERFULL.finditer(log) if float(m.group(1)) > 1.0] == []
+
+
+def test_snippets_and_the_worksheet_show_the_optimisers_update(tmp_path):
+    result = run_cli("snippet", "examples/adam.toml", "--step", "w5+")
+    assert result.returncode == 0, result.stderr
+    # Adam's first step, not plain descent's 0.4 − 0.1 · 0.082167041 = 0.391783296.
+    assert r"\hat{m}_{w_{5}}" in result.stdout and "= 0.300000012" in result.stdout
+    assert "0.391783296" not in result.stdout
+    result = run_cli("snippet", "examples/adam.toml", "--part", "update")
+    assert result.returncode == 0, result.stderr
+    assert r"\begin{derivestep}{1}{The update rule}" in result.stdout
+    assert "Gradient descent with learning rate" not in result.stdout
+    out = tmp_path / "w"
+    assert run_cli("worksheet", "examples/adam.toml", "--out", out, "--no-pdf").returncode == 0
+    sheet = (out / "worksheet.tex").read_text()
+    assert "one step of gradient descent" not in sheet and "the first step of the optimiser" in sheet
+
+
+def test_an_exam_with_an_optimizer_is_refused(tmp_path):
+    result = run_cli("exam", "examples/adam.toml", "--variants", "2", "--seed", "1", "--out", tmp_path / "e")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "[training] optimizer" in result.stderr
+    assert not (tmp_path / "e").exists()
