@@ -15,9 +15,11 @@ import re
 import subprocess
 
 import pytest
+import sympy as sp
 
 import derive
 from derive.errors import VerificationError
+from derive.printing.latex import Printer
 from derive.solution import verify_key as verify_everything
 from derive.spec import parse
 
@@ -272,3 +274,14 @@ def test_an_exam_with_an_optimizer_is_refused(tmp_path):
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "[training] optimizer" in result.stderr
     assert not (tmp_path / "e").exists()
+
+
+def test_a_tiny_number_squared_keeps_its_parentheses():
+    # RMSprop's and Adam's g² with a gradient such as 3.4 × 10⁻²⁵: (3.4 × 10^{-25})^{2}, never a
+    # double superscript (TeX stops) nor 3.4 × (10^{-25})² (wrong); a negative one as (−0.5)².
+    g = sp.Symbol("g")
+    p = Printer({}, 9)
+    square = sp.Pow(g, 2, evaluate=False)
+    assert p.substituted(square, {g: 3.429e-25}) == r"\left(3.429 \times 10^{-25}\right)^{2}"
+    assert p.substituted(square, {g: -0.5}) == r"\left(-0.5\right)^{2}"
+    assert p.substituted(square, {g: 0.25}) == "0.25^{2}"

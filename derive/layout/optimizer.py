@@ -18,6 +18,7 @@ from .steps import Counter
 TITLES = {"sgd": "Stochastic gradient descent", "momentum": "Gradient descent with momentum",
           "nesterov": "Gradient descent with Nesterov momentum", "rmsprop": "RMSprop", "adam": "Adam"}
 STATE_TEXT = {"v": "velocity", "s": "running mean of the squared gradient", "m": "first moment"}
+TABLE_ROWS = 36   # rows of one table piece (a page holds about 45 at \small)
 ADAM_TEXT = {"m": "first moment (the running mean of the gradient)",
              "v": "second moment (the running mean of its square)"}
 
@@ -109,7 +110,10 @@ def optimizer_table(solution: Solution) -> dict:
         rows = [[p.name(par), p.number(it.values[par]), p.number(it.values[sym.gradient[par]])]
                 + [p.number(it.values[sym.new_state[s, par]]) for s in states]
                 + [p.number(it.values[sym.updated[par]])] for par in sym.trained]
-        tables.append({"number": it.number, "rows": rows})
+        # A table is one box: long ones in pieces that each fit a page.
+        for start in range(0, len(rows), TABLE_ROWS):
+            tables.append({"number": it.number, "rows": rows[start:start + TABLE_ROWS],
+                           "continued": start > 0})
     header_tex = [h.tex if isinstance(h, Math) else h for h in header]
     return {"columns": len(header), "header": header_tex, "math": [isinstance(h, Math) for h in header],
             "tables": tables, "title": TITLES[sym.name]}
