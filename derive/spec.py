@@ -243,7 +243,7 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
     regularization = None
     if "regularization" in raw:
         regularization = parse_section(raw["regularization"], source, update_biases)
-    optimizer = parse_optimizer(train, source, len(inputs))
+    optimizer = parse_optimizer(train, source, len(inputs), ("learning_rate", "update_biases", "iterations"))
     if regularization is not None:
         refuse_with_regularization(r, optimizer)
     return Spec(title=title, layers=layers, activations=activations, loss=loss, naming=naming,

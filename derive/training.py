@@ -40,8 +40,9 @@ class Optimizer:
         return {"optimizer": self.name, **dict(self.constants), "batch_size": self.batch_size}
 
 
-def parse_optimizer(train: dict, source: str, n_samples: int) -> Optimizer | None:
-    """The optimiser of a `[training]` section, or None when it names none (plain gradient descent)."""
+def parse_optimizer(train: dict, source: str, n_samples: int, others: tuple[str, ...] = ()) -> Optimizer | None:
+    """The optimiser of a `[training]` section, or None when it names none (plain gradient descent).
+    `others`: the section's other fields, listed when a constant does not belong to the rule."""
     r = FieldReader(source)
     given = [f for f in FIELDS if f in train]
     if not given:
@@ -51,8 +52,11 @@ def parse_optimizer(train: dict, source: str, n_samples: int) -> Optimizer | Non
     for field_name in given:
         if field_name not in ("optimizer", "batch_size") and field_name not in defaults:
             users = [o for o in OPTIMIZERS if field_name in CONSTANTS[o]]
-            raise r.fail(f"[training] {field_name}", f"not a constant of optimizer = \"{name}\"; "
-                         "it belongs to " + " and ".join(f'"{o}"' for o in users))
+            valid = sorted({*others, "optimizer", "batch_size", *defaults})
+            plain = " (plain gradient descent)" if name == "sgd" else ""
+            raise r.fail(f"[training] {field_name}", f"unknown field for optimizer = \"{name}\"{plain}; "
+                         f"{field_name} is a constant of optimizer = "
+                         + " and ".join(f'"{o}"' for o in users) + "; expected one of: " + ", ".join(valid))
     constants = []
     for field_name, default in defaults.items():
         value = r.number(train.get(field_name, default), f"[training] {field_name}")

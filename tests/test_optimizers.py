@@ -191,8 +191,11 @@ def test_a_wrong_optimizer_number_fails_the_independent_check():
     ({"optimizer": "adam", "beta2": -0.1}, "[training] beta2", "0 <= x < 1"),
     ({"optimizer": "adam", "epsilon": 0}, "[training] epsilon", "expected a number > 0, got 0"),
     ({"optimizer": "rmsprop", "alpha": "high"}, "[training] alpha", "expected a number, got 'high'"),
-    ({"optimizer": "adam", "momentum": 0.5}, "[training] momentum", 'not a constant of optimizer = "adam"'),
-    ({"momentum": 0.5}, "[training] momentum", 'not a constant of optimizer = "sgd"'),
+    ({"optimizer": "adam", "momentum": 0.5}, "[training] momentum",
+     'unknown field for optimizer = "adam"; momentum is a constant of optimizer = "momentum" and "nesterov"'),
+    ({"momentum": 0.5}, "[training] momentum", 'unknown field for optimizer = "sgd" (plain gradient descent)'),
+    ({"optimizer": "rmsprop", "beta1": 0.5}, "[training] beta1", "expected one of: alpha, batch_size, epsilon, "
+     "iterations, learning_rate, optimizer, update_biases"),
     ({"optimizer": "nesterov", "momentum": 0}, "[training] momentum", "Nesterov's step needs a momentum"),
     ({"optimizer": "sgd", "batch_size": 2}, "[training] batch_size", "from 1 to 1, got 2"),
     ({"optimizer": "sgd", "batch_size": 0}, "[training] batch_size", "from 1 to 1, got 0"),
