@@ -117,3 +117,16 @@ def optimizer_table(solution: Solution) -> dict:
     header_tex = [h.tex if isinstance(h, Math) else h for h in header]
     return {"columns": len(header), "header": header_tex, "math": [isinstance(h, Math) for h in header],
             "tables": tables, "title": TITLES[sym.name]}
+
+
+def optimizer_context(solution: Solution, counter: Counter) -> dict:
+    """The template's part: the heading, then the rule and each worked step, each step followed by
+    its table of every trained parameter."""
+    section = optimizer_sections(solution, counter)[0]
+    table = optimizer_table(solution)
+    parts = [{"section": Section(section.title, steps=section.steps[:1]), "tables": []}]
+    for it, step in zip(solution.optimizer.iterations, section.steps[1:]):
+        parts.append({"section": Section(section.title, steps=[step]),
+                      "tables": [t for t in table["tables"] if t["number"] == it.number]})
+    return {"title": section.title, "parts": parts, "columns": table["columns"],
+            "header": table["header"], "math": table["math"]}

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..printing.latex import Printer
 from ..regularization.layout import regularization_context
 from ..solution import Solution
-from .optimizer import optimizer_sections, optimizer_table
+from .optimizer import optimizer_context
 from .problem import diagram, given
 from .steps import Counter, after_section, sample_sections, summary_rows, total_sections
 
@@ -40,7 +40,7 @@ def solutions_context(solution: Solution) -> dict:
         totals = total_sections(solution, counter, inline)
     else:
         totals = total_sections(solution, counter, inline=True, after=False)
-        optimizer = {"sections": optimizer_sections(solution, counter), **optimizer_table(solution)}
+        optimizer = optimizer_context(solution, counter)
         after = [s for s in [after_section(solution, counter)] if s is not None]
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
