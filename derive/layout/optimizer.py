@@ -62,7 +62,7 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
     text: list = [_state_sentence(config.name) + " With "]
     for i, c in enumerate(constants):
         text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
-    text += [f", and the gradient of each step ", Math(p.name(sym.gradient[first])),
+    text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
              f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
     rule = [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in by_parameter[first]]
     steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
