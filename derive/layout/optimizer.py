@@ -72,8 +72,9 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
                       " over the batch of sample" + ("s " if len(it.batch) > 1 else " ")
                       + ", ".join(map(str, it.batch)))
         for par in shown:
-            lines = [Line(p.name(sym.gradient[par]), [p.name(solution.derivation.gradient[par]),
-                                                      p.number(it.values[sym.gradient[par]])])]
+            # Over all samples g is the loss's partial; over a batch only that batch's share of it.
+            whole = [p.name(solution.derivation.gradient[par])] if not batch_text else []
+            lines = [Line(p.name(sym.gradient[par]), whole + [p.number(it.values[sym.gradient[par]])])]
             lines += [Line(p.name(step.name), p.chain(step.name, step.expr, it.values, it.values[step.name]))
                       for step in by_parameter[par]]
             blocks.append(Block(["For ", Math(p.name(par)), ", with the gradient at the current parameters"
