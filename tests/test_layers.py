@@ -19,13 +19,14 @@ ORDER = [
     # what every stage may use
     "errors", "fields", "choices", "limits",
     # spec (and the regularisation slice's section beside it)
-    "regularization.section", "spec",
+    "regularization.section", "training", "spec",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
     # derivation
     "derivation",
     # numbers and their independent check (the penalty's steps are compiled like the core's)
-    "numeric.compiled", "regularization.symbolic", "numeric.optimize", "numeric.verify", "regularization.verify",
+    "numeric.compiled", "numeric.optimizers", "regularization.symbolic", "numeric.optimize", "numeric.verify",
+    "numeric.verify_optimizers", "regularization.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
     # the spine
@@ -34,7 +35,7 @@ ORDER = [
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
     # layout
-    "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.vector", "regularization.layout",
+    "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.vector", "layout.optimizer", "regularization.layout",
     "layout.solution",
     # output
     "output.folders", "output.render", "output.tex",

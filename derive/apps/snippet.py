@@ -11,8 +11,9 @@ from pathlib import Path
 
 from ..errors import DeriveError
 from ..layout import problem, steps
-from ..layout.blocks import Block, Section
+from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
+from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
 from ..output.render import render, templates_folder
 from ..regularization.layout import regularization_context
@@ -27,6 +28,12 @@ def sections_for(solution: Solution, part: str) -> list[Section]:
     """The sections of the worked solution that make up `part`."""
     if part == "vector":
         return [_on_its_own(s) for s in vector_sections(solution)]
+    if part == "update" and solution.optimizer is not None:   # the optimiser's rule and first steps
+        counter = steps.Counter()
+        sections = steps.total_sections(solution, counter, inline=True, after=False)
+        sections += optimizer_sections(solution, counter)
+        after = steps.after_section(solution, counter)
+        return sections + ([after] if after else [])
     if part == "update":
         return steps.total_sections(solution)
     if part == "regularization":
@@ -69,6 +76,13 @@ def step_section(solution: Solution, name: str) -> list[Section]:
     """One step by its plain name (`dE_total/dw5`, `out_h1`, `w5+`), with its definition."""
     d = solution.derivation
     aliases = {name, name.replace("dE/", "dE_total/")}
+    if solution.optimizer is not None:   # an update, a state: the optimiser's first step
+        first = solution.optimizer.iterations[0].values
+        found = next((s for s in solution.optimizer.symbolic.steps if s.name.name in aliases), None)
+        if found is not None:
+            writer = steps.StepWriter(solution, 0)
+            return [Section(found.name.name, [Block(None, [Line(writer.p.name(found.name), writer.p.chain(
+                found.name, found.expr, first, first[found.name]))])])]
     step = next((s for s in d.steps if s.name.name in aliases), None)
     if step is None:
         known = ", ".join(s.name.name for s in d.steps[:12])

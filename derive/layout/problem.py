@@ -217,6 +217,16 @@ def activation_text(activations) -> str:
 
 def _update_rule(solution: Solution, p: Printer) -> str:
     d = solution.derivation
+    if solution.optimizer is not None:   # the optimiser's rule for the first trained parameter
+        sym = solution.optimizer.symbolic
+        config = solution.spec.optimizer
+        rule = []
+        for step in sym.steps:
+            rule.append(f"{p.name(step.name)} = {p.symbolic(step.expr)}")
+            if step.kind == "update":
+                break
+        rule += [f"{p.name(s)} = {p.number(config.constant(c))}" for c, s in sym.constants.items()]
+        return r",\allowbreak\ ".join(rule)   # a line may break between the formulas
     first = next(s for s in d.total_steps if s.kind == "update")
     return f"{p.name(first.name)} = {p.symbolic(first.expr)}"
 
@@ -242,8 +252,9 @@ def layer_name(depth: int, l: int) -> str:
     return "hidden layer" if depth == 2 else f"hidden layer {l}"
 
 
-def worksheet_tasks(d) -> list[Task]:
-    """The worksheet's tasks, worded as the solution's headings; exams ask the same quantities."""
+def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
+    """The worksheet's tasks, worded as the solution's headings; exams ask the same quantities.
+    `optimizer_lines`: the lines of an optimiser's step per parameter (0: plain gradient descent)."""
     m = d.model
     L = m.shape.depth
     n = m.shape.n_samples
@@ -271,8 +282,13 @@ def worksheet_tasks(d) -> list[Task]:
                           "over every path to the loss" + _each(several) + ":", [d.gradient[hidden_weight]],
                           (paths + 6 + 3 * max(0, L - 2)) * n))
         asked.append(hidden_weight)
-    tasks.append(Task("The update: each weight after one step of gradient descent:",
-                      [d.updated[w] for w in asked], len(asked)))
+    if not optimizer_lines:
+        tasks.append(Task("The update: each weight after one step of gradient descent:",
+                          [d.updated[w] for w in asked], len(asked)))
+    else:   # the optimiser's first step: its state, (Adam) the bias correction, then the update
+        tasks.append(Task("The update: each weight after the first step of the optimiser given above, "
+                          "with its state before the step at 0:", [d.updated[w] for w in asked],
+                          optimizer_lines * len(asked)))
     return tasks
 
 
@@ -294,7 +310,10 @@ def worksheet_context(solution: Solution) -> dict:
     p = Printer(solution.derivation.model.names.of, spec.decimals)
     m = solution.derivation.model
     tasks = []
-    for task in worksheet_tasks(solution.derivation):
+    lines = 0
+    if solution.optimizer is not None:
+        lines = len(solution.optimizer.symbolic.steps) // len(solution.optimizer.symbolic.trained)
+    for task in worksheet_tasks(solution.derivation, lines):
         rows = [row[i:i + QUANTITIES_PER_ROW] for row in (task.rows or [task.quantities])
                 for i in range(0, len(row), QUANTITIES_PER_ROW)]
         text: list = []

@@ -9,8 +9,9 @@ from ..printing.latex import Printer
 from ..printing.numbers import given_number
 from ..regularization.layout import regularization_context
 from ..solution import Solution
+from .optimizer import optimizer_context
 from .problem import diagram, given
-from .steps import Counter, sample_sections, summary_rows, total_sections
+from .steps import Counter, after_section, sample_sections, summary_rows, total_sections
 
 
 def history(solution: Solution, points: int = 250) -> dict | None:
@@ -52,13 +53,21 @@ def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
     samples = []
     counter = Counter()                 # one numbering through the document: "step 7"
-    inline = len(spec.inputs) == 1      # one sample: each update right after its gradient
+    # One sample: each update right after its gradient; an optimiser's updates get their own part.
+    inline = len(spec.inputs) == 1 and solution.optimizer is None
     for s in range(len(spec.inputs)):
         samples.append({"number": s + 1, "sections": sample_sections(solution, s, counter, inline)})
+    optimizer = after = None
+    if solution.optimizer is None:
+        totals = total_sections(solution, counter, inline)
+    else:
+        totals = total_sections(solution, counter, inline=True, after=False)
+        optimizer = optimizer_context(solution, counter)
+        after = [s for s in [after_section(solution, counter)] if s is not None]
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
-        "totals": total_sections(solution, counter, inline), "summary": summary_rows(solution),
+        "totals": totals, "optimizer": optimizer, "after": after, "summary": summary_rows(solution),
         "history": history(solution),
         "plots": solution.values.history is not None or solution.regularization is not None,
         "regularization": regularization_context(solution),

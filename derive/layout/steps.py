@@ -424,9 +424,10 @@ def _is_weight(m, step: Step, l: int) -> bool:
     return m.names.of[step.name].den in {m.names.of[x] for row in m.weights[l - 1] for x in row}
 
 
-def total_sections(solution: Solution, counter: Counter | None = None, inline: bool = False) -> list[Section]:
+def total_sections(solution: Solution, counter: Counter | None = None, inline: bool = False,
+                   after: bool = True) -> list[Section]:
     """Totals over samples (several samples), the gradient-descent update (unless each update
-    followed its gradient: `inline`) and the new forward pass's loss beside the old one."""
+    followed its gradient: `inline`) and (`after`) the new forward pass's loss beside the old one."""
     counter = counter or Counter()
     w = StepWriter(solution, 0)
     d = w.d
@@ -444,9 +445,9 @@ def total_sections(solution: Solution, counter: Counter | None = None, inline: b
                 + ("" if solution.spec.update_biases else "; the biases stay fixed, as in the lecture") + ":"]
         sections.append(Section("Gradient-descent update", steps=[NumberedStep(counter.next(), "The update",
                                                                                [Block(text, [w.line(s) for s in updates])])]))
-    after = after_section(solution, counter)
-    if after is not None:
-        sections.append(after)
+    following = after_section(solution, counter) if after else None
+    if following is not None:
+        sections.append(following)
     return sections
 
 

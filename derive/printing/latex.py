@@ -155,6 +155,13 @@ class MathPrinter(LatexPrinter):
             return rf"\sqrt{{{self._arg(base)}}}"
         if isinstance(base, sp.exp):
             return super()._print_Pow(expr)
+        slot = self._slot(base)
+        if slot is not None:   # a number to a power: in parentheses when negative or m × 10^k
+            return f"\x00P{slot}\x00^{{{self._print(exp)}}}"
+        value = self._value_of(base)
+        if value is not None:
+            shown = format_number(value, self._decimals)
+            return f"{_power_base(value, shown)}^{{{self._print(exp)}}}"
         text = self._print(base)
         if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0) or (
                 isinstance(base, sp.Symbol) and "^" in text and "\x00" not in text):
@@ -215,11 +222,16 @@ class MathPrinter(LatexPrinter):
         return rf"{sign}\frac{{{abs(expr.p)}}}{{{expr.q}}}"
 
 
-_SLOT = re.compile("\x00([WBN])(\\d+)\x00")
+_SLOT = re.compile("\x00([WBNP])(\\d+)\x00")
 # Derive once, print once: keyed by value (the names, the places, the expression), so a printer
 # built anew for the same shape finds what an earlier one printed.
 _TEMPLATES: dict = {}   # (names, expr) -> (LaTeX with slots, the symbols in slot order)
 _SYMBOLIC: dict = {}    # (names, decimals, expr) -> LaTeX
+
+
+def _power_base(value: float, shown: str) -> str:
+    """A number raised to a power: (−0.5)², (3.4 × 10^{−25})² need their parentheses."""
+    return rf"\left({shown}\right)" if value < 0 or r"\times" in shown else shown
 
 
 class Printer:
@@ -282,6 +294,8 @@ class Printer:
             if match.group(1) == "N":    # -x: the sign folds into the number
                 value = -value
             shown = self.value_of(sym, value)
+            if match.group(1) == "P":    # a number to a power
+                return _power_base(value, shown)
             if match.group(1) == "W" and (value < 0 or r"\times" in shown):
                 return rf"\left({shown}\right)"
             return shown
