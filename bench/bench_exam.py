@@ -8,7 +8,7 @@
 (c) the same per variant with the derivation redone for every variant (the caches cleared): the
     naive baseline that "derive once" avoids;
 (d) the independent check's share on a larger network (3-4-4-2), where finite differences cost most;
-(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, latexmk with one pdflatex pass each, two at a time;
+(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, one pdflatex pass each, side by side;
 (f) `derive exam --no-pdf` end to end in a fresh process, as a user runs it.
 
 Prints markdown ready to paste.
@@ -33,7 +33,7 @@ from derive.derivation import derive as derive_shape  # noqa: E402
 from derive.model import Shape  # noqa: E402
 from derive.render import render  # noqa: E402
 from derive.solve import solve  # noqa: E402
-from derive.worksheet import compile_all  # noqa: E402
+from derive.tex import compile_all  # noqa: E402
 
 T_IMPORT = time.perf_counter() - T0
 EXAM = ROOT / "examples" / "exam.toml"
@@ -190,7 +190,7 @@ def main() -> None:
     if not args.no_tex:
         t_tex, pages = tex_time(spec, settings, n)
         print()
-        print(f"| TeX for {n} variants (latexmk with one pdflatex pass each, two at a time) | pages | time |")
+        print(f"| TeX for {n} variants (one pdflatex pass each, side by side) | pages | time |")
         print("| --- | --- | --- |")
         print(f"| solutions.pdf, exam.pdf, keys.pdf (goal <= 30 s) | "
               f"{pages['solutions.tex']} + {pages['exam.tex']} + {pages['keys.tex']} | {t_tex:.1f} s |")

@@ -20,7 +20,7 @@ import sympy  # noqa: E402,F401
 t_import = time.perf_counter() - t0
 
 from derive import spec as spec_mod  # noqa: E402
-from derive import worksheet  # noqa: E402
+from derive import tex, worksheet  # noqa: E402
 from derive.solve import solve  # noqa: E402
 
 RUNS = 5
@@ -34,7 +34,7 @@ def once(folder: Path) -> tuple[float, float]:
         (folder / name).write_text(text)
     ours = time.perf_counter() - start
     start = time.perf_counter()
-    worksheet.compile_all(folder, ["worksheet.tex", "solutions.tex"])
+    tex.compile_all(folder, ["worksheet.tex", "solutions.tex"])
     return ours, time.perf_counter() - start
 
 

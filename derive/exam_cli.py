@@ -4,7 +4,7 @@
     derive exam SPEC --stress K [--seed S]
 
 Everything is written into a temporary folder and moved into place only when all succeeded; the
-three PDFs are one TeX run each, two at a time.
+three PDFs are one pdflatex pass each, side by side (see tex.compile_all).
 """
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ from .output import dumps_json, staged_folder
 from .printing import plain_number
 from .render import render
 from .spec import Spec, load
-from .worksheet import compile_all
 
-PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
+PDFS = ["solutions.tex", "exam.tex", "keys.tex"]
 PROGRESS_FROM = 20                                  # a progress bar for batches at least this long
 
 
@@ -114,7 +113,7 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
             path.write_text(text, encoding="utf-8")
         if pdf:
             Progress(n, "", stream).say("running TeX on " + ", ".join(PDFS) + " ...")
-            compile_all(stage, PDFS, single_run=True)
+            tex.compile_all(stage, PDFS, single_run=True)
     return variants
 
 

@@ -4,8 +4,6 @@ Everything is written into a temporary folder and moved into place only when all
 """
 from __future__ import annotations
 
-import shutil
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from . import layout, tex
@@ -25,19 +23,6 @@ def documents(solution: Solution) -> dict[str, str]:
     }
 
 
-def compile_all(folder: Path, names: list[str], single_run: bool = False) -> None:
-    """Compile the named .tex files of `folder` (in parallel) and keep only the PDFs beside them."""
-    build = folder / ".build"
-    try:
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            pdfs = list(pool.map(lambda n: tex.compile_pdf(folder / n, build / Path(n).stem, single_run),
-                                 names))
-        for pdf in pdfs:
-            shutil.move(str(pdf), folder / pdf.name)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
-
-
 def write_worksheet(spec: Spec, out: str | Path, pdf: bool = True) -> Solution:
     solution = solve(spec)
     files = documents(solution)
@@ -47,7 +32,7 @@ def write_worksheet(spec: Spec, out: str | Path, pdf: bool = True) -> Solution:
         for name, text in files.items():
             (stage / name).write_text(text, encoding="utf-8")
         if pdf:
-            compile_all(stage, ["worksheet.tex", "solutions.tex"])
+            tex.compile_all(stage, ["worksheet.tex", "solutions.tex"])
     return solution
 
 
