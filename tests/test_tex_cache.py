@@ -235,6 +235,10 @@ def test_tex_on_a_format_still_cannot_run_programs(cache, lecture_tex, tmp_path)
     [result, _] = tex.compile_all(folder, NAMES)
     assert result.format is not None
     assert not (folder / "pwned").exists()
+    # Nor does the dump (its input here is not a head derive would cut, but the run is the same).
+    target = tmp_path / "pwned-by-the-dump"
+    tex.build_format(b"\\documentclass{article}\n\\immediate\\write18{touch " + str(target).encode() + b"}\n")
+    assert not target.exists()
 
 
 def test_a_document_that_fails_on_its_format_is_compiled_without_it(cache, tmp_path):
