@@ -21,8 +21,10 @@ Prints markdown ready to paste.
 from __future__ import annotations
 
 import argparse
+import atexit
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="derive-bench-cache-")
+atexit.register(shutil.rmtree, os.environ["XDG_CACHE_HOME"], True)   # its formats: 20 MB each
 
 T0 = time.perf_counter()
 import texfloor  # noqa: E402
