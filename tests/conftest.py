@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,19 @@ def toml_text(spec: dict) -> str:
             lines.append(f"\n[{section}]")
             lines.extend(f"{k} = {toml_value(v)}" for k, v in fields.items())
     return "\n".join(lines) + "\n"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """A cache folder of the test session's own (TeX formats go there, see derive.tex), so that the
+    tests never read or write the user's ~/.cache; set in os.environ for the CLI's subprocesses too."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        del os.environ["XDG_CACHE_HOME"]
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture

@@ -74,6 +74,7 @@ def test_the_pdfs_are_written_with_tex(with_pdf):
     for name in ("exam.pdf", "solutions.pdf", "keys.pdf"):
         assert (with_pdf / name).stat().st_size > 5_000
     assert not (with_pdf / ".build").exists()
+    assert not (with_pdf / "derive-build").exists()
 
 
 def test_exam_pdf_shows_each_variant_on_its_own_page_with_its_own_weights(with_pdf):

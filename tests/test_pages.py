@@ -16,6 +16,8 @@ import pytest
 from conftest import ROOT, matrix_spec, toml_text
 from helpers import run_cli
 
+from derive.output import tex
+
 FULL = pytest.mark.full
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)(.*)$|^Overfull \\vbox(.*)$", re.MULTILINE)
 
@@ -142,7 +144,7 @@ def test_worksheet_and_solution_pages_fit(tmp_path_factory, name, document):
         folder = _built(tmp_path_factory, name, "worksheet", spec)
     else:
         folder = _built(tmp_path_factory, name, "worksheet", ROOT / "examples" / f"{name}.toml")
-    log = (folder / ".build" / f"{document}.log").read_text(errors="replace")
+    log = (folder / tex.BUILD / f"{document}.log").read_text(errors="replace")
     key = f"{name}/{document}"
     check(log, (folder / f"{document}.tex").read_text(), (XFAIL | MATRIX_XFAIL).get(key))
 
@@ -151,7 +153,7 @@ def test_worksheet_and_solution_pages_fit(tmp_path_factory, name, document):
 def test_exam_pages_fit(tmp_path_factory, name, document):
     folder = _built(tmp_path_factory, "exam", "exam", ROOT / "examples" / "exam.toml",
                     "--variants", "5", "--seed", "7")
-    log = (folder / ".build" / f"{document}.log").read_text(errors="replace")
+    log = (folder / tex.BUILD / f"{document}.log").read_text(errors="replace")
     check(log, (folder / f"{document}.tex").read_text(), XFAIL.get(f"exam/{document}"))
 
 

@@ -4,7 +4,8 @@
     derive exam SPEC --stress K [--seed S]
 
 Everything is written into a staging folder and moved into place only when all succeeded (the
-folder is derive's alone, see output.folders); the three PDFs are one TeX run each, two at a time.
+folder is derive's alone, see output.folders); the three PDFs are one pdflatex pass each, side by
+side (see tex.compile_all).
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from ...spec import Spec
 from .draw import Variant
 from .settings import Settings
 
-PDFS = ["solutions.tex", "exam.tex", "keys.tex"]   # the largest first: two TeX runs at a time
+PDFS = ["solutions.tex", "exam.tex", "keys.tex"]
 # What the derive before manifests wrote: a folder holding only these names counts as derive's.
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
