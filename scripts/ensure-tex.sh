@@ -10,6 +10,12 @@ for sty in tikz.sty pgfplots.sty amsmath.sty booktabs.sty; do
     missing="$missing $sty"
   fi
 done
+# Every Debian package named (fonts, language support) must be there too, not only the commands.
+if command -v dpkg-query >/dev/null 2>&1; then
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="$missing $pkg"
+  done
+fi
 [ -z "$missing" ] && exit 0
 echo "TeX is missing:$missing"
 if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
