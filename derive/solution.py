@@ -46,14 +46,20 @@ def solve(spec: Spec, check: bool = True) -> Solution:
     if spec.regularization is not None:
         regularized = regularization.solve_regularization(spec, derivation, values)
         _add_regularization(key, derivation.model, regularized)
-    report = verify_key(spec, key) if check else {}
+    trajectory = values.trajectory
+    if regularized is not None and regularized.soft.history is not None:
+        trajectory = regularized.soft.trajectory
+    report = verify_key(spec, key, trajectory) if check else {}
     return Solution(spec, derivation, values, key, report, regularized)
 
 
-def verify_key(spec: Spec, key: dict) -> dict:
-    """Every number of `key` checked independently (numpy, finite differences), slices included."""
+def verify_key(spec: Spec, key: dict, trajectory=None) -> dict:
+    """Every number of `key` checked independently (numpy, finite differences), slices included.
+
+    `trajectory`: the parameters before each descent step and after the last, as derived; with it
+    each step is checked from the same state (without it numpy reruns the whole descent)."""
     slices = [regularization_check] if spec.regularization is not None or "regularization" in key else []
-    return verify.verify_key(spec, key, slices)
+    return verify.verify_key(spec, key, slices, trajectory)
 
 
 def derive(spec: Spec | dict | str) -> Solution:

@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 import math
 
+import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -63,6 +64,7 @@ class Values:
     totals: dict[sp.Symbol, float]          # parameters, eta, totals and updates
     history: list[float] | None = None      # loss before each step and after the last
     final: dict[sp.Symbol, float] | None = None
+    trajectory: np.ndarray | None = None    # the parameters before each step and after the last
 
 
 class Evaluator:
@@ -131,10 +133,16 @@ class Evaluator:
         if spec.iterations > 1:
             history = []
             current = params
-            for _ in range(spec.iterations):
-                loss, current = self.loss_and_update(current, spec)
-                history.append(loss)
-            history.append(self.loss_and_update(current, spec)[0])
+            trajectory = np.empty((spec.iterations + 1, len(params)))
+            trajectory[0] = params
+            try:
+                for k in range(spec.iterations):
+                    loss, current = self.loss_and_update(current, spec)
+                    history.append(loss)
+                    trajectory[k + 1] = current
+                history.append(self.loss_and_update(current, spec)[0])
+            except (OverflowError, ValueError, ZeroDivisionError):
+                history.append(math.inf)    # reported below as a divergence
             for v in history + current:
                 if not math.isfinite(v):
                     raise DeriveError("gradient descent diverged (the loss is no longer finite); "
@@ -142,6 +150,7 @@ class Evaluator:
                                       field="[training] learning_rate")
             values.history = history
             values.final = dict(zip(self.params, current))
+            values.trajectory = trajectory
         return values
 
 

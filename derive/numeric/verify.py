@@ -5,6 +5,7 @@ written again in matrix form. Every number of a key is compared before anything 
 """
 from __future__ import annotations
 
+import math
 from typing import Protocol, Sequence
 
 import numpy as np
@@ -12,8 +13,12 @@ import numpy as np
 from ..errors import VerificationError
 
 RELATIVE = 1e-9        # numpy vs symbolic values
-FD_STEP = 1e-6         # central finite differences
-FD_TOLERANCE = 1e-6    # |fd - gradient| <= FD_TOLERANCE * max(1, |gradient|)
+FD_STEP = 1e-6         # central finite differences: the step is FD_STEP * max(1, |parameter|)
+FD_TOLERANCE = 1e-6    # |fd - gradient| <= FD_TOLERANCE * max(|gradient|, largest |gradient|) + error
+FD_ROUNDING = 1e3      # the loss's rounding error, in units of eps * |loss|, that a difference may carry
+FD_SHRINK = 6          # how many times the step may shrink tenfold when the curvature is too strong
+STEP_TOLERANCE = 1e-9  # one descent step from the same state: |derived - numpy| <= this * (|θ| + η|g|)
+EPS = float(np.finfo(float).eps)
 
 
 def _act(name: str, z: np.ndarray) -> np.ndarray:
@@ -25,8 +30,8 @@ def _act(name: str, z: np.ndarray) -> np.ndarray:
         return np.maximum(z, 0.0)
     if name == "linear":
         return z.copy()
-    e = np.exp(z - z.max())
-    return e / e.sum()
+    e = np.exp(z - z.max(axis=0))
+    return e / e.sum(axis=0)
 
 
 def _act_backward(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -> np.ndarray:
@@ -38,14 +43,14 @@ def _act_backward(name: str, z: np.ndarray, a: np.ndarray, grad_a: np.ndarray) -
         return grad_a * (z > 0)
     if name == "linear":
         return grad_a
-    return a * (grad_a - np.dot(grad_a, a))   # softmax: J^T g with J = diag(a) - a a^T
+    return a * (grad_a - (grad_a * a).sum(axis=0))   # softmax: J^T g with J = diag(a) - a a^T
 
 
 def _loss_terms(name: str, t: np.ndarray, o: np.ndarray) -> np.ndarray:
     if name == "half_sse":
         return 0.5 * (t - o) ** 2
     if name == "mse":
-        return (t - o) ** 2 / len(o)
+        return (t - o) ** 2 / o.shape[0]
     if name == "cross_entropy":
         return np.where(t == 0, 0.0, -t * np.log(o))
     return -(np.where(t == 0, 0.0, t * np.log(o)) + np.where(t == 1, 0.0, (1 - t) * np.log(1 - o)))
@@ -55,7 +60,7 @@ def _loss_grad(name: str, t: np.ndarray, o: np.ndarray) -> np.ndarray:
     if name == "half_sse":
         return o - t
     if name == "mse":
-        return 2 * (o - t) / len(o)
+        return 2 * (o - t) / o.shape[0]
     if name == "cross_entropy":
         return -t / o
     return -t / o + (1 - t) / (1 - o)
@@ -75,31 +80,43 @@ class NumpyNet:
         return W, b
 
     def forward(self, W, b, x):
+        """net and out per layer of one sample x (a vector) or of every sample (columns of a matrix)."""
         zs, outs = [], [np.array(x, dtype=float)]
         for l, act in enumerate(self.spec.activations):
-            z = W[l] @ outs[-1] + b[l]
+            z = W[l] @ outs[-1] + (b[l] if outs[-1].ndim == 1 else b[l][:, None])
             zs.append(z)
             outs.append(_act(act, z))
         return zs, outs
+
+    @property
+    def data(self):
+        """Inputs and targets with one column per sample (computed once)."""
+        if not hasattr(self, "_data"):
+            self._data = (np.array(self.spec.inputs, dtype=float).T, np.array(self.spec.targets, dtype=float).T)
+        return self._data
 
     def sample_loss(self, W, b, x, t):
         _, outs = self.forward(W, b, x)
         return _loss_terms(self.spec.loss, np.array(t, dtype=float), outs[-1])
 
     def loss(self, W, b) -> float:
-        total = sum(self.sample_loss(W, b, x, t).sum() for x, t in zip(self.spec.inputs, self.spec.targets))
+        X, T = self.data
+        with np.errstate(all="ignore"):   # an overflow shows as inf or nan, which the callers judge
+            _, outs = self.forward(W, b, X)
+            total = float(_loss_terms(self.spec.loss, T, outs[-1]).sum(axis=0).sum())
         return total / len(self.spec.inputs) if self.spec.reduction == "mean" else total
 
     def gradients(self, W, b):
-        gW = [np.zeros_like(w) for w in W]
-        gb = [np.zeros_like(v) for v in b]
-        for x, t in zip(self.spec.inputs, self.spec.targets):
-            zs, outs = self.forward(W, b, x)
-            g = _loss_grad(self.spec.loss, np.array(t, dtype=float), outs[-1])
+        """Backpropagation over all samples at once (columns), summed (or averaged) over them."""
+        X, T = self.data
+        gW, gb = [None] * len(W), [None] * len(b)
+        with np.errstate(all="ignore"):
+            zs, outs = self.forward(W, b, X)
+            g = _loss_grad(self.spec.loss, T, outs[-1])
             for l in range(len(W) - 1, -1, -1):
                 delta = _act_backward(self.spec.activations[l], zs[l], outs[l + 1], g)
-                gW[l] += np.outer(delta, outs[l])
-                gb[l] += delta
+                gW[l] = delta @ outs[l].T
+                gb[l] = delta.sum(axis=1)
                 g = W[l].T @ delta
         if self.spec.reduction == "mean":
             n = len(self.spec.inputs)
@@ -123,15 +140,27 @@ class NumpyNet:
 
 
 class KeyCheck(Protocol):
-    """The check of a key's entries that a slice adds (a module with these two functions)."""
+    """The check of a key's entries that a slice adds (a module with these two functions).
+
+    `trajectory` (when given) holds the parameters before each descent step and after the last, as
+    the derivation computed them, for the slice that owns the history."""
 
     def owns_history(self, spec) -> bool: ...
 
-    def check(self, spec, key: dict, net: "NumpyNet", errors: list[str]) -> int: ...
+    def check(self, spec, key: dict, net: "NumpyNet", errors: list[str],
+              trajectory: np.ndarray | None = None) -> int: ...
+
+
+def shown(value) -> str:
+    """A number in an error line as Python writes a float (1e+308, 0.1), never np.float64(...)."""
+    try:
+        return repr(float(value))
+    except (TypeError, ValueError):
+        return repr(value)
 
 
 def _close(a: float, b: float, rel: float = RELATIVE) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or abs(a - b) <= 1e-15
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or abs(a - b) <= 1e-15 or a == b
 
 
 def compare(where: str, ours, theirs, errors: list[str], rel: float = RELATIVE) -> None:
@@ -142,14 +171,18 @@ def compare(where: str, ours, theirs, errors: list[str], rel: float = RELATIVE) 
         return
     for i, (a, b) in enumerate(zip(ours_a, theirs_a)):
         if not _close(float(a), float(b), rel):
-            errors.append(f"{where}[{i}]: derived {a!r}, numpy {b!r}")
+            errors.append(f"{where}[{i}]: derived {shown(a)}, numpy {shown(b)}")
 
 
-def verify_key(spec, key: dict, extensions: Sequence[KeyCheck] = ()) -> dict:
+def verify_key(spec, key: dict, extensions: Sequence[KeyCheck] = (),
+               trajectory: np.ndarray | None = None) -> dict:
     """Check every number of `key` against numpy and finite differences; raise on any mismatch.
 
     `extensions` check the parts of the key that a slice adds (the regularisation entry); one that
-    owns the training history checks it instead of the plain descent here.
+    owns the training history checks it instead of the plain descent here. `trajectory`: the
+    derivation's parameters before each step and after the last (flat, in the key's order); with
+    it every step is checked from the same state, so that a chaotic descent (where two correct
+    implementations part after some steps by rounding alone) is still checked to 1e-9 a step.
     Returns a short report (counts and the largest deviations) for the curious.
     """
     net = NumpyNet(spec)
@@ -159,12 +192,14 @@ def verify_key(spec, key: dict, extensions: Sequence[KeyCheck] = ()) -> dict:
     per_output = key["loss"]["per_output"] if not spec.single_sample else [key["loss"]["per_output"]]
     checked = 0
     for s, (x, t) in enumerate(zip(spec.inputs, spec.targets)):
-        zs, outs = net.forward(W, b, x)
+        with np.errstate(all="ignore"):
+            zs, outs = net.forward(W, b, x)
+            terms = net.sample_loss(W, b, x, t)
         for l, layer in enumerate(forward[s]):
             compare(f"forward[{s}][{l}].net", layer["net"], zs[l], errors)
             compare(f"forward[{s}][{l}].out", layer["out"], outs[l + 1], errors)
             checked += 2 * len(zs[l])
-        compare(f"loss.per_output[{s}]", per_output[s], net.sample_loss(W, b, x, t), errors)
+        compare(f"loss.per_output[{s}]", per_output[s], terms, errors)
         checked += len(t)
     compare("loss.total", key["loss"]["total"], net.loss(W, b), errors)
     gW, gb = net.gradients(W, b)
@@ -177,23 +212,26 @@ def verify_key(spec, key: dict, extensions: Sequence[KeyCheck] = ()) -> dict:
     fd_max = 0.0
     near_kink = near_relu_kink(net, W, b)
     if not near_kink:
+        scale = max([float(np.abs(g).max(initial=0.0)) for g in gW]
+                    + [abs(float(v)) for v in flatten(net.pack_biases(gb))])
         for l in range(len(W)):
             for idx in np.ndindex(W[l].shape):
-                fd = finite_difference(lambda h: net.loss(*_shift_w(W, b, l, idx, h)))
                 g = key["gradients"]["weights"][l][idx[0]][idx[1]]
+                fd, allowed = fd_check(lambda h: net.loss(*_shift_w(W, b, l, idx, h)), W[l][idx], g, scale)
                 fd_max = max(fd_max, abs(fd - g))
-                if abs(fd - g) > FD_TOLERANCE * max(1.0, abs(g)):
-                    errors.append(f"gradients.weights[{l}][{idx[0]}][{idx[1]}]: derived {g!r}, "
-                                  f"finite differences {fd!r}")
+                if not abs(fd - g) <= allowed:
+                    errors.append(f"gradients.weights[{l}][{idx[0]}][{idx[1]}]: derived {shown(g)}, "
+                                  f"finite differences {shown(fd)}")
         for l in range(len(b)):
             entries = [None] if net.shared[l] else range(len(b[l]))
             for j in entries:
-                fd = finite_difference(lambda h: net.loss(*_shift_b(W, b, l, j, h)))
                 g = key["gradients"]["biases"][l] if j is None else key["gradients"]["biases"][l][j]
+                at = b[l][0] if j is None else b[l][j]
+                fd, allowed = fd_check(lambda h: net.loss(*_shift_b(W, b, l, j, h)), at, g, scale)
                 fd_max = max(fd_max, abs(fd - g))
-                if abs(fd - g) > FD_TOLERANCE * max(1.0, abs(g)):
+                if not abs(fd - g) <= allowed:
                     errors.append(f"gradients.biases[{l}]{'' if j is None else f'[{j}]'}: derived "
-                                  f"{g!r}, finite differences {fd!r}")
+                                  f"{shown(g)}, finite differences {shown(fd)}")
 
     W1, b1 = net.step(W, b, spec.learning_rate)
     for l in range(len(W)):
@@ -201,25 +239,100 @@ def verify_key(spec, key: dict, extensions: Sequence[KeyCheck] = ()) -> dict:
     compare("updated.biases", flatten(key["updated"]["biases"]), flatten(_pack_values(net, b1)), errors)
 
     if "history" in key and not any(e.owns_history(spec) for e in extensions):
-        Wk, bk = W, b
-        history = []
-        for _ in range(spec.iterations):
-            history.append(net.loss(Wk, bk))
-            Wk, bk = net.step(Wk, bk, spec.learning_rate)
-        history.append(net.loss(Wk, bk))
-        # Thousands of steps accumulate rounding differently in two implementations.
-        compare("history.loss", key["history"]["loss"], history, errors, rel=1e-7)
-        for l in range(len(W)):
-            compare(f"final.weights[{l}]", key["final"]["weights"][l], Wk[l], errors, rel=1e-7)
-        compare("final.biases", flatten(key["final"]["biases"]), flatten(_pack_values(net, bk)), errors, rel=1e-7)
+        start = np.array(flatten(spec.weights) + flatten(spec.biases), dtype=float)
+        final = np.array(flatten(key["final"]["weights"]) + flatten(key["final"]["biases"]), dtype=float)
+        if trajectory is not None:
+            check_trajectory("", key["history"]["loss"], final, start, trajectory, spec.learning_rate,
+                             lambda x: _descent(net, x), errors)
+        else:
+            _rerun_history(spec, key, net, W, b, errors)
 
     for extension in extensions:
-        checked += extension.check(spec, key, net, errors)
+        checked += extension.check(spec, key, net, errors,
+                                   trajectory if extension.owns_history(spec) else None)
 
     if errors:
-        shown = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
-        raise VerificationError(f"internal check failed, no output written: {shown}", file=spec.source)
+        shown_errors = "; ".join(errors[:3]) + (f"; and {len(errors) - 3} more" if len(errors) > 3 else "")
+        raise VerificationError(f"internal check failed, no output written: {shown_errors}", file=spec.source)
     return {"values_checked": checked, "finite_differences": not near_kink, "fd_max_deviation": float(fd_max)}
+
+
+def _rerun_history(spec, key, net, W, b, errors) -> None:
+    """Without the derivation's trajectory: numpy's own descent, compared step by step."""
+    Wk, bk = W, b
+    history = []
+    for _ in range(spec.iterations):
+        history.append(net.loss(Wk, bk))
+        Wk, bk = net.step(Wk, bk, spec.learning_rate)
+    history.append(net.loss(Wk, bk))
+    # Thousands of steps accumulate rounding differently in two implementations.
+    compare("history.loss", key["history"]["loss"], history, errors, rel=1e-7)
+    for l in range(len(W)):
+        compare(f"final.weights[{l}]", key["final"]["weights"][l], Wk[l], errors, rel=1e-7)
+    compare("final.biases", flatten(key["final"]["biases"]), flatten(_pack_values(net, bk)), errors, rel=1e-7)
+
+
+def _descent(net: NumpyNet, x: np.ndarray):
+    """numpy's loss at the flat parameters x, its step from x and the size of that step's terms."""
+    W, b = _unflatten(net, x)
+    gW, gb = net.gradients(W, b)
+    g = np.concatenate([w.ravel() for w in gW] + [np.atleast_1d(np.asarray(v, dtype=float))
+                                                   for v in net.pack_biases(gb)])
+    trained = np.ones(len(x), dtype=bool)
+    n_weights = sum(w.size for w in W)
+    trained[n_weights:] = net.spec.update_biases
+    return net.loss(W, b), g, trained
+
+
+def check_trajectory(label: str, history, final, start, trajectory, eta, descent, errors) -> None:
+    """Each step of a descent checked from the derivation's own state before it.
+
+    descent(x) -> (objective at x, its gradient at x, which coordinates are trained). The first
+    state must be the spec's parameters, the last the key's final ones, each history entry the
+    objective at its state, and each state one step of numpy's descent from the one before.
+    """
+    trajectory = np.asarray(trajectory, dtype=float)
+    name = f"history.loss{label}"
+    if trajectory.shape != (len(history), len(start)):
+        errors.append(f"{name}: {len(history)} entries but a trajectory of shape {trajectory.shape}")
+        return
+    if not np.array_equal(trajectory[0], start):
+        errors.append(f"{name}: the descent does not start at the spec's parameters")
+    compare(f"final{label}", final, trajectory[-1], errors)
+    bad = 0
+    with np.errstate(all="ignore"):
+        for k in range(len(history)):
+            value, g, trained = descent(trajectory[k])
+            if not _close(float(history[k]), value):
+                errors.append(f"{name}[{k}]: derived {shown(history[k])}, numpy {shown(value)}")
+                bad += 1
+            if k + 1 < len(history):
+                x = trajectory[k]
+                step = np.where(trained, x - eta * g, x)
+                allowed = STEP_TOLERANCE * (np.abs(x) + eta * np.abs(g)) + 1e-300
+                wrong = np.nonzero(~(np.abs(trajectory[k + 1] - step) <= allowed))[0]
+                if len(wrong):
+                    i = int(wrong[0])
+                    errors.append(f"{name}: step {k + 1}, parameter {i}: derived "
+                                  f"{shown(trajectory[k + 1][i])}, numpy from the same state {shown(step[i])}")
+                    bad += 1
+            if bad >= 3:
+                return
+
+
+def _unflatten(net: NumpyNet, x: np.ndarray):
+    W, at = [], 0
+    for w in net.spec.weights:
+        rows, cols = len(w), len(w[0])
+        W.append(x[at:at + rows * cols].reshape(rows, cols))
+        at += rows * cols
+    b = []
+    for l, shared in enumerate(net.shared):
+        size = 1 if shared else net.spec.layers[l + 1]
+        part = x[at:at + size]
+        b.append(np.full(net.spec.layers[l + 1], part[0]) if shared else part.copy())
+        at += size
+    return W, b
 
 
 def _pack_values(net: NumpyNet, b):
@@ -236,8 +349,41 @@ def flatten(nested) -> list[float]:
     return out
 
 
-def finite_difference(f) -> float:
-    return (f(FD_STEP) - f(-FD_STEP)) / (2 * FD_STEP)
+def finite_difference(f, h: float = FD_STEP) -> float:
+    return (f(h) - f(-h)) / (2 * h)
+
+
+def fd_check(f, at: float, gradient: float, scale: float) -> tuple[float, float]:
+    """A central difference of f at 0 with a step that fits the parameter, and what it may miss by.
+
+    f(h): the loss with one parameter (now `at`) moved by h. The step is FD_STEP * max(1, |at|);
+    while the difference at h and at h/2 disagree by more than the tolerance (strong curvature,
+    large inputs), the step shrinks tenfold. The allowance is the tolerance relative to the
+    gradient's size (or the largest gradient's, `scale`) plus two honest error estimates: the
+    truncation error (how much h and h/2 disagree) and the rounding of the loss at its magnitude.
+    Returns the Richardson-extrapolated difference and the allowed deviation from `gradient`.
+    """
+    tolerance = FD_TOLERANCE * max(abs(gradient), scale)
+    h = FD_STEP * max(1.0, abs(float(at)))
+    best = None
+    for _ in range(FD_SHRINK):
+        fp, fm, fp2, fm2 = f(h), f(-h), f(h / 2), f(-h / 2)
+        if not all(np.isfinite([fp, fm, fp2, fm2])):
+            h /= 10
+            continue
+        d1 = (fp - fm) / (2 * h)
+        d2 = (fp2 - fm2) / h
+        rounding = FD_ROUNDING * EPS * max(abs(fp), abs(fm), abs(fp2), abs(fm2)) / h
+        error = abs(d2 - d1) + rounding
+        fd = (4 * d2 - d1) / 3
+        if best is None or error < best[1]:
+            best = (fd, error)
+        if error <= tolerance:
+            break
+        h /= 10
+    if best is None:     # the loss is not finite near this point: only numpy's backpropagation checks it
+        return float(gradient), math.inf
+    return float(best[0]), tolerance + best[1]
 
 
 def _shift_w(W, b, l, idx, h):

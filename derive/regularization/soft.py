@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..derivation import Derivation
 from ..errors import DeriveError
 from ..numeric import compiled as numeric
@@ -40,7 +42,7 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
                         named[sym.objective], {p: named[sym.gradient[p]] for p in params},
                         regularized, table)
     if spec.iterations > 1 and spec.regularization.lam is not None:
-        result.history, result.final = _iterate(spec, sym, d, ev, lam)
+        result.history, result.final, result.trajectory = _iterate(spec, sym, d, ev, lam)
     return result
 
 
@@ -57,8 +59,10 @@ def _iterate(spec, sym, d, ev, lam):
     objective = index[sym.objective]
     update = [index[sym.updated[p]] if p in sym.updated else None for p in params]
     history = []
+    trajectory = np.empty((spec.iterations + 1, len(current)))
     try:
-        for _ in range(spec.iterations + 1):
+        for k in range(spec.iterations + 1):
+            trajectory[k] = current
             loss, gradient = ev.loss_and_gradient(current, spec)
             out = sym.compiled(current + [spec.learning_rate, lam, loss] + gradient)
             history.append(out[objective])
@@ -72,4 +76,4 @@ def _iterate(spec, sym, d, ev, lam):
         raise DeriveError("gradient descent on the regularised objective diverged (it is no longer "
                           "finite); choose a smaller learning_rate or lambda", file=spec.source,
                           field="[training] learning_rate")
-    return history, dict(zip(params, current))
+    return history, dict(zip(params, current)), trajectory

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numeric.verify import (FD_STEP, FD_TOLERANCE, NumpyNet, compare, finite_difference, flatten,
-                              near_relu_kink)
+from ..numeric.verify import (FD_STEP, NumpyNet, check_trajectory, compare, fd_check, flatten,
+                              near_relu_kink, shown)
 
 LINEAR_TOLERANCE = 1e-8     # θ*, λ* of the linear model against the independent solve
 KKT_TOLERANCE = {True: 1e-8, False: 1e-7}   # the largest KKT residual allowed (linear model, network)
@@ -65,7 +65,7 @@ def owns_history(spec) -> bool:
     return config is not None and config.lam is not None and spec.iterations > 1
 
 
-def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
+def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndarray | None = None) -> int:
     """Append every disagreement to `errors`; return how many numbers were checked."""
     config = spec.regularization
     if config is None or "regularization" not in key:
@@ -92,19 +92,30 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
     checked = 2 + len(x0)
 
     if not near_relu_kink(net, *flat.unpack(x0)):
+        scale = float(np.abs(g0).max(initial=0.0))
+        derived = flatten(gradients["weights"]) + flatten(gradients["biases"])
         for i in range(len(x0)):
-            if l1 and flat.mask[i] and abs(x0[i]) < 1e3 * FD_STEP:
+            if l1 and flat.mask[i] and abs(x0[i]) < 1e3 * FD_STEP * max(1.0, abs(x0[i])):
                 continue    # |w| has a kink at 0
-            fd = finite_difference(lambda h: _objective(flat, x0, i, h, lam, penalty))
-            if abs(fd - g0[i]) > FD_TOLERANCE * max(1.0, abs(g0[i])):
-                errors.append(f"regularization.gradients[{i}]: derived {g0[i]!r}, finite differences {fd!r}")
+            fd, allowed = fd_check(lambda h: _objective(flat, x0, i, h, lam, penalty), x0[i], derived[i], scale)
+            if not abs(fd - derived[i]) <= allowed:
+                errors.append(f"regularization.gradients[{i}]: derived {shown(derived[i])}, "
+                              f"finite differences {shown(fd)}")
 
     step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
     updated = entry["updated"]
     compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors)
     checked += len(x0)
 
-    if owns_history(spec):
+    if owns_history(spec) and trajectory is not None:
+        def descent(x):
+            return (flat.loss(x) + lam * penalty(x), flat.gradient(x) + lam * penalty_gradient(x), flat.trained)
+        final = key["final"]
+        check_trajectory(" (regularised)", key["history"]["loss"],
+                         flatten(final["weights"]) + flatten(final["biases"]), x0, trajectory,
+                         spec.learning_rate, descent, errors)
+        checked += len(trajectory) * (1 + len(x0))
+    elif owns_history(spec):
         x, history = x0, []
         for _ in range(spec.iterations):
             history.append(flat.loss(x) + lam * penalty(x))
@@ -146,17 +157,17 @@ def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, e
     compare("regularization.constraint.loss", c["loss"], flat.loss(x), errors)
     R = penalty(x)
     if R > bound * (1 + 1e-9) + 1e-15:
-        errors.append(f"regularization.constraint: θ* violates R(θ*) <= {bound!r}: R = {R!r}")
+        errors.append(f"regularization.constraint: θ* violates R(θ*) <= {shown(bound)}: R = {shown(R)}")
     if lam < 0:
-        errors.append(f"regularization.constraint.lambda_star: negative ({lam!r})")
+        errors.append(f"regularization.constraint.lambda_star: negative ({shown(lam)})")
     norm = float(np.abs(x[flat.mask]).sum()) if l1 else float(np.linalg.norm(x[flat.mask]))
     on_boundary = abs(norm - r) <= 1e-9 * r
     if c["active"] != (lam > 0 or on_boundary) or (c["active"] and not on_boundary):
-        errors.append(f"regularization.constraint.active: {c['active']} but |θ*| = {norm!r}, r = {r!r}, "
-                      f"λ* = {lam!r}")
+        errors.append(f"regularization.constraint.active: {c['active']} but |θ*| = {shown(norm)}, r = {shown(r)}, "
+                      f"λ* = {shown(lam)}")
     if abs(lam * (R - bound)) > 1e-10 * max(1.0, lam):
         errors.append(f"regularization.constraint: complementary slackness fails: λ*(R - bound) = "
-                      f"{lam * (R - bound)!r}")
+                      f"{shown(lam * (R - bound))}")
 
     g = flat.gradient(x)
     t = flat.trained
@@ -170,9 +181,9 @@ def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, e
                    abs(lam * (R - bound)))
     linear = _is_linear(spec)
     if residual > KKT_TOLERANCE[linear]:
-        errors.append(f"regularization.constraint: KKT residual {residual!r} above {KKT_TOLERANCE[linear]!r}")
+        errors.append(f"regularization.constraint: KKT residual {shown(residual)} above {shown(KKT_TOLERANCE[linear])}")
     if abs(residual - c["kkt_residual"]) > 1e-8:
-        errors.append(f"regularization.constraint.kkt_residual: derived {c['kkt_residual']!r}, numpy {residual!r}")
+        errors.append(f"regularization.constraint.kkt_residual: derived {shown(c['kkt_residual'])}, numpy {shown(residual)}")
     checked = 5 + len(x)
     if linear:
         checked += _check_linear(flat, x, lam, l1, r, errors)
@@ -211,7 +222,7 @@ def _check_linear(flat: _Flat, x, lam, l1, r, errors) -> int:
     if problem:
         errors.append(f"regularization.constraint: θ* differs from the eigenvalue solve: {problem}")
     if abs(other_lam - lam) > LINEAR_TOLERANCE * max(1.0, abs(other_lam)):
-        errors.append(f"regularization.constraint.lambda_star: derived {lam!r}, eigenvalue solve {other_lam!r}")
+        errors.append(f"regularization.constraint.lambda_star: derived {shown(lam)}, eigenvalue solve {shown(other_lam)}")
     soft = np.linalg.solve(H + 2 * lam * np.diag(mask.astype(float)), c)
     problem = _close_enough(soft, theta)
     if problem:
@@ -222,7 +233,7 @@ def _check_linear(flat: _Flat, x, lam, l1, r, errors) -> int:
 def _close_enough(a, b) -> str | None:
     worst = float(np.abs(a - b).max(initial=0.0))
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
-    return None if worst <= LINEAR_TOLERANCE * scale else f"largest difference {worst!r}"
+    return None if worst <= LINEAR_TOLERANCE * scale else f"largest difference {shown(worst)}"
 
 
 def _l2_secular(H, c, mask, r):
