@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import sympy as sp
 
 from ..derivation import Derivation
 from ..errors import DeriveError
@@ -21,7 +22,15 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
     params = ev.params
     totals = values.totals
     leaves = _leaves(params, [totals[p] for p in params], spec.learning_rate, lam, totals, d)
-    out = sym.compiled(leaves)
+    try:
+        out = sym.compiled(leaves)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        out = [math.inf]
+    for i, step in enumerate(sym.soft_steps[:len(out)]):
+        if step.kind != "weight_decay" and not math.isfinite(out[i]):
+            raise _too_large(spec, step)
+    if len(out) < len(sym.soft_steps):
+        raise _too_large(spec, None)
     named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
     regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
     # The weight-decay form is evaluated separately: each pair must agree (to rounding).
@@ -31,8 +40,13 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
             first = next(j for j, s in enumerate(sym.soft_steps) if s.name == step.name)
             p = parameter_of[step.name]
             scale = abs(totals[p]) + spec.learning_rate * abs(named[sym.gradient[p]])
-            if abs(out[first] - out[i]) > 1e-12 * scale + 1e-300:
-                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {out[i]!r}")
+            decay = out[i]
+            if not math.isfinite(decay):
+                # An intermediate of this form (2ηλ, say) overflows although the result does not:
+                # the form is evaluated in exact rational arithmetic instead.
+                decay = _exact(step.expr, named)
+            if not abs(out[first] - decay) <= 1e-12 * scale + 1e-300:
+                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {decay!r}")
             named[step.name] = out[first]
     in_theta = set(sym.theta)
     table = [TableRow(p, totals[p], p in in_theta, totals[d.gradient[p]], named[sym.gradient[p]],
@@ -44,6 +58,34 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
     if spec.iterations > 1 and spec.regularization.lam is not None:
         result.history, result.final, result.trajectory = _iterate(spec, sym, d, ev, lam)
     return result
+
+
+def _exact(expr, named) -> float:
+    """An expression of the soft steps' leaves evaluated with the leaves as exact rationals."""
+    exact = expr.doit().xreplace({s: sp.Rational(repr(float(named[s]))) for s in expr.free_symbols})
+    return float(exact)
+
+
+ADVICE = {"[parameters] weights": "smaller weights", "[regularization] lambda": "a smaller lambda",
+          "[training] learning_rate": "a smaller learning_rate"}
+
+
+def _too_large(spec: Spec, step) -> DeriveError:
+    """The regularised numbers exceed the largest float: which field makes them so.
+
+    R overflows: the weights are too large for their squares (or sum); λR or ∂(λR)/∂w: λ is;
+    an update w - η ∂E_R/∂w: the learning rate is."""
+    kind = step.kind if step is not None else "penalty"
+    field, cause = {
+        "penalty": ("[parameters] weights", "R(θ), the penalty of the weights,"),
+        "objective": ("[regularization] lambda", "E + λR"),
+        "penalty_derivative": ("[regularization] lambda", "a penalty partial ∂(λR)/∂w"),
+        "regularized_gradient": ("[regularization] lambda", "a regularised gradient ∂E_R/∂w"),
+        "regularized_update": ("[training] learning_rate", "a regularised update w − η ∂E_R/∂w"),
+    }.get(kind, ("[regularization] lambda", "a regularised value"))
+    return DeriveError(f"the regularised numbers overflow: {cause} exceeds the largest floating-point "
+                       f"number (about 1.8 × 10^308); choose {ADVICE[field]}",
+                       file=spec.source, field=field)
 
 
 def _leaves(params, current, eta, lam, totals, d) -> list[float]:

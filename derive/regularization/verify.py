@@ -180,9 +180,13 @@ def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, e
     residual = max(float(np.abs(station[t]).max(initial=0.0)), max(0.0, R - bound), max(0.0, -lam),
                    abs(lam * (R - bound)))
     linear = _is_linear(spec)
-    if residual > KKT_TOLERANCE[linear]:
-        errors.append(f"regularization.constraint: KKT residual {shown(residual)} above {shown(KKT_TOLERANCE[linear])}")
-    if abs(residual - c["kkt_residual"]) > 1e-8:
+    # Relative to the loss's gradient at the spec's parameters (huge targets, huge gradients).
+    scale = flat.gradient(x0)[t]
+    scale = max(1.0, float(np.abs(scale).max(initial=0.0))) if np.all(np.isfinite(scale)) else 1.0
+    if residual > KKT_TOLERANCE[linear] * scale:
+        errors.append(f"regularization.constraint: KKT residual {shown(residual)} above "
+                      f"{shown(KKT_TOLERANCE[linear] * scale)}")
+    if abs(residual - c["kkt_residual"]) > 1e-8 * scale:
         errors.append(f"regularization.constraint.kkt_residual: derived {shown(c['kkt_residual'])}, numpy {shown(residual)}")
     checked = 5 + len(x)
     if linear:
