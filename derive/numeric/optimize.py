@@ -64,7 +64,7 @@ def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolera
             if math.isfinite(f_new) and f_new <= bound + 1e-15 * abs(fx):
                 break
             t /= 2
-            if t < 1e-20 * unit:
+            if t < 1e-20 * unit or t == 0.0:
                 return Minimum(x, fx, it, residual, False)
         residual = (float(np.abs(step).max(initial=0.0)) / t if measure is None
                     else measure(x_new, g_new))

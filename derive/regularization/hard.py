@@ -38,6 +38,11 @@ def hard_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, config: Re
         quadratic = None
 
     loss, grad = problem(x)
+    if not (np.all(np.isfinite(x)) and math.isfinite(lam_star) and math.isfinite(loss)):
+        raise DeriveError("the constrained solution overflows: θ*, λ* or E(θ*) exceed the largest "
+                          "floating-point number (inputs or targets far larger than the radius allows); "
+                          "choose smaller inputs or a larger radius", file=spec.source,
+                          field="[regularization] radius")
     R = penalty_value(x, problem.mask, l1)
     active = lam_star > 0 or norm_value(x, problem.mask, l1) >= r * (1 - 1e-9)
     conditions = _conditions(sym, x, grad, lam_star, R, bound, problem.mask, l1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numeric.verify import (FD_STEP, NumpyNet, check_trajectory, compare, fd_check, flatten,
+from ..numeric.verify import (EPS, FD_STEP, SUM_ROUNDING, NumpyNet, check_trajectory, compare, fd_check, flatten,
                               near_relu_kink, shown)
 
 LINEAR_TOLERANCE = 1e-8     # θ*, λ* of the linear model against the independent solve
@@ -51,8 +51,12 @@ class _Flat:
             at += size
         return W, b
 
-    def loss(self, x: np.ndarray) -> float:
-        return float(self.net.loss(*self.unpack(x)))
+    def loss(self, x: np.ndarray, smooth: bool = False) -> float:
+        return float(self.net.loss(*self.unpack(x), smooth=smooth))
+
+    def gradient_sizes(self, x: np.ndarray) -> np.ndarray:
+        sW, sb = self.net.gradient_sizes(*self.unpack(x))
+        return np.array([v for g in sW for v in g.ravel()] + flatten(self.net.pack_biases(sb)))
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         gW, gb = self.net.gradients(*self.unpack(x))
@@ -88,28 +92,37 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndar
     compare("regularization.penalty", entry["penalty"], penalty(x0), errors)
     compare("regularization.objective", entry["objective"], flat.loss(x0) + lam * penalty(x0), errors)
     gradients = entry["gradients"]
-    compare("regularization.gradients", flatten(gradients["weights"]) + flatten(gradients["biases"]), g0, errors)
+    # Rounding of sums with cancellation: a few eps times the size of the terms (E's and λR's).
+    floor = np.nan_to_num(SUM_ROUNDING * EPS * (flat.gradient_sizes(x0) + np.abs(lam * penalty_gradient(x0))),
+                          nan=np.inf)
+    compare("regularization.gradients", flatten(gradients["weights"]) + flatten(gradients["biases"]), g0, errors,
+            floor=floor)
     checked = 2 + len(x0)
 
     if not near_relu_kink(net, *flat.unpack(x0)):
         scale = float(np.abs(g0).max(initial=0.0))
         derived = flatten(gradients["weights"]) + flatten(gradients["biases"])
+        sizes = flat.gradient_sizes(x0) + np.abs(lam * penalty_gradient(x0))
+        objective = flat.loss(x0) + lam * penalty(x0)
         for i in range(len(x0)):
             if l1 and flat.mask[i] and abs(x0[i]) < 1e3 * FD_STEP * max(1.0, abs(x0[i])):
                 continue    # |w| has a kink at 0
-            fd, allowed = fd_check(lambda h: _objective(flat, x0, i, h, lam, penalty), x0[i], derived[i], scale)
-            if not abs(fd - derived[i]) <= allowed:
+            fd, allowed = fd_check(lambda h: _objective(flat, x0, i, h, lam, penalty), x0[i], derived[i], scale,
+                                   float(sizes[i]), objective)
+            if not (fd == derived[i] or abs(fd - derived[i]) <= allowed + floor[i]):
                 errors.append(f"regularization.gradients[{i}]: derived {shown(derived[i])}, "
                               f"finite differences {shown(fd)}")
 
     step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
     updated = entry["updated"]
-    compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors)
+    compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors,
+            floor=np.where(flat.trained, spec.learning_rate * floor, 0.0))
     checked += len(x0)
 
     if owns_history(spec) and trajectory is not None:
         def descent(x):
-            return (flat.loss(x) + lam * penalty(x), flat.gradient(x) + lam * penalty_gradient(x), flat.trained)
+            return (flat.loss(x) + lam * penalty(x), flat.gradient(x) + lam * penalty_gradient(x), flat.trained,
+                    flat.gradient_sizes(x) + np.abs(lam * penalty_gradient(x)))
         final = key["final"]
         check_trajectory(" (regularised)", key["history"]["loss"],
                          flatten(final["weights"]) + flatten(final["biases"]), x0, trajectory,
@@ -137,7 +150,7 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndar
 def _objective(flat, x0, i, h, lam, penalty) -> float:
     x = x0.copy()
     x[i] += h
-    return flat.loss(x) + lam * penalty(x)
+    return flat.loss(x, smooth=True) + lam * penalty(x)
 
 
 def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, errors) -> int:
