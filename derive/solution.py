@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import budget
 from .derivation import Derivation
 from .derivation import derive as derive_shape
 from .model.network import Shape
@@ -37,8 +38,12 @@ class Solution:
         return self.values.samples[sample][sym]
 
 
-def solve(spec: Spec, check: bool = True) -> Solution:
-    """Derive (once per shape), substitute the spec's numbers, build the key and verify it."""
+def solve(spec: Spec, check: bool = True, tex: bool = False) -> Solution:
+    """Derive (once per shape), substitute the spec's numbers, build the key and verify it.
+
+    The spec's cost is estimated first (`tex`: its worked solution will be typeset too) and a spec
+    over the budget is refused before any work starts."""
+    budget.check(spec, tex)
     derivation = derive_shape(Shape.of(spec))
     values = numeric.evaluator(derivation).run(spec)
     key = build_key(spec, derivation, values)

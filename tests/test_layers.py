@@ -28,6 +28,8 @@ ORDER = [
     "numeric.compiled", "regularization.symbolic", "numeric.optimize", "numeric.verify", "regularization.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
+    # the cost of a spec, estimated before work starts
+    "budget",
     # the spine
     "solution",
     # printing

@@ -25,7 +25,7 @@ def documents(solution: Solution) -> dict[str, str]:
 
 
 def write_worksheet(spec: Spec, out: str | Path, pdf: bool = True) -> Solution:
-    solution = solve(spec)
+    solution = solve(spec, tex=pdf)
     files = documents(solution)
     if pdf:
         tex.require_tex()
