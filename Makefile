@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended lmodern cm-super poppler-utils
 
 .PHONY: all worksheet examples test tex venv bench clean
 

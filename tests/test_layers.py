@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
 ORDER = [
     # what every stage may use
-    "errors", "fields", "choices", "limits",
+    "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
     "regularization.section", "spec",
     # model

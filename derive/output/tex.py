@@ -14,7 +14,7 @@ import subprocess
 from ..errors import DeriveError
 
 PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
-            "texlive-fonts-recommended poppler-utils")
+            "texlive-fonts-recommended lmodern cm-super poppler-utils")
 TIMEOUT = 300
 
 
