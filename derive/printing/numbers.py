@@ -20,9 +20,13 @@ def rounded(value: float, decimals: int) -> str | None:
 
 
 def format_number(value: float, decimals: int) -> str:
-    """The lecture's display as LaTeX: `rounded`, or m \\times 10^{k} for a tiny non-zero value."""
+    """The lecture's display as LaTeX: `rounded`, or m \\times 10^{k} for a tiny non-zero value and
+    for one of a million or more."""
     if value != value or math.isinf(value):
         return r"\text{NaN}" if value != value else (r"\infty" if value > 0 else r"-\infty")
+    if abs(value) >= HUGE:
+        mantissa, exponent = _scientific(value, decimals)
+        return rf"{mantissa} \times 10^{{{exponent}}}"
     text = rounded(value, decimals)
     if text is None:
         mantissa, exponent = f"{value:.3e}".split("e")
@@ -31,7 +35,19 @@ def format_number(value: float, decimals: int) -> str:
     return text
 
 
+HUGE = 1e6    # from here on a number is written m × 10^k (1e308 in full has 309 digits: off the page)
+
+
+def _scientific(value: float, decimals: int) -> tuple[str, int]:
+    """Mantissa (`decimals` places, trailing zeros dropped) and exponent of a huge number."""
+    mantissa, exponent = f"{value:.{decimals}e}".split("e")
+    return mantissa.rstrip("0").rstrip("."), int(exponent)
+
+
 def plain_number(value: float, decimals: int) -> str:
     """The same rounding as `format_number`, as plain text (for tables of keys, CSV, Moodle)."""
+    if abs(value) >= HUGE and math.isfinite(value):
+        mantissa, exponent = _scientific(value, decimals)
+        return f"{mantissa}e{exponent:+d}"
     text = rounded(value, decimals)
     return f"{value:.3e}" if text is None else text
