@@ -236,7 +236,11 @@ def shown(value) -> str:
 
 
 def _close(a: float, b: float, rel: float = RELATIVE, floor: float = 0.0) -> bool:
-    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or abs(a - b) <= max(1e-15, floor) or a == b
+    if a == b:
+        return True
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return False    # inf against a finite number (or nan) is never close, whatever the scale
+    return abs(a - b) <= rel * max(abs(a), abs(b), 1e-300) or abs(a - b) <= max(1e-15, floor)
 
 
 def compare(where: str, ours, theirs, errors: list[str], rel: float = RELATIVE, floor=0.0) -> None:

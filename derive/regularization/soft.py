@@ -32,7 +32,6 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
     if len(out) < len(sym.soft_steps):
         raise _too_large(spec, None)
     named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
-    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
     # The weight-decay form is evaluated separately: each pair must agree (to rounding).
     parameter_of = {plus: p for p, plus in sym.updated.items()}
     for i, step in enumerate(sym.soft_steps):
@@ -45,9 +44,11 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
                 # An intermediate of this form (2ηλ, say) overflows although the result does not:
                 # the form is evaluated in exact rational arithmetic instead.
                 decay = _exact(step.expr, named)
+                out[i] = decay
             if not abs(out[first] - decay) <= 1e-12 * scale + 1e-300:
                 raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {decay!r}")
             named[step.name] = out[first]
+    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
     in_theta = set(sym.theta)
     table = [TableRow(p, totals[p], p in in_theta, totals[d.gradient[p]], named[sym.gradient[p]],
                       totals[d.updated[p]] if p in d.updated else None,
