@@ -168,8 +168,8 @@ class Evaluator:
 def _overflow(spec: Spec, cause: Exception) -> DeriveError:
     """The real cause of a failed forward or backward pass, in words."""
     if isinstance(cause, OverflowError):
-        what = ("a value exceeds the largest floating-point number (about 1.8 × 10^308): weights, "
-                "inputs or targets too large for the network's numbers; choose smaller ones")
+        what = ("they overflow, a value exceeds the largest floating-point number (about 1.8 × 10^308): "
+                "weights, inputs or targets too large for the network's numbers; choose smaller ones")
     else:   # log(0), 1/0: an output reached 0 or 1 exactly
         what = ("an output reaches 0 or 1 exactly, where the loss's logarithm or its derivative is "
                 "undefined: a neuron saturates; choose smaller weights or inputs")
