@@ -85,7 +85,8 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndar
         return float(np.abs(part).sum()) if l1 else float(part @ part)
 
     def penalty_gradient(x):
-        return np.where(flat.mask, np.sign(x) if l1 else 2 * x, 0.0)
+        with np.errstate(over="ignore"):     # 2w beyond the float range: inf, judged by the compare
+            return np.where(flat.mask, np.sign(x) if l1 else 2 * x, 0.0)
 
     x0 = flat.vector(spec.weights, spec.biases)
     g0 = flat.gradient(x0) + lam * penalty_gradient(x0)
@@ -113,10 +114,13 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndar
                 errors.append(f"regularization.gradients[{i}]: derived {shown(derived[i])}, "
                               f"finite differences {shown(fd)}")
 
-    step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
+    with np.errstate(over="ignore"):
+        step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
     updated = entry["updated"]
+    with np.errstate(over="ignore"):
+        step_floor = np.where(flat.trained, spec.learning_rate * floor, 0.0)
     compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors,
-            floor=np.where(flat.trained, spec.learning_rate * floor, 0.0))
+            floor=step_floor)
     checked += len(x0)
 
     if owns_history(spec) and trajectory is not None:
