@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# texlive-latex-recommended holds beamer (derive slides); texlive-lang-german is for the tests' German document.
-TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended texlive-lang-german poppler-utils
+# texlive-latex-recommended holds beamer (derive slides); texlive-lang-german is for the tests' German document;
+# lmodern and cm-super set Latin and Latin-Extended letters (T1) in titles.
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended texlive-lang-german lmodern cm-super poppler-utils
 
 .PHONY: all worksheet examples test test-all tex venv node bench clean
 

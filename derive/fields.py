@@ -57,12 +57,18 @@ class FieldReader:
         return tuple(self.number(v, f"{where}[{i}]") for i, v in enumerate(value))
 
 
+SHOWN = 80    # the longest piece of the user's input an error line repeats
+
+
 def show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
+    """A value of the spec as an error line shows it: TOML-like, plain numbers, cut to ~80 characters."""
     if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
+        text = "true" if value else "false"
+    elif isinstance(value, float):
+        text = repr(float(value))
+    elif isinstance(value, (list, dict)):
         text = repr(value)
         return text if len(text) <= 40 else text[:37] + "..."
-    return repr(value)
+    else:
+        text = repr(value)
+    return text if len(text) <= SHOWN else text[:SHOWN - 3] + "..."

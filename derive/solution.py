@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from . import budget
 from .derivation import Derivation
 from .derivation import derive as derive_shape
 from .model.network import Shape
@@ -40,8 +41,12 @@ class Solution:
         return self.values.samples[sample][sym]
 
 
-def solve(spec: Spec, check: bool = True) -> Solution:
-    """Derive (once per shape), substitute the spec's numbers, build the key and verify it."""
+def solve(spec: Spec, check: bool = True, tex: bool = False) -> Solution:
+    """Derive (once per shape), substitute the spec's numbers, build the key and verify it.
+
+    The spec's cost is estimated first (`tex`: its worked solution will be typeset too) and a spec
+    over the budget is refused before any work starts."""
+    budget.check(spec, tex)
     derivation = derive_shape(Shape.of(spec))
     trained = None
     if spec.optimizer is None:
@@ -57,16 +62,22 @@ def solve(spec: Spec, check: bool = True) -> Solution:
     if spec.regularization is not None:
         regularized = regularization.solve_regularization(spec, derivation, values)
         _add_regularization(key, derivation.model, regularized)
-    report = verify_key(spec, key) if check else {}
+    trajectory = values.trajectory
+    if regularized is not None and regularized.soft.history is not None:
+        trajectory = regularized.soft.trajectory
+    report = verify_key(spec, key, trajectory) if check else {}
     return Solution(spec, derivation, values, key, report, regularized, trained)
 
 
-def verify_key(spec: Spec, key: dict) -> dict:
-    """Every number of `key` checked independently (numpy, finite differences), slices included."""
+def verify_key(spec: Spec, key: dict, trajectory=None) -> dict:
+    """Every number of `key` checked independently (numpy, finite differences), slices included.
+
+    `trajectory`: the parameters before each descent step and after the last, as derived; with it
+    each step is checked from the same state (without it numpy reruns the whole descent)."""
     slices = [regularization_check] if spec.regularization is not None or "regularization" in key else []
     if spec.optimizer is not None or "optimizer" in key:
         slices.append(optimizer_check)
-    return verify.verify_key(spec, key, slices)
+    return verify.verify_key(spec, key, slices, trajectory)
 
 
 def derive(spec: Spec | dict | str) -> Solution:

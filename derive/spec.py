@@ -12,6 +12,7 @@ from typing import Any
 from .choices import ACTIVATIONS, LOSSES, NAMINGS, resolve_naming
 from .errors import DeriveError
 from .fields import FieldReader, show
+from .text import unsettable
 from .regularization.section import Regularization, parse_section
 from .training import FIELDS as TRAINING_FIELDS
 from .training import Optimizer, parse_optimizer, refuse_with_regularization
@@ -138,6 +139,12 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
         raise r.fail("title", f"expected a string, got {show(title)}")
     if any(ord(c) < 32 and c not in "\t" for c in title) or len(title) > 200:
         raise r.fail("title", "expected one line of at most 200 characters")
+    if not title.strip():
+        raise r.fail("title", "expected some text, got an empty or blank title")
+    bad = unsettable(title)
+    if bad:
+        raise r.fail("title", f"the pages cannot set the character {bad} of {show(title)}; use Latin "
+                     "letters (accents included), Greek letters, digits and punctuation")
 
     net = section("network")
     layers_raw = need(net, "network", "layers")

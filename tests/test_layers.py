@@ -17,7 +17,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "derive"
 
 ORDER = [
     # what every stage may use
-    "errors", "fields", "choices", "limits",
+    "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
     "regularization.section", "training", "spec",
     # model
@@ -29,6 +29,8 @@ ORDER = [
     "numeric.verify_optimizers", "regularization.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
+    # the cost of a spec, estimated before work starts
+    "budget",
     # the spine
     "solution",
     # printing

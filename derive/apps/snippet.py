@@ -125,7 +125,7 @@ def preamble(fit: Fit) -> str:
         head = "\\documentclass{article}"
     else:
         head = f"\\documentclass{{article}}\n\\usepackage[textwidth={fit.points:.1f}pt]{{geometry}}"
-    return head + "\n" + style_inline()
+    return head + "\n\\usepackage[T1]{fontenc}\n\\usepackage{lmodern}\n" + style_inline()
 
 
 NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) sets matrices tighter

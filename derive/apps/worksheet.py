@@ -35,7 +35,7 @@ def write_worksheet(spec: Spec, out: str | Path, pdf: bool = True, force: bool =
     """Solve, render and (with `pdf`) compile into `out`; `force` writes beside files derive did not write."""
     inputs = [spec.source] if spec.source != "<spec>" else []
     check_target(out, inputs)
-    solution = solve(spec)
+    solution = solve(spec, tex=pdf)
     files = documents(solution)
     if pdf:
         tex.require_tex()

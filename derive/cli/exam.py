@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import sys
 
+from .. import budget
 from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import Progress, write_exam
 from ..errors import DeriveError
+from ..limits import MAX_STRESS
 
 
 def run(args) -> int:
@@ -18,12 +20,16 @@ def run(args) -> int:
     if args.stress is not None:
         if args.out:
             raise DeriveError("--stress draws without writing anything: leave out --out", field="--out")
+        if 1 <= args.stress <= MAX_STRESS:     # (outside: refused by exam.stress, naming the range)
+            budget.check_exam(spec, args.stress, stress=True)
         report = exam_stress.stress(spec, settings, args.stress, progress=Progress(args.stress, "drawing"))
         sys.stdout.write(report.text())
         return 0
     if not args.out:
         raise DeriveError("give the output folder with --out DIR (or --stress K to only draw)", field="--out")
     pdf = not args.no_pdf
+    if settings.variants:
+        budget.check_exam(spec, settings.variants, stress=False)
     variants = write_exam(spec, settings, args.out, pdf=pdf, force=args.force)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "moodle.xml", "variants/"]

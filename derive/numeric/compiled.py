@@ -9,6 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 import math
 
+import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -63,6 +64,7 @@ class Values:
     totals: dict[sp.Symbol, float]          # parameters, eta, totals and updates
     history: list[float] | None = None      # loss before each step and after the last
     final: dict[sp.Symbol, float] | None = None
+    trajectory: np.ndarray | None = None    # the parameters before each step and after the last
 
 
 class Evaluator:
@@ -97,17 +99,27 @@ class Evaluator:
             try:
                 out = self.sample(leaves)
             except (OverflowError, ValueError, ZeroDivisionError) as exc:
-                raise _overflow(spec, str(exc)) from None
+                raise _overflow(spec, exc) from None
             per_sample_values.append(out)
             if keep:
                 if not all(map(math.isfinite, out)):   # float overflow gives inf/nan, no exception
-                    raise _overflow(spec, "a value is not finite")
+                    raise _overflow(spec, OverflowError())
                 samples.append(dict(zip(self.sample.leaves, leaves)) | dict(zip(self.sample.names, out)))
         fed = [per_sample_values[s][i] for s, i in self._feeds]
         total_leaves = params + [spec.learning_rate] + fed
-        out = self.total(total_leaves)
+        try:
+            out = self.total(total_leaves)
+        except (OverflowError, ValueError, ZeroDivisionError) as exc:
+            raise _overflow(spec, exc) from None
         if keep and not all(map(math.isfinite, out)):
-            raise _overflow(spec, "a value is not finite")
+            updates = set(self.derivation.updated.values())
+            first = next(sym for sym, v in zip(self.total.names, out) if not math.isfinite(v))
+            if first in updates:   # E and its gradient are finite: only η ∂E/∂w overflows
+                raise DeriveError(f"the update {first} = w − η ∂E/∂w overflows (it exceeds the largest "
+                                  "floating-point number, about 1.8 × 10^308): the learning rate is too "
+                                  "large for these gradients; choose a smaller learning_rate",
+                                  file=spec.source, field="[training] learning_rate")
+            raise _overflow(spec, OverflowError())
         totals = dict(zip(self.total_leaves, total_leaves)) | dict(zip(self.total.names, out))
         return samples, totals
 
@@ -144,24 +156,37 @@ class Evaluator:
         if spec.iterations > 1:
             history = []
             current = params
-            for _ in range(spec.iterations):
-                loss, current = self.loss_and_update(current, spec)
-                history.append(loss)
-            history.append(self.loss_and_update(current, spec)[0])
+            trajectory = np.empty((spec.iterations + 1, len(params)))
+            trajectory[0] = params
+            try:
+                for k in range(spec.iterations):
+                    loss, current = self.loss_and_update(current, spec)
+                    history.append(loss)
+                    trajectory[k + 1] = current
+                history.append(self.loss_and_update(current, spec)[0])
+            except (OverflowError, ValueError, ZeroDivisionError):
+                history.append(math.inf)    # reported below as a divergence
             for v in history + current:
                 if not math.isfinite(v):
-                    raise DeriveError("gradient descent diverged (the loss is no longer finite); "
-                                      "choose a smaller learning_rate", file=spec.source,
+                    raise DeriveError("gradient descent diverged (the loss is no longer finite): the "
+                                      "learning rate is too large for descent to converge; choose a "
+                                      "smaller learning_rate", file=spec.source,
                                       field="[training] learning_rate")
             values.history = history
             values.final = dict(zip(self.params, current))
+            values.trajectory = trajectory
         return values
 
 
-def _overflow(spec: Spec, cause: str) -> DeriveError:
-    return DeriveError(f"the numbers overflow or leave the loss's domain ({cause}): "
-                       "a neuron saturates; choose smaller weights or inputs",
-                       file=spec.source, field="[parameters]")
+def _overflow(spec: Spec, cause: Exception) -> DeriveError:
+    """The real cause of a failed forward or backward pass, in words."""
+    if isinstance(cause, OverflowError):
+        what = ("they overflow, a value exceeds the largest floating-point number (about 1.8 × 10^308): "
+                "weights, inputs or targets too large for the network's numbers; choose smaller ones")
+    else:   # log(0), 1/0: an output reached 0 or 1 exactly
+        what = ("an output reaches 0 or 1 exactly, where the loss's logarithm or its derivative is "
+                "undefined: a neuron saturates; choose smaller weights or inputs")
+    return DeriveError(f"the numbers cannot be computed: {what}", file=spec.source, field="[parameters]")
 
 
 _EVALUATORS: OrderedDict = OrderedDict()   # the derivation's shape -> its Evaluator, least recent first

@@ -7,6 +7,7 @@ the projection onto the ball) and the L1 variants (soft thresholding, projection
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 import math
 from typing import Callable
 
@@ -48,8 +49,11 @@ def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolera
     fx, gx = fg(x)
     if not math.isfinite(fx):
         raise FloatingPointError("the objective is not finite at the start")
-    t = 1.0 / max(1e-12, float(np.abs(gx).max(initial=0.0)))
-    t = min(max(t, 1e-8), 1.0)
+    # The first step moves the largest coordinate by at most 1; the step's floors are relative to
+    # it, so that a loss of 10^39 (gradients of 10^19) is minimised as well as one of 0.3.
+    largest = float(np.abs(gx).max(initial=0.0))
+    t = min(1.0 / largest, 1.0) if largest > 1.0 else 1.0
+    unit = t
     residual = math.inf
     for it in range(1, max_iterations + 1):
         while True:
@@ -60,7 +64,7 @@ def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolera
             if math.isfinite(f_new) and f_new <= bound + 1e-15 * abs(fx):
                 break
             t /= 2
-            if t < 1e-20:
+            if t < 1e-20 * unit or t == 0.0:
                 return Minimum(x, fx, it, residual, False)
         residual = (float(np.abs(step).max(initial=0.0)) / t if measure is None
                     else measure(x_new, g_new))
@@ -72,7 +76,7 @@ def proximal_descent(fg: FunctionAndGradient, prox: Prox, x0: np.ndarray, tolera
             return Minimum(x, fx, it, residual, True)
         sy = float(step @ y)
         t = float(step @ step) / sy if sy > 0 else 2 * t     # Barzilai-Borwein (BB1)
-        t = min(max(t, 1e-12), 1e12)
+        t = min(max(t, 1e-12 * unit), 1e12)
     return Minimum(x, fx, max_iterations, residual, False)
 
 
@@ -86,7 +90,12 @@ def project_l2(v: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
 
 
 def project_l1(v: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
-    """Nearest point with |v[mask]|_1 <= radius (Duchi et al. 2008: sort, then one threshold)."""
+    """Nearest point with |v[mask]|_1 <= radius (Duchi et al. 2008: sort, then one threshold).
+
+    When the coordinates differ so much in size that the threshold's subtraction loses the small
+    ones (|v| = 1e200 beside 0.5), the threshold and the shrunk values are computed exactly, in
+    rationals: floats are rationals, and the result is representable.
+    """
     out = v.copy()
     part = v[mask]
     if np.abs(part).sum() <= radius:
@@ -94,14 +103,34 @@ def project_l1(v: np.ndarray, mask: np.ndarray, radius: float) -> np.ndarray:
     u = np.sort(np.abs(part))[::-1]
     css = np.cumsum(u)
     ks = np.arange(1, len(u) + 1)
-    rho = int(np.nonzero(u * ks > css - radius)[0][-1])
-    threshold = (css[rho] - radius) / (rho + 1)
-    shrunk = np.sign(part) * np.maximum(np.abs(part) - threshold, 0.0)
-    total = np.abs(shrunk).sum()
-    if total > radius:     # rounding in css - radius when |v| is large: land on the ball exactly
-        shrunk *= radius / total
+    found = np.nonzero(u * ks > css - radius)[0]
+    shrunk = None
+    if len(found) and np.isfinite(css[-1]):
+        rho = int(found[-1])
+        threshold = (css[rho] - radius) / (rho + 1)
+        shrunk = np.sign(part) * np.maximum(np.abs(part) - threshold, 0.0)
+        total = np.abs(shrunk).sum()
+        if total > radius:     # rounding in css - radius when |v| is large: land on the ball exactly
+            shrunk *= radius / total
+        if not total >= radius * (1 - 1e-12):
+            shrunk = None      # the small coordinates were lost to rounding
+    if shrunk is None:
+        shrunk = _project_l1_exact(part, radius)
     out[mask] = shrunk
     return out
+
+
+def _project_l1_exact(part: np.ndarray, radius: float) -> np.ndarray:
+    """The L1 projection's threshold and shrunk values in exact rational arithmetic."""
+    sizes = sorted((Fraction(abs(float(x))) for x in part), reverse=True)
+    r = Fraction(radius)
+    total, threshold = Fraction(0), Fraction(0)
+    for k, u in enumerate(sizes, start=1):
+        total += u
+        if u * k > total - r:
+            threshold = (total - r) / k
+    return np.array([math.copysign(float(max(Fraction(abs(float(x))) - threshold, Fraction(0))), float(x))
+                     if x != 0 else 0.0 for x in part])
 
 
 def soft_threshold(v: np.ndarray, mask: np.ndarray, lam: float, t: float) -> np.ndarray:

@@ -111,7 +111,7 @@ def train(spec, steps: int):
     return losses, records, x
 
 
-def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
+def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory=None) -> int:
     """Compare the key's optimiser numbers with the published rules; returns how many were compared."""
     if spec.optimizer is None:
         errors.append("optimizer: the key has an optimizer entry but the spec names none")

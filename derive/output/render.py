@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import DeriveError
+from ..text import GREEK, MATH
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -20,25 +21,24 @@ def templates_folder() -> str:
     """The templates: the repository's, or a lecturer's own copy named by DERIVE_TEMPLATES."""
     return os.environ.get("DERIVE_TEMPLATES") or str(TEMPLATES)
 
-# Characters without a text glyph in TeX's default (OT1) fonts take the typewriter font's own glyph,
-# so they print (and copy, and search) as themselves without extra font packages.
+# Characters that LaTeX would not print as themselves: escaped. The typewriter font's own glyph for
+# those without a text glyph; braces after -, and , so that TeX forms no ligature (--, ---, ,,);
+# the backquote and the straight quote as the characters themselves (no ?` !` '' `` ligatures,
+# no curly quotes): user text is printed literally.
 _ESCAPES = {
     "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#", "%": r"\%",
     **{c: rf"{{\ttfamily\char{ord(c)}}}" for c in "\\^~_<>|"},
-    # Mathematical characters in prose (method descriptions, notes): typeset, not passed to pdflatex raw.
-    **{c: f"\\ensuremath{{{m}}}" for c, m in {
-        "λ": r"\lambda", "η": r"\eta", "θ": r"\theta", "σ": r"\sigma", "δ": r"\delta", "Ω": r"\Omega",
-        "∇": r"\nabla", "∞": r"\infty", "≤": r"\le", "≥": r"\ge", "≠": r"\ne", "≈": r"\approx",
-        "·": r"\cdot", "×": r"\times", "−": "-", "∂": r"\partial", "‖": r"\|", "²": "^{2}",
-        "⁺": "^{+}", "∈": r"\in", "Σ": r"\Sigma", "∑": r"\sum", "√": r"\surd", "→": r"\to",
-        "∞": r"\infty", "₁": "_{1}", "₂": "_{2}", "ℓ": r"\ell", "𝓛": r"\mathcal{L}",
-    }.items()},
-    "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\dots{}",
+    "`": r"\textasciigrave{}", "'": r"\textquotesingle{}", "-": "-{}", ",": ",{}",
+    "\t": " ", "\u00ad": "",
+    **{c: f"\\ensuremath{{{m}}}" for c, m in (GREEK | MATH).items()},
+    # Typographic marks written by derive's own prose: as the marks themselves.
+    "–": r"\textendash{}", "—": r"\textemdash{}", "’": r"\textquoteright{}", "‘": r"\textquoteleft{}",
+    "“": r"\textquotedblleft{}", "”": r"\textquotedblright{}", "…": r"\dots{}",
 }
 
 
 def escape_tex(text: str) -> str:
-    """User text as literal LaTeX text: every special character escaped."""
+    """User text as literal LaTeX text: every special character escaped, no ligature formed."""
     return "".join(_ESCAPES.get(c, c) for c in str(text))
 
 

@@ -34,7 +34,7 @@ from pathlib import Path
 from ..errors import DeriveError
 
 PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
-            "texlive-fonts-recommended poppler-utils")
+            "texlive-fonts-recommended lmodern cm-super poppler-utils")
 TIMEOUT = 300
 # TeX may neither run programs nor stop to ask; -file-line-error gives "file:line: message" lines.
 SAFETY = ["-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error"]

@@ -9,7 +9,7 @@ import numpy as np
 from ..numeric import optimize
 from .linear import l1_face
 from .problem import (FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE, PATH_ITERATIONS,
-                      PATH_POINTS, norm_value, objective_value, tolerance_text)
+                      PATH_POINTS, gradient_scale, norm_value, objective_value, tolerance_text)
 from .result import Equivalence, RegularizationPath
 
 
@@ -24,6 +24,8 @@ def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLE
     D = mask.astype(float)
     if quadratic is not None and config.penalty == "l2":
         return np.linalg.solve(quadratic.H + 2 * lam * np.diag(D), quadratic.c), True
+    if quadratic is None:   # relative to the loss's gradient, as the hard solve's (huge targets)
+        tolerance *= gradient_scale(problem(problem.start[problem.index])[1])
     smooth = quadratic if quadratic is not None else problem
     if config.penalty == "l1":
         fg, prox = smooth, (lambda v, t: optimize.soft_threshold(v, mask, lam, t))
@@ -40,7 +42,7 @@ def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLE
         try:
             result = optimize.proximal_descent(fg, prox, x, tolerance, phase,
                                                free=~mask if quadratic is None else None)
-        except optimize.Runaway:
+        except (optimize.Runaway, FloatingPointError):   # ran away, or starts where a neuron overflows
             return np.full(len(start), math.nan), False
         x, converged = result.x, result.converged
         if converged or not newton:

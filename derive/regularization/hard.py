@@ -14,7 +14,7 @@ from ..spec import Spec
 from .compare import regularization_path, soft_at_lambda_star
 from .linear import linear_model
 from .problem import (ACCEPTED_TOLERANCE, FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE,
-                      Problem, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual,
+                      Problem, gradient_scale, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual,
                       tolerance_text)
 from .result import Condition, HardResult
 from .section import Regularization
@@ -39,6 +39,11 @@ def hard_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, config: Re
         quadratic = None
 
     loss, grad = problem(x)
+    if not (np.all(np.isfinite(x)) and math.isfinite(lam_star) and math.isfinite(loss)):
+        raise DeriveError("the constrained solution overflows: θ*, λ* or E(θ*) exceed the largest "
+                          "floating-point number (inputs or targets far larger than the radius allows); "
+                          "choose smaller inputs or a larger radius", file=spec.source,
+                          field="[regularization] radius")
     R = penalty_value(x, problem.mask, l1)
     active = lam_star > 0 or norm_value(x, problem.mask, l1) >= r * (1 - 1e-9)
     conditions = _conditions(sym, x, grad, lam_star, R, bound, problem.mask, l1)
@@ -73,20 +78,29 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
     project = optimize.project_l1 if l1 else optimize.project_l2
     x0 = problem.start[problem.index]
     measure = lambda x, g: kkt_point(x, g, mask, l1, r)[1]  # noqa: E731
+    # The residual is judged relative to the loss's gradient (targets of 10^20 give gradients of
+    # 10^19, whose rounding alone exceeds any absolute tolerance).
+    scale = gradient_scale(problem(x0)[1])
+    tolerance, accepted = NUMERIC_TOLERANCE * scale, ACCEPTED_TOLERANCE * scale
     x, steps, polished = x0, 0, False
     for budget in (FIRST_PHASE, MAX_SOLVER_ITERATIONS - FIRST_PHASE):
         try:
             result = optimize.proximal_descent(problem, lambda v, t: project(v, mask, r), x,
-                                               NUMERIC_TOLERANCE, budget, free=~mask, measure=measure)
+                                               tolerance, budget, free=~mask, measure=measure)
         except optimize.Runaway as exc:
             raise DeriveError(_runaway_message(problem, exc.x, None), file=spec.source,
                               field="[regularization] radius") from None
+        except FloatingPointError:
+            raise DeriveError("the constrained problem cannot start: on the ball of radius r the "
+                              "numbers overflow (a neuron's net input is so large that exp() exceeds "
+                              "the largest floating-point number); choose smaller inputs or weights",
+                              file=spec.source, field="[regularization] radius") from None
         x, steps = result.x, steps + result.iterations
         if result.converged:
             break
         if not l1 and len(x) <= NEWTON_UP_TO:
-            x, residual, polished = _polish_ball(problem, x, r)
-            if residual <= NUMERIC_TOLERANCE:
+            x, residual, polished = _polish_ball(problem, x, r, tolerance)
+            if residual <= tolerance:
                 break
     else:
         growing = _growing_free(problem, x, x0)
@@ -94,11 +108,11 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
             raise DeriveError(_runaway_message(problem, x, growing, steps), file=spec.source,
                               field="[regularization] radius")
         residual = measure(x, problem(x)[1])
-        if residual > ACCEPTED_TOLERANCE:
+        if residual > accepted:
             why = ("the minimiser may sit on a ReLU kink, where the gradient jumps"
                    if "relu" in spec.activations else "the loss is too flat here or has no minimiser")
             raise DeriveError(f"projected gradient descent did not reach the tolerance "
-                              f"{ACCEPTED_TOLERANCE:g} in {steps} steps (KKT residual {residual:.3g}): "
+                              f"{accepted:g} in {steps} steps (KKT residual {residual:.3g}): "
                               f"{why}", file=spec.source, field="[regularization] radius")
     growing = _growing_free(problem, x, x0)
     if growing is not None:     # "converged" only because a saturated neuron's gradient vanished
@@ -111,12 +125,13 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
               "compiled gradient) to finish" if polished else "")
     return x, lam_star, (f"projected gradient descent onto the {ball} from the spec's parameters "
                          f"(Barzilai-Borwein steps with backtracking){newton}, until the stationarity "
-                         f"residual |∇E + λ*∇R|∞ ≤ {tolerance_text(NUMERIC_TOLERANCE)} (or ≤ {tolerance_text(ACCEPTED_TOLERANCE)} "
+                         f"residual |∇E + λ*∇R|∞ ≤ {tolerance_text(tolerance)} (or ≤ {tolerance_text(accepted)} "
                          f"after {MAX_SOLVER_ITERATIONS} steps), with λ* the least-squares "
                          f"solution of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), steps
 
 
-def _polish_ball(problem: Problem, x: np.ndarray, r: float) -> tuple[np.ndarray, float, bool]:
+def _polish_ball(problem: Problem, x: np.ndarray, r: float,
+                 tolerance: float = NUMERIC_TOLERANCE) -> tuple[np.ndarray, float, bool]:
     """Newton on the KKT equations of the L2 ball from x (on the sphere: with λ as an unknown).
 
     The Newton point replaces x only if its KKT residual is smaller, E did not rise and it is a
@@ -143,9 +158,9 @@ def _polish_ball(problem: Problem, x: np.ndarray, r: float) -> tuple[np.ndarray,
             y, lam_ = z[:n], z[n]
             top = np.column_stack([problem.hessian(y) + 2 * lam_ * np.diag(D), 2 * D * y])
             return np.vstack([top, np.concatenate([D * y, [0.0]])])
-        z = optimize.newton(F, J, np.concatenate([x, [lam]]), residual, NUMERIC_TOLERANCE)
+        z = optimize.newton(F, J, np.concatenate([x, [lam]]), residual, tolerance)
     else:
-        z = optimize.newton(lambda y: problem(y)[1], problem.hessian, x, residual, NUMERIC_TOLERANCE)
+        z = optimize.newton(lambda y: problem(y)[1], problem.hessian, x, residual, tolerance)
     y = optimize.project_l2(z[:n], mask, r)
     after = residual(z)
     if after < before and problem(y)[0] <= problem(x)[0] + 1e-12 * abs(problem(x)[0]) \

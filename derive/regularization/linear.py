@@ -60,7 +60,12 @@ def linear_model(spec: Spec, sym: SymbolicRegularization, problem: Problem, conf
         numerators = A.adjugate(method="berkowitz") * c
         formula = {v: sp.factor(sp.cancel(sp.expand(e) / det)) for v, e in zip(variables, numerators)}
         functions = [sp.lambdify(lam, formula[v], "math") for v in variables]
-        theta_fn = lambda value: np.array([float(f(value)) for f in functions])  # noqa: E731
+
+        def theta_fn(value):
+            try:
+                return np.array([float(f(value)) for f in functions])
+            except (OverflowError, ZeroDivisionError):   # the formula's polynomials exceed floats
+                return np.linalg.solve(Hf + 2 * value * Df, cf)
     if theta_fn is None:
         theta_fn = lambda value: np.linalg.solve(Hf + 2 * value * Df, cf)  # noqa: E731
 

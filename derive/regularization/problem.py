@@ -122,6 +122,12 @@ def _multiplier(x, g, mask, l1) -> float:
     return max(0.0, float(-(g @ q) / qq)) if qq > 0 else 0.0
 
 
+def gradient_scale(gradient) -> float:
+    """max(1, |∇E|∞) at the spec's parameters: the unit of the KKT residual's tolerance."""
+    largest = float(np.abs(np.asarray(gradient, dtype=float)).max(initial=0.0))
+    return max(1.0, largest) if math.isfinite(largest) else 1.0
+
+
 def objective_value(problem: Problem, x, lam, l1) -> float:
     """E + λR at x."""
     loss = problem(x)[0]

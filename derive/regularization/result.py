@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import sympy as sp
 
 from ..derivation import Step
@@ -46,6 +47,7 @@ class SoftResult:
     table: list[TableRow]
     history: list[float] | None = None   # E_R before each step and after the last (iterations > 1)
     final: dict[sp.Symbol, float] | None = None
+    trajectory: np.ndarray | None = None  # the parameters before each step and after the last
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,9 @@ def parse_section(raw: Any, source: str, update_biases: bool) -> Regularization:
         lam = _nonnegative(r, raw["lambda"], "[regularization] lambda", ">= 0", strict=False)
     if "radius" in raw:
         radius = _nonnegative(r, raw["radius"], "[regularization] radius", "> 0", strict=True)
+    if radius is not None and not 1e-150 <= radius <= 1e150:
+        raise r.fail("[regularization] radius", f"expected a radius from 1e-150 to 1e+150 (its square, "
+                     f"the bound of R(θ), must be a normal floating-point number), got {radius:g}")
     include = r.boolean(raw.get("include_biases", False), "[regularization] include_biases")
     if lam is None and radius is None:
         raise r.fail("[regularization]", "expected lambda (soft constraint), radius (hard constraint) "

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import sympy as sp
+
 from ..derivation import Derivation
 from ..errors import DeriveError
 from ..numeric import compiled as numeric
@@ -19,9 +22,16 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
     params = ev.params
     totals = values.totals
     leaves = _leaves(params, [totals[p] for p in params], spec.learning_rate, lam, totals, d)
-    out = sym.compiled(leaves)
+    try:
+        out = sym.compiled(leaves)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        out = [math.inf]
+    for i, step in enumerate(sym.soft_steps[:len(out)]):
+        if step.kind != "weight_decay" and not math.isfinite(out[i]):
+            raise _too_large(spec, step)
+    if len(out) < len(sym.soft_steps):
+        raise _too_large(spec, None)
     named = dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
-    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
     # The weight-decay form is evaluated separately: each pair must agree (to rounding).
     parameter_of = {plus: p for p, plus in sym.updated.items()}
     for i, step in enumerate(sym.soft_steps):
@@ -29,9 +39,16 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
             first = next(j for j, s in enumerate(sym.soft_steps) if s.name == step.name)
             p = parameter_of[step.name]
             scale = abs(totals[p]) + spec.learning_rate * abs(named[sym.gradient[p]])
-            if abs(out[first] - out[i]) > 1e-12 * scale + 1e-300:
-                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {out[i]!r}")
+            decay = out[i]
+            if not math.isfinite(decay):
+                # An intermediate of this form (2ηλ, say) overflows although the result does not:
+                # the form is evaluated in exact rational arithmetic instead.
+                decay = _exact(step.expr, named)
+                out[i] = decay
+            if not abs(out[first] - decay) <= 1e-12 * scale + 1e-300:
+                raise AssertionError(f"{step.name}: {out[first]!r} vs weight-decay form {decay!r}")
             named[step.name] = out[first]
+    regularized = {p: named[sym.updated[p]] if p in sym.updated else totals[p] for p in params}
     in_theta = set(sym.theta)
     table = [TableRow(p, totals[p], p in in_theta, totals[d.gradient[p]], named[sym.gradient[p]],
                       totals[d.updated[p]] if p in d.updated else None,
@@ -40,8 +57,36 @@ def soft_part(spec: Spec, sym: SymbolicRegularization, d: Derivation, values: Va
                         named[sym.objective], {p: named[sym.gradient[p]] for p in params},
                         regularized, table)
     if spec.iterations > 1 and spec.regularization.lam is not None:
-        result.history, result.final = _iterate(spec, sym, d, ev, lam)
+        result.history, result.final, result.trajectory = _iterate(spec, sym, d, ev, lam)
     return result
+
+
+def _exact(expr, named) -> float:
+    """An expression of the soft steps' leaves evaluated with the leaves as exact rationals."""
+    exact = expr.doit().xreplace({s: sp.Rational(repr(float(named[s]))) for s in expr.free_symbols})
+    return float(exact)
+
+
+ADVICE = {"[parameters] weights": "smaller weights", "[regularization] lambda": "a smaller lambda",
+          "[training] learning_rate": "a smaller learning_rate"}
+
+
+def _too_large(spec: Spec, step) -> DeriveError:
+    """The regularised numbers exceed the largest float: which field makes them so.
+
+    R overflows: the weights are too large for their squares (or sum); λR or ∂(λR)/∂w: λ is;
+    an update w - η ∂E_R/∂w: the learning rate is."""
+    kind = step.kind if step is not None else "penalty"
+    field, cause = {
+        "penalty": ("[parameters] weights", "R(θ), the penalty of the weights,"),
+        "objective": ("[regularization] lambda", "E + λR"),
+        "penalty_derivative": ("[regularization] lambda", "a penalty partial ∂(λR)/∂w"),
+        "regularized_gradient": ("[regularization] lambda", "a regularised gradient ∂E_R/∂w"),
+        "regularized_update": ("[training] learning_rate", "a regularised update w − η ∂E_R/∂w"),
+    }.get(kind, ("[regularization] lambda", "a regularised value"))
+    return DeriveError(f"the regularised numbers overflow: {cause} exceeds the largest floating-point "
+                       f"number (about 1.8 × 10^308); choose {ADVICE[field]}",
+                       file=spec.source, field=field)
 
 
 def _leaves(params, current, eta, lam, totals, d) -> list[float]:
@@ -57,8 +102,10 @@ def _iterate(spec, sym, d, ev, lam):
     objective = index[sym.objective]
     update = [index[sym.updated[p]] if p in sym.updated else None for p in params]
     history = []
+    trajectory = np.empty((spec.iterations + 1, len(current)))
     try:
-        for _ in range(spec.iterations + 1):
+        for k in range(spec.iterations + 1):
+            trajectory[k] = current
             loss, gradient = ev.loss_and_gradient(current, spec)
             out = sym.compiled(current + [spec.learning_rate, lam, loss] + gradient)
             history.append(out[objective])
@@ -72,4 +119,4 @@ def _iterate(spec, sym, d, ev, lam):
         raise DeriveError("gradient descent on the regularised objective diverged (it is no longer "
                           "finite); choose a smaller learning_rate or lambda", file=spec.source,
                           field="[training] learning_rate")
-    return history, dict(zip(params, current))
+    return history, dict(zip(params, current)), trajectory

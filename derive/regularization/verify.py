@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numeric.verify import (FD_STEP, FD_TOLERANCE, NumpyNet, compare, finite_difference, flatten,
-                              near_relu_kink)
+from ..numeric.verify import (EPS, FD_STEP, SUM_ROUNDING, NumpyNet, check_trajectory, compare, fd_check, flatten,
+                              near_relu_kink, shown)
 
 LINEAR_TOLERANCE = 1e-8     # θ*, λ* of the linear model against the independent solve
 KKT_TOLERANCE = {True: 1e-8, False: 1e-7}   # the largest KKT residual allowed (linear model, network)
@@ -51,8 +51,12 @@ class _Flat:
             at += size
         return W, b
 
-    def loss(self, x: np.ndarray) -> float:
-        return float(self.net.loss(*self.unpack(x)))
+    def loss(self, x: np.ndarray, smooth: bool = False) -> float:
+        return float(self.net.loss(*self.unpack(x), smooth=smooth))
+
+    def gradient_sizes(self, x: np.ndarray) -> np.ndarray:
+        sW, sb = self.net.gradient_sizes(*self.unpack(x))
+        return np.array([v for g in sW for v in g.ravel()] + flatten(self.net.pack_biases(sb)))
 
     def gradient(self, x: np.ndarray) -> np.ndarray:
         gW, gb = self.net.gradients(*self.unpack(x))
@@ -65,7 +69,7 @@ def owns_history(spec) -> bool:
     return config is not None and config.lam is not None and spec.iterations > 1
 
 
-def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
+def check(spec, key: dict, net: NumpyNet, errors: list[str], trajectory: np.ndarray | None = None) -> int:
     """Append every disagreement to `errors`; return how many numbers were checked."""
     config = spec.regularization
     if config is None or "regularization" not in key:
@@ -81,30 +85,54 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
         return float(np.abs(part).sum()) if l1 else float(part @ part)
 
     def penalty_gradient(x):
-        return np.where(flat.mask, np.sign(x) if l1 else 2 * x, 0.0)
+        with np.errstate(over="ignore"):     # 2w beyond the float range: inf, judged by the compare
+            return np.where(flat.mask, np.sign(x) if l1 else 2 * x, 0.0)
 
     x0 = flat.vector(spec.weights, spec.biases)
     g0 = flat.gradient(x0) + lam * penalty_gradient(x0)
     compare("regularization.penalty", entry["penalty"], penalty(x0), errors)
     compare("regularization.objective", entry["objective"], flat.loss(x0) + lam * penalty(x0), errors)
     gradients = entry["gradients"]
-    compare("regularization.gradients", flatten(gradients["weights"]) + flatten(gradients["biases"]), g0, errors)
+    # Rounding of sums with cancellation: a few eps times the size of the terms (E's and λR's).
+    floor = np.nan_to_num(SUM_ROUNDING * EPS * (flat.gradient_sizes(x0) + np.abs(lam * penalty_gradient(x0))),
+                          nan=np.inf)
+    compare("regularization.gradients", flatten(gradients["weights"]) + flatten(gradients["biases"]), g0, errors,
+            floor=floor)
     checked = 2 + len(x0)
 
     if not near_relu_kink(net, *flat.unpack(x0)):
+        scale = float(np.abs(g0).max(initial=0.0))
+        derived = flatten(gradients["weights"]) + flatten(gradients["biases"])
+        sizes = flat.gradient_sizes(x0) + np.abs(lam * penalty_gradient(x0))
+        objective = flat.loss(x0) + lam * penalty(x0)
         for i in range(len(x0)):
-            if l1 and flat.mask[i] and abs(x0[i]) < 1e3 * FD_STEP:
+            if l1 and flat.mask[i] and abs(x0[i]) < 1e3 * FD_STEP * max(1.0, abs(x0[i])):
                 continue    # |w| has a kink at 0
-            fd = finite_difference(lambda h: _objective(flat, x0, i, h, lam, penalty))
-            if abs(fd - g0[i]) > FD_TOLERANCE * max(1.0, abs(g0[i])):
-                errors.append(f"regularization.gradients[{i}]: derived {g0[i]!r}, finite differences {fd!r}")
+            fd, allowed = fd_check(lambda h: _objective(flat, x0, i, h, lam, penalty), x0[i], derived[i], scale,
+                                   float(sizes[i]), objective)
+            if not (fd == derived[i] or abs(fd - derived[i]) <= allowed + floor[i]):
+                errors.append(f"regularization.gradients[{i}]: derived {shown(derived[i])}, "
+                              f"finite differences {shown(fd)}")
 
-    step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
+    with np.errstate(over="ignore"):
+        step = np.where(flat.trained, x0 - spec.learning_rate * g0, x0)
     updated = entry["updated"]
-    compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors)
+    with np.errstate(over="ignore"):
+        step_floor = np.where(flat.trained, spec.learning_rate * floor, 0.0)
+    compare("regularization.updated", flatten(updated["weights"]) + flatten(updated["biases"]), step, errors,
+            floor=step_floor)
     checked += len(x0)
 
-    if owns_history(spec):
+    if owns_history(spec) and trajectory is not None:
+        def descent(x):
+            return (flat.loss(x) + lam * penalty(x), flat.gradient(x) + lam * penalty_gradient(x), flat.trained,
+                    flat.gradient_sizes(x) + np.abs(lam * penalty_gradient(x)))
+        final = key["final"]
+        check_trajectory(" (regularised)", key["history"]["loss"],
+                         flatten(final["weights"]) + flatten(final["biases"]), x0, trajectory,
+                         spec.learning_rate, descent, errors)
+        checked += len(trajectory) * (1 + len(x0))
+    elif owns_history(spec):
         x, history = x0, []
         for _ in range(spec.iterations):
             history.append(flat.loss(x) + lam * penalty(x))
@@ -126,7 +154,7 @@ def check(spec, key: dict, net: NumpyNet, errors: list[str]) -> int:
 def _objective(flat, x0, i, h, lam, penalty) -> float:
     x = x0.copy()
     x[i] += h
-    return flat.loss(x) + lam * penalty(x)
+    return flat.loss(x, smooth=True) + lam * penalty(x)
 
 
 def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, errors) -> int:
@@ -146,17 +174,17 @@ def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, e
     compare("regularization.constraint.loss", c["loss"], flat.loss(x), errors)
     R = penalty(x)
     if R > bound * (1 + 1e-9) + 1e-15:
-        errors.append(f"regularization.constraint: θ* violates R(θ*) <= {bound!r}: R = {R!r}")
+        errors.append(f"regularization.constraint: θ* violates R(θ*) <= {shown(bound)}: R = {shown(R)}")
     if lam < 0:
-        errors.append(f"regularization.constraint.lambda_star: negative ({lam!r})")
+        errors.append(f"regularization.constraint.lambda_star: negative ({shown(lam)})")
     norm = float(np.abs(x[flat.mask]).sum()) if l1 else float(np.linalg.norm(x[flat.mask]))
     on_boundary = abs(norm - r) <= 1e-9 * r
     if c["active"] != (lam > 0 or on_boundary) or (c["active"] and not on_boundary):
-        errors.append(f"regularization.constraint.active: {c['active']} but |θ*| = {norm!r}, r = {r!r}, "
-                      f"λ* = {lam!r}")
+        errors.append(f"regularization.constraint.active: {c['active']} but |θ*| = {shown(norm)}, r = {shown(r)}, "
+                      f"λ* = {shown(lam)}")
     if abs(lam * (R - bound)) > 1e-10 * max(1.0, lam):
         errors.append(f"regularization.constraint: complementary slackness fails: λ*(R - bound) = "
-                      f"{lam * (R - bound)!r}")
+                      f"{shown(lam * (R - bound))}")
 
     g = flat.gradient(x)
     t = flat.trained
@@ -169,10 +197,14 @@ def _check_constraint(spec, entry, flat: _Flat, x0, penalty, penalty_gradient, e
     residual = max(float(np.abs(station[t]).max(initial=0.0)), max(0.0, R - bound), max(0.0, -lam),
                    abs(lam * (R - bound)))
     linear = _is_linear(spec)
-    if residual > KKT_TOLERANCE[linear]:
-        errors.append(f"regularization.constraint: KKT residual {residual!r} above {KKT_TOLERANCE[linear]!r}")
-    if abs(residual - c["kkt_residual"]) > 1e-8:
-        errors.append(f"regularization.constraint.kkt_residual: derived {c['kkt_residual']!r}, numpy {residual!r}")
+    # Relative to the loss's gradient at the spec's parameters (huge targets, huge gradients).
+    scale = flat.gradient(x0)[t]
+    scale = max(1.0, float(np.abs(scale).max(initial=0.0))) if np.all(np.isfinite(scale)) else 1.0
+    if residual > KKT_TOLERANCE[linear] * scale:
+        errors.append(f"regularization.constraint: KKT residual {shown(residual)} above "
+                      f"{shown(KKT_TOLERANCE[linear] * scale)}")
+    if abs(residual - c["kkt_residual"]) > 1e-8 * scale:
+        errors.append(f"regularization.constraint.kkt_residual: derived {shown(c['kkt_residual'])}, numpy {shown(residual)}")
     checked = 5 + len(x)
     if linear:
         checked += _check_linear(flat, x, lam, l1, r, errors)
@@ -211,7 +243,7 @@ def _check_linear(flat: _Flat, x, lam, l1, r, errors) -> int:
     if problem:
         errors.append(f"regularization.constraint: θ* differs from the eigenvalue solve: {problem}")
     if abs(other_lam - lam) > LINEAR_TOLERANCE * max(1.0, abs(other_lam)):
-        errors.append(f"regularization.constraint.lambda_star: derived {lam!r}, eigenvalue solve {other_lam!r}")
+        errors.append(f"regularization.constraint.lambda_star: derived {shown(lam)}, eigenvalue solve {shown(other_lam)}")
     soft = np.linalg.solve(H + 2 * lam * np.diag(mask.astype(float)), c)
     problem = _close_enough(soft, theta)
     if problem:
@@ -222,7 +254,7 @@ def _check_linear(flat: _Flat, x, lam, l1, r, errors) -> int:
 def _close_enough(a, b) -> str | None:
     worst = float(np.abs(a - b).max(initial=0.0))
     scale = max(1.0, float(np.abs(b).max(initial=0.0)))
-    return None if worst <= LINEAR_TOLERANCE * scale else f"largest difference {worst!r}"
+    return None if worst <= LINEAR_TOLERANCE * scale else f"largest difference {shown(worst)}"
 
 
 def _l2_secular(H, c, mask, r):

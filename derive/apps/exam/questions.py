@@ -54,7 +54,7 @@ def resolve(d: Derivation, given: str, source: str = "<spec>") -> Question:
     if name.endswith("]") and "[" in name:
         base, _, index = name[:-1].rpartition("[")
         sym = by_plain.get(base)
-        if sym in per_sample and index.isdigit() and 1 <= int(index) <= d.model.shape.n_samples:
+        if sym in per_sample and index.isascii() and index.isdigit() and 1 <= int(index) <= d.model.shape.n_samples:
             return Question(name if several else base, sym, int(index) - 1, kinds[sym])
     sym = by_plain.get(name)
     if sym is not None and kinds.get(sym) is None:
