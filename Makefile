@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
 
-.PHONY: all worksheet examples test tex venv bench clean
+.PHONY: all worksheet examples test tex venv mathjax bench clean
 
 all: worksheet
 
@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# MathJax (npm mathjax-full, the exact version in package-lock.json) for tests/test_mathjax.py.
+NODE_STAMP := node_modules/.package-lock.json
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+mathjax: $(NODE_STAMP)
 
 # TeX from Debian's packages: installed when missing and we are root, else the exact command to run.
 tex:
@@ -32,7 +39,7 @@ examples: venv tex
 	  echo "derive worksheet $$f --out output/$$n"; \
 	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
 
-test: venv tex
+test: venv tex mathjax
 	$(PY) -m pytest -q -n 2
 
 bench: venv tex
