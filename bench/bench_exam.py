@@ -9,6 +9,8 @@
     naive baseline that "derive once" avoids;
 (d) the independent check's share on a larger network (3-4-4-2), where finite differences cost most;
 (e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants, latexmk with one pdflatex pass each, two at a time;
+    then with diagrams.pdf (every variant's network, one page each) as a fourth run and pdftoppm
+    turning it into the PNGs that moodle.xml embeds;
 (f) `derive exam --no-pdf` end to end in a fresh process, as a user runs it.
 
 Prints markdown ready to paste.
@@ -32,7 +34,7 @@ from derive.apps.exam import draw as exam_draw
 from derive.apps.exam import settings as exam_settings
 from derive.apps.exam import folder as exam_cli
 from derive.apps.exam import layout as exam_layout
-from derive.apps.exam import moodle
+from derive.apps.exam import cloze, diagrams
 from derive.numeric import compiled as numeric
 from derive import solution  # noqa: E402
 from derive.derivation import derive as derive_shape  # noqa: E402
@@ -70,9 +72,10 @@ def batch(spec, settings, n: int) -> dict[str, float]:
         t_verify += t
     _, t_solve = timed(lambda: [solve(v.spec, check=False) for v in specs])
     files, t_docs = timed(exam_cli.documents, spec, settings, specs)
-    _, t_moodle = timed(moodle.quiz, spec, settings, specs)
+    quiz, t_moodle = timed(cloze.quiz, spec, settings, specs)
+    files["moodle.xml"] = quiz
     return {"draw": t_draw, "variants": t_variants, "solve": t_solve, "verify": t_verify,
-            "documents": t_docs, "moodle": t_moodle, "total": t_variants + t_docs,
+            "documents": t_docs + t_moodle, "moodle": t_moodle, "total": t_variants + t_docs + t_moodle,
             "draws": draws.draws, "files": len(files), "bytes": sum(len(t) for t in files.values())}
 
 
@@ -112,20 +115,25 @@ def larger_network(n: int) -> tuple[float, float]:
     return t_all / n, t_check / n
 
 
-def tex_time(spec, settings, n: int) -> tuple[float, int]:
+def tex_time(spec, settings, n: int) -> tuple[float, float, float, dict]:
+    """Seconds for the three PDFs alone, for the four with diagrams.pdf, for pdftoppm; pages."""
     specs = exam_draw.variants(spec, settings, n)
     files = exam_cli.documents(spec, settings, specs)
+    files[diagrams.SOURCE] = diagrams.document(specs)
+    three = [name for name in exam_cli.PDFS if name != diagrams.SOURCE]
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for name in exam_cli.PDFS:
             (folder / name).write_text(files[name])
-        _, t = timed(compile_all, folder, exam_cli.PDFS, single_run=True)
+        _, t_three = timed(compile_all, folder, three, single_run=True)
+        _, t_four = timed(compile_all, folder, exam_cli.PDFS, single_run=True)
+        _, t_png = timed(diagrams.rasterize, folder, n)
         pages = {}
         for name in exam_cli.PDFS:
             info = subprocess.run(["pdfinfo", str(folder / name.replace(".tex", ".pdf"))],
                                   capture_output=True, text=True).stdout
             pages[name] = next(int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages"))
-    return t, pages
+    return t_three, t_four, t_png, pages
 
 
 def worksheet_process(k: int) -> float:
@@ -170,8 +178,8 @@ def main() -> None:
         ("drawing + acceptance rules (incl. rejected draws)", b["draw"]),
         ("verified solve (evaluate, key, independent check)", b["variants"] - b["draw"]),
         ("  of which the numpy + finite-difference check", b["verify"]),
-        ("rendering: every .tex, keys.json, keys.csv, moodle.xml", b["documents"]),
-        ("  of which moodle.xml", b["moodle"]),
+        ("rendering: every .tex, keys.json, keys.csv, keys-long.csv, moodle.xml (cloze)", b["documents"]),
+        ("  of which moodle.xml (cloze, no images: --no-pdf)", b["moodle"]),
         (f"**{n} variants' .tex + keys** (goal <= 2 s, 10 ms a variant)", b["total"]),
     ]
     for label, t in rows:
@@ -194,12 +202,14 @@ def main() -> None:
     print(f"`derive exam examples/exam.toml --variants {n} --no-pdf` in a fresh process: {t_cli:.2f} s "
           "(start-up included)")
     if not args.no_tex:
-        t_tex, pages = tex_time(spec, settings, n)
+        t_three, t_four, t_png, pages = tex_time(spec, settings, n)
         print()
         print(f"| TeX for {n} variants (latexmk with one pdflatex pass each, two at a time) | pages | time |")
         print("| --- | --- | --- |")
         print(f"| solutions.pdf, exam.pdf, keys.pdf (goal <= 30 s) | "
-              f"{pages['solutions.tex']} + {pages['exam.tex']} + {pages['keys.tex']} | {t_tex:.1f} s |")
+              f"{pages['solutions.tex']} + {pages['exam.tex']} + {pages['keys.tex']} | {t_three:.1f} s |")
+        print(f"| the same and diagrams.pdf (the LMS pictures) | + {pages[diagrams.SOURCE]} | {t_four:.1f} s |")
+        print(f"| pdftoppm: diagrams.pdf to {n} PNGs at {diagrams.RESOLUTION} dpi | | {t_png:.1f} s |")
 
 
 if __name__ == "__main__":
