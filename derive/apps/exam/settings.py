@@ -5,9 +5,17 @@ Every field is optional:
     variants = 30                  # how many (1 to MAX_VARIANTS); --variants overrides
     seed = 2024                    # --seed overrides; without one a seed is drawn and printed
     questions = ["out_o1", "E_total", "dE/dw5", "w1+"]   # default: the worksheet's tasks
+    answer_format = "decimals"     # or "significant": [output] decimals counts significant digits
     tolerance = 0.0005             # absolute; default 5 units in the last displayed decimal;
-                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005}
+                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005};
+                                   # relative (a fraction of the answer) with "significant"
     saturation = 4.0               # |net| above which a sigmoid/tanh neuron counts as saturated
+    moodle = "cloze"               # or "numerical": the form of moodle.xml
+    points = 1                     # whole points per part, or {default = 1, "dE/dw1" = 2}
+    penalty = 0.0                  # Moodle's penalty per wrong try
+    name, category = TITLE         # question names and the category below $course$/top/
+    idnumber = "exam-SEED"         # question ID numbers: PREFIX-v001
+    tags = []                      # Moodle tags
 
     [exam.random]                  # how numbers are drawn: [min, max] or {min, max, decimals}
     decimals = 2                   # default decimals of every range below
