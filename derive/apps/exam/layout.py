@@ -4,6 +4,8 @@ Arrangement only, as in `layout`: every LaTeX string about mathematics comes fro
 """
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ...derivation import Derivation
@@ -44,7 +46,8 @@ def questions(variant: Variant, settings: Settings, spaces: list[str] | None = N
     for i, (q, a) in enumerate(zip(settings.questions, variant.answers)):
         rows.append({"text": ASK.get(q.kind, ASK_BACKWARD), "name": p.name(q.symbol),
                      "sample": q.sample + 1 if several and q.sample is not None else None,
-                     "answer": q.latex(a), "plain": q.name, "tolerance": tolerance_text(q.tolerance_at(a)),
+                     "answer": q.latex(a), "plain": q.name, "tolerance": tolerance_text(q.tolerance_at(a)) if not q.significant else
+                     shown_tolerance(q.tolerance_at(a)),
                      "plain_answer": q.shown(a), "points": q.points,
                      "space": spaces[i] if spaces else None})
     return rows
@@ -90,6 +93,13 @@ def solutions_context(spec, settings: Settings, contexts: list[dict]) -> dict:
     """Every variant's worked solution in one document (`contexts` from `solution_context`)."""
     return {"title": spec.title, "seed": settings.seed, "count": len(contexts),
             "plots": any(c["plots"] for c in contexts), "variants": contexts}
+
+
+def shown_tolerance(tolerance: float) -> str:
+    """A tolerance that scales with its answer, as LaTeX to 2 significant digits (a grader's table;
+    the LMS files carry all of its digits)."""
+    places = max(0, 1 - math.floor(math.log10(tolerance))) if tolerance > 0 else 0
+    return Printer({}, places).number(tolerance)
 
 
 def tolerance_text(tolerance: float) -> str:
