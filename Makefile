@@ -3,9 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended poppler-utils
+# texlive-latex-recommended holds beamer (derive slides); texlive-lang-german is for the tests' German document.
+TEX_PACKAGES := latexmk texlive-latex-base texlive-latex-recommended texlive-pictures texlive-fonts-recommended texlive-lang-german poppler-utils
 
-.PHONY: all worksheet examples test tex venv mathjax bench clean
+.PHONY: all worksheet examples test test-all tex venv node bench clean
 
 all: worksheet
 
@@ -16,13 +17,6 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
-
-# MathJax (npm mathjax-full, the exact version in package-lock.json) for tests/test_mathjax.py.
-NODE_STAMP := node_modules/.package-lock.json
-$(NODE_STAMP): package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
-
-mathjax: $(NODE_STAMP)
 
 # TeX from Debian's packages: installed when missing and we are root, else the exact command to run.
 tex:
@@ -39,8 +33,21 @@ examples: venv tex
 	  echo "derive worksheet $$f --out output/$$n"; \
 	  $(VENV)/bin/derive worksheet $$f --out output/$$n || exit $$?; done
 
-test: venv tex mathjax
+# KaTeX (package.json, the exact version in package-lock.json) renders the Markdown output in the tests.
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+node: node_modules/.installed
+
+# The suite with a small sample of the page gate and of the document-class matrix; test-all adds
+# the whole matrix (the tests marked full or slow).
+test: venv tex node
 	$(PY) -m pytest -q -n 2
+
+
+test-all: venv tex node
+	$(PY) -m pytest -q -n 2 --run-slow
 
 bench: venv tex
 	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit $$?; done

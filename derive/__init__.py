@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import importlib
 
-__all__ = ["DeriveError", "Solution", "Spec", "derive", "load", "parse", "solve"]
+__all__ = ["DeriveError", "Solution", "Spec", "derive", "load", "parse", "show", "solve"]
 
 _LAZY = {"DeriveError": "errors", "Solution": "solution", "solve": "solution", "Spec": "spec", "load": "spec",
-         "parse": "spec", "derive": "solution"}
+         "parse": "spec", "derive": "solution", "show": "apps.notebook"}
 
 
 def __getattr__(name: str):

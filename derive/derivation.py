@@ -38,6 +38,9 @@ class Step:
     definition: tuple[sp.Symbol, sp.Expr] | None = None
     sympy_form: sp.Expr | None = None
     note: str | None = None
+    # The derivative before simplifying, rule by rule as the slides write it (power rule on every
+    # term: 1 out_h1 w5^(1-1) + 0 + 0); shown for the first weight of a layer.
+    intermediate: sp.Expr | None = None
 
 
 @dataclass
@@ -51,6 +54,7 @@ class Derivation:
     sample_gradient: dict[sp.Symbol, sp.Symbol]  # parameter -> dE_total/dparameter of one sample
     updated: dict[sp.Symbol, sp.Symbol]       # parameter -> symbol of parameter^+
     loss: sp.Symbol                           # the reduced loss (E_total for one sample)
+    loss_after: sp.Symbol                     # the loss after one step (a new forward pass), E^+
     # What the totals read from the samples: (symbol in the totals, symbol in a sample, sample index).
     from_samples: list[tuple[sp.Symbol, sp.Symbol, int]] = field(default_factory=list)
 
@@ -63,6 +67,13 @@ class Derivation:
     @property
     def steps(self) -> list[Step]:
         return self.sample_steps + self.total_steps
+
+    def given(self) -> list[sp.Symbol]:
+        """The problem's data (`Model.given`) and the steps that only name one of them
+        (dnet_o1/dout_h1 = w5): their values print as written in the spec, 0.4 both times."""
+        data = self.model.given()
+        known = set(data)
+        return data + [s.name for s in self.steps if s.expr in known]
 
 
 @lru_cache(maxsize=32)
@@ -95,14 +106,25 @@ def derive(shape: Shape) -> Derivation:
     d_out: dict[tuple[int, int], sp.Symbol] = {}
     d_act: dict[tuple[int, int], sp.Symbol] = {}
     delta: dict[tuple[int, int], sp.Symbol] = {}
+    written_total = _add(*[m.term_expr(k) for k in range(shape.layers[-1])])
+    term_out: dict[int, sp.Symbol] = {}
     for k in range(shape.layers[-1]):
         sym = P(m.loss_total, outs[k])
         term = m.term_expr(k)
         written = m.loss.derivative(m.targets[k], outs[k])
         steps.append(Step(sym, written, "loss_derivative", L, k, definition=(m.loss_terms[k], term),
-                          sympy_form=sp.diff(term.doit(), outs[k])))
+                          sympy_form=sp.diff(term.doit(), outs[k]),
+                          intermediate=_checked(written_total, outs[k], written) if k == 0 else None))
         d_out[L, k] = sym
-    _activation_steps(m, L, steps, d_out, d_act, delta, P, separable_output=separable)
+    if separable:
+        # The error signal of o1 is dE_o1/dnet_o1 (the slides' notation); dE_o1/dout_o1 is
+        # dE_total/dout_o1 because no other loss term depends on out_o1.
+        for k in range(shape.layers[-1]):
+            sym = P(m.loss_terms[k], outs[k])
+            steps.append(Step(sym, d_out[L, k], "term_derivative", L, k))
+            term_out[k] = sym
+    _activation_steps(m, L, steps, {**d_out, **{(L, k): v for k, v in term_out.items()}}, d_act, delta, P,
+                      separable_output=separable)
 
     # Hidden layers, from the top down: dE/dout_j sums the paths through every neuron above.
     for l in range(L - 1, 0, -1):
@@ -111,8 +133,11 @@ def derive(shape: Shape) -> Derivation:
             terms = []
             for k in range(shape.layers[above]):
                 local = P(m.net[above][k], m.out[l][j])
-                steps.append(Step(local, sp.diff(m.net_expr(above, k).doit(), m.out[l][j]), "local",
-                                  above, k, definition=(m.net[above][k], m.net_expr(above, k))))
+                value = sp.diff(m.net_expr(above, k).doit(), m.out[l][j])
+                steps.append(Step(local, value, "local", above, k,
+                                  definition=(m.net[above][k], m.net_expr(above, k)),
+                                  intermediate=_checked(m.net_expr(above, k), m.out[l][j], value)
+                                  if j == 0 else None))
                 if above == L and separable:
                     path = P(m.loss_terms[k], m.out[l][j])
                     steps.append(Step(path, _mul(delta[above, k], local), "path", l, j))
@@ -133,8 +158,9 @@ def derive(shape: Shape) -> Derivation:
             for k in range(shape.layers[l - 1]):
                 w = m.weights[l - 1][j][k]
                 local = P(m.net[l][j], w)
-                steps.append(Step(local, sp.diff(m.net_expr(l, j).doit(), w), "local", l, j,
-                                  definition=definition))
+                value = sp.diff(m.net_expr(l, j).doit(), w)
+                steps.append(Step(local, value, "local", l, j, definition=definition,
+                                  intermediate=_checked(m.net_expr(l, j), w, value) if j == k == 0 else None))
                 g = P(m.loss_total, w)
                 chain = (_mul(d_out[l, j], d_act[l, j], local) if elementwise
                          else _mul(delta[l, j], local))
@@ -150,8 +176,10 @@ def derive(shape: Shape) -> Derivation:
         if shared:
             g = P(m.loss_total, bias)
             parts = [_mul(delta[l, j], P(m.net[l][j], bias)) for j in range(shape.layers[l])]
-            steps.append(Step(g, _add(*parts), "gradient", l, None,
-                              note="shared bias: one parameter, so its partials over the layer add up"))
+            # Shared only when several neurons add it: the one bias of a one-neuron layer is its own.
+            note = ("shared bias: one parameter, so its partials over the layer add up"
+                    if shape.layers[l] > 1 else None)
+            steps.append(Step(g, _add(*parts), "gradient", l, None, note=note))
             sample_gradient[bias] = g
         else:
             for j, b in enumerate(bias):
@@ -191,7 +219,53 @@ def derive(shape: Shape) -> Derivation:
                                     evaluate=False), evaluate=False)
             total_steps.append(Step(plus, expr, "update"))
             updated[p] = plus
-    return Derivation(m, steps, total_steps, gradient, sample_gradient, updated, loss, from_samples)
+    return Derivation(m, steps, total_steps, gradient, sample_gradient, updated, loss, m.names.plus(loss),
+                      from_samples)
+
+
+def written_derivative(expr: sp.Expr, var: sp.Symbol) -> sp.Expr | None:
+    """d expr / d var by the rules, unsimplified, as the slides write it.
+
+    A sum term by term (0 for a term without var); in a product the factor holding var by the
+    power rule, exponent first: d/dw5 (w5 out_h1) = 1 out_h1 w5^(1-1), d/do 1/2 (t - o)^2 =
+    2 1/2 (t - o)^(2-1) (-1). None for a form these rules do not cover.
+    """
+    if var not in expr.free_symbols:
+        return sp.Integer(0)
+    if expr == var:
+        return sp.Integer(1)
+    if isinstance(expr, sp.Add):
+        parts = [written_derivative(a, var) for a in expr.args]
+        return None if any(p is None for p in parts) else _add(*parts)
+    factors = list(expr.args) if isinstance(expr, sp.Mul) else [expr]
+    inside = [f for f in factors if var in f.free_symbols]
+    if len(inside) != 1:
+        return None
+    f = inside[0]
+    others = [a for a in factors if a is not f]
+    if f == var:
+        return _mul(sp.Integer(1), *others, sp.Pow(var, _add(sp.Integer(1), sp.Integer(-1)), evaluate=False))
+    if isinstance(f, sp.Pow) and f.exp.is_Number and f.exp > 0:
+        inner = [] if f.base == var else [sp.diff(f.base.doit(), var)]
+        return _mul(f.exp, *others, sp.Pow(f.base, _add(f.exp, sp.Integer(-1)), evaluate=False), *inner)
+    if isinstance(f, sp.log):
+        inner = [] if f.args[0] == var else [sp.diff(f.args[0].doit(), var)]
+        return _mul(*others, sp.Pow(f.args[0], -1, evaluate=False), *inner)
+    if isinstance(f, (sp.Mul, sp.Add)):
+        rest = written_derivative(f, var)
+        return None if rest is None else _mul(*others, rest) if others else rest
+    return None
+
+
+def _checked(expr: sp.Expr, var: sp.Symbol, value: sp.Expr) -> sp.Expr | None:
+    """The written derivative of expr, proved equal to `value` (else a bug: raise)."""
+    written = written_derivative(expr, var)
+    if written is None:
+        return None
+    difference = written.doit() - value.doit()
+    if sp.expand(difference) != 0 and sp.simplify(difference) != 0:
+        raise AssertionError(f"written derivative of {expr} by {var} differs from {value}")
+    return written
 
 
 def _reduce(shape: Shape, terms: list[sp.Symbol]) -> sp.Expr:

@@ -1,9 +1,32 @@
 """One exception type for everything a user can get wrong.
 
 The CLI prints a `DeriveError` as one line and exits with status 2; anything else is a bug
-and keeps its traceback.
+(one line asking for a report, exit status 1).
 """
 from __future__ import annotations
+
+import re
+
+SHOWN = 80            # characters of one quoted piece of user input shown in an error line
+WHERE = 160           # characters of a file name or field (paths are often longer than 80)
+LINE = 400            # characters of a whole message
+_QUOTED = re.compile(r"'(?:[^'\\\n]|\\.)*'|\"(?:[^\"\\\n]|\\.)*\"")
+
+
+def shorten(text: str, limit: int = SHOWN) -> str:
+    """`text` on one line and at most about `limit` characters (a 130 kB argument is not echoed whole)."""
+    text = " ".join(str(text).split()) if "\n" in str(text) else str(text)
+    if len(text) <= limit:
+        return text
+    keep = limit * 2 // 5
+    return f"{text[:keep]}…{text[-keep:]} ({len(text)} characters)"
+
+
+def shorten_quoted(message: str) -> str:
+    """Cut every quoted piece of user input longer than SHOWN, then the whole message to LINE."""
+    message = _QUOTED.sub(lambda m: m.group(0) if len(m.group(0)) <= SHOWN
+                          else m.group(0)[:SHOWN - 20] + "…" + m.group(0)[-12:], message)
+    return message if len(message) <= LINE else message[:LINE - 1] + "…"
 
 
 class DeriveError(Exception):
@@ -18,8 +41,11 @@ class DeriveError(Exception):
         super().__init__(self.line())
 
     def line(self) -> str:
-        where = ": ".join(p for p in (self.file, self.field) if p)
-        return f"{where}: {self.message}" if where else self.message
+        """The error as one line: a quoted piece of user input is cut to ~80 characters, a path or
+        field to ~160, the message to 400 (a 130 kB argument is not echoed whole)."""
+        where = ": ".join(shorten(p, WHERE) for p in (self.file, self.field) if p)
+        message = shorten_quoted(self.message)
+        return f"{where}: {message}" if where else message
 
 
 class VerificationError(DeriveError):

@@ -13,7 +13,9 @@ from .derivation import Derivation
 from .derivation import derive as derive_shape
 from .model.network import Shape
 from .numeric import compiled as numeric
+from .numeric import optimizers
 from .numeric import verify
+from .numeric import verify_optimizers as optimizer_check
 from .numeric.compiled import Values
 from .regularization import solve as regularization
 from .regularization import verify as regularization_check
@@ -28,6 +30,7 @@ class Solution:
     key: dict
     report: dict
     regularization: regularization.RegularizationResult | None = None   # when the spec has [regularization]
+    optimizer: optimizers.OptimizerRun | None = None   # when [training] names an optimizer or batch_size
 
     def value(self, plain: str, sample: int = 0) -> float:
         """A number by its plain name (`out_o1`, `dE_total/dw5`, `w5+`)."""
@@ -40,19 +43,29 @@ class Solution:
 def solve(spec: Spec, check: bool = True) -> Solution:
     """Derive (once per shape), substitute the spec's numbers, build the key and verify it."""
     derivation = derive_shape(Shape.of(spec))
-    values = numeric.evaluator(derivation).run(spec)
+    trained = None
+    if spec.optimizer is None:
+        values = numeric.evaluator(derivation).run(spec)
+    else:   # the optimiser's steps replace plain gradient descent's
+        values = numeric.evaluator(derivation).run(optimizers.one_step(spec))
+        trained = optimizers.run_optimizer(spec, derivation)
+        optimizers.apply_to_values(trained, derivation, values)
     key = build_key(spec, derivation, values)
+    if trained is not None:
+        key["optimizer"] = optimizer_key(trained, derivation)
     regularized = None
     if spec.regularization is not None:
         regularized = regularization.solve_regularization(spec, derivation, values)
         _add_regularization(key, derivation.model, regularized)
     report = verify_key(spec, key) if check else {}
-    return Solution(spec, derivation, values, key, report, regularized)
+    return Solution(spec, derivation, values, key, report, regularized, trained)
 
 
 def verify_key(spec: Spec, key: dict) -> dict:
     """Every number of `key` checked independently (numpy, finite differences), slices included."""
     slices = [regularization_check] if spec.regularization is not None or "regularization" in key else []
+    if spec.optimizer is not None or "optimizer" in key:
+        slices.append(optimizer_check)
     return verify.verify_key(spec, key, slices)
 
 
@@ -81,10 +94,32 @@ def build_key(spec: Spec, d: Derivation, values: Values) -> dict:
         "gradients": _parameters(m, lambda p: t[d.gradient[p]]),
         "updated": _parameters(m, lambda p: t[d.updated[p]] if p in d.updated else t[p]),
     }
+    if d.loss_after in t:
+        key["loss"]["after_step"] = t[d.loss_after]   # a new forward pass with the updated parameters
     if values.history is not None:
         key["history"] = {"loss": list(values.history)}
         key["final"] = _parameters(m, lambda p: values.final[p])
     return key
+
+
+def optimizer_key(trained: optimizers.OptimizerRun, d: Derivation) -> dict:
+    """key["optimizer"]: the rule, its constants and batch size, and the first steps in full
+    (the batch, the loss before the step, the gradient, every state and the parameters after it)."""
+    sym = trained.symbolic
+    m = d.model
+    steps = []
+    for it in trained.iterations:
+        v = it.values
+        entry: dict = {"step": it.number, "batch": it.batch, "loss": it.loss,
+                       "gradients": _parameters(m, lambda p: it.gradient[p])}
+        # A parameter the rule does not move (a fixed bias) keeps its state at the start, 0.
+        for s in optimizers.STATES[sym.name]:
+            entry[s] = _parameters(m, lambda p: v[sym.new_state[s, p]] if p in sym.updated else 0.0)
+        for s in ("m", "v") if sym.name == "adam" else ():
+            entry[s + "_hat"] = _parameters(m, lambda p: v[sym.corrected[s, p]] if p in sym.updated else 0.0)
+        entry["updated"] = _parameters(m, lambda p: v[sym.updated[p]] if p in sym.updated else v[p])
+        steps.append(entry)
+    return {**trained.spec.optimizer.record(), "steps": steps}
 
 
 def _add_regularization(key: dict, m, result) -> None:

@@ -13,6 +13,8 @@ from .choices import ACTIVATIONS, LOSSES, NAMINGS, resolve_naming
 from .errors import DeriveError
 from .fields import FieldReader, show
 from .regularization.section import Regularization, parse_section
+from .training import FIELDS as TRAINING_FIELDS
+from .training import Optimizer, parse_optimizer, refuse_with_regularization
 
 # Limits that keep a written-out derivation readable and a run short (documented in the README).
 MAX_LAYERS = 8
@@ -48,6 +50,7 @@ class Spec:
     naming_requested: str = "auto"
     extra: dict = field(default_factory=dict, compare=False)   # sections later stages read
     regularization: Regularization | None = None   # [regularization], validated by its own reader
+    optimizer: Optimizer | None = None   # [training] optimizer and batch_size (None: plain descent)
 
     @property
     def shared_biases(self) -> tuple[bool, ...]:
@@ -65,7 +68,8 @@ class Spec:
             "parameters": {"weights": [[list(r) for r in m] for m in self.weights],
                            "biases": [list(b) if isinstance(b, tuple) else b for b in self.biases]},
             "training": {"learning_rate": self.learning_rate, "update_biases": self.update_biases,
-                         "iterations": self.iterations},
+                         "iterations": self.iterations,
+                         **(self.optimizer.record() if self.optimizer is not None else {})},
             "output": {"decimals": self.decimals},
         }
         for section, value in self.extra.items():
@@ -78,11 +82,11 @@ SECTIONS = {
     "network": {"layers", "activation", "loss", "naming"},
     "data": {"inputs", "targets", "reduction"},
     "parameters": {"weights", "biases"},
-    "training": {"learning_rate", "update_biases", "iterations"},
+    "training": {"learning_rate", "update_biases", "iterations", *TRAINING_FIELDS},
     "output": {"decimals"},
 }
 # Sections validated by later stages (regularisation, exams); the spec keeps them as given.
-EXTRA_SECTIONS: set[str] = {"regularization", "exam"}
+EXTRA_SECTIONS: set[str] = {"regularization", "exam", "slides"}
 
 
 def load(path: str | Path) -> Spec:
@@ -239,12 +243,15 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
     regularization = None
     if "regularization" in raw:
         regularization = parse_section(raw["regularization"], source, update_biases)
+    optimizer = parse_optimizer(train, source, len(inputs), ("learning_rate", "update_biases", "iterations"))
+    if regularization is not None:
+        refuse_with_regularization(r, optimizer)
     return Spec(title=title, layers=layers, activations=activations, loss=loss, naming=naming,
                 inputs=inputs, targets=targets, single_sample=single, reduction=reduction,
                 weights=tuple(weights), biases=tuple(biases), learning_rate=lr,
                 update_biases=update_biases, iterations=iterations, decimals=decimals,
                 source=source, naming_requested=naming_requested, extra=extra,
-                regularization=regularization)
+                regularization=regularization, optimizer=optimizer)
 
 
 def _count(value: Any) -> str:

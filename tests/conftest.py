@@ -103,3 +103,49 @@ def random_spec(seed: int, layers, activation="sigmoid", loss="half_sse", sample
         "parameters": {"weights": weights, "biases": bias_list},
         "training": {"learning_rate": 0.3, "update_biases": update_biases, "iterations": 1},
     }
+
+
+HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+# (loss, output activation): every loss, every activation that the loss allows at the output.
+OUTPUTS = (("half_sse", "sigmoid"), ("mse", "tanh"), ("cross_entropy", "softmax"),
+           ("binary_cross_entropy", "sigmoid"), ("half_sse", "linear"), ("mse", "relu"),
+           ("cross_entropy", "sigmoid"), ("half_sse", "softmax"))
+
+
+def matrix_spec(i: int) -> dict:
+    """The i-th spec of the page matrix: 1-3 hidden layers, widths 1-6, every activation and loss,
+    shared, per-neuron and mixed biases, 1-3 samples, regularisation on every fourth."""
+    rng = np.random.default_rng(1000 + i)
+    hidden = 1 + i % 3
+    loss, output = OUTPUTS[i % len(OUTPUTS)]
+    widths = [int(rng.integers(1, 7)) for _ in range(hidden)]
+    n_out = int(rng.integers(2, 4)) if output == "softmax" else int(rng.integers(1, 4))
+    layers = [int(rng.integers(1, 5))] + widths + [n_out]
+    activations = [HIDDEN_ACTIVATIONS[(i + l) % 4] for l in range(hidden)] + [output]
+    spec = random_spec(2000 + i, layers, activation=activations, loss=loss, samples=1 + (i // 3) % 3,
+                       biases=("shared", "per_neuron", "mixed")[(i // 2) % 3], update_biases=i % 2 == 0)
+    spec["title"] = f"Page matrix spec {i}"
+    if i % 4 == 1:
+        spec["regularization"] = {"penalty": "l2" if i % 8 == 1 else "l1", "lambda": 0.01,
+                                  "include_biases": False}
+    return spec
+
+
+# The whole TeX matrix (every part in every document class) runs with --run-slow (`make test-all`);
+# `make test` runs a sample of it.
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (the whole TeX matrix)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: a long test (many TeX runs); runs with --run-slow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (make test-all)")
+    for item in items:
+        if "slow" in item.keywords or "full" in item.keywords:
+            item.add_marker(skip)

@@ -24,7 +24,7 @@ from derive import solution
 from derive.derivation import derive as derive_shape
 from derive.apps.exam.folder import Progress
 from derive.model.network import Shape
-from derive.printing.numbers import plain_number
+from derive.printing.numbers import given_number, plain_number
 
 from helpers import ROOT, pdf_text, run_cli
 
@@ -66,7 +66,8 @@ def test_the_folder_holds_tex_keys_moodle_and_one_folder_per_variant(five):
         assert {f"variants/{k:03d}/exam.tex", f"variants/{k:03d}/solutions.tex",
                 f"variants/{k:03d}/key.json"} <= names
     assert not any(n.endswith(".pdf") for n in names)   # --no-pdf
-    assert len(names) == 7 + 3 * 5   # keys-long.csv beside keys.csv
+    assert len(names) == 7 + 3 * 5 + 1                   # keys-long.csv beside keys.csv, and derive's manifest
+    assert ".derive-manifest.json" in names
 
 
 def test_the_pdfs_are_written_with_tex(with_pdf):
@@ -85,9 +86,9 @@ def test_exam_pdf_shows_each_variant_on_its_own_page_with_its_own_weights(with_p
         assert f"Variant {k}" in page
         weights = [w for matrix in entry["spec"]["parameters"]["weights"] for row in matrix for w in row]
         for n, w in enumerate(weights, start=1):
-            assert f"w{n} = {plain_number(w, 4)}" in page, (k, n, w)
+            assert f"w{n} = {given_number(w)}" in page, (k, n, w)
         x = entry["spec"]["data"]["inputs"]
-        assert f"i1 = {plain_number(x[0], 4)}, i2 = {plain_number(x[1], 4)}" in page
+        assert f"i1 = {given_number(x[0])}, i2 = {given_number(x[1])}" in page
 
 
 def test_solutions_pdf_and_keys_pdf_show_every_variants_answers(with_pdf):
@@ -173,7 +174,7 @@ def test_each_variant_folder_holds_its_own_key(five, keys):
     for entry in keys:
         k = entry["variant"]
         assert json.loads((five / f"variants/{k:03d}/key.json").read_text()) == entry["key"]
-        weight = plain_number(entry["spec"]["parameters"]["weights"][1][0][0], 4)
+        weight = given_number(entry["spec"]["parameters"]["weights"][1][0][0])
         assert f"w_{{5}} = {weight}" in (five / f"variants/{k:03d}/exam.tex").read_text()
 
 
@@ -438,7 +439,7 @@ def test_a_tex_failure_leaves_the_folder_untouched(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous")
-    result = run_cli("exam", EXAM, "--variants", 1, "--seed", 1, "--out", out,
+    result = run_cli("exam", EXAM, "--variants", 1, "--seed", 1, "--out", out, "--force",
                      env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2 and "TeX failed" in result.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

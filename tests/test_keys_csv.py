@@ -132,7 +132,7 @@ def test_significant_digits_for_small_gradients(tmp_path):
     longs = list(csv.DictReader(io.StringIO((tmp_path / "x" / "keys-long.csv").read_text())))
     for row, entry in zip(rows, keys):
         for shown, value in zip(row[1:], exact(entry)):
-            assert significant_digits(shown) <= 3              # trailing zeros may be dropped by the number rule
+            assert significant_digits(shown) == 3              # trailing zeros kept (the number rule)
             exponent = math.floor(math.log10(abs(value)))
             assert float(shown) == pytest.approx(value, abs=0.5 * 10.0 ** (exponent - 2) * 1.0001)
     for r in longs:                                             # relative tolerance 5e-3 of the answer

@@ -19,13 +19,14 @@ ORDER = [
     # what every stage may use
     "errors", "fields", "choices", "limits",
     # spec (and the regularisation slice's section beside it)
-    "regularization.section", "spec",
+    "regularization.section", "training", "spec",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
     # derivation
     "derivation",
     # numbers and their independent check (the penalty's steps are compiled like the core's)
-    "numeric.compiled", "regularization.symbolic", "numeric.optimize", "numeric.verify", "regularization.verify",
+    "numeric.compiled", "numeric.optimizers", "regularization.symbolic", "numeric.optimize", "numeric.verify",
+    "numeric.verify_optimizers", "regularization.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
     # the spine
@@ -34,19 +35,19 @@ ORDER = [
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
     # layout
-    "layout.blocks", "layout.problem", "layout.steps", "layout.vector", "regularization.layout",
+    "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.vector", "layout.optimizer", "regularization.layout",
     "layout.solution",
     # output
     "output.folders", "output.render", "output.tex",
     # applications
     "apps.chain.expressions", "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify",
     "apps.chain.document",
-    "apps.worksheet", "apps.snippet",
+    "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.roster", "apps.exam.layout", "apps.exam.diagrams", "apps.exam.csvkeys", "apps.exam.package",
     "apps.exam.moodle", "apps.exam.cloze", "apps.exam.canvas", "apps.exam.qti", "apps.exam.folder",
     # the command line
-    "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.style", "cli.exam",
+    "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.slides", "cli.style", "cli.exam",
     "cli.chain", "cli.jacobian",
     "__main__",
 ]

@@ -14,7 +14,7 @@ import derive
 from derive.apps.exam import draw as exam_draw
 from derive.apps.exam import settings as exam_settings
 from derive.apps.exam import moodle
-from derive.printing.numbers import plain_number
+from derive.printing.numbers import given_number, plain_number
 
 from helpers import ROOT, run_cli
 
@@ -109,9 +109,9 @@ def test_question_text_shows_the_variants_own_numbers(quiz, keys):
         assert f"(variant {k + 1})" in text
         weights = [w for m in entry["spec"]["parameters"]["weights"] for row in m for w in row]
         for n, w in enumerate(weights, start=1):
-            assert f"w_{{{n}}} = {plain_number(w, 4)}" in text
+            assert f"w_{{{n}}} = {given_number(w)}" in text
         x = entry["spec"]["data"]["inputs"]
-        assert f"i_{{1}} = {plain_number(x[0], 4)}" in text
+        assert f"i_{{1}} = {given_number(x[0])}" in text
         assert r"\(\mathit{out}_{o1}\)" in text and "4 decimal places" in text
 
 

@@ -23,8 +23,8 @@ def lecture_l2(tmp_path_factory):
 def test_soft_constraint_shows_the_2_lambda_w_step_and_the_regularised_gradient(lecture_l2):
     text, solution = lecture_l2
     assert "Regularisation as a soft constraint" in text
-    # dE_R/dw5 = dE/dw5 + 2 lambda w5 = 0.082167041 + 0.0008 = 0.082967041
-    assert "0.082167041 + 0.0008 = 0.082967041" in text
+    # dE_R/dw5 = dE/dw5 + 2 lambda w5 = 0.082167041 + 0.000800000 = 0.082967041
+    assert "0.082167041 + 0.000800000 = 0.082967041" in text
     assert "weight-decay form" in text
 
 
@@ -40,7 +40,7 @@ def test_hard_constraint_shows_lagrangian_kkt_and_lambda_star(lecture_l2):
 
 def test_equivalence_table_and_path_figure(lecture_l2):
     text, solution = lecture_l2
-    assert "Hard and soft constraint are the same problem" in text
+    assert "The soft problem at λ" in text
     assert "regularisation path" in text
     theta = solution.regularization.hard.theta
     w5 = solution.derivation.model.weights[1][0][0]

@@ -27,7 +27,7 @@ def lecture_out(tmp_path_factory) -> Path:
 
 def test_the_folder_holds_the_two_pdfs_their_tex_and_the_key_and_nothing_else(lecture_out):
     assert sorted(p.name for p in lecture_out.iterdir()) == [
-        "key.json", "solutions.pdf", "solutions.tex", "worksheet.pdf", "worksheet.tex"]
+        ".derive-manifest.json", "key.json", "solutions.pdf", "solutions.tex", "worksheet.pdf", "worksheet.tex"]
 
 
 LECTURE_NUMBERS = ["0.3775", "0.593269992", "0.596884378", "1.105905967", "0.75136507", "0.772928465",
@@ -89,7 +89,8 @@ def test_two_runs_give_byte_identical_tex_and_key(tmp_path):
 def test_no_pdf_writes_tex_and_key_only(tmp_path):
     result = run_cli("worksheet", "examples/lecture.toml", "--out", tmp_path / "x", "--no-pdf")
     assert result.returncode == 0
-    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == ["key.json", "solutions.tex", "worksheet.tex"]
+    assert sorted(p.name for p in (tmp_path / "x").iterdir()) == [
+        ".derive-manifest.json", "key.json", "solutions.tex", "worksheet.tex"]
 
 
 HOSTILE = r"Week 3: \input{/etc/passwd} costs $5 & 100% of_the #1 ^ ~ {x}"
@@ -125,12 +126,14 @@ def _untouched(out: Path) -> None:
 
 
 def _run_with_broken_templates(tmp_path: Path, new: str):
-    """Run the lecture worksheet into a folder holding a previous run, with solutions.tex broken."""
+    """Run the lecture worksheet into a folder holding another file (--force: write beside it), with
+    solutions.tex broken."""
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("previous run")
     templates = _broken_templates(tmp_path, r"\begin{document}", new)
-    result = run_cli("worksheet", "examples/lecture.toml", "--out", out, env={"DERIVE_TEMPLATES": str(templates)})
+    result = run_cli("worksheet", "examples/lecture.toml", "--out", out, "--force",
+                     env={"DERIVE_TEMPLATES": str(templates)})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     _untouched(out)

@@ -1,22 +1,39 @@
-"""`derive snippet`: one part of a worked solution as a LaTeX fragment for lecture notes.
+"""`derive snippet`: one part of a worked solution as a LaTeX fragment for lecture notes or slides.
 
-A snippet is another layout of the same step records as the worksheet, not a second engine.
+A snippet is another layout of the same step records as the worksheet, not a second engine. It is
+laid out for the document it lands in (`--fit`): displays broken for that column's width, the
+network picture scaled to it, and for beamer a sequence of frames that each fit one frame. Headings
+are `\\deriveheading`, a macro of derive.sty, never a sectioning command (beamer has none).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 from ..errors import DeriveError
 from ..layout import problem, steps
-from ..layout.blocks import Block, Section
+from ..layout.blocks import Block, Line, Section
+from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
+from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
-from ..output.render import render
+from ..output.render import render, templates_folder
+from ..regularization.layout import regularization_context
 from ..regularization.layout import regularization_sections as build_regularization
 from ..solution import Solution
+
+DIAGRAM_CM_PER_STEP = 4.4     # see layout.problem.diagram: x is in cm
+DIAGRAM_MARGIN_PT = 40.0      # the outer neurons' halves and the bias labels beside the layers
 
 
 def sections_for(solution: Solution, part: str) -> list[Section]:
     """The sections of the worked solution that make up `part`."""
     if part == "vector":
-        return vector_sections(solution)
+        return [_on_its_own(s) for s in vector_sections(solution)]
+    if part == "update" and solution.optimizer is not None:   # the optimiser's rule and first steps
+        counter = steps.Counter()
+        sections = steps.total_sections(solution, counter, inline=True, after=False)
+        sections += optimizer_sections(solution, counter)
+        after = steps.after_section(solution, counter)
+        return sections + ([after] if after else [])
     if part == "update":
         return steps.total_sections(solution)
     if part == "regularization":
@@ -33,6 +50,21 @@ def sections_for(solution: Solution, part: str) -> list[Section]:
     return out
 
 
+def _on_its_own(section: Section) -> Section:
+    """The matrix form as a fragment: its heading once (not repeated as the text's first words), and
+    no pointer to results above, which a fragment does not have."""
+    blocks = []
+    for block in section.blocks:
+        text = block.text or ""
+        prefix = section.title + ": "
+        if text.startswith(prefix):
+            text = text[len(prefix)].upper() + text[len(prefix) + 1:]
+        text = text.replace(" The entries equal the per-weight results above.",
+                            " Its entries are the per-weight gradients of the worked solution.")
+        blocks.append(Block(text or None, block.given))
+    return Section(section.title, blocks)
+
+
 def regularization_sections(solution: Solution) -> list[Section]:
     if solution.regularization is None:
         raise DeriveError("this spec has no [regularization] section", file=solution.spec.source,
@@ -44,6 +76,13 @@ def step_section(solution: Solution, name: str) -> list[Section]:
     """One step by its plain name (`dE_total/dw5`, `out_h1`, `w5+`), with its definition."""
     d = solution.derivation
     aliases = {name, name.replace("dE/", "dE_total/")}
+    if solution.optimizer is not None:   # an update, a state: the optimiser's first step
+        first = solution.optimizer.iterations[0].values
+        found = next((s for s in solution.optimizer.symbolic.steps if s.name.name in aliases), None)
+        if found is not None:
+            writer = steps.StepWriter(solution, 0)
+            return [Section(found.name.name, [Block(None, [Line(writer.p.name(found.name), writer.p.chain(
+                found.name, found.expr, first, first[found.name]))])])]
     step = next((s for s in d.steps if s.name.name in aliases), None)
     if step is None:
         known = ", ".join(s.name.name for s in d.steps[:12])
@@ -54,13 +93,76 @@ def step_section(solution: Solution, name: str) -> list[Section]:
     return [Section(step.name.name, [Block(None, lines)])]
 
 
-def snippet(solution: Solution, part: str | None, step: str | None, standalone: bool,
-            headings: bool = True) -> str:
+def chosen_sections(solution: Solution, part: str | None, step: str | None) -> list[Section]:
+    """What a snippet shows: one step, or one part's sections (none for the network picture)."""
     if step is not None:
-        sections = step_section(solution, step)
-        headings = False
+        return step_section(solution, step)
+    return [] if part == "network" else sections_for(solution, part)
+
+
+def diagram_scale(diagram: dict, fit: Fit) -> str:
+    """The factor that fits the network picture into the line (1 when it fits as drawn)."""
+    xs = [float(n["x"]) for n in diagram["nodes"]]
+    natural = (max(xs) - min(xs)) * 28.45276 + DIAGRAM_MARGIN_PT
+    return f"{min(1.0, fit.points / natural):.3f}"
+
+
+def style_inline() -> str:
+    """derive.sty's definitions, to stand in a standalone document's own preamble."""
+    text = (Path(templates_folder()) / "derive.sty").read_text(encoding="utf-8")
+    keep = [line for line in text.splitlines()
+            if not line.startswith((r"\NeedsTeXFormat", r"\ProvidesPackage", r"\endinput"))]
+    return "\\makeatletter\n" + "\n".join(keep) + "\n\\makeatother"
+
+
+def preamble(fit: Fit) -> str:
+    """The first lines of a standalone document of the fit's kind."""
+    if fit.beamer:
+        head = "\\documentclass[aspectratio=169]{beamer}"
+    elif fit.name == "twocolumn":
+        head = "\\documentclass[twocolumn]{article}"
+    elif fit.name == "article":
+        head = "\\documentclass{article}"
     else:
-        sections = [] if part == "network" else sections_for(solution, part)
+        head = f"\\documentclass{{article}}\n\\usepackage[textwidth={fit.points:.1f}pt]{{geometry}}"
+    return head + "\n" + style_inline()
+
+
+NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) sets matrices tighter
+TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
+
+WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
+         "beamer": "in a beamer document"}
+
+
+def snippet(solution: Solution, part: str | None, step: str | None, standalone: bool,
+            headings: bool = True, fit: Fit = FITS["article"], frame_bodies: bool = False) -> str:
+    if frame_bodies and not fit.beamer:
+        raise DeriveError("frame bodies are for beamer: add --fit beamer", field="--frame-bodies")
+    where = WHERE.get(fit.name, f"in a column {fit.name} wide")
+    standalone_context = {"preamble": preamble(fit)} if standalone else None
+    if step is None and part == "regularization":
+        regularization_sections(solution)          # a spec without [regularization]: one clear error
+        # The same pieces as the worked solution (prose, displays, tables, the path figure).
+        context = fit_regularization(regularization_context(solution, "macro" if headings else "none"), fit)
+        return render("regularization_snippet.tex", {
+            "standalone": standalone_context, "where": where, "beamer": fit.beamer, "regularization": context,
+            "narrow": fit.points < NARROW_POINTS,
+            "reg_frames": regularization_frames(context, fit) if fit.beamer else []})
+    sections = chosen_sections(solution, part, step)
+    if step is not None:
+        headings = False
     diagram = problem.diagram(solution) if part == "network" else None
-    return render("snippet.tex", {"standalone": standalone, "sections": sections, "diagram": diagram,
-                                  "headings": headings})
+    cut = None
+    if fit.beamer:
+        name = part if step is None else "step"
+        cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks}
+               for i, f in enumerate(frames(sections, fit))]
+    sections = fitted(sections, fit)
+    # A display taller than most of a page may break between its rows (TeX's choice, at a price).
+    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
+    return render("snippet.tex", {
+        "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
+        "narrow": fit.points < NARROW_POINTS,
+        "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
+        "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..choices import PARTS
+from ..errors import shorten_quoted
 from ..limits import MAX_STRESS, MAX_VARIANTS
+
+
+OUT_HELP = ("the output folder, derive's alone: new, empty or written by derive (replaced as a whole "
+            "on success)")
+FORCE_HELP = ("write into a folder that holds other files too: derive replaces only the files it wrote "
+              "there and keeps yours")
 
 
 @dataclass(frozen=True)
@@ -28,8 +35,9 @@ def _key(p) -> None:
 
 def _worksheet(p) -> None:
     p.add_argument("spec", help="the spec file (TOML)")
-    p.add_argument("--out", required=True, help="the output folder (replaced as a whole on success)")
+    p.add_argument("--out", required=True, help=OUT_HELP)
     p.add_argument("--no-pdf", action="store_true", help="write the .tex and key.json without running TeX")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _snippet(p) -> None:
@@ -38,8 +46,25 @@ def _snippet(p) -> None:
     group.add_argument("--part", choices=PARTS, help="which part of the solution")
     group.add_argument("--step", help="one step by name, e.g. dE_total/dw5, out_h1, w5+")
     p.add_argument("-o", "--output", help="the .tex file to write (default: standard output)")
-    p.add_argument("--standalone", action="store_true", help="a whole document (compiles on its own)")
-    p.add_argument("--no-headings", action="store_true", help="leave out the paragraph headings")
+    p.add_argument("--standalone", action="store_true", help="a whole document (compiles on its own, "
+                   "derive.sty's definitions inlined)")
+    p.add_argument("--no-headings", action="store_true", help="leave out the headings (\\deriveheading)")
+    p.add_argument("--fit", default="article", metavar="article|twocolumn|beamer|WIDTH",
+                   help="the document it lands in: displays broken for that width, the network scaled; "
+                   "beamer: a sequence of frames; WIDTH such as 12cm (default: article)")
+    p.add_argument("--frame-bodies", action="store_true", help="with --fit beamer: frame bodies for your "
+                   "own frames (\\deriveframe{forward-1}) instead of whole frames")
+    p.add_argument("--format", choices=("latex", "markdown"), default="latex",
+                   help="latex (default) or markdown with $$ displays for KaTeX/MathJax (Quarto, Jupyter, "
+                   "course websites, Moodle)")
+
+
+def _slides(p) -> None:
+    p.add_argument("spec", help="the spec file (TOML), optionally with [slides] theme and aspect_ratio")
+    p.add_argument("--out", required=True, help=OUT_HELP)
+    p.add_argument("--no-pdf", action="store_true", help="write slides.tex without running TeX")
+    p.add_argument("--handout", action="store_true", help="overlays collapsed, for printing")
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
 
 
 def _style(p) -> None:
@@ -51,7 +76,8 @@ def _exam(p) -> None:
     p.add_argument("--variants", type=int, metavar="N",
                    help=f"how many variants (1 to {MAX_VARIANTS}; default: [exam] variants)")
     p.add_argument("--seed", type=int, metavar="S", help="the random seed (default: [exam] seed, else drawn)")
-    p.add_argument("--out", help="the output folder (replaced as a whole on success)")
+    p.add_argument("--out", help=OUT_HELP)
+    p.add_argument("--force", action="store_true", help=FORCE_HELP)
     p.add_argument("--no-pdf", action="store_true",
                    help="write everything but the PDFs and the diagram pictures, without TeX")
     p.add_argument("--lms", choices=["moodle", "canvas", "qti21"], default="moodle",
@@ -101,6 +127,7 @@ SUBCOMMANDS = (
                _exam),
     Subcommand("snippet", "snippet", "one part of the worked solution as a LaTeX fragment to \\input",
                _snippet),
+    Subcommand("slides", "slides", "a beamer deck of the worked example with the spec's numbers", _slides),
     Subcommand("style", "style", "write derive.sty, the package that derive's fragments need", _style),
     Subcommand("chain", "chain", "the chain rule worked for any expression (LaTeX or JSON)", _chain),
     Subcommand("jacobian", "jacobian", "the Jacobian of a vector of expressions, and the vector "
@@ -109,8 +136,16 @@ SUBCOMMANDS = (
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with the offending argument cut to ~80 characters in its error line (a 130 kB
+    argument is not echoed whole); the sub-commands' parsers are of this class too."""
+
+    def error(self, message: str):
+        super().error(shorten_quoted(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="derive", description="Worked solutions of neural-network "
+    parser = Parser(prog="derive", description="Worked solutions of neural-network "
                                      "training, derived with sympy and typeset with LaTeX.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for s in SUBCOMMANDS:

@@ -8,11 +8,13 @@ from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import LMS, Progress, write_exam
 from ..apps.exam.roster import read_roster
 from ..errors import DeriveError
-from ..spec import load
 
 
 def run(args) -> int:
-    spec = load(args.spec)
+    spec = args.spec
+    if spec.optimizer is not None:   # an exam asks for one step of plain gradient descent
+        raise DeriveError("exams ask for one step of plain gradient descent: remove optimizer and "
+                          "batch_size from [training]", file=spec.source, field="[training] optimizer")
     settings = exam_settings.settings(spec, variants=args.variants, seed=args.seed)
     if args.stress is not None:
         if args.out:
@@ -29,7 +31,8 @@ def run(args) -> int:
                           f"{args.students}: leave out --variants (one variant per student) or give more",
                           field="--variants")
     variants = write_exam(spec, settings, args.out, pdf=pdf, students=students, lms=args.lms,
-                          dialect=args.csv_dialect)
+                          dialect=args.csv_dialect, force=args.force,
+                          roster=args.students)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf", "images/"] if pdf else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
         [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]

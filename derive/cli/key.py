@@ -5,13 +5,12 @@ import sys
 
 from ..output.folders import dumps_json, write_file
 from ..solution import solve
-from ..spec import load
 
 
 def run(args) -> int:
-    text = dumps_json(solve(load(args.spec)).key)
+    text = dumps_json(solve(args.spec).key)
     if args.output:
-        write_file(args.output, text)
+        write_file(args.output, text, inputs=[args.spec.source])
     else:
         sys.stdout.write(text)
     return 0

@@ -3,11 +3,15 @@ the loss curve, and the regularisation part when the spec has one.
 """
 from __future__ import annotations
 
+import math
+
 from ..printing.latex import Printer
+from ..printing.numbers import given_number
 from ..regularization.layout import regularization_context
 from ..solution import Solution
+from .optimizer import optimizer_context
 from .problem import diagram, given
-from .steps import sample_sections, summary_rows, total_sections
+from .steps import Counter, after_section, sample_sections, summary_rows, total_sections
 
 
 def history(solution: Solution, points: int = 250) -> dict | None:
@@ -23,18 +27,47 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     p = Printer(m.names.of, solution.spec.decimals)
     final = [{"name": p.name(par), "value": p.number(solution.values.final[par])} for par in m.parameters()]
     return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
-            "final": final, "positive": all(v > 0 for v in h)}
+            "final": final, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
+
+
+def loss_axis(iterations: int, low: float, high: float) -> str:
+    """The loss curve's axis options: iterations from 0 to the last, and loss ticks a reader reads
+    (0.2, 0.5, 1 on a log axis: 1, 2 and 5 times a power of ten, written out; never 10^-0.5)."""
+    x = f"xmin=0, xmax={iterations}, enlarge x limits=false, scaled x ticks=false"
+    if low <= 0:
+        return x + ", scaled y ticks=false, yticklabel style={/pgf/number format/fixed}"
+    ticks = []
+    for steps in ((1,), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
+        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(low)) - 1, math.ceil(math.log10(high)) + 1)
+                 for m in steps if low <= m * 10.0 ** k <= high]
+        if len(ticks) >= 3:
+            break
+    if len(ticks) < 2:   # a curve within one step of 1-9: its ends
+        ticks = [low, high]
+    shown = [given_number(float(f"{t:.2g}")) for t in ticks]
+    return (x + f", ymode=log, ytick={{{','.join(shown)}}}, yticklabels={{{','.join(shown)}}}, "
+            "minor ytick={}, log basis y=10")
 
 
 def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
     samples = []
+    counter = Counter()                 # one numbering through the document: "step 7"
+    # One sample: each update right after its gradient; an optimiser's updates get their own part.
+    inline = len(spec.inputs) == 1 and solution.optimizer is None
     for s in range(len(spec.inputs)):
-        samples.append({"number": s + 1, "sections": sample_sections(solution, s)})
+        samples.append({"number": s + 1, "sections": sample_sections(solution, s, counter, inline)})
+    optimizer = after = None
+    if solution.optimizer is None:
+        totals = total_sections(solution, counter, inline)
+    else:
+        totals = total_sections(solution, counter, inline=True, after=False)
+        optimizer = optimizer_context(solution, counter)
+        after = [s for s in [after_section(solution, counter)] if s is not None]
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
-        "totals": total_sections(solution), "summary": summary_rows(solution),
+        "totals": totals, "optimizer": optimizer, "after": after, "summary": summary_rows(solution),
         "history": history(solution),
         "plots": solution.values.history is not None or solution.regularization is not None,
         "regularization": regularization_context(solution),

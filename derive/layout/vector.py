@@ -37,7 +37,7 @@ def _values(solution: Solution, sample: int):
 
 def vector_sections(solution: Solution, sample: int = 0) -> list[Section]:
     m, L, a, W, grad_out, derivs, deltas, grads = _values(solution, sample)
-    p = Printer(m.names.of, solution.spec.decimals)
+    p = Printer(m.names.of, solution.spec.decimals, given=solution.derivation.given())
     lines: list[Line] = []
     errors = []
     for l in range(L, 0, -1):
@@ -62,7 +62,7 @@ def vector_sections(solution: Solution, sample: int = 0) -> list[Section]:
             lines.append(Line(delta_name, [
                 hadamard(product(matrix_symbol("W^T", l + 1), matrix_symbol("delta", l + 1)),
                          matrix_symbol("act'", l)),
-                hadamard(product(p.number_matrix(W[l].T), p.number_vector(deltas[l + 1])),
+                hadamard(product(p.number_matrix(W[l].T, given=True), p.number_vector(deltas[l + 1])),
                          p.number_vector(derivs[l])),
                 p.number_vector(computed)]))
         if not np.allclose(computed, deltas[l], rtol=1e-12, atol=1e-15):
@@ -70,7 +70,7 @@ def vector_sections(solution: Solution, sample: int = 0) -> list[Section]:
         gradient = np.outer(deltas[l], a[l - 1])
         lines.append(Line(matrix_symbol("dE/dW", l), [
             product(matrix_symbol("delta", l), matrix_symbol("a^T", l - 1)),
-            product(p.number_vector(deltas[l]), p.number_matrix(a[l - 1][None, :])),
+            product(p.number_vector(deltas[l]), p.number_matrix(a[l - 1][None, :], given=l == 1)),
             p.number_matrix(gradient)]))
         if not np.allclose(gradient, grads[l - 1], rtol=1e-12, atol=1e-15):
             errors.append(f"weight gradient of layer {l}")

@@ -52,14 +52,29 @@ class Sampled:
         return f"{self.inner.plain}[{self.sample}]"
 
 
+@dataclass(frozen=True)
+class Stated:
+    """An optimiser's per-parameter quantity: the step's gradient g_w5, a state before the step
+    (v_w5, m_w5) or after it (v_w5+), a bias-corrected moment (m-hat_w5)."""
+
+    base: str          # "g", "v", "m", "s"
+    of: Name           # the parameter
+    mark: str = ""     # "+" after the step
+    hat: bool = False  # bias-corrected
+
+    @property
+    def plain(self) -> str:
+        return f"{self.base}{'hat' if self.hat else ''}_{self.of.plain}{self.mark}"
+
+
 class Names:
     """Creates the symbols of one network and remembers each symbol's structured name."""
 
     def __init__(self) -> None:
-        self.of: dict[sp.Symbol, Name | Partial | Sampled] = {}
+        self.of: dict[sp.Symbol, Name | Partial | Sampled | Stated] = {}
         self.by_plain: dict[str, sp.Symbol] = {}
 
-    def symbol(self, name: Name | Partial | Sampled) -> sp.Symbol:
+    def symbol(self, name: Name | Partial | Sampled | Stated) -> sp.Symbol:
         plain = name.plain
         if plain in self.by_plain:
             return self.by_plain[plain]

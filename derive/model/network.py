@@ -98,6 +98,11 @@ class Model:
             params.extend([b] if isinstance(b, sp.Symbol) else b)
         return params
 
+    def given(self) -> list[sp.Symbol]:
+        """The problem's data: inputs, targets, parameters, learning rate. Their values print as
+        written in the spec; everything else is computed and prints at the spec's decimals."""
+        return self.inputs + self.targets + self.parameters() + [self.eta]
+
     # -- local expressions ----------------------------------------------------------------------
     def net_expr(self, l: int, j: int) -> sp.Expr:
         terms = [sp.Mul(w, o, evaluate=False) for w, o in zip(self.weights[l - 1][j], self.out[l - 1])]

@@ -124,9 +124,22 @@ class Evaluator:
         return totals[d.loss], [totals[d.updated[p]] if p in d.updated else v
                                 for p, v in zip(self.params, params)]
 
+    def loss_after(self, updated: list[float], spec: Spec) -> float | None:
+        """The loss of a new forward pass with the updated parameters (None when it is not finite):
+        what one step of gradient descent achieved."""
+        try:
+            loss, _ = self.loss_and_gradient(updated, spec)
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return None
+        return loss if math.isfinite(loss) else None
+
     def run(self, spec: Spec) -> Values:
         params = self.parameter_values(spec)
         samples, totals = self._round(params, spec, keep=True)
+        d = self.derivation
+        after = self.loss_after([totals[d.updated[p]] if p in d.updated else totals[p] for p in self.params], spec)
+        if after is not None:
+            totals[d.loss_after] = after
         values = Values(samples, totals)
         if spec.iterations > 1:
             history = []

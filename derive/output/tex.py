@@ -88,8 +88,18 @@ def log_excerpt(log: str, context: int = 3, limit: int = 20) -> str:
     return "\n".join("  " + lines[i] for i in seen[:limit])
 
 
+KEEP_LOGS = "DERIVE_KEEP_LOGS"   # set (to anything but "" or "0"): TeX's logs stay in .build/
+
+
+def keep_logs() -> bool:
+    """Whether TeX's logs stay beside the PDFs (in .build/NAME.log), for the page tests to read
+    every Overfull box; by default only the PDFs are kept."""
+    return os.environ.get(KEEP_LOGS, "") not in ("", "0")
+
+
 def compile_all(folder: Path, names: list[str], single_run: bool = False) -> None:
-    """Compile the named .tex files of `folder` (in parallel) and keep only the PDFs beside them."""
+    """Compile the named .tex files of `folder` (in parallel) and keep only the PDFs beside them
+    (and, with DERIVE_KEEP_LOGS, TeX's logs in .build/)."""
     build = folder / ".build"
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -97,5 +107,12 @@ def compile_all(folder: Path, names: list[str], single_run: bool = False) -> Non
                                  names))
         for pdf in pdfs:
             shutil.move(str(pdf), folder / pdf.name)
+        if keep_logs():
+            for pdf in pdfs:
+                shutil.move(str(pdf.with_suffix(".log")), build / (pdf.stem + ".log"))
     finally:
-        shutil.rmtree(build, ignore_errors=True)
+        if keep_logs():
+            for sub in [p for p in build.iterdir() if p.is_dir()] if build.is_dir() else []:
+                shutil.rmtree(sub, ignore_errors=True)
+        else:
+            shutil.rmtree(build, ignore_errors=True)

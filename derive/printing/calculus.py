@@ -7,6 +7,7 @@ from typing import Mapping
 import sympy as sp
 
 from .latex import MathPrinter, Printer
+from .numbers import compact_number
 
 _NO_NAMES: dict = {}   # variables print as sympy names them
 
@@ -20,6 +21,12 @@ class CalculusPrinter(Printer):
 
     def name(self, sym: sp.Symbol) -> str:
         return self.symbolic(sym)
+
+    def number(self, value: float) -> str:
+        return compact_number(value, self.decimals)
+
+    def value_of(self, sym: sp.Symbol, value: float) -> str:
+        return compact_number(value, self.decimals)
 
     def derivative(self, num: sp.Symbol, den: sp.Symbol, ordinary: bool = False,
                    display: bool = False) -> str:

@@ -16,11 +16,16 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..model.naming import Partial, Sampled
 from .names import name_latex
-from .numbers import format_number
+from .numbers import format_number, given_number
 
 
 class MathPrinter(LatexPrinter):
-    """LaTeX printer for derivation expressions; `values` switches to the substituted printing."""
+    """LaTeX printer for derivation expressions; `values` switches to the substituted printing.
+
+    Slots (templates for `Printer.substituted`): W a number standing as a factor or term
+    (parenthesised when negative), B a function's bare argument, N a number under a unary minus
+    (the sign folds in: e^{-net} with net = -0.01 prints e^{0.01}, never e^{-(-0.01)}).
+    """
 
     _default_settings = {**LatexPrinter._default_settings, "names": None, "values": None,
                          "slots": None, "decimals": 9, "order": "none"}
@@ -55,7 +60,13 @@ class MathPrinter(LatexPrinter):
         return name_latex(name) if name is not None else super()._print_Symbol(expr)
 
     def _print_Float(self, expr):
-        return format_number(float(expr), self._decimals)
+        """A constant written into a rule prints as written (0.5), not as a computed value."""
+        return given_number(float(expr))
+
+    def _negated_slot(self, expr) -> str | None:
+        """-x for a slot x: the N slot, whose sign folds into the number."""
+        slot = self._slot(expr)
+        return None if slot is None else f"\x00N{slot}\x00"
 
     # -- structure (unevaluated, in the written order) --------------------------------------------
     def _is_negated(self, term) -> bool:
@@ -66,6 +77,9 @@ class MathPrinter(LatexPrinter):
         for i, term in enumerate(expr.args):
             if self._is_negated(term):
                 rest = sp.Mul(*term.args[1:], evaluate=False) if len(term.args) > 2 else term.args[1]
+                if i == 0 and self._negated_slot(rest) is not None:
+                    parts.append(self._negated_slot(rest))
+                    continue
                 text = self._factor(rest, precedence(expr))
                 parts.append(("- " if i == 0 else " - ") + text)
             elif isinstance(term, sp.Number) and term < 0 and i > 0:
@@ -97,6 +111,8 @@ class MathPrinter(LatexPrinter):
         args = list(expr.args)
         if args and args[0] == -1 and len(args) > 1:
             rest = sp.Mul(*args[1:], evaluate=False) if len(args) > 2 else args[1]
+            if self._negated_slot(rest) is not None:
+                return self._negated_slot(rest)
             if isinstance(rest, sp.Add):
                 return rf"-\left({self._print(rest)}\right)"
             return "-" + self._factor(rest, PRECEDENCE["Mul"])
@@ -123,8 +139,8 @@ class MathPrinter(LatexPrinter):
                 out = text
             elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)):
                 out += " " + text
-            elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
-                  and not text[:1].isdigit() and "\x00" not in text[:2]):   # 5 x^2, but 0.5 \cdot 2^2
+            elif (isinstance(previous, sp.Number) and previous != 1 and not isinstance(f, sp.Number)
+                  and not text[:1].isdigit() and "\x00" not in text[:2]):   # 5 x^2, but 0.5 \cdot 2^2, 1 \cdot x
                 out += " " + text
             else:
                 out += r" \cdot " + text
@@ -139,9 +155,20 @@ class MathPrinter(LatexPrinter):
             return rf"\sqrt{{{self._arg(base)}}}"
         if isinstance(base, sp.exp):
             return super()._print_Pow(expr)
+        slot = self._slot(base)
+        if slot is not None:   # a number to a power: in parentheses when negative or m × 10^k
+            return f"\x00P{slot}\x00^{{{self._print(exp)}}}"
+        value = self._value_of(base)
+        if value is not None:
+            shown = format_number(value, self._decimals)
+            return f"{_power_base(value, shown)}^{{{self._print(exp)}}}"
         text = self._print(base)
-        if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0):
+        if isinstance(base, (sp.Add, sp.Mul)) or (isinstance(base, sp.Number) and base < 0) or (
+                isinstance(base, sp.Symbol) and "^" in text and "\x00" not in text):
+            # a name with its own superscript, a^{(3)}_{1}, squared: (a^{(3)}_{1})^{2}, not a double superscript
             text = rf"\left({text}\right)"
+        elif "^" in text:
+            text = "{" + text + "}"     # a^{(2)}_{1} to a power: no double superscript
         return f"{text}^{{{self._print(exp)}}}"
 
     def _arg(self, expr) -> str:
@@ -195,19 +222,28 @@ class MathPrinter(LatexPrinter):
         return rf"{sign}\frac{{{abs(expr.p)}}}{{{expr.q}}}"
 
 
-_SLOT = re.compile("\x00([WB])(\\d+)\x00")
+_SLOT = re.compile("\x00([WBNP])(\\d+)\x00")
 # Derive once, print once: keyed by value (the names, the places, the expression), so a printer
 # built anew for the same shape finds what an earlier one printed.
 _TEMPLATES: dict = {}   # (names, expr) -> (LaTeX with slots, the symbols in slot order)
 _SYMBOLIC: dict = {}    # (names, decimals, expr) -> LaTeX
 
 
+def _power_base(value: float, shown: str) -> str:
+    """A number raised to a power: (−0.5)², (3.4 × 10^{−25})² need their parentheses."""
+    return rf"\left({shown}\right)" if value < 0 or r"\times" in shown else shown
+
+
 class Printer:
     """The printing module's front door: names, numbers, expressions, matrices, equations."""
 
-    def __init__(self, names: Mapping, decimals: int = 9):
+    def __init__(self, names: Mapping, decimals: int = 9, given=()):
+        """`given`: the symbols whose values are data of the problem (weights, inputs, targets,
+        learning rate): they print as written in the spec; every other value is computed and
+        prints by the rule of `numbers`."""
         self.names = names
         self.decimals = decimals
+        self.given = frozenset(given)
         self._symbolic = MathPrinter({"names": names, "decimals": decimals})
         self._names_key = frozenset(names.items())
 
@@ -215,7 +251,20 @@ class Printer:
         return name_latex(self.names[sym])
 
     def number(self, value: float) -> str:
+        """A computed value: exactly `decimals` places (or m \\times 10^{k}, or 0)."""
         return format_number(value, self.decimals)
+
+    def number_digits(self, value: float, places: int) -> str:
+        """A computed value at other places than the spec's (a tiny residual or difference)."""
+        return format_number(value, places)
+
+    def given_number(self, value: float) -> str:
+        """A value of the problem's data, as written in the spec."""
+        return given_number(value)
+
+    def value_of(self, sym: sp.Symbol, value: float) -> str:
+        """`sym`'s value: as written when it is given data, else by the rule."""
+        return given_number(value) if sym in self.given else format_number(value, self.decimals)
 
     def symbolic(self, expr: sp.Expr) -> str:
         key = (self._names_key, self.decimals, expr)
@@ -230,7 +279,7 @@ class Printer:
         symbols stand; each new set of values only fills the slots.
         """
         if isinstance(expr, sp.Symbol) and expr in values:
-            return self.number(values[expr])
+            return self.value_of(expr, values[expr])
         key = (self._names_key, expr)
         if key not in _TEMPLATES:
             symbols = sorted(expr.free_symbols, key=lambda s: s.name)
@@ -240,9 +289,16 @@ class Printer:
         text, symbols = _TEMPLATES[key]
 
         def fill(match) -> str:
-            value = values[symbols[int(match.group(2))]]
-            shown = format_number(value, self.decimals)
-            return rf"\left({shown}\right)" if match.group(1) == "W" and value < 0 else shown
+            sym = symbols[int(match.group(2))]
+            value = values[sym]
+            if match.group(1) == "N":    # -x: the sign folds into the number
+                value = -value
+            shown = self.value_of(sym, value)
+            if match.group(1) == "P":    # a number to a power
+                return _power_base(value, shown)
+            if match.group(1) == "W" and (value < 0 or r"\times" in shown):
+                return rf"\left({shown}\right)"
+            return shown
         return _SLOT.sub(fill, text)
 
     def chain(self, name: sp.Symbol, expr: sp.Expr, values: Mapping[sp.Symbol, float] | None,
@@ -251,8 +307,8 @@ class Printer:
         parts = [self.symbolic(expr)]
         if values is not None:
             parts.append(self.substituted(expr, values))
-        if value is not None:
-            parts.append(self.number(value))
+        if value is not None:   # a step that only names given data (dnet/dout = w5) shows it as given
+            parts.append(self.value_of(expr, value) if isinstance(expr, sp.Symbol) else self.number(value))
         out: list[str] = []
         for p in parts:
             if not out or out[-1] != p:
@@ -277,9 +333,11 @@ class Printer:
         body = r" \\ ".join(" & ".join(r) for r in rows)
         return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
 
-    def number_matrix(self, rows) -> str:
-        return self.matrix([[self.number(v) for v in row] for row in rows])
+    def number_matrix(self, rows, given: bool = False) -> str:
+        """A matrix of numbers: computed values, or (`given`) the problem's data as written."""
+        shown = given_number if given else self.number
+        return self.matrix([[shown(float(v)) for v in row] for row in rows])
 
-    def number_vector(self, values) -> str:
+    def number_vector(self, values, given: bool = False) -> str:
         """A column vector of numbers."""
-        return self.matrix([[self.number(float(v))] for v in values])
+        return self.number_matrix([[v] for v in values], given)

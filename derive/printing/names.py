@@ -1,13 +1,16 @@
 """LaTeX of a quantity's structured name: net_{h1}, w^{(2)+}_{12}, the partial dE_total/dw5."""
 from __future__ import annotations
 
-from ..model.naming import Name, Partial, Sampled
+from ..model.naming import Name, Partial, Sampled, Stated
 
-GREEK = {"eta": r"\eta", "lambda": r"\lambda", "Omega": r"\Omega", "Lagrangian": r"\mathcal{L}", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
+GREEK = {"mu": r"\mu", "alpha": r"\alpha", "beta": r"\beta", "epsilon": r"\varepsilon", "eta": r"\eta", "lambda": r"\lambda", "Omega": r"\Omega", "Lagrangian": r"\mathcal{L}", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
 
 
-def name_latex(name: Name | Partial | Sampled, extra_sup: str = "") -> str:
+def name_latex(name: Name | Partial | Sampled | Stated, extra_sup: str = "") -> str:
     """LaTeX of a structured name: net_{h1}, w^{(2)+}_{12}, \\frac{\\partial E_{total}}{\\partial w_{5}}."""
+    if isinstance(name, Stated):
+        base = rf"\hat{{{name.base}}}" if name.hat else name.base
+        return base + (f"^{{{name.mark}}}" if name.mark else "") + "_{" + name_latex(name.of) + "}"
     if isinstance(name, Sampled):
         marker = f"[{name.sample}]"
         if isinstance(name.inner, Partial):

@@ -1,37 +1,107 @@
-"""Numbers as a student reads them: one rounding rule, printed as LaTeX or as plain text.
+"""Numbers as a student reads them: one rule, printed as LaTeX or as plain text.
 
-`format_number` (LaTeX, for pages) and `plain_number` (plain text, for keys, CSV and Moodle) round
-the same way (`rounded`); they differ only in how a number too small for the places is written.
+The rule, for a computed value at `decimals` places:
+- exactly `decimals` places, trailing zeros kept (0.511301270; at 4 places 0.4490): the precision a
+  page promises is the precision it shows;
+- an exact zero is 0;
+- a magnitude of 10^6 or more, or a non-zero magnitude below the last displayed place (10^-decimals),
+  is m × 10^k with `decimals` significant digits.
+Given data (weights, inputs, targets, the learning rate of a spec) print as written (0.15, not
+0.150000000): `given_number`.
+
+`format_number` writes LaTeX (m \\times 10^{k}); `plain_number` writes the same rounded number for
+machines (CSV, Moodle answers) in fixed notation, never e-notation, so that every reader parses it:
+1.23456789 × 10^-5 at 9 places is 0.0000123456789 there.
 """
 from __future__ import annotations
 
+from decimal import Decimal
 import math
 
+LARGE = 1e6   # from this magnitude on, a computed value prints as m × 10^k
 
-def rounded(value: float, decimals: int) -> str | None:
-    """`value` at `decimals` places, trailing zeros dropped (0.3775, 0.593269992); None when a
-    non-zero value would round to 0 (the callers then write it in scientific form)."""
+
+def _special(value: float) -> str | None:
+    if value != value:
+        return "NaN"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return None
+
+
+def fixed(value: float, decimals: int) -> str | None:
+    """`value` at exactly `decimals` places (trailing zeros kept), "0" for an exact zero, None when
+    the rule asks for scientific form (magnitude at least 10^6, or non-zero below 10^-decimals)."""
+    if value == 0:
+        return "0"
+    if abs(value) < 10.0 ** -decimals:
+        return None
     text = f"{value:.{decimals}f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    if text in ("0", "-0"):
-        return "0" if value == 0 else None
-    return text
+    return None if abs(float(text)) >= LARGE else text
+
+
+def scientific(value: float, digits: int) -> tuple[str, int]:
+    """`value` as (mantissa with `digits` significant digits, exponent): 1.23 and -5 for 1.23e-5."""
+    mantissa, exponent = f"{value:.{max(digits, 1) - 1}e}".split("e")
+    return mantissa, int(exponent)
 
 
 def format_number(value: float, decimals: int) -> str:
-    """The lecture's display as LaTeX: `rounded`, or m \\times 10^{k} for a tiny non-zero value."""
-    if value != value or math.isinf(value):
-        return r"\text{NaN}" if value != value else (r"\infty" if value > 0 else r"-\infty")
-    text = rounded(value, decimals)
-    if text is None:
-        mantissa, exponent = f"{value:.3e}".split("e")
-        mantissa = mantissa.rstrip("0").rstrip(".")
-        return rf"{mantissa} \times 10^{{{int(exponent)}}}"
-    return text
+    """A computed value as LaTeX by the rule: 0.511301270, 0, 1.23456789 \\times 10^{-5}."""
+    special = _special(value)
+    if special is not None:
+        return {"NaN": r"\text{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[special]
+    text = fixed(value, decimals)
+    if text is not None:
+        return text
+    mantissa, exponent = scientific(value, decimals)
+    return rf"{mantissa} \times 10^{{{exponent}}}"
+
+
+def text_number(value: float, decimals: int) -> str:
+    """The same number as plain text for a reader (no e-notation): 1.23 × 10^-5."""
+    special = _special(value)
+    if special is not None:
+        return special
+    text = fixed(value, decimals)
+    if text is not None:
+        return text
+    mantissa, exponent = scientific(value, decimals)
+    return f"{mantissa} × 10^{exponent}"
 
 
 def plain_number(value: float, decimals: int) -> str:
-    """The same rounding as `format_number`, as plain text (for tables of keys, CSV, Moodle)."""
-    text = rounded(value, decimals)
-    return f"{value:.3e}" if text is None else text
+    """The number `format_number` shows, in fixed notation for machines (CSV, Moodle): the same
+    digits, 0.0000123456789 for 1.23456789 × 10^-5 (every CSV reader and Moodle parse it)."""
+    special = _special(value)
+    if special is not None:
+        return special
+    text = fixed(value, decimals)
+    if text is not None:
+        return text
+    mantissa, exponent = scientific(value, decimals)
+    return given_number(float(f"{mantissa}e{exponent}"))
+
+
+def given_number(value: float) -> str:
+    """Given data as written in the spec: the shortest decimal that reads back as the same float
+    (0.15, 0.5, -2, 0.00001), in fixed notation."""
+    special = _special(value)
+    if special is not None:
+        return special
+    if value == 0:
+        return "0"
+    text = format(Decimal(repr(float(value))), "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def compact_number(value: float, decimals: int) -> str:
+    """`derive chain` and `derive jacobian` (a lecturer's scratch pad for any expression, where
+    given and computed values are not told apart): at most `decimals` places, trailing zeros
+    dropped (-12, 0.3775), m × 10^k by the same rule otherwise."""
+    text = format_number(value, decimals)
+    if r"\times" in text or "." not in text:
+        return text
+    return text.rstrip("0").rstrip(".")

@@ -52,3 +52,123 @@ def _width(tex: str) -> float:
             width += 1
             i += 1
     return width
+
+
+# One latex_width unit in points at a 10 pt body font (measured: what a display row of N units needs
+# in a plain article, with room for the = column); scales with the font size.
+POINTS_PER_UNIT = 5.6
+
+
+def units(points: float, font_size: float = 10.0) -> float:
+    """How many latex_width units fit in `points` of line width at `font_size`."""
+    return points / (POINTS_PER_UNIT * font_size / 10.0)
+
+
+def split_top_level(tex: str, width: float) -> list[str]:
+    """A formula too wide for one row, cut before its top-level + and - (outside braces, \\left..\\right
+    and environments), else before \\odot, else before \\cdot: pieces of at most `width` where possible.
+    Every piece after the first starts with its operator, as a continued row of a display does."""
+    if latex_width(tex) <= width:
+        return [tex]
+    cuts = (_cut_points(tex, ("+", "-")) or _cut_points(tex, (r"\odot",)) or _cut_points(tex, (r"\cdot",))
+            or _between_matrices(tex))
+    if not cuts:
+        return _split_parenthesised(tex, width)
+    pieces: list[str] = []
+    start = 0
+    last = 0
+    for cut in cuts + [len(tex)]:
+        if latex_width(tex[start:cut]) > width and last > start:
+            pieces.append(tex[start:last].strip())
+            start = last
+        last = cut
+    pieces.append(tex[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _split_parenthesised(tex: str, width: float) -> list[str]:
+    """-(a + b) as a whole: cut inside the parentheses, which become \\bigl( ... \\bigr) (or \\Bigl for
+    fractions) since a \\left ... \\right pair cannot span two rows."""
+    sign = "-" if tex.startswith("-") else ""
+    inner = tex[len(sign):].strip()
+    if not (inner.startswith(r"\left(") and inner.endswith(r"\right)")):
+        return [tex]
+    body = inner[len(r"\left("):-len(r"\right)")]
+    depth = 0
+    for i in range(len(body)):        # the parentheses must enclose the whole formula
+        if body.startswith(r"\left", i):
+            depth += 1
+        elif body.startswith(r"\right", i):
+            depth -= 1
+            if depth < 0:
+                return [tex]
+    pieces = split_top_level(body, width - 3)
+    if len(pieces) < 2:
+        return [tex]
+    size = "B" if latex_height(body) > 1 else "b"
+    pieces[0] = f"{sign}\\{size}igl(" + pieces[0]
+    pieces[-1] = pieces[-1] + f"\\{size}igr)"
+    return pieces
+
+
+def _between_matrices(tex: str) -> list[int]:
+    """Where a product of matrices written side by side may go on in the next row."""
+    return [i for i in range(1, len(tex)) if tex.startswith(r"\begin{bmatrix}", i)
+            and tex[:i].rstrip().endswith(r"\end{bmatrix}") and _depth(tex[:i]) == 0]
+
+
+def _depth(tex: str) -> int:
+    return (tex.count("{") - tex.count("}") + tex.count(r"\left") - tex.count(r"\right")
+            + tex.count(r"\begin{") - tex.count(r"\end{"))
+
+
+def _cut_points(tex: str, operators: tuple[str, ...]) -> list[int]:
+    """Where a top-level binary operator starts (not a leading or unary sign)."""
+    points, depth, i = [], 0, 0
+    previous = ""
+    while i < len(tex):
+        if tex.startswith((r"\left", r"\begin{"), i):
+            depth += 1
+            i = i + 5 if tex.startswith(r"\left", i) else tex.find("}", i) + 1
+            continue
+        if tex.startswith((r"\right", r"\end{"), i):
+            depth -= 1
+            previous = ")"
+            i = i + 6 if tex.startswith(r"\right", i) else tex.find("}", i) + 1
+            continue
+        c = tex[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif depth == 0 and previous and previous not in "+-=(,[" and not previous.endswith("cdot"):
+            for op in operators:
+                if tex.startswith(op, i) and not (op[0] == "\\" and tex[i + len(op):i + len(op) + 1].isalpha()):
+                    points.append(i)
+                    break
+        if not c.isspace():
+            previous = c if c != "\\" else "\\"
+        if c == "\\":
+            j = i + 1
+            while j < len(tex) and tex[j].isalpha():
+                j += 1
+            previous = tex[i:j] if j > i + 1 else tex[i:i + 2]
+            i = max(j, i + 2)
+            continue
+        i += 1
+    return points
+
+
+def latex_height(tex: str) -> float:
+    """Roughly how tall a display row prints, in multiples of the font size: a fraction (nested ones
+    taller) or a matrix's rows above the baseline's one line."""
+    height = 1.0
+    if r"\begin{bmatrix}" in tex:
+        body = tex[tex.find(r"\begin{bmatrix}"):]
+        height = max(height, 1.25 * (body.count(r"\\") + 1))
+    fractions = tex.count(r"\frac") + tex.count(r"\dfrac")
+    if fractions:
+        nested = max((tex[i:].split("}{", 1)[0].count(r"\frac") for i in range(len(tex))
+                      if tex.startswith(r"\frac", i)), default=1)
+        height = max(height, 2.0 + 0.6 * (nested - 1))
+    return height

@@ -9,7 +9,7 @@ import numpy as np
 from ..numeric import optimize
 from .linear import l1_face
 from .problem import (FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE, PATH_ITERATIONS,
-                      PATH_POINTS, norm_value, objective_value)
+                      PATH_POINTS, norm_value, objective_value, tolerance_text)
 from .result import Equivalence, RegularizationPath
 
 
@@ -63,13 +63,13 @@ def soft_at_lambda_star(spec, problem, config, x_star, lam_star, quadratic) -> E
     start = problem.start[problem.index]
     soft, converged = _soft_minimum(problem, config, lam_star, start, quadratic)
     if quadratic is not None and not l1:
-        method = "the soft problem's normal equations (H + 2λ*D)θ = c solved with numpy"
+        method = "the soft problem's normal equations (H + 2λ*D)θ = c, solved directly"
     elif quadratic is not None:
         method = "proximal gradient (soft thresholding) on E + λ*|θ|₁, then exact on its face"
     else:
         step = "proximal gradient (soft thresholding)" if l1 else "gradient descent"
         method = (f"{step} with Barzilai-Borwein steps on E + λ*R from the spec's parameters, "
-                  f"to gradient-mapping norm {NUMERIC_TOLERANCE:g}")
+                  f"to gradient-mapping norm {tolerance_text(NUMERIC_TOLERANCE)}")
     hard_d = problem.theta_dict(x_star)
     soft_d = problem.theta_dict(soft)
     diff = {p: soft_d[p] - hard_d[p] for p in problem.params}

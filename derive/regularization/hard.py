@@ -14,7 +14,8 @@ from ..spec import Spec
 from .compare import regularization_path, soft_at_lambda_star
 from .linear import linear_model
 from .problem import (ACCEPTED_TOLERANCE, FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE,
-                      Problem, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual)
+                      Problem, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual,
+                      tolerance_text)
 from .result import Condition, HardResult
 from .section import Regularization
 from .symbolic import SymbolicRegularization
@@ -110,7 +111,7 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
               "compiled gradient) to finish" if polished else "")
     return x, lam_star, (f"projected gradient descent onto the {ball} from the spec's parameters "
                          f"(Barzilai-Borwein steps with backtracking){newton}, until the stationarity "
-                         f"residual |∇E + λ*∇R|∞ ≤ {NUMERIC_TOLERANCE:g} (or ≤ {ACCEPTED_TOLERANCE:g} "
+                         f"residual |∇E + λ*∇R|∞ ≤ {tolerance_text(NUMERIC_TOLERANCE)} (or ≤ {tolerance_text(ACCEPTED_TOLERANCE)} "
                          f"after {MAX_SOLVER_ITERATIONS} steps), with λ* the least-squares "
                          f"solution of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), steps
 

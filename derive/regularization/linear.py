@@ -10,7 +10,8 @@ from ..model.unevaluated import add as _add
 from ..model.unevaluated import mul as _mul
 from ..numeric import optimize
 from ..spec import Spec
-from .problem import MAX_SOLVER_ITERATIONS, NUMERIC_TOLERANCE, Problem, Quadratic, norm_value
+from .problem import (MAX_SOLVER_ITERATIONS, NUMERIC_TOLERANCE, Problem, Quadratic, norm_value,
+                      tolerance_text)
 from .result import FORMULA_UP_TO, LinearSolution, rational
 from .section import Regularization
 from .symbolic import SymbolicRegularization
@@ -89,12 +90,12 @@ def linear_model(spec: Spec, sym: SymbolicRegularization, problem: Problem, conf
     if not l1:
         scale = max(float(np.trace(Hf)) / n, 1e-12)
         lam_star = optimize.decreasing_root(lambda value: norm_value(theta_fn(value), mask, False) - r, scale)
-        how = "sympy's θ(λ)" if formula is not None else "θ(λ) = (H + 2λD)⁻¹c"
+        how = "θ(λ) solved symbolically" if formula is not None else "θ(λ) = (H + 2λD)⁻¹c"
         return (theta_fn(lam_star), lam_star, f"exact: {how} from the stationarity equations, λ* the "
                 "root of |θ(λ)|₂ = r by bracketing and bisection to full precision", record, quadratic)
     x, lam_star = _l1_linear(quadratic, mask, r, origin)
     return (x, lam_star, "projected gradient onto the L1 ball (Barzilai-Borwein steps) to "
-            f"gradient-mapping norm {NUMERIC_TOLERANCE:g}, then the KKT system solved exactly on the "
+            f"gradient-mapping norm {tolerance_text(NUMERIC_TOLERANCE)}, then the KKT system solved exactly on the "
             "face it identifies (the signs of the non-zero θ_i)", record, quadratic)
 
 

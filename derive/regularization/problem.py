@@ -4,6 +4,7 @@ quadratic of a linear model, the KKT quantities and the solvers' tolerances.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 import math
 
 import numpy as np
@@ -21,6 +22,12 @@ FIRST_PHASE = 2_000           # projected-gradient steps before Newton's method 
 NEWTON_UP_TO = 300            # unknowns for which a Hessian by differences is affordable
 PATH_ITERATIONS = 2_000       # per point of the regularisation path (a network)
 PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric; the middle point is λ* itself
+
+
+def tolerance_text(tolerance: float) -> str:
+    """A solver's tolerance as a student reads it in the method's description: 0.0000000001,
+    not 1e-10 (fixed notation, all its digits)."""
+    return format(Decimal(repr(tolerance)), "f")
 
 
 class Problem:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from ...printing.numbers import plain_number
 from ...spec import Spec
 from .diagrams import FOLDER, image_name, png_size
 from .draw import Variant
 from .moodle import ask_html, image_html, problem_html
 from .package import zip_bytes
-from .settings import TOLERANCE_DECIMALS, Settings
+from .questions import tolerance_plain
+from .settings import Settings
 
 QTI12 = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 IMSCP = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -50,7 +50,7 @@ def assessment(spec: Spec, settings: Settings, v: Variant, image: str, student: 
              + f"<presentation>{_material(problem_html(spec, v, image))}</presentation></item>"]
     for i, (q, a) in enumerate(zip(settings.questions, v.answers), start=1):
         tol = q.tolerance_at(a)
-        low, high = plain_number(a - tol, TOLERANCE_DECIMALS), plain_number(a + tol, TOLERANCE_DECIMALS)
+        low, high = tolerance_plain(a - tol), tolerance_plain(a + tol)
         text = f"<p>{ask_html(v, q)}. Give the answer {escape(q.rounding())}.</p>"
         items.append(
             f'<item ident="{ident}-q{i:02d}" title={quoteattr(q.name)}>'

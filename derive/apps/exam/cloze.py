@@ -16,20 +16,19 @@ import base64
 import html
 from xml.sax.saxutils import escape
 
-from ...printing.numbers import plain_number
 from ...spec import Spec
 from .diagrams import image_name, png_size
 from .draw import Variant
 from .layout import StepLines
 from .moodle import ask_html, cdata, feedback_html, image_html, problem_html, solution_steps, tags_xml
-from .questions import Question
-from .settings import TOLERANCE_DECIMALS, Settings
+from .questions import Question, tolerance_plain
+from .settings import Settings
 
 
 def field(q: Question, answer: float) -> str:
     """One cloze part: `{2:NUMERICAL:=0.5182:0.0005}`."""
     return (f"{{{int(q.points)}:NUMERICAL:={q.shown(answer)}:"
-            f"{plain_number(q.tolerance_at(answer), TOLERANCE_DECIMALS)}}}")
+            f"{tolerance_plain(q.tolerance_at(answer))}}}")
 
 
 def question_html(spec: Spec, settings: Settings, v: Variant, image: str) -> str:

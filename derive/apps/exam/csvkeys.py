@@ -13,9 +13,9 @@ from __future__ import annotations
 import csv
 import io
 
-from ...printing.numbers import plain_number
 from .draw import Variant
-from .settings import TOLERANCE_DECIMALS, Settings
+from .questions import tolerance_plain
+from .settings import Settings
 
 DIALECTS = {"excel": (",", "."), "excel-de": (";", ",")}
 
@@ -51,5 +51,5 @@ def long(settings: Settings, variants: list[Variant], dialect: str) -> str:
     for v in variants:
         for q, a in zip(settings.questions, v.answers):
             writer.writerow([v.number, q.name, q.shown(a).replace(".", point),
-                             plain_number(q.tolerance_at(a), TOLERANCE_DECIMALS).replace(".", point)])
+                             tolerance_plain(q.tolerance_at(a)).replace(".", point)])
     return buffer.getvalue()

@@ -5,9 +5,10 @@ for a learning platform (Moodle XML always; a Canvas or QTI 2.1 package on reque
                 [--students roster.csv] [--csv-dialect excel|excel-de]
     derive exam SPEC --stress K [--seed S]
 
-Everything is written into a temporary folder and moved into place only when all succeeded; the
-three PDFs and the diagrams' PDF are one TeX run each, two at a time; the diagrams' PDF becomes the
-PNGs that the LMS files embed, so those are written after TeX.
+Everything is written into a staging folder and moved into place only when all succeeded (the
+folder is derive's alone, see output.folders); the three PDFs and the diagrams' PDF are one TeX run
+each, two at a time; the diagrams' PDF becomes the PNGs that the LMS files embed, so those are
+written after TeX.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from . import draw as exam_draw
 from . import layout as exam_layout
 from ...errors import DeriveError
 from ...output import tex
-from ...output.folders import dumps_json, staged_folder
+from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
 from ...spec import Spec
 from .draw import Variant
@@ -29,6 +30,10 @@ from .settings import Settings
 
 PDFS = ["solutions.tex", "exam.tex", "keys.tex", diagrams.SOURCE]   # the largest first: two at a time
 LMS = {"moodle": "moodle.xml", "canvas": "canvas.zip", "qti21": "qti21.zip"}
+# What the derive before manifests wrote: a folder holding only these names counts as derive's.
+KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
+         "keys.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
+         "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
 PROGRESS_FROM = 20                                  # a progress bar for batches at least this long
 
 
@@ -116,8 +121,12 @@ def variant_count(spec: Spec, settings: Settings, students: list[Student] | None
 
 def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True, stream=None,
                students: list[Student] | None = None, lms: str = "moodle",
-               dialect: str = "excel") -> list[Variant]:
-    """Draw, verify, render and (with `pdf`) compile the exam into `out`; on any error `out` is untouched."""
+               dialect: str = "excel", force: bool = False, roster: str | None = None) -> list[Variant]:
+    """Draw, verify, render and (with `pdf`) compile the exam into `out`; on any error `out` is untouched.
+
+    `force` writes derive's files beside files derive did not write (which are kept)."""
+    inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
+    check_target(out, inputs)
     n = variant_count(spec, settings, students)
     if pdf:
         tex.require_tex()
@@ -126,7 +135,7 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
                       students=students, dialect=dialect)
     if pdf:
         files[diagrams.SOURCE] = diagrams.document(variants)
-    with staged_folder(out) as stage:
+    with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():
             path = stage / name
             path.parent.mkdir(parents=True, exist_ok=True)

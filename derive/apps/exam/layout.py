@@ -34,7 +34,8 @@ SPACE_CM = (1.5, 6.0)                  # at least, at most
 
 
 def printer(variant: Variant) -> Printer:
-    return Printer(variant.solution.derivation.model.names.of, variant.spec.decimals)
+    m = variant.solution.derivation.model
+    return Printer(m.names.of, variant.spec.decimals, given=variant.solution.derivation.given())
 
 
 def questions(variant: Variant, settings: Settings, spaces: list[str] | None = None) -> list[dict]:
@@ -103,8 +104,8 @@ def shown_tolerance(tolerance: float) -> str:
 
 
 def tolerance_text(tolerance: float) -> str:
-    """A tolerance as LaTeX (all its digits)."""
-    return Printer({}, TOLERANCE_DECIMALS).number(tolerance)
+    """A tolerance as LaTeX (all its digits, as set)."""
+    return Printer({}, TOLERANCE_DECIMALS).given_number(tolerance)
 
 
 def keys_context(spec, settings: Settings, variants: list[Variant], students: list | None = None) -> dict:

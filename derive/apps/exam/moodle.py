@@ -19,12 +19,11 @@ from xml.sax.saxutils import escape
 
 from ...layout import problem
 from ...layout.blocks import Line
-from ...printing.numbers import plain_number
 from ...spec import Spec
 from .draw import Variant
 from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer, wiring
-from .questions import Question
-from .settings import TOLERANCE_DECIMALS, Settings
+from .questions import Question, tolerance_plain
+from .settings import Settings
 
 
 
@@ -155,7 +154,7 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
                     '    <answer fraction="100" format="moodle_auto_format">',
                     f"      <text>{answer}</text>",
                     '      <feedback format="html"><text></text></feedback>',
-                    f"      <tolerance>{plain_number(q.tolerance_at(a), TOLERANCE_DECIMALS)}</tolerance>",
+                    f"      <tolerance>{tolerance_plain(q.tolerance_at(a))}</tolerance>",
                     "    </answer>",
                     "    <unitgradingtype>0</unitgradingtype>",
                     "    <unitpenalty>0.1000000</unitpenalty>",

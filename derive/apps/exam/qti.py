@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from xml.sax.saxutils import quoteattr
 
-from ...printing.numbers import plain_number
 from ...spec import Spec
 from .diagrams import FOLDER, image_name, png_size
 from .draw import Variant
 from .moodle import ask_html, image_html, problem_html
 from .package import zip_bytes
-from .settings import TOLERANCE_DECIMALS, Settings
+from .questions import tolerance_plain
+from .settings import Settings
 
 QTI21 = "http://www.imsglobal.org/xsd/imsqti_v2p1"
 IMSCP = "http://www.imsglobal.org/xsd/imscp_v1p1"
@@ -32,7 +32,7 @@ def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
     declarations, parts, rules = [], [], []
     for i, (q, a) in enumerate(zip(qs, v.answers), start=1):
         rid = f"RESPONSE_{i}"
-        tol = plain_number(q.tolerance_at(a), TOLERANCE_DECIMALS)
+        tol = tolerance_plain(q.tolerance_at(a))
         declarations.append(
             f'  <responseDeclaration identifier="{rid}" cardinality="single" baseType="float">\n'
             f"    <correctResponse><value>{q.shown(a)}</value></correctResponse>\n"

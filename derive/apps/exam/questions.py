@@ -12,7 +12,7 @@ from ...errors import DeriveError
 from ...layout.problem import worksheet_quantities
 from ...model.naming import Partial, Sampled
 from ...numeric import compiled as numeric
-from ...printing.numbers import format_number, plain_number
+from ...printing.numbers import format_number, given_number, plain_number
 
 
 @dataclass(frozen=True)
@@ -160,6 +160,12 @@ def default_questions(d: Derivation, own: numeric.Values | None = None) -> tuple
             seen |= keys
             unique.append(q)
     return tuple(unique)
+
+
+def tolerance_plain(value: float) -> str:
+    """A tolerance (or a bound answer ± tolerance) for machines: 12 significant digits, which
+    drop the float noise of a relative tolerance times its answer, in fixed notation."""
+    return given_number(float(f"{value:.12g}"))
 
 
 def is_derivative(d: Derivation, q: Question) -> bool:

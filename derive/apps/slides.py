@@ -1,0 +1,212 @@
+"""`derive slides`: the lecture's worked example as a beamer deck, with the spec's numbers.
+
+The deck follows the lecture: the network with its values, the forward pass, the loss, the output
+weight's chain rule revealed factor by factor, its update, the hidden weight's sum over paths, every
+update in a table, the loss after the step, and the regularisation frames when the spec has them.
+It is arranged from the layout's records (sections, blocks, lines; `StepWriter` for the single steps
+the lecture dwells on), cut into frames that each hold one idea and fit one frame. `[slides]` in the
+spec may choose the theme and the aspect ratio.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..fields import FieldReader
+from ..layout import problem, steps
+from ..layout.blocks import Block, Line, Section
+from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames,
+                             regularization_frames, row_height, text_height)
+from ..numeric.compiled import evaluator
+from ..output import tex
+from ..output.folders import check_target, staged_folder
+from ..output.render import escape_tex, render
+from ..regularization.layout import regularization_context
+from ..solution import Solution, solve
+from ..spec import Spec
+from .snippet import diagram_scale
+
+# Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
+# the ones with a headline or footline leave less height.
+PLAIN_THEMES = ("default", "Pittsburgh", "Rochester")
+FRAMED_THEMES = ("Boadilla", "Madrid", "CambridgeUS", "AnnArbor", "Copenhagen", "Warsaw", "Singapore", "Malmoe",
+                 "Szeged", "Luebeck", "Dresden", "Frankfurt")
+THEMES = PLAIN_THEMES + FRAMED_THEMES
+ASPECT_RATIOS = {"16:9": "169", "4:3": "43", "16:10": "1610"}
+FIELDS = ("theme", "aspect_ratio")
+TABLE_ROWS = 10          # parameters per frame of the update table
+
+
+@dataclass(frozen=True)
+class SlideSettings:
+    theme: str = "default"
+    aspect_ratio: str = "16:9"
+
+    @property
+    def fit(self) -> Fit:
+        base = BEAMER_43 if self.aspect_ratio == "4:3" else FITS["beamer"]
+        height = base.height - (25.0 if self.theme in FRAMED_THEMES else 0.0)
+        return Fit(base.name, base.points, base.font, True, height)
+
+
+def settings(spec: Spec) -> SlideSettings:
+    """The spec's [slides] section, validated (one-line errors naming the field)."""
+    raw = spec.extra.get("slides", {})
+    r = FieldReader(spec.source)
+    if not isinstance(raw, dict):
+        raise r.fail("slides", "expected a section [slides]")
+    for key in raw:
+        if key not in FIELDS:
+            raise r.fail(f"[slides] {key}", "unknown field; expected one of: " + ", ".join(FIELDS))
+    theme = r.choice(raw.get("theme", "default"), "[slides] theme", THEMES)
+    ratio = r.choice(raw.get("aspect_ratio", "16:9"), "[slides] aspect_ratio", tuple(ASPECT_RATIOS))
+    return SlideSettings(theme, ratio)
+
+
+def _frame(kind: str, title: str, **fields) -> dict:
+    return {"kind": kind, "title": title, **fields}
+
+
+def _block_frames(sections: list[Section], fit: Fit, title: str | None = None) -> list[dict]:
+    """One frame per block (one idea each), a block too tall for one frame over several. Titles are
+    the sections' (escaped here) or `title`, which is LaTeX already."""
+    out = []
+    for section in sections:
+        name = title or escape_tex(section.title)
+        for block in section.blocks:
+            for k, frame in enumerate(frames([Section(section.title, [block])], fit)):
+                out.append(_frame("blocks", name + (" (continued)" if k else ""), blocks=frame.blocks))
+    return out
+
+
+def _rows(lines: list[Line], fit: Fit, overlay: int) -> list[dict]:
+    """Display rows, broken for the frame, that appear from overlay `overlay` on."""
+    block = fitted([Section("", [Block(None, lines)])], fit)[0].blocks[0]
+    return [{"line": row, "overlay": overlay} for row in block.lines]
+
+
+def chain_rule_frames(solution: Solution, fit: Fit) -> list[dict]:
+    """The first output weight: its local expressions, its chain rule factor by factor, its update."""
+    w = steps.StepWriter(solution, 0)
+    d, m = w.d, w.m
+    weight = m.weights[-1][0][0]
+    gradient = w.by_name[d.sample_gradient[weight]]
+    factors = [w.by_name[f] for f in gradient.expr.args if f in w.by_name]
+    name = w.p.name(weight)
+    out = []
+    definitions = [x for x in (w.definition(f) for f in factors) if x is not None]
+    if definitions:
+        out.append(_frame("blocks", f"The output weight ${name}$: what each factor differentiates", blocks=fitted(
+            [Section("", [Block("The loss reaches the weight through a chain of local expressions:",
+                                definitions)])], fit)[0].blocks))
+    rows = _rows([w.rule(gradient.name)], fit, 1)
+    for k, factor in enumerate(factors):
+        rows += _rows([w.line(factor)], fit, k + 2)
+    product = _rows([w.line(gradient)], fit, len(factors) + 2)
+    title = f"The chain rule for ${name}$, factor by factor"
+    text = "A product of local partial derivatives:"
+    height = text_height(text, fit) + DISPLAY_SKIP * fit.font + sum(row_height(r["line"], fit) for r in rows + product)
+    if height <= fit.height:
+        out.append(_frame("reveal", title, text=text, rows=rows + product))
+    else:       # a narrow frame: the factors, then their product on the next frame
+        out.append(_frame("reveal", title, text=text, rows=rows))
+        out.append(_frame("reveal", f"The chain rule for ${name}$: the product", text="The three factors multiplied:"
+                          if len(factors) == 3 else "The factors multiplied:",
+                          rows=[dict(r, overlay=1) for r in product]))
+    update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
+    out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
+        "Gradient descent moves the weight against its gradient:", [w.line(update)])])], fit)[0].blocks))
+    return out
+
+
+def hidden_frames(solution: Solution, fit: Fit) -> list[dict]:
+    """The first weight of each hidden layer: the chain rule summed over every path, and its update."""
+    w = steps.StepWriter(solution, 0)
+    d, m = w.d, w.m
+    L = m.shape.depth
+    out = []
+    sections = steps.sample_sections(solution, 0)
+    for l in range(L - 1, 0, -1):
+        weight = m.weights[l - 1][0][0]
+        gradient = w.p.name(d.sample_gradient[weight])
+        hidden = next(s for s in d.sample_steps if s.kind == "hidden" and s.layer == l and s.neuron == 0)
+        wanted = {gradient, w.p.name(hidden.name)}
+        title = "Backward pass: hidden layer" + (f" {l}" if L > 2 else "")
+        section = next((s for s in sections if s.title == title), None)
+        if section is None:
+            continue
+        blocks = [b for b in section.blocks if any(x.lhs in wanted for x in b.given)]
+        name = w.p.name(weight)
+        out += _block_frames([Section("", blocks)], fit, f"The hidden weight ${name}$: every path to the loss")
+        update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
+        out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
+            "The same rule as for every weight:", [w.line(update)])])], fit)[0].blocks))
+    return out
+
+
+def loss_after(solution: Solution) -> float:
+    """The loss at the updated parameters (one forward pass with them)."""
+    d = solution.derivation
+    totals = solution.values.totals
+    params = [totals[d.updated[p]] if p in d.updated else totals[p] for p in d.model.parameters()]
+    return evaluator(d).loss_and_update(params, solution.spec)[0]
+
+
+def short_title(title: str) -> str:
+    """What a theme's footline shows: the part before a colon, else the first few words."""
+    head = title.split(":")[0].strip()
+    return head if head and len(head) <= 30 else " ".join(title.split()[:4])
+
+
+def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> dict:
+    spec = solution.spec
+    fit = options.fit
+    w = steps.StepWriter(solution, 0)
+    sections = {s.title: s for s in steps.sample_sections(solution, 0)}
+    diagram = problem.diagram(solution)
+    deck = [_frame("network", "The network")]
+    deck += _block_frames([s for t, s in sections.items() if t.startswith("Forward pass")], fit)
+    deck += _block_frames([s for t, s in sections.items() if t.startswith("Loss")], fit)
+    deck += chain_rule_frames(solution, fit)
+    deck += hidden_frames(solution, fit)
+    rows = steps.summary_rows(solution)
+    chunks = [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+    for i, chunk in enumerate(chunks):
+        deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk))
+    before, after = solution.values.totals[w.d.loss], loss_after(solution)
+    deck.append(_frame("after", "The loss after one step", before=w.p.number(before), after=w.p.number(after),
+                       loss=w.p.name(w.d.loss), falls=after < before))
+    regularization, reg_frames = None, []
+    if solution.regularization is not None:
+        regularization = fit_regularization(regularization_context(solution, "none"), fit)
+        reg_frames = regularization_frames(regularization, fit)
+    return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
+            "handout": handout, "frames": deck, "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit),
+            "given": problem.given(solution), "regularization": regularization,
+            "several": len(spec.inputs) > 1}
+
+
+# What the derive before manifests wrote: a folder holding only these names counts as derive's.
+KNOWN = ("slides.tex", "slides.pdf")
+
+
+def frame_count(text: str) -> int:
+    """Frames in a deck's source (the title frame included)."""
+    return text.count("\\begin{frame}")
+
+
+def write_slides(spec: Spec, out: str | Path, pdf: bool = True, handout: bool = False,
+                 force: bool = False) -> int:
+    """Solve, lay out and (with `pdf`) compile the deck into `out`; returns the number of frames."""
+    options = settings(spec)
+    inputs = [spec.source] if spec.source != "<spec>" else []
+    check_target(out, inputs)
+    solution = solve(spec)
+    text = render("slides.tex", deck_context(solution, options, handout))
+    if pdf:
+        tex.require_tex()
+    with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
+        (stage / "slides.tex").write_text(text, encoding="utf-8")
+        if pdf:
+            tex.compile_all(stage, ["slides.tex"])
+    return frame_count(text)

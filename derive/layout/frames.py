@@ -1,0 +1,263 @@
+"""Where a fragment lands, and a worked solution cut to fit it.
+
+A `Fit` is the width of the column a fragment is typeset in (a plain article, one column of a
+two-column article, a beamer frame, or any width a lecturer names) and, for beamer, the height of a
+frame. `cut` re-lays the layout's sections for that width and, for beamer, packs their blocks into
+frames that each hold what one frame can show: a block's lines are split between frames only when
+they cannot fit one.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import math
+import re
+
+from ..errors import DeriveError
+from ..printing.width import latex_height, latex_width, units
+from .blocks import Block, Line, Section, wrap
+
+_LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
+_POINTS = {"pt": 1.0, "mm": 2.845276, "cm": 28.45276, "in": 72.27, "bp": 1.00375}
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The measure a fragment is laid out for."""
+
+    name: str
+    points: float              # \linewidth, in TeX points
+    font: float = 10.0         # body font size
+    beamer: bool = False       # a sequence of frames
+    height: float = 0.0        # usable height of one frame (beamer), in points
+
+    @property
+    def units(self) -> float:
+        """latex_width units of a display row (a little kept back for the = column's spacing)."""
+        return units(self.points, self.font) - 3
+
+
+# Measured \linewidth: article 10 pt 345 pt; one column of a two-column article 229.5 pt;
+# a beamer frame at 16:9 (11 pt) 398 pt, and about 212 pt of height below the frame title.
+FITS = {
+    "article": Fit("article", 345.0),
+    "twocolumn": Fit("twocolumn", 229.5),
+    "beamer": Fit("beamer", 398.0, 11.0, True, 212.0),
+}
+BEAMER_43 = Fit("beamer", 307.0, 11.0, True, 235.0)    # a 4:3 frame
+
+
+def fit_named(text: str, where: str = "--fit") -> Fit:
+    """article, twocolumn, beamer, or a width such as 12cm or 300pt."""
+    if text in FITS:
+        return FITS[text]
+    match = _LENGTH.match(text)
+    if not match:
+        raise DeriveError(f"expected article, twocolumn, beamer or a width such as 12cm or 300pt, got {text!r}",
+                          field=where)
+    points = float(match.group(1)) * _POINTS[match.group(2)]
+    if not 100 <= points <= 1000:
+        raise DeriveError(f"a width from 100pt to 1000pt (3.5cm to 35cm), got {text!r}", field=where)
+    return Fit(text.strip(), points)
+
+
+def fitted(sections: list[Section], fit: Fit) -> list[Section]:
+    """The sections with every display re-broken for the fit's width; a note beside a line (a third
+    column no narrow page has room for) becomes a sentence of the block's text."""
+    return [Section(s.title, [_notes_in_text(b).fitted(fit.units) for b in _blocks(s)]) for s in sections]
+
+
+def _blocks(section: Section) -> list[Block]:
+    """A section's blocks; a worked solution's numbered steps become a titled block each (in a
+    lecturer's notes there is no step 7 to refer to, so the step keeps its title, not its number)."""
+    out = list(section.blocks)
+    for step in section.steps:
+        title = step.title if isinstance(step.title, list) else [step.title]
+        out.append(Block(title + [":"]))
+        out.extend(step.blocks)
+    return out
+
+
+def _notes_in_text(block: Block) -> Block:
+    notes = list(dict.fromkeys(line.note for line in block.given if line.note))
+    if not notes:
+        return block
+    lines = [Line(x.lhs, x.rhs, None, x.continued) for x in block.given]
+    sentences = " ".join(n[0].upper() + n[1:] + "." for n in notes)
+    if isinstance(block.text, list):
+        return Block(block.text + [" " + sentences], lines)
+    return Block(f"{block.text} {sentences}" if block.text else sentences, lines)
+
+
+@dataclass
+class Frame:
+    """One beamer frame: a title and the blocks it shows."""
+
+    title: str
+    blocks: list[Block] = field(default_factory=list)
+
+
+def text_height(text: str, fit: Fit) -> float:
+    """Points a paragraph of plain text takes (characters about half the font size wide)."""
+    per_line = fit.points / (0.5 * fit.font)
+    return math.ceil(max(1, len(text)) / per_line) * 1.2 * fit.font + 0.5 * fit.font
+
+
+def row_height(line: Line, fit: Fit) -> float:
+    """Points one display row takes, with the space between rows."""
+    tallest = max([latex_height(line.lhs)] + [latex_height(x) for x in line.rhs])
+    return (tallest + 0.45) * fit.font
+
+
+DISPLAY_SKIP = 1.6   # the space above and below a display, in multiples of the font size
+
+
+def block_height(block: Block, fit: Fit) -> float:
+    height = text_height(block.text, fit) if block.text else 0.0
+    if block.lines:
+        height += DISPLAY_SKIP * fit.font + sum(row_height(x, fit) for x in block.lines)
+    return height
+
+
+def _units(lines: list[Line]) -> list[list[Line]]:
+    """Rows grouped so that a row's continuations (no left-hand side, or a continued sum) stay with it."""
+    units: list[list[Line]] = []
+    for line in lines:
+        if units and (line.continued or not line.lhs):
+            units[-1].append(line)
+        else:
+            units.append([line])
+    return units
+
+
+def _pieces(block: Block, fit: Fit) -> list[Block]:
+    """A block that is taller than a frame, as blocks that each fit one (its text with the first)."""
+    if block_height(block, fit) <= fit.height:
+        return [block]
+    out: list[Block] = []
+    current: list[Line] = []
+    text = block.text
+    used = (text_height(text, fit) if text else 0.0) + DISPLAY_SKIP * fit.font
+    for unit in _units(block.lines):
+        h = sum(row_height(x, fit) for x in unit)
+        if current and used + h > fit.height:
+            out.append(_block(text, current))
+            text, current, used = None, [], DISPLAY_SKIP * fit.font
+        current.extend(unit)
+        used += h
+    out.append(_block(text, current))
+    return out
+
+
+def _block(text: str | None, lines: list[Line]) -> Block:
+    """A block of rows that are already broken (a row that starts without lhs keeps its place)."""
+    block = Block(text, [], None)
+    block.lines = list(lines)
+    block.given = list(lines)
+    return block
+
+
+def frames(sections: list[Section], fit: Fit) -> list[Frame]:
+    """The sections as frames: blocks packed in order while they fit; each section starts a frame."""
+    out: list[Frame] = []
+    for section in fitted(sections, fit):
+        current = Frame(section.title)
+        used = 0.0
+        for block in section.blocks:
+            for piece in _pieces(block, fit):
+                h = block_height(piece, fit)
+                if current.blocks and used + h > fit.height:
+                    out.append(current)
+                    current, used = Frame(f"{section.title} (continued)"), 0.0
+                current.blocks.append(piece)
+                used += h
+        if current.blocks:
+            out.append(current)
+    return out
+
+
+def pack(items: list, height, capacity: float) -> list[list]:
+    """Items (in order) into groups whose heights (by `height(item)`) stay within `capacity`."""
+    groups: list[list] = [[]]
+    used = 0.0
+    for item in items:
+        h = height(item)
+        if groups[-1] and used + h > capacity:
+            groups.append([])
+            used = 0.0
+        groups[-1].append(item)
+        used += h
+    return [g for g in groups if g]
+
+
+def para_height(piece: dict, fit: Fit) -> float:
+    """Points a paragraph of the regularisation pages takes (its formulas as wide as they print)."""
+    chars = 0.0
+    shown = 0
+    for part in piece["parts"]:
+        if part["display"]:
+            shown += 1
+        elif part["math"]:
+            chars += latex_width(part["text"])
+        else:
+            chars += len(part["text"])
+    return text_height("x" * int(chars), fit) + shown * 3.0 * fit.font
+
+
+def piece_height(piece: dict, fit: Fit) -> float:
+    if piece["kind"] == "para":
+        return para_height(piece, fit)
+    return DISPLAY_SKIP * fit.font + sum(row_height(x, fit) for x in piece["lines"])
+
+
+def regularization_frames(context: dict, fit: Fit) -> list[dict]:
+    """The regularisation part as frames: each section's paragraphs and displays packed in order,
+    then the table of both rules, the two problems' solutions side by side, the path, the KKT note."""
+    out: list[dict] = []
+    for section in context["soft"][:1]:
+        out += _section_frames(section, fit)
+    if context["table"]:
+        out.append({"kind": "table", "title": "With and without the penalty"})
+    for section in context["soft"][1:] + context["hard"]:
+        out += _section_frames(section, fit)
+    eq = context["equivalence"]
+    if eq:
+        out.append({"kind": "equivalence", "title": "Hard and soft problem: the same solution"})
+        if eq["show_path"]:
+            out.append({"kind": "path", "title": "The regularisation path"})
+    if context["kkt"]:
+        out.append({"kind": "kkt", "title": "For the curious: the KKT conditions"})
+    return out
+
+
+def _section_frames(section: Section, fit: Fit) -> list[dict]:
+    groups = pack(section.blocks, lambda piece: piece_height(piece, fit), fit.height)
+    return [{"kind": "pieces", "title": section.title if i == 0 else f"{section.title} (continued)",
+             "pieces": group} for i, group in enumerate(groups)]
+
+
+def fit_regularization(context: dict, fit: Fit) -> dict:
+    """The regularisation part's context laid out for the fit: displays re-broken for its width, an
+    inline formula too wide for a narrow line set on its own line, the wide table in two halves."""
+    width = fit.units
+
+    def para(piece: dict) -> dict:
+        parts = [dict(p, display=True) if p["math"] and not p["display"] and latex_width(p["text"]) > 0.6 * width
+                 else p for p in piece["parts"]]
+        return dict(piece, parts=parts)
+
+    def piece(p: dict) -> dict:
+        if p["kind"] == "para":
+            return para(p)
+        return dict(p, lines=[row for line in p["lines"] for row in wrap(line, width)])
+
+    def section(s: Section) -> Section:
+        return Section(s.title, [piece(p) for p in s.blocks])
+
+    out = dict(context, soft=[section(s) for s in context["soft"]], hard=[section(s) for s in context["hard"]],
+               narrow=fit.points < 300)
+    if context["equivalence"]:
+        eq = context["equivalence"]
+        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")})
+    if context["kkt"]:
+        out["kkt"] = para(context["kkt"])
+    return out

@@ -1,0 +1,141 @@
+"""The optimiser's worked steps: its rule in symbols, then the first steps with their numbers.
+
+For one or two parameters (the first weight of the output layer and of the first layer, the ones
+the lecture works first) every line is written out, rule = numbers = value: the gradient, the
+velocity or the moments, Adam's bias correction and the update; a table gives the same numbers for
+every trained parameter. The loss curve over all iterations is the solution's as before.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ..numeric.optimizers import STATES
+from ..printing.latex import Printer
+from ..solution import Solution
+from .blocks import Block, Line, Math, NumberedStep, Section
+from .steps import Counter
+
+TITLES = {"sgd": "Stochastic gradient descent", "momentum": "Gradient descent with momentum",
+          "nesterov": "Gradient descent with Nesterov momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+STATE_TEXT = {"v": "velocity", "s": "running mean of the squared gradient", "m": "first moment"}
+TABLE_ROWS = 36   # rows of one table piece (a page holds about 45 at \small)
+ADAM_TEXT = {"m": "first moment (the running mean of the gradient)",
+             "v": "second moment (the running mean of its square)"}
+
+
+def shown_parameters(solution: Solution) -> list[sp.Symbol]:
+    """The parameters worked in full: the first weight into the output layer and into the first layer."""
+    m = solution.derivation.model
+    trained = solution.optimizer.symbolic.trained
+    picks = [m.weights[-1][0][0], m.weights[0][0][0]]
+    return [p for i, p in enumerate(picks) if p in trained and p not in picks[:i]]
+
+
+def _state_sentence(name: str) -> str:
+    if name == "sgd":
+        return "Each step moves every trained parameter against its gradient."
+    if name == "adam":
+        return ("Each trained parameter keeps a " + ADAM_TEXT["m"] + " and a " + ADAM_TEXT["v"]
+                + "; both start at 0, so the first steps divide them by 1 minus the decay rate to the "
+                "power of the step number (the bias correction).")
+    what = STATE_TEXT[STATES[name][0]]
+    first = " so the first velocity is the gradient itself." if name in ("momentum", "nesterov") else "."
+    return f"Each trained parameter keeps a {what}, which starts at 0;" + first
+
+
+def _printer(solution: Solution) -> Printer:
+    """The printer of the optimiser's pages: the spec's constants (η, β1, β2, ε, μ, α) and the step
+    count are given data, printed as written; everything computed has its decimals."""
+    sym = solution.optimizer.symbolic
+    given = solution.derivation.given() + list(sym.constants.values()) + [sym.step_number]
+    return Printer(solution.derivation.model.names.of, solution.spec.decimals, given=given)
+
+
+def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
+    """The rule, then one numbered step per shown iteration (lines for the shown parameters, a table)."""
+    run = solution.optimizer
+    sym = run.symbolic
+    spec = solution.spec
+    config = spec.optimizer
+    m = solution.derivation.model
+    p = _printer(solution)
+    shown = shown_parameters(solution)
+    by_parameter = _steps_by_parameter(sym)
+    first = shown[0] if shown else sym.trained[0]
+    constants = [Math(f"{p.name(m.eta)} = {p.given_number(spec.learning_rate)}")]
+    constants += [Math(f"{p.name(s)} = {p.given_number(config.constant(c))}") for c, s in sym.constants.items()]
+    batch = ("all samples" if config.batch_size == len(spec.inputs) else
+             f"mini-batches of {config.batch_size} samples taken in order (the last of a pass smaller "
+             "when they do not divide evenly)")
+    text: list = [_state_sentence(config.name) + " With "]
+    for i, c in enumerate(constants):
+        text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
+    text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
+             f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
+    rule = [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in by_parameter[first]]
+    steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
+    for it in run.iterations:
+        blocks = []
+        batch_text = ("" if len(it.batch) == len(spec.inputs) else
+                      " over the batch of sample" + ("s " if len(it.batch) > 1 else " ")
+                      + ", ".join(map(str, it.batch)))
+        for par in shown:
+            # Over all samples g is the loss's partial; over a batch only that batch's share of it.
+            whole = [p.name(solution.derivation.gradient[par])] if not batch_text else []
+            lines = [Line(p.name(sym.gradient[par]), whole + [p.number(it.values[sym.gradient[par]])])]
+            lines += [Line(p.name(step.name), p.chain(step.name, step.expr, it.values, it.values[step.name]))
+                      for step in by_parameter[par]]
+            blocks.append(Block(["For ", Math(p.name(par)), ", with the gradient at the current parameters"
+                                 f"{batch_text} and ", Math(f"t = {it.number}"), ":"], lines))
+        title = [f"Step {it.number}, the loss before it ",
+                 Math(f"{p.name(solution.derivation.loss)} = {p.number(it.loss)}")]
+        steps.append(NumberedStep(counter.next(), title, blocks))
+    return [Section(TITLES[config.name], steps=steps)]
+
+
+def _steps_by_parameter(sym) -> dict:
+    """Each trained parameter's steps (states, corrections, update), in the rule's order."""
+    out: dict = {}
+    it = iter(sym.steps)
+    per = len(sym.steps) // len(sym.trained)
+    for par in sym.trained:
+        out[par] = [next(it) for _ in range(per)]
+    return out
+
+
+def optimizer_table(solution: Solution) -> dict:
+    """Every trained parameter in each shown step: value before, gradient, states after, value after."""
+    run = solution.optimizer
+    sym = run.symbolic
+    m = solution.derivation.model
+    p = _printer(solution)
+    states = STATES[sym.name]
+    first = sym.trained[0]
+    header = ["parameter", "before", Math(p.name(sym.gradient[first]).replace(p.name(first), r"\theta"))]
+    header += [Math(p.name(sym.new_state[s, first]).replace(p.name(first), r"\theta")) for s in states]
+    header += ["after"]
+    tables = []
+    for it in run.iterations:
+        rows = [[p.name(par), p.number(it.values[par]), p.number(it.values[sym.gradient[par]])]
+                + [p.number(it.values[sym.new_state[s, par]]) for s in states]
+                + [p.number(it.values[sym.updated[par]])] for par in sym.trained]
+        # A table is one box: long ones in pieces that each fit a page.
+        for start in range(0, len(rows), TABLE_ROWS):
+            tables.append({"number": it.number, "rows": rows[start:start + TABLE_ROWS],
+                           "continued": start > 0})
+    header_tex = [h.tex if isinstance(h, Math) else h for h in header]
+    return {"columns": len(header), "header": header_tex, "math": [isinstance(h, Math) for h in header],
+            "tables": tables, "title": TITLES[sym.name]}
+
+
+def optimizer_context(solution: Solution, counter: Counter) -> dict:
+    """The template's part: the heading, then the rule and each worked step, each step followed by
+    its table of every trained parameter."""
+    section = optimizer_sections(solution, counter)[0]
+    table = optimizer_table(solution)
+    parts = [{"section": Section(section.title, steps=section.steps[:1]), "tables": []}]
+    for it, step in zip(solution.optimizer.iterations, section.steps[1:]):
+        parts.append({"section": Section(section.title, steps=[step]),
+                      "tables": [t for t in table["tables"] if t["number"] == it.number]})
+    return {"title": section.title, "parts": parts, "columns": table["columns"],
+            "header": table["header"], "math": table["math"]}

@@ -1,0 +1,233 @@
+"""The optimisers' update rules as sympy steps, derived once per shape and rule, and their numbers.
+
+Each rule is written as `torch.optim` documents it, per parameter p with the step's gradient g
+(the state starts at 0, so momentum's first velocity is g itself, as PyTorch's buffer is):
+
+    sgd       p+ = p - eta g
+    momentum  v+ = mu v + g;                 p+ = p - eta v+
+    nesterov  v+ = mu v + g;                 p+ = p - eta (g + mu v+)
+    rmsprop   s+ = alpha s + (1 - alpha) g^2;  p+ = p - eta g / (sqrt(s+) + epsilon)
+    adam      m+ = beta1 m + (1 - beta1) g;  v+ = beta2 v + (1 - beta2) g^2;
+              m-hat = m+ / (1 - beta1^t);    v-hat = v+ / (1 - beta2^t);
+              p+ = p - eta m-hat / (sqrt(v-hat) + epsilon)
+
+The steps are compiled like the derivation's (`Compiled`); every iteration only calls them. The
+gradient of a step is the spec's reduction (sum or mean) over its mini-batch: batches of
+`batch_size` samples taken in order, the last one of a pass smaller when the samples do not
+divide evenly, then again from the first sample.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+import math
+
+import sympy as sp
+
+from ..derivation import Derivation, Step
+from ..derivation import derive as derive_shape
+from ..errors import DeriveError
+from ..model.naming import Name, Stated
+from ..model.network import Shape
+from ..model.unevaluated import add as _add
+from ..model.unevaluated import mul as _mul
+from ..spec import Spec
+from ..training import CONSTANTS
+from .compiled import Compiled, Values, evaluator
+
+SHOWN_STEPS = 3          # the iterations whose every number the key and the solution keep
+STATES = {"sgd": (), "momentum": ("v",), "nesterov": ("v",), "rmsprop": ("s",), "adam": ("m", "v")}
+CONSTANT_NAMES = {"momentum": Name("mu"), "alpha": Name("alpha"), "beta1": Name("beta", "1"),
+                  "beta2": Name("beta", "2"), "epsilon": Name("epsilon")}
+
+
+@dataclass
+class SymbolicOptimizer:
+    """One rule's steps for every trained parameter of a shape, and their compiled form."""
+
+    name: str
+    trained: list[sp.Symbol]                     # the parameters the rule moves
+    constants: dict[str, sp.Symbol]              # "beta1" -> β1
+    step_number: sp.Symbol                       # t
+    gradient: dict[sp.Symbol, sp.Symbol]         # p -> g_p
+    state: dict[tuple[str, sp.Symbol], sp.Symbol]      # ("m", p) -> m_p (before the step)
+    new_state: dict[tuple[str, sp.Symbol], sp.Symbol]  # ("m", p) -> m_p+ (after it)
+    updated: dict[sp.Symbol, sp.Symbol]          # p -> p+
+    corrected: dict[tuple[str, sp.Symbol], sp.Symbol]  # ("m", p) -> m-hat_p (adam)
+    steps: list[Step]                            # per parameter: new states, corrections, update
+    leaves: list[sp.Symbol]
+    compiled: Compiled
+    eta: sp.Symbol
+
+
+def _one_minus(x: sp.Expr) -> sp.Expr:
+    return _add(sp.Integer(1), _mul(sp.Integer(-1), x))
+
+
+def _minus(p: sp.Symbol, step: sp.Expr) -> sp.Expr:
+    return _add(p, _mul(sp.Integer(-1), step))
+
+
+def _over(top: sp.Expr, bottom: sp.Expr) -> sp.Expr:
+    return _mul(top, sp.Pow(bottom, -1, evaluate=False))
+
+
+@lru_cache(maxsize=32)
+def derive_optimizer(shape: Shape, name: str) -> SymbolicOptimizer:
+    """The update rule `name` written out for every trained parameter of `shape`."""
+    d = derive_shape(shape)
+    m = d.model
+    names = m.names
+    weights = {w for matrix in m.weights for row in matrix for w in row}
+    trained = [p for p in m.parameters() if p in weights or shape.update_biases]
+    constants = {c: names.symbol(CONSTANT_NAMES[c]) for c in CONSTANTS[name]}
+    t = names.symbol(Name("t"))
+    eta = m.eta
+    gradient, state, new_state, updated, corrected = {}, {}, {}, {}, {}
+    steps: list[Step] = []
+    for p in trained:
+        of = names.of[p]
+        g = gradient[p] = names.symbol(Stated("g", of))
+        for s in STATES[name]:
+            state[s, p] = names.symbol(Stated(s, of))
+            new_state[s, p] = names.symbol(Stated(s, of, "+"))
+        plus = updated[p] = names.plus(p)
+        if name == "sgd":
+            steps.append(Step(plus, _minus(p, _mul(eta, g)), "update"))
+        elif name in ("momentum", "nesterov"):
+            mu, v, v1 = constants["momentum"], state["v", p], new_state["v", p]
+            steps.append(Step(v1, _add(_mul(mu, v), g), "state", note="velocity"))
+            direction = v1 if name == "momentum" else _add(g, _mul(mu, v1))
+            steps.append(Step(plus, _minus(p, _mul(eta, direction)), "update"))
+        elif name == "rmsprop":
+            alpha, s0, s1 = constants["alpha"], state["s", p], new_state["s", p]
+            steps.append(Step(s1, _add(_mul(alpha, s0), _mul(_one_minus(alpha), sp.Pow(g, 2, evaluate=False))),
+                              "state", note="mean square"))
+            steps.append(Step(plus, _minus(p, _over(_mul(eta, g), _add(sp.sqrt(s1), constants["epsilon"]))),
+                              "update"))
+        else:
+            b1, b2, eps = constants["beta1"], constants["beta2"], constants["epsilon"]
+            m1, v1 = new_state["m", p], new_state["v", p]
+            m_hat = corrected["m", p] = names.symbol(Stated("m", of, hat=True))
+            v_hat = corrected["v", p] = names.symbol(Stated("v", of, hat=True))
+            steps.append(Step(m1, _add(_mul(b1, state["m", p]), _mul(_one_minus(b1), g)), "state",
+                              note="first moment"))
+            steps.append(Step(v1, _add(_mul(b2, state["v", p]), _mul(_one_minus(b2), sp.Pow(g, 2, evaluate=False))),
+                              "state", note="second moment"))
+            steps.append(Step(m_hat, _over(m1, _one_minus(sp.Pow(b1, t, evaluate=False))), "correction"))
+            steps.append(Step(v_hat, _over(v1, _one_minus(sp.Pow(b2, t, evaluate=False))), "correction"))
+            steps.append(Step(plus, _minus(p, _over(_mul(eta, m_hat), _add(sp.sqrt(v_hat), eps))), "update"))
+    leaves = (trained + [eta] + list(constants.values()) + [t] + [gradient[p] for p in trained]
+              + [state[s, p] for p in trained for s in STATES[name]])
+    compiled = Compiled(leaves, [(s.name, s.expr) for s in steps], f"optimizer_{name}")
+    return SymbolicOptimizer(name, trained, constants, t, gradient, state, new_state, updated,
+                             corrected, steps, leaves, compiled, eta)
+
+
+@dataclass
+class Iteration:
+    """One step of the optimiser with every number: the batch (sample numbers from 1), the loss
+    before the step, and each symbol's value (parameters, gradients, states, corrections, updates);
+    `gradient` holds every parameter's, trained or not, in the derivation's order."""
+
+    number: int
+    batch: list[int]
+    loss: float
+    values: dict[sp.Symbol, float]
+    gradient: dict[sp.Symbol, float]
+
+
+@dataclass
+class OptimizerRun:
+    """The optimiser's steps: the first `SHOWN_STEPS` in full, the loss history and the final parameters."""
+
+    symbolic: SymbolicOptimizer
+    spec: Spec
+    iterations: list[Iteration] = field(default_factory=list)
+    history: list[float] = field(default_factory=list)    # loss before each step and after the last
+    final: dict[sp.Symbol, float] = field(default_factory=dict)
+
+
+def batches(n_samples: int, batch_size: int, step: int) -> list[int]:
+    """The sample indices (from 0) of step `step` (from 1): in order, a smaller last batch per pass."""
+    per_pass = -(-n_samples // batch_size)
+    start = ((step - 1) % per_pass) * batch_size
+    return list(range(start, min(start + batch_size, n_samples)))
+
+
+def run_optimizer(spec: Spec, d: Derivation) -> OptimizerRun:
+    """Train with the spec's optimiser for `iterations` steps; diverging is a one-line error."""
+    config = spec.optimizer
+    sym = derive_optimizer(d.model.shape, config.name)
+    ev = evaluator(d)
+    params = ev.params
+    position = {p: i for i, p in enumerate(params)}
+    trained_at = [position[p] for p in sym.trained]
+    sample_index = {s: i for i, s in enumerate(ev.sample.names)}
+    gradient_at = [sample_index[d.sample_gradient[p]] for p in params]
+    constants = [config.constant(c) for c in sym.constants]
+    current = ev.parameter_values(spec)
+    states = [0.0] * (len(sym.trained) * len(STATES[config.name]))
+    update_at = [sym.compiled.names.index(sym.updated[p]) for p in sym.trained]
+    state_at = [sym.compiled.names.index(sym.new_state[s, p]) for p in sym.trained for s in STATES[config.name]]
+    result = OptimizerRun(sym, spec)
+    n = len(spec.inputs)
+    try:
+        for step in range(1, spec.iterations + 2):
+            loss, full_gradient = ev.loss_and_gradient(current, spec)
+            result.history.append(loss)
+            if step > spec.iterations:
+                break
+            batch = batches(n, config.batch_size, step)
+            if len(batch) == n:
+                gradient = full_gradient
+            else:
+                gradient = _batch_gradient(ev, spec, current, batch, gradient_at)
+            leaves = ([current[i] for i in trained_at] + [spec.learning_rate] + constants + [float(step)]
+                      + [gradient[i] for i in trained_at] + states)
+            out = sym.compiled(leaves)
+            if step <= SHOWN_STEPS:
+                values = (dict(zip(params, current)) | dict(zip(sym.leaves, leaves))
+                          | dict(zip(sym.compiled.names, out)))
+                result.iterations.append(Iteration(step, [i + 1 for i in batch], loss, values,
+                                                   dict(zip(params, gradient))))
+            current = list(current)
+            for i, at in zip(trained_at, update_at):
+                current[i] = out[at]
+            states = [out[at] for at in state_at]
+        finite = all(map(math.isfinite, result.history + current))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        finite = False
+    if not finite:
+        raise DeriveError(f"training with {config.name} diverged (the loss is no longer finite); "
+                          "choose a smaller learning_rate", file=spec.source, field="[training] learning_rate")
+    result.final = dict(zip(params, current))
+    return result
+
+
+def _batch_gradient(ev, spec: Spec, params: list[float], batch: list[int], gradient_at: list[int]) -> list[float]:
+    """The spec's reduction of the per-sample gradients over one batch."""
+    total = [0.0] * len(gradient_at)
+    for s in batch:
+        out = ev.sample(params + list(spec.inputs[s]) + list(spec.targets[s]))
+        total = [a + out[i] for a, i in zip(total, gradient_at)]
+    if spec.reduction == "mean":
+        total = [v / len(batch) for v in total]
+    return total
+
+
+def apply_to_values(run: OptimizerRun, d: Derivation, values: Values) -> None:
+    """The numbers of one round as the optimiser makes them: p+ after the first step, the loss of
+    a new forward pass there, and (iterations > 1) the history and the final parameters."""
+    first = run.iterations[0].values
+    for p, plus in d.updated.items():
+        values.totals[plus] = first[run.symbolic.updated[p]]
+    values.totals[d.loss_after] = run.history[1]
+    if run.spec.iterations > 1:
+        values.history = list(run.history)
+        values.final = dict(run.final)
+
+
+def one_step(spec: Spec) -> Spec:
+    """The spec for the plain round the derivation evaluates (the optimiser does the iterations)."""
+    return replace(spec, iterations=1)

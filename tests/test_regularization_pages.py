@@ -1,0 +1,169 @@
+"""The regularisation pages as a student meets them: a worksheet with regularisation tasks and a
+worked solution that argues like the lecture's slides, in student language, fitting the page.
+
+Real files, real TeX: every document is compiled and its log read.
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+
+import pytest
+
+import derive
+from derive.printing.numbers import given_number, plain_number
+
+from helpers import run_cli
+
+SPECS = ("examples/regularization.toml", "examples/linear_constrained.toml")
+DEVELOPER_TEXT = re.compile(r"sympy|numpy|scipy|include_biases|Barzilai|e[+-]\d\d")
+
+
+def _latex(folder, name: str) -> str:
+    """Compile `name` in `folder` as derive does and return its TeX log."""
+    subprocess.run(["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", name],
+                   cwd=folder, check=True, capture_output=True)
+    return (folder / name.replace(".tex", ".log")).read_text(encoding="latin-1")
+
+
+def _text(path) -> str:
+    """The PDF's text in reading order (no layout), whitespace collapsed."""
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return " ".join(out.split())
+
+
+def _overfull(log: str, from_line: int = 1) -> list[str]:
+    """Overfull \\hbox over 1 pt, and any overfull \\vbox, at .tex lines from `from_line` on."""
+    bad = re.findall(r"Overfull \\vbox[^\n]*", log)
+    for match in re.finditer(r"Overfull \\(hbox|vbox) \(([\d.]+)pt too (wide|high)\)[^\n]*?(\d+)(?:--\d+)?\n", log):
+        if int(match.group(4)) >= from_line and match.group(1) == "hbox" and float(match.group(2)) > 1.0:
+            bad.append(match.group(0).strip())
+    return bad
+
+
+def _regularisation_starts(tex: str) -> int:
+    """The .tex line where the regularisation part begins (the rest is the core network's)."""
+    for number, line in enumerate(tex.splitlines(), 1):
+        if line.startswith(("\\section*{Regularisation", "\\section*{Regularisation as")):
+            return number
+    raise AssertionError("no regularisation part")
+
+
+@pytest.fixture(scope="module", params=SPECS, ids=["network", "linear"])
+def pages(request, tmp_path_factory):
+    """The worksheet and the solution of a regularisation example: text, TeX logs, the solution."""
+    out = tmp_path_factory.mktemp("pages") / "out"
+    result = run_cli("worksheet", request.param, "--out", out, "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    logs = {name: _latex(out, name) for name in ("worksheet.tex", "solutions.tex")}
+    text = {name: _text(out / name.replace(".tex", ".pdf")) for name in logs}
+    starts = {name: _regularisation_starts((out / name).read_text(encoding="utf-8")) for name in logs}
+    return text, (logs, starts), derive.derive(request.param)
+
+
+def test_the_worksheet_asks_about_r_lambda_the_radius_and_the_lagrangian(pages):
+    text, _, solution = pages
+    sheet = text["worksheet.tex"]
+    r = solution.regularization
+    assert "Regularisation" in sheet
+    assert "R(θ)" in sheet
+    assert f"λ = {given_number(r.config.lam)}" in sheet
+    assert f"r = {given_number(r.config.radius)}" in sheet
+    assert "Write the Lagrangian" in sheet
+    assert "weight-decay form" in sheet
+
+
+def test_the_worksheet_gives_no_answers(pages):
+    text, _, solution = pages
+    sheet = text["worksheet.tex"]
+    r = solution.regularization
+    answers = [r.soft.penalty, r.soft.objective, r.hard.lambda_star, r.hard.loss]
+    answers += [r.soft.gradient[p] for p in r.symbolic.theta] + list(r.hard.theta.values())
+    for value in answers:
+        shown = plain_number(value, 9)
+        if len(shown.strip("-0.")) > 2:     # numbers the data could also contain (0.1, 0.2) say nothing
+            assert shown not in sheet, shown
+
+
+def test_the_linear_worksheet_asks_for_theta_of_lambda(pages):
+    text, _, solution = pages
+    asked = "solve for θ(λ)" in text["worksheet.tex"]
+    assert asked == (solution.regularization.hard.linear is not None)
+
+
+def test_the_solution_argues_like_the_slides_before_any_kkt(pages):
+    text, _, solution = pages
+    page = text["solutions.tex"]
+    kkt = page.index("KKT")
+    hard = page.index("min L̂(θ) θ subject to R(θ) ≤ r")
+    soft = page.index("min L̂(θ) + λ∗ R(θ)")
+    lagrangian = page.index("L(θ, λ) := L̂(θ) + λ [R(θ) − r]")
+    minmax = page.index("argmin max L(θ, λ)")
+    constant = page.index("L(θ, λ∗ ) = L̂(θ) + λ∗ ∥θ∥22 − λ∗ r2")   # the bound on R = ||θ||² is r²
+    assert hard < soft < lagrangian < minmax < constant < kkt
+    assert "a constant does not move the argmin" in page[:kkt]
+    h = solution.regularization.hard
+    # The constant's value: λ* r² with the spec's radius r.
+    value = f"λ∗ r2 = {plain_number(h.lambda_star, 9)} · {plain_number(h.radius ** 2, 9)} = " \
+            f"{plain_number(h.lambda_star * h.radius ** 2, 9)}"
+    assert "".join(value.split()) in "".join(page.split())
+
+
+def test_the_objective_shown_is_the_one_solved(pages):
+    text, _, solution = pages
+    page = text["solutions.tex"]
+    if solution.spec.reduction == "sum" and len(solution.spec.inputs) > 1:
+        assert "sums the losses of the 5 samples" in page
+        assert "only rescales λ∗" in page
+    else:
+        assert "one sample, n = 1" in page
+
+
+def test_the_convexity_caveat_only_for_the_network(pages):
+    text, _, solution = pages
+    caveat = "not convex" in text["solutions.tex"]
+    assert caveat == (solution.regularization.hard.linear is None)
+
+
+def test_no_developer_text_in_the_solution(pages):
+    text, _, _ = pages
+    for name in ("solutions.tex", "worksheet.tex"):
+        assert not DEVELOPER_TEXT.search(text[name]), DEVELOPER_TEXT.search(text[name])
+
+
+def test_the_difference_column_shows_no_noise_below_the_displayed_place(pages):
+    text, _, solution = pages
+    e = solution.regularization.hard.equivalence
+    assert e.max_difference < 5e-10
+    assert "agree in all 9 decimal places" in text["solutions.tex"]
+    assert "×" not in text["solutions.tex"].split("beside θ∗")[-1].split("For the curious")[0]
+
+
+def test_the_weight_decay_identity_is_derived_once(pages):
+    text, _, solution = pages
+    page = text["solutions.tex"]
+    # one derivation in symbols, one with numbers: the updated-weight name appears in two displays only
+    plus = [s for s in solution.regularization.symbolic.soft_steps if s.kind == "weight_decay"]
+    assert len(plus) > 1
+    assert page.count("(1 − 2ηλ)") <= 3
+
+
+def test_every_regularisation_page_fits(pages):
+    """The regularisation part of both documents (the core network's pages are the core layout's)."""
+    _, (logs, starts), _ = pages
+    for name, log in logs.items():
+        assert _overfull(log, starts[name]) == [], name
+
+
+def test_the_snippet_fits_a_plain_article(tmp_path):
+    assert run_cli("style", "-o", tmp_path / "derive.sty").returncode == 0
+    result = run_cli("snippet", "examples/regularization.toml", "--part", "regularization",
+                     "-o", tmp_path / "reg.tex")
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "notes.tex").write_text("\\documentclass{article}\n\\usepackage{derive}\n"
+                                        "\\begin{document}\n\\input{reg}\n\\end{document}\n")
+    log = _latex(tmp_path, "notes.tex")
+    assert _overfull(log) == []
+    text = _text(tmp_path / "notes.pdf")
+    assert "L(θ, λ) := L̂(θ) + λ [R(θ) − r]" in text
+    assert not DEVELOPER_TEXT.search(text)
