@@ -43,7 +43,7 @@ from derive.apps.exam import draw as exam_draw
 from derive.apps.exam import settings as exam_settings
 from derive.apps.exam import folder as exam_cli
 from derive.apps.exam import layout as exam_layout
-from derive.apps.exam import moodle
+from derive.apps.exam import cloze, diagrams
 from derive.numeric import compiled as numeric
 from derive import solution  # noqa: E402
 from derive.derivation import derive as derive_shape  # noqa: E402
@@ -81,9 +81,10 @@ def batch(spec, settings, n: int) -> dict[str, float]:
         t_verify += t
     _, t_solve = timed(lambda: [solve(v.spec, check=False) for v in specs])
     files, t_docs = timed(exam_cli.documents, spec, settings, specs)
-    _, t_moodle = timed(moodle.quiz, spec, settings, specs)
+    quiz, t_moodle = timed(cloze.quiz, spec, settings, specs)
+    files["moodle.xml"] = quiz
     return {"draw": t_draw, "variants": t_variants, "solve": t_solve, "verify": t_verify,
-            "documents": t_docs, "moodle": t_moodle, "total": t_variants + t_docs,
+            "documents": t_docs + t_moodle, "moodle": t_moodle, "total": t_variants + t_docs + t_moodle,
             "draws": draws.draws, "files": len(files), "bytes": sum(len(t) for t in files.values())}
 
 
@@ -127,6 +128,7 @@ def tex_time(spec, settings, n: int) -> dict:
     """derive's TeX for N variants' three PDFs (cache warmed first) and plain pdflatex's floor."""
     specs = exam_draw.variants(spec, settings, n)
     files = exam_cli.documents(spec, settings, specs)
+    files[diagrams.SOURCE] = diagrams.document(specs)
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
         for name in exam_cli.PDFS:
@@ -193,8 +195,8 @@ def main() -> None:
         ("drawing + acceptance rules (incl. rejected draws)", b["draw"]),
         ("verified solve (evaluate, key, independent check)", b["variants"] - b["draw"]),
         ("  of which the numpy + finite-difference check", b["verify"]),
-        ("rendering: every .tex, keys.json, keys.csv, moodle.xml", b["documents"]),
-        ("  of which moodle.xml", b["moodle"]),
+        ("rendering: every .tex, keys.json, keys.csv, keys-long.csv, moodle.xml (cloze)", b["documents"]),
+        ("  of which moodle.xml (cloze, no images: --no-pdf)", b["moodle"]),
         (f"**{n} variants' .tex + keys** (goal <= 2 s, 10 ms a variant)", b["total"]),
     ]
     for label, t in rows:

@@ -66,7 +66,7 @@ def test_the_folder_holds_tex_keys_moodle_and_one_folder_per_variant(five):
         assert {f"variants/{k:03d}/exam.tex", f"variants/{k:03d}/solutions.tex",
                 f"variants/{k:03d}/key.json"} <= names
     assert not any(n.endswith(".pdf") for n in names)   # --no-pdf
-    assert len(names) == 6 + 3 * 5 + 1                   # and derive's manifest
+    assert len(names) == 7 + 3 * 5 + 1                   # keys-long.csv beside keys.csv, and derive's manifest
     assert ".derive-manifest.json" in names
 
 
@@ -209,7 +209,7 @@ def _numpy_answers(spec: dict) -> dict[str, float]:
 
 
 def test_a_sample_of_variants_agrees_with_numpy_and_finite_differences(five, keys):
-    rows = list(csv.DictReader(io.StringIO((five / "keys.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((five / "keys-long.csv").read_text())))
     for entry in keys[::2]:
         ours = _numpy_answers(entry["spec"])
         key = entry["key"]
@@ -225,7 +225,7 @@ def test_a_sample_of_variants_agrees_with_numpy_and_finite_differences(five, key
 
 
 def test_the_acceptance_rules_hold_on_every_variant(five, keys):
-    rows = list(csv.DictReader(io.StringIO((five / "keys.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((five / "keys-long.csv").read_text())))
     for entry in keys:
         s, key = entry["spec"], entry["key"]
         assert all(0 < t < 1 for t in s["data"]["targets"])                       # sigmoid reaches them
@@ -246,7 +246,7 @@ def test_the_acceptance_rules_hold_on_every_variant(five, keys):
 
 
 def test_no_two_variants_share_every_answer_within_the_tolerance(five):
-    rows = list(csv.DictReader(io.StringIO((five / "keys.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((five / "keys-long.csv").read_text())))
     table: dict[int, list[float]] = {}
     for r in rows:
         table.setdefault(int(r["variant"]), []).append(float(r["answer"]))
@@ -258,7 +258,7 @@ def test_no_two_variants_share_every_answer_within_the_tolerance(five):
 
 
 def test_keys_csv_has_one_row_per_question_per_variant_with_its_tolerance(five):
-    rows = list(csv.reader(io.StringIO((five / "keys.csv").read_text())))
+    rows = list(csv.reader(io.StringIO((five / "keys-long.csv").read_text())))
     assert rows[0] == ["variant", "question", "answer", "tolerance"]
     assert len(rows) == 1 + 5 * len(QUESTIONS)
     assert {r[3] for r in rows[1:] if r[1] == "dE_total/dw1"} == {"0.0002"}
@@ -376,8 +376,11 @@ def test_the_progress_bar_shows_on_a_terminal_only():
 
 
 def test_the_cli_is_quiet_on_stderr_when_not_a_terminal(tmp_path):
+    """No progress bar; only the one note that --no-pdf leaves the LMS files without a picture."""
     result = run_cli("exam", EXAM, "--variants", 25, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
-    assert result.returncode == 0 and result.stderr == ""
+    assert result.returncode == 0 and result.stderr == (
+        "note: moodle.xml has no picture of the network (--no-pdf skips TeX, which draws it); "
+        "its questions state the wiring in words\n")
 
 
 # -- bad input: one line, exit 2, nothing written ------------------------------------------------

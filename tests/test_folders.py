@@ -118,7 +118,7 @@ def test_force_replaces_only_derives_files_and_removes_only_those_it_no_longer_w
     assert run_cli("exam", EXAM, "--variants", 2, "--seed", 4, "--no-pdf", "--force", "--out", out).returncode == 0
     assert (out / "notes.txt").read_text() == "mine"
     assert (out / "variants" / "mine.txt").read_text() == "also mine"
-    assert (out / "keys.csv").read_text().startswith("variant,question")    # derive's file replaced
+    assert (out / "keys.csv").read_text().startswith("variant,out_o1")      # derive's file replaced
     assert sorted(p.name for p in (out / "variants").iterdir()) == ["001", "002", "mine.txt"]   # 003 removed
     listed = json.loads((out / MANIFEST).read_text())["files"]
     assert "variants/003/key.json" not in listed and "notes.txt" not in listed and "keys.csv" in listed

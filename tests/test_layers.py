@@ -46,7 +46,8 @@ ORDER = [
     "apps.chain.document",
     "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
-    "apps.exam.layout", "apps.exam.moodle", "apps.exam.folder",
+    "apps.exam.roster", "apps.exam.layout", "apps.exam.diagrams", "apps.exam.csvkeys", "apps.exam.package",
+    "apps.exam.moodle", "apps.exam.cloze", "apps.exam.canvas", "apps.exam.qti", "apps.exam.folder",
     # the command line
     "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.slides", "cli.style", "cli.exam",
     "cli.chain", "cli.jacobian",

@@ -1,4 +1,5 @@
-"""moodle.xml: a Moodle XML quiz import, checked for structure with xml.etree."""
+"""moodle.xml with `[exam] moodle = "numerical"`: a Moodle XML quiz import of numerical questions,
+checked for structure with xml.etree (the default cloze form is tests/test_cloze.py)."""
 from __future__ import annotations
 
 import csv
@@ -23,8 +24,11 @@ N = 4
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("moodle") / "exam"
-    result = run_cli("exam", EXAM, "--variants", N, "--seed", 3, "--out", out, "--no-pdf")
+    here = tmp_path_factory.mktemp("moodle")
+    out = here / "exam"
+    spec = here / "exam.toml"
+    spec.write_text(EXAM.read_text().replace("[exam]\n", '[exam]\nmoodle = "numerical"\n'))
+    result = run_cli("exam", spec, "--variants", N, "--seed", 3, "--out", out, "--no-pdf")
     assert result.returncode == 0, result.stderr
     return out
 
@@ -87,7 +91,7 @@ def test_question_text_and_feedback_are_cdata(raw):
 
 
 def test_answers_and_tolerances_are_the_keys(quiz, keys, folder):
-    rows = list(csv.DictReader(io.StringIO((folder / "keys.csv").read_text())))
+    rows = list(csv.DictReader(io.StringIO((folder / "keys-long.csv").read_text())))
     numerical = [q for q in quiz if q.get("type") == "numerical"]
     for q, row in zip(numerical, sorted(rows, key=lambda r: (QUESTIONS.index(r["question"]), int(r["variant"])))):
         assert q.find("name/text").text.endswith(f"(variant {int(row['variant']):03d})")
@@ -130,14 +134,14 @@ def test_same_seed_same_bytes_and_cdata_cannot_be_closed_early():
     s = exam_settings.settings(spec, seed=3)
     variants = exam_draw.variants(spec, s, 2)
     assert moodle.quiz(spec, s, variants) == moodle.quiz(spec, s, exam_draw.variants(spec, s, 2))
-    assert moodle._cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
+    assert moodle.cdata("a]]>b") == "<![CDATA[a]]]]><![CDATA[>b]]>"
 
 
 def test_a_hostile_title_stays_text(tmp_path):
     spec = tmp_path / "hostile.toml"
     spec.write_text(EXAM.read_text().replace(
         'title = "Exam: one round of forward and backward computation"',
-        "title = '''A/B <b>&amp; ]]> Week 3'''"))
+        "title = '''A/B <b>&amp; ]]> Week 3'''").replace("[exam]\n", '[exam]\nmoodle = "numerical"\n'))
     result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
     assert result.returncode == 0, result.stderr
     quiz = ET.parse(tmp_path / "x" / "moodle.xml").getroot()

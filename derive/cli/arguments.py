@@ -77,8 +77,18 @@ def _exam(p) -> None:
                    help=f"how many variants (1 to {MAX_VARIANTS}; default: [exam] variants)")
     p.add_argument("--seed", type=int, metavar="S", help="the random seed (default: [exam] seed, else drawn)")
     p.add_argument("--out", help=OUT_HELP)
-    p.add_argument("--no-pdf", action="store_true", help="write everything but the PDFs, without TeX")
     p.add_argument("--force", action="store_true", help=FORCE_HELP)
+    p.add_argument("--no-pdf", action="store_true",
+                   help="write everything but the PDFs and the diagram pictures, without TeX")
+    p.add_argument("--lms", choices=["moodle", "canvas", "qti21"], default="moodle",
+                   help="the learning platform: moodle.xml is always written; canvas adds canvas.zip "
+                        "(QTI 1.2 for Canvas's quiz import), qti21 adds qti21.zip (QTI 2.1) (default: moodle)")
+    p.add_argument("--students", metavar="ROSTER.csv",
+                   help="a CSV file with columns id and name: variant k goes to the k-th student, whose "
+                        "name and ID are printed on its pages and in the keys")
+    p.add_argument("--csv-dialect", choices=["excel", "excel-de"], default="excel",
+                   help="keys.csv and keys-long.csv: excel (comma, decimal point; the default) or "
+                        "excel-de (semicolon, decimal comma)")
     p.add_argument("--stress", type=int, metavar="K",
                    help=f"draw K variants (1 to {MAX_STRESS}) and report their spread; writes nothing")
 

@@ -6,7 +6,8 @@ import sys
 from .. import budget
 from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
-from ..apps.exam.folder import Progress, write_exam
+from ..apps.exam.folder import LMS, Progress, write_exam
+from ..apps.exam.roster import read_roster
 from ..errors import DeriveError
 from ..limits import MAX_STRESS
 
@@ -30,9 +31,17 @@ def run(args) -> int:
     pdf = not args.no_pdf
     if settings.variants:
         budget.check_exam(spec, settings.variants, stress=False)
-    variants = write_exam(spec, settings, args.out, pdf=pdf, force=args.force)
-    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
-        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "moodle.xml", "variants/"]
+    students = read_roster(args.students) if args.students else None
+    if students and args.variants is not None and args.variants < len(students):
+        raise DeriveError(f"--variants {args.variants} is fewer than the {len(students)} students of "
+                          f"{args.students}: leave out --variants (one variant per student) or give more",
+                          field="--variants")
+    variants = write_exam(spec, settings, args.out, pdf=pdf, students=students, lms=args.lms,
+                          dialect=args.csv_dialect, force=args.force,
+                          roster=args.students)
+    written = (["exam.pdf", "solutions.pdf", "keys.pdf", "images/"] if pdf else []) + [
+        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
+        [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")

@@ -20,7 +20,6 @@ from ...derivation import derive as derive_shape
 from ...errors import DeriveError
 from ...model.network import Shape
 from ...numeric import compiled as numeric
-from ...printing.numbers import plain_number
 from ...solution import Solution, solve
 from ...spec import Spec
 from .questions import answer, is_derivative
@@ -28,6 +27,7 @@ from .settings import Range, Settings
 
 DRAWS_PER_VARIANT = 1000          # the resampling cap: draws tried for one variant before giving up
 RELU_MARGIN = 0.01                # |net| of a ReLU neuron at least this far from its kink
+SIGNIFICANT_FLOOR = 1e-6          # with significant digits, a derivative smaller than this counts as 0
 # The acceptance rules, in the order they are tried; each rejects a draw for the reason given.
 RULES = {
     "zero_number": "a drawn weight, bias or input is 0",
@@ -37,7 +37,8 @@ RULES = {
     "saturated": "a sigmoid or tanh neuron is saturated (|net| above the saturation limit)",
     "relu_kink": f"a ReLU neuron's net lies within {RELU_MARGIN} of its kink at 0",
     "zero_gradient": "an asked derivative, or the step of an asked update, is within the "
-                     "tolerance of 0 or rounds to 0 at the displayed decimals",
+                     "tolerance of 0 or rounds to 0 at the displayed decimals (with significant "
+                     f"digits: is below {SIGNIFICANT_FLOOR:g} in size)",
     "near_zero": "another asked answer is within its tolerance of 0 (guessable)",
     "equal_answers": "two asked answers agree within the tolerance",
     "duplicate": "every answer agrees within the tolerance with an earlier variant's",
@@ -163,25 +164,24 @@ def rejection(spec: Spec, d: Derivation, values: numeric.Values, answers: tuple[
                     return "saturated", z.name
                 if act == "relu" and abs(sample[z]) < RELU_MARGIN:
                     return "relu_kink", z.name
-    half_unit = 0.5 * 10.0 ** -spec.decimals
     questions = settings.questions
     for q, a in zip(questions, answers):
-        if is_derivative(d, q) and abs(a) <= max(q.tolerance, half_unit):
+        zero = SIGNIFICANT_FLOOR if q.significant else max(q.tolerance, 0.5 * 10.0 ** -q.digits)
+        if is_derivative(d, q) and abs(a) <= zero:
             return "zero_gradient", q.name
         if q.kind == "update":   # the step must show: w+ neither equal to w nor guessable as w
             before = values.totals[_parameter_of(d, q.symbol)]
-            if abs(a - before) <= q.tolerance or plain_number(a, spec.decimals) == plain_number(
-                    before, spec.decimals):
+            if abs(a - before) <= q.tolerance_at(a) or q.shown(a) == q.shown(before):
                 return "zero_gradient", q.name
     for q, a in zip(questions, answers):
-        if abs(a) <= q.tolerance:
+        if not q.significant and abs(a) <= q.tolerance:
             return "near_zero", q.name
     for i, a in enumerate(answers):
-        shown = plain_number(a, spec.decimals)
+        shown = questions[i].shown(a)
         for j in range(i + 1, len(answers)):
             b = answers[j]
-            if abs(a - b) <= max(questions[i].tolerance, questions[j].tolerance) or \
-                    plain_number(b, spec.decimals) == shown:
+            if abs(a - b) <= max(questions[i].tolerance_at(a), questions[j].tolerance_at(b)) or \
+                    questions[j].shown(b) == shown:
                 return "equal_answers", f"{questions[i].name} and {questions[j].name}"
     return None
 
@@ -199,7 +199,6 @@ def draw_variants(spec: Spec, settings: Settings, count: int, keep: bool, reject
     drawer = Drawer(spec, settings.ranges)
     out = Draws()
     accepted = np.empty((0, len(settings.questions)))
-    tolerances = settings.tolerances
     while len(out.answers) < count:
         for _ in range(DRAWS_PER_VARIANT):
             out.draws += 1
@@ -211,8 +210,8 @@ def draw_variants(spec: Spec, settings: Settings, count: int, keep: bool, reject
                 continue
             answers = tuple(answer(values, q) for q in settings.questions)
             reason = rejection(candidate, d, values, answers, settings, drawn)
-            if reason is None and reject_duplicates and len(accepted) and bool(
-                    np.any(np.all(np.abs(accepted - np.array(answers)) <= tolerances, axis=1))):
+            if reason is None and reject_duplicates and len(accepted) and bool(np.any(np.all(
+                    np.abs(accepted - np.array(answers)) <= settings.tolerances_at(answers), axis=1))):
                 reason = "duplicate", None
             if reason is not None:
                 out.reject(*reason)

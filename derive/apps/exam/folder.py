@@ -1,33 +1,35 @@
-"""`derive exam`: N variants with their question pages, worked solutions, answer keys and a Moodle quiz.
+"""`derive exam`: N variants with their question pages, worked solutions, answer keys and the quiz
+for a learning platform (Moodle XML always; a Canvas or QTI 2.1 package on request).
 
-    derive exam SPEC --variants N --seed S --out DIR [--no-pdf]
+    derive exam SPEC --variants N --seed S --out DIR [--no-pdf] [--lms moodle|canvas|qti21]
+                [--students roster.csv] [--csv-dialect excel|excel-de]
     derive exam SPEC --stress K [--seed S]
 
 Everything is written into a staging folder and moved into place only when all succeeded (the
-folder is derive's alone, see output.folders); the three PDFs are one pdflatex pass each, side by
-side (see tex.compile_all).
+folder is derive's alone, see output.folders); the three PDFs and the diagrams' PDF are one pdflatex pass
+each, side by side; the diagrams' PDF becomes the PNGs that the LMS files embed, so those are
+written after TeX.
 """
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 import sys
 import time
 
+from . import canvas, cloze, csvkeys, diagrams, moodle, qti
 from . import draw as exam_draw
 from . import layout as exam_layout
-from . import moodle
 from ...errors import DeriveError
 from ...output import tex
 from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
-from ...printing.numbers import given_number, plain_number
 from ...spec import Spec
 from .draw import Variant
+from .roster import Student
 from .settings import Settings
 
-PDFS = ["solutions.tex", "exam.tex", "keys.tex"]
+PDFS = ["solutions.tex", "exam.tex", "keys.tex", diagrams.SOURCE]
+LMS = {"moodle": "moodle.xml", "canvas": "canvas.zip", "qti21": "qti21.zip"}
 # What the derive before manifests wrote: a folder holding only these names counts as derive's.
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
@@ -62,12 +64,14 @@ class Progress:
             self.stream.flush()
 
 
-def documents(spec: Spec, settings: Settings, variants: list[Variant],
-              progress=None) -> dict[str, str]:
-    """Every file of the exam folder as text, by its path in the folder (no PDFs)."""
+def documents(spec: Spec, settings: Settings, variants: list[Variant], progress=None,
+              students: list[Student] | None = None, dialect: str = "excel") -> dict[str, str]:
+    """Every file of the exam folder as text, by its path in the folder (no PDFs, no LMS files)."""
     pages, solutions, files = [], [], {}
-    for v in variants:
-        page = exam_layout.page(v, settings)
+    spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions)
+    who = [s.as_dict() for s in students] if students else []
+    for n, v in enumerate(variants):
+        page = exam_layout.page(v, settings, spaces, who[n] if n < len(who) else None)
         solution = exam_layout.solution_context(v)
         pages.append(page)
         solutions.append(solution)
@@ -82,48 +86,72 @@ def documents(spec: Spec, settings: Settings, variants: list[Variant],
         "exam.tex": render("exam.tex", {"title": spec.title, "decimals": spec.decimals, "plots": False,
                                         "variants": pages}),
         "solutions.tex": render("exam_solutions.tex", exam_layout.solutions_context(spec, settings, solutions)),
-        "keys.tex": render("keys.tex", exam_layout.keys_context(spec, settings, variants)),
-        "keys.json": dumps_json([{"variant": v.number, "spec": v.spec_dict(), "key": v.solution.key}
-                                 for v in variants]),
-        "keys.csv": keys_csv(spec, settings, variants),
-        "moodle.xml": moodle.quiz(spec, settings, variants),
+        "keys.tex": render("keys.tex", exam_layout.keys_context(spec, settings, variants, who)),
+        "keys.json": dumps_json([{"variant": v.number, **({"student": who[n]} if n < len(who) else {}),
+                                  "spec": v.spec_dict(), "key": v.solution.key}
+                                 for n, v in enumerate(variants)]),
+        "keys.csv": csvkeys.wide(settings, variants, students, dialect),
+        "keys-long.csv": csvkeys.long(settings, variants, dialect),
     }
     return main | files
 
 
-def keys_csv(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
-    """variant, question, answer (rounded as displayed), tolerance (absolute): one row per answer."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["variant", "question", "answer", "tolerance"])
-    for v in variants:
-        for q, a in zip(settings.questions, v.answers):
-            writer.writerow([v.number, q.name, plain_number(a, spec.decimals),
-                             given_number(q.tolerance)])
-    return buffer.getvalue()
+def lms_files(spec: Spec, settings: Settings, variants: list[Variant], lms: str,
+              images: dict[int, bytes] | None, students: list[Student] | None = None) -> dict[str, str | bytes]:
+    """moodle.xml (cloze or numerical, as [exam] moodle says), and the package `lms` asks for."""
+    if settings.lms.moodle == "cloze":
+        files: dict[str, str | bytes] = {"moodle.xml": cloze.quiz(spec, settings, variants, images)}
+    else:
+        files = {"moodle.xml": moodle.quiz(spec, settings, variants)}
+    if lms == "canvas":
+        files["canvas.zip"] = canvas.package(spec, settings, variants, images,
+                                             [s.as_dict() for s in students or []])
+    elif lms == "qti21":
+        files["qti21.zip"] = qti.package(spec, settings, variants, images)
+    return files
 
 
-def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True,
-               stream=None, force: bool = False) -> list[Variant]:
+def variant_count(spec: Spec, settings: Settings, students: list[Student] | None) -> int:
+    """[exam] variants (or --variants), raised to one variant per student when a roster is longer."""
+    if settings.variants is None and not students:
+        raise DeriveError("how many variants? give --variants N or set [exam] variants",
+                          file=spec.source, field="[exam] variants")
+    return max(settings.variants or 0, len(students or []))
+
+
+def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True, stream=None,
+               students: list[Student] | None = None, lms: str = "moodle",
+               dialect: str = "excel", force: bool = False, roster: str | None = None) -> list[Variant]:
     """Draw, verify, render and (with `pdf`) compile the exam into `out`; on any error `out` is untouched.
 
     `force` writes derive's files beside files derive did not write (which are kept)."""
-    inputs = [spec.source] if spec.source != "<spec>" else []
+    inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
     check_target(out, inputs)
-    if settings.variants is None:
-        raise DeriveError("how many variants? give --variants N or set [exam] variants",
-                          file=spec.source, field="[exam] variants")
+    n = variant_count(spec, settings, students)
     if pdf:
         tex.require_tex()
-    n = settings.variants
     variants = exam_draw.variants(spec, settings, n, progress=Progress(n, "drawing and checking", stream))
-    files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream))
+    files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream),
+                      students=students, dialect=dialect)
+    if pdf:
+        files[diagrams.SOURCE] = diagrams.document(variants)
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():
             path = stage / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
+        images = None
         if pdf:
             Progress(n, "", stream).say("running TeX on " + ", ".join(PDFS) + " ...")
             tex.compile_all(stage, PDFS, single_run=True)
+            images = diagrams.rasterize(stage, len(variants))
+        else:
+            (stream or sys.stderr).write(
+                f"note: {' and '.join(sorted({LMS['moodle'], LMS[lms]}))} has no picture of the network (--no-pdf skips TeX, which draws it); "
+                "its questions state the wiring in words\n")
+        for name, data in lms_files(spec, settings, variants, lms, images, students).items():
+            if isinstance(data, bytes):
+                (stage / name).write_bytes(data)
+            else:
+                (stage / name).write_text(data, encoding="utf-8")
     return variants

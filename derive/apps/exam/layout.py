@@ -4,6 +4,8 @@ Arrangement only, as in `layout`: every LaTeX string about mathematics comes fro
 """
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from ...derivation import Derivation
@@ -12,7 +14,7 @@ from ...layout import solution as solution_layout
 from ...layout.blocks import Line
 from ...layout.steps import StepWriter
 from ...printing.latex import Printer
-from ...printing.numbers import plain_number
+from ...printing.names import name_latex
 from .draw import Variant
 from .questions import Question
 from .settings import TOLERANCE_DECIMALS, Settings
@@ -25,6 +27,10 @@ ASK = {
     "update": "Gradient descent: compute the value after one step,",
 }
 ASK_BACKWARD = "Backpropagation: compute"
+# Working space on the exam page, like the worksheet's (5 cm for a forward pass of 8 steps): so much
+# per step of the solution that the question needs beyond what earlier questions already worked out.
+SPACE_PER_STEP_CM = 0.6
+SPACE_CM = (1.5, 6.0)                  # at least, at most
 
 
 def printer(variant: Variant) -> Printer:
@@ -32,23 +38,51 @@ def printer(variant: Variant) -> Printer:
     return Printer(m.names.of, variant.spec.decimals, given=variant.solution.derivation.given())
 
 
-def questions(variant: Variant, settings: Settings) -> list[dict]:
-    """The asked quantities of a variant: the question's words, the name, the sample, the answer."""
+def questions(variant: Variant, settings: Settings, spaces: list[str] | None = None) -> list[dict]:
+    """The asked quantities of a variant: the question's words, the name, the sample, the answer
+    (with exactly the digits asked for), its tolerance and the working space."""
     p = printer(variant)
     several = len(variant.spec.inputs) > 1
     rows = []
-    for q, a in zip(settings.questions, variant.answers):
+    for i, (q, a) in enumerate(zip(settings.questions, variant.answers)):
         rows.append({"text": ASK.get(q.kind, ASK_BACKWARD), "name": p.name(q.symbol),
                      "sample": q.sample + 1 if several and q.sample is not None else None,
-                     "answer": p.number(a), "plain": q.name, "tolerance": tolerance_text(q.tolerance),
-                     "plain_answer": plain_number(a, variant.spec.decimals)})
+                     "answer": q.latex(a), "plain": q.name, "tolerance": tolerance_text(q.tolerance_at(a)) if not q.significant else
+                     shown_tolerance(q.tolerance_at(a)),
+                     "plain_answer": q.shown(a), "points": q.points,
+                     "space": spaces[i] if spaces else None})
     return rows
 
 
-def page(variant: Variant, settings: Settings) -> dict:
-    """One variant's question page: its network with its numbers, its data, the questions."""
+def working_space(d: Derivation, questions: tuple[Question, ...]) -> list[str]:
+    """Room to work under each question, proportional to the steps it needs that no earlier
+    question needed (the shape's, so computed once per exam)."""
+    seen: set = set()
+    out = []
+    for q in questions:
+        steps = set(dependencies(d, q))
+        new = len(steps - seen)
+        seen |= steps
+        cm = min(max(SPACE_PER_STEP_CM * new, SPACE_CM[0]), SPACE_CM[1])
+        out.append(f"{cm:.1f}cm")
+    return out
+
+
+def wiring(variant: Variant) -> list[tuple[str, str, str]]:
+    """Which neurons every weight connects, as LaTeX (weight, from, to): "w5 connects h1 to o1"."""
+    m = variant.solution.derivation.model
+    p = printer(variant)
+    return [(p.name(m.weights[l][j][k]), name_latex(m.neuron_names[l][k]), name_latex(m.neuron_names[l + 1][j]))
+            for l in range(len(m.weights)) for j in range(len(m.weights[l])) for k in range(len(m.weights[l][j]))]
+
+
+def page(variant: Variant, settings: Settings, spaces: list[str] | None = None,
+         student: dict | None = None) -> dict:
+    """One variant's question page: its network with its numbers, its data, the questions, and the
+    student it is for (id and name) when a roster is given."""
     return {"number": variant.number, "diagram": problem.diagram(variant.solution),
-            "given": problem.given(variant.solution), "questions": questions(variant, settings)}
+            "given": problem.given(variant.solution), "questions": questions(variant, settings, spaces),
+            "student": student, "rounding": settings.questions[0].rounding()}
 
 
 def solution_context(variant: Variant) -> dict:
@@ -62,17 +96,110 @@ def solutions_context(spec, settings: Settings, contexts: list[dict]) -> dict:
             "plots": any(c["plots"] for c in contexts), "variants": contexts}
 
 
+def shown_tolerance(tolerance: float) -> str:
+    """A tolerance that scales with its answer, as LaTeX to 2 significant digits (a grader's table;
+    the LMS files carry all of its digits)."""
+    places = max(0, 1 - math.floor(math.log10(tolerance))) if tolerance > 0 else 0
+    return Printer({}, places).number(tolerance)
+
+
 def tolerance_text(tolerance: float) -> str:
     """A tolerance as LaTeX (all its digits, as set)."""
     return Printer({}, TOLERANCE_DECIMALS).given_number(tolerance)
 
 
-def keys_context(spec, settings: Settings, variants: list[Variant]) -> dict:
-    """One compact answer table per variant, the seed and the tolerance on top."""
+def keys_context(spec, settings: Settings, variants: list[Variant], students: list | None = None) -> dict:
+    """One compact answer table per variant, the seed and the tolerance on top, the student of each
+    variant (roster), and what a grader needs to carry an error forward."""
+    qs = settings.questions
+    significant = qs[0].significant
+    d = variants[0].solution.derivation
+    forward = carried_forward(d, qs)
+    p = printer(variants[0])
+    formulas = [{"number": j + 1, "name": p.name(q.symbol), "formula": p.symbolic(f.expr),
+                 "from": ", ".join(str(i) for i in f.uses)}
+                for j, (q, f) in enumerate(zip(qs, forward)) if f is not None]
+    leaves = sorted({leaf for f in forward if f is not None for leaf in f.leaves},
+                    key=lambda k: (k[1] is None, k[1] or 0, str(k[0])))
+    several = len(spec.inputs) > 1
+    rows = []
+    for n, v in enumerate(variants):
+        vp = printer(v)
+        values = [f"{vp.name(sym)}{f' (sample {s + 1})' if several and s is not None else ''} = "
+                  f"{vp.number(_value(v, sym, s))}" for sym, s in leaves]
+        rows.append({"number": v.number, "questions": questions(v, settings), "carried": values,
+                     "student": students[n] if students and n < len(students) else None})
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": spec.decimals,
-            "tolerance": tolerance_text(settings.questions[0].tolerance),
-            "same_tolerance": len({q.tolerance for q in settings.questions}) == 1, "plots": False,
-            "variants": [{"number": v.number, "questions": questions(v, settings)} for v in variants]}
+            "rounding": qs[0].rounding(), "significant": significant,
+            "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
+            "relative": tolerance_text(qs[0].tolerance) if significant else "",
+            "same_tolerance": not significant and len({q.tolerance for q in qs}) == 1, "plots": False,
+            "formulas": formulas, "variants": rows}
+
+
+def _value(v: Variant, sym: sp.Symbol, sample: int | None) -> float:
+    values = v.solution.values
+    return values.totals[sym] if sample is None else values.samples[sample][sym]
+
+
+class Forward:
+    """A dependent answer's formula in the earlier answers (`uses`, 1-based question numbers), the
+    given numbers and the intermediate values that do not depend on earlier answers (`leaves`)."""
+
+    def __init__(self, expr: sp.Expr, uses: list[int], leaves: list[tuple]):
+        self.expr, self.uses, self.leaves = expr, uses, leaves
+
+
+def carried_forward(d: Derivation, questions: tuple[Question, ...]) -> list[Forward | None]:
+    """Error carried forward: for each asked quantity that is computed from earlier asked ones, its
+    formula in them, expanded only through the steps that depend on them (so a grader puts the
+    student's own earlier values in and gets the answer that follows from them). None where an
+    answer depends on no earlier one. Depends on the shape only."""
+    by_name = {s.name: s for s in d.steps}
+    sample_names = {s.name for s in d.sample_steps}
+    feeds = {total: (sym, s) for total, sym, s in d.from_samples}
+
+    def norm(sym, sample):
+        if sample is None and sym in feeds and feeds[sym][0] == sym:   # one sample: a total is sample 0's
+            return feeds[sym]
+        return sym, sample
+
+    out: list[Forward | None] = []
+    for j, q in enumerate(questions):
+        earlier = {norm(p.symbol, p.sample): i + 1 for i, p in enumerate(questions[:j])}
+        uses: set[int] = set()
+        leaves: list[tuple] = []
+        memo: dict[tuple, tuple[sp.Expr, bool]] = {}
+
+        def expand(sym, sample, top=False):
+            key = norm(sym, sample)
+            if key in memo:
+                return memo[key]
+            if key in earlier and not top:
+                uses.add(earlier[key])
+                memo[key] = (sym, True)
+                return memo[key]
+            step = by_name.get(key[0])
+            if step is None or (key[1] is None) == (key[0] in sample_names):
+                memo[key] = (sym, False)    # a given number (or another sample's total): on the page
+                return memo[key]
+            parts = {f: expand(f, key[1]) for f in step.expr.free_symbols}
+            if any(hit for _, hit in parts.values()):
+                memo[key] = (step.expr.xreplace({f: e for f, (e, _) in parts.items()}), True)
+            else:
+                memo[key] = (sym, False)
+                if not top:
+                    leaves.append(key)
+            return memo[key]
+
+        expr, hit = expand(q.symbol, q.sample, top=True)
+        if not hit:
+            out.append(None)
+            continue
+        # keep only the leaves that the expanded formula still names
+        names = expr.free_symbols
+        out.append(Forward(expr, sorted(uses), [k for k in leaves if k[0] in names]))
+    return out
 
 
 def dependencies(d: Derivation, question: Question) -> list[tuple[sp.Symbol, int | None]]:

@@ -1,4 +1,5 @@
-"""Moodle XML: the exam as a quiz import, one numerical question per asked quantity per variant.
+"""Moodle XML, `[exam] moodle = "numerical"`: one numerical question per asked quantity per variant;
+and the HTML every LMS export shares (the problem, the wiring, the worked solution).
 
 A driver, not a second layout: the question text shows the numbers of the problem (the same strings
 `problem.given` gives the PDF, in MathJax's \\( \\) delimiters), the general feedback the main steps of
@@ -18,20 +19,19 @@ from xml.sax.saxutils import escape
 
 from ...layout import problem
 from ...layout.blocks import Line
-from ...printing.numbers import given_number, plain_number
 from ...spec import Spec
 from .draw import Variant
-from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer
-from .questions import Question
+from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer, wiring
+from .questions import Question, tolerance_plain
 from .settings import Settings
 
 
 
-def _cdata(text: str) -> str:
+def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def _math(latex: str) -> str:
+def math(latex: str) -> str:
     """Inline mathematics for Moodle's MathJax filter, escaped as HTML."""
     return r"\(" + html.escape(latex, quote=False) + r"\)"
 
@@ -40,36 +40,72 @@ def _category_name(text: str) -> str:
     return text.replace("/", "//")
 
 
-def problem_html(spec: Spec, variant: Variant) -> str:
-    """The problem of one variant: the network and every number of its picture, as HTML."""
+def wiring_html(variant: Variant) -> str:
+    """Which neurons each weight connects, in words (the picture says it too, but not every
+    reader sees the picture)."""
+    return ("<p>Wiring: " + "; ".join(f"{math(w)} connects {math(a)} to {math(b)}"
+                                      for w, a, b in wiring(variant)) + ".</p>\n")
+
+
+def image_html(src: str, size: tuple[int, int] | None, number: int) -> str:
+    width = f' width="{size[0]}" height="{size[1]}"' if size else ""
+    return (f'<p><img src="{html.escape(src)}" alt="The network of variant {number}: neurons, '
+            f'weights on their edges, biases"{width} /></p>\n')
+
+
+def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
+    """The problem of one variant: the network and every number of its picture, as HTML;
+    `image`: the diagram's <img> paragraph, when there is a picture."""
     g = problem.given(variant.solution)
     layers = "-".join(map(str, spec.layers))
     items = []
     for s in g["samples"]:
         label = f"Sample {s['number']}" if g["several"] else "Inputs and targets"
-        items.append(f"{label}: {_math(s['inputs'])}; {_math(s['targets'])}")
-    items += [f"Weights: {_math(row)}" for row in g["weights"]]
-    items.append("Biases: " + "; ".join(_math(row) for row in g["biases"]))
+        items.append(f"{label}: {math(s['inputs'])}; {math(s['targets'])}")
+    items += [f"Weights: {math(row)}" for row in g["weights"]]
+    items.append("Biases: " + "; ".join(math(row) for row in g["biases"]))
     items.append(f"Activation: {html.escape(g['activation'])}.")
-    loss = (f"Loss: {html.escape(g['loss_name'])}, {_math(g['loss_rule'])} for each output, "
-            f"{_math(g['total_rule'])}")
+    loss = (f"Loss: {html.escape(g['loss_name'])}, {math(g['loss_rule'])} for each output, "
+            f"{math(g['total_rule'])}")
     if g["several"]:
         loss += f" per sample, and the {g['reduction']} over the samples"
     items.append(loss + ".")
-    items.append(f"Learning rate: {_math(g['eta'])}; update rule {_math(g['update_rule'])}.")
+    items.append(f"Learning rate: {math(g['eta'])}; update rule {math(g['update_rule'])}.")
     return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {variant.number})</p>\n"
             f"<p>A neural network with layers {layers} (inputs, hidden layers, outputs):</p>\n"
+            + image + wiring_html(variant) +
             "<ul>\n" + "".join(f"<li>{item}</li>\n" for item in items) + "</ul>\n")
 
 
-def _ask(variant: Variant, q: Question, decimals: int) -> str:
+def ask_html(variant: Variant, q: Question) -> str:
+    """What a part asks, in words and symbols, with how to round."""
     sample = f" for sample {q.sample + 1}" if len(variant.spec.inputs) > 1 and q.sample is not None else ""
-    return (f"<p>{html.escape(ASK.get(q.kind, ASK_BACKWARD))} {_math(printer(variant).name(q.symbol))}{sample}. "
-            f"Give the answer to {decimals} decimal places.</p>\n")
+    return f"{html.escape(ASK.get(q.kind, ASK_BACKWARD))} {math(printer(variant).name(q.symbol))}{sample}"
+
+
+def solution_steps(variants: list[Variant], questions) -> list:
+    """The steps of the worked solution that the asked quantities need, in the solution's order."""
+    d = variants[0].solution.derivation
+    order = {}
+    for q in questions:
+        for key in dependencies(d, q):
+            order.setdefault(key, None)
+    position = {s.name: i for i, s in enumerate(d.steps)}
+    return sorted(order, key=lambda k: (k[1] is None, k[1] or 0, position[k[0]]))
+
+
+def tags_xml(tags) -> list[str]:
+    if not tags:
+        return []
+    return (["    <tags>"] + [f"      <tag><text>{escape(t)}</text></tag>" for t in tags] + ["    </tags>"])
+
+
+def _ask(variant: Variant, q: Question) -> str:
+    return f"<p>{ask_html(variant, q)}. Give the answer {q.rounding()}.</p>\n"
 
 
 def _line_html(line: Line) -> str:
-    return "<p>" + _math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n"
+    return "<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n"
 
 
 def feedback_html(lines: StepLines, steps: list, several: bool) -> str:
@@ -87,40 +123,43 @@ def feedback_html(lines: StepLines, steps: list, several: bool) -> str:
 
 
 def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
-    """The whole Moodle XML file (deterministic: same variants, same bytes)."""
+    """The whole Moodle XML file of numerical questions, one category per asked quantity
+    (deterministic: same variants, same bytes)."""
     d = variants[0].solution.derivation
     several = len(spec.inputs) > 1
     steps = {q: dependencies(d, q) for q in settings.questions}
     problems = {v.number: problem_html(spec, v) for v in variants}
     lines = {v.number: StepLines(v) for v in variants}
+    lms = settings.lms
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
     for i, q in enumerate(settings.questions, start=1):
         label = f"Question {i:02d}: {q.name}"
         out += ['  <question type="category">',
-                f"    <category><text>{escape('$course$/top/' + _category_name(spec.title) + '/' + _category_name(label))}</text></category>",
-                f'    <info format="html"><text>{_cdata(_info(spec, settings, q, len(variants)))}</text></info>',
+                f"    <category><text>{escape('$course$/top/' + _category_name(lms.category) + '/' + _category_name(label))}</text></category>",
+                f'    <info format="html"><text>{cdata(_info(spec, settings, q, len(variants)))}</text></info>',
                 "  </question>"]
         for v in variants:
-            text = problems[v.number] + _ask(v, q, spec.decimals)
+            text = problems[v.number] + _ask(v, q)
             feedback = feedback_html(lines[v.number], steps[q], several)
-            answer = plain_number(v.answers[i - 1], spec.decimals)
+            a = v.answers[i - 1]
+            answer = q.shown(a)
             out += ['  <question type="numerical">',
-                    f"    <name><text>{escape(f'{label} (variant {v.number:03d})')}</text></name>",
-                    f'    <questiontext format="html"><text>{_cdata(text)}</text></questiontext>',
-                    f'    <generalfeedback format="html"><text>{_cdata(feedback)}</text></generalfeedback>',
-                    "    <defaultgrade>1</defaultgrade>",
-                    "    <penalty>0.3333333</penalty>",
+                    f"    <name><text>{escape(f'{lms.name}: {label} (variant {v.number:03d})')}</text></name>",
+                    f'    <questiontext format="html"><text>{cdata(text)}</text></questiontext>',
+                    f'    <generalfeedback format="html"><text>{cdata(feedback)}</text></generalfeedback>',
+                    f"    <defaultgrade>{q.points:g}</defaultgrade>",
+                    f"    <penalty>{lms.penalty:.7f}</penalty>",
                     "    <hidden>0</hidden>",
+                    f"    <idnumber>{escape(f'{lms.idnumber}-q{i:02d}-v{v.number:03d}')}</idnumber>",
                     '    <answer fraction="100" format="moodle_auto_format">',
                     f"      <text>{answer}</text>",
                     '      <feedback format="html"><text></text></feedback>',
-                    f"      <tolerance>{given_number(q.tolerance)}</tolerance>",
+                    f"      <tolerance>{tolerance_plain(q.tolerance_at(a))}</tolerance>",
                     "    </answer>",
                     "    <unitgradingtype>0</unitgradingtype>",
                     "    <unitpenalty>0.1000000</unitpenalty>",
                     "    <showunits>3</showunits>",
-                    "    <unitsleft>0</unitsleft>",
-                    "  </question>"]
+                    "    <unitsleft>0</unitsleft>"] + tags_xml(lms.tags) + ["  </question>"]
     out.append("</quiz>")
     return "\n".join(out) + "\n"
 

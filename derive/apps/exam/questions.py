@@ -12,6 +12,7 @@ from ...errors import DeriveError
 from ...layout.problem import worksheet_quantities
 from ...model.naming import Partial, Sampled
 from ...numeric import compiled as numeric
+from ...printing.numbers import format_number, given_number, plain_number
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,36 @@ class Question:
     symbol: sp.Symbol
     sample: int | None
     kind: str
-    tolerance: float = 0.0                # absolute: an answer within it of the key is right
+    tolerance: float = 0.0                # absolute, or relative (a fraction of the answer) if significant
+    digits: int = 4                       # decimal places, or significant digits if significant
+    significant: bool = False             # [exam] answer_format = "significant"
+    points: float = 1.0                   # [exam] points: the part's weight in the LMS
+
+    def places(self, value: float) -> int:
+        """The decimal places `value` is shown with: `digits`, or (significant) as many as leave
+        `digits` significant digits after rounding (0.000412 to 3 significant digits: 6 places)."""
+        if not self.significant or value == 0:
+            return self.digits
+        exponent = int(f"{value:.{self.digits - 1}e}".split("e")[1])   # after rounding: 0.000999 -> 1.00e-3
+        return max(0, self.digits - 1 - exponent)
+
+    def shown(self, value: float) -> str:
+        """The answer as a student gives it (plain text: keys, CSV, LMS)."""
+        return plain_number(value, self.places(value))
+
+    def latex(self, value: float) -> str:
+        """The answer as LaTeX (key tables), with the same digits as `shown`."""
+        return format_number(value, self.places(value))
+
+    def tolerance_at(self, value: float) -> float:
+        """The absolute tolerance of the answer `value`: relative tolerances scale with it."""
+        return self.tolerance * abs(value) if self.significant else self.tolerance
+
+    def rounding(self) -> str:
+        """How to round, in the question's words."""
+        if self.significant:
+            return f"to {self.digits} significant digits"
+        return f"to {self.digits} decimal places"
 
 
 def resolve(d: Derivation, given: str, source: str = "<spec>") -> Question:
@@ -130,6 +160,12 @@ def default_questions(d: Derivation, own: numeric.Values | None = None) -> tuple
             seen |= keys
             unique.append(q)
     return tuple(unique)
+
+
+def tolerance_plain(value: float) -> str:
+    """A tolerance (or a bound answer ± tolerance) for machines: 12 significant digits, which
+    drop the float noise of a relative tolerance times its answer, in fixed notation."""
+    return given_number(float(f"{value:.12g}"))
 
 
 def is_derivative(d: Derivation, q: Question) -> bool:

@@ -5,9 +5,17 @@ Every field is optional:
     variants = 30                  # how many (1 to MAX_VARIANTS); --variants overrides
     seed = 2024                    # --seed overrides; without one a seed is drawn and printed
     questions = ["out_o1", "E_total", "dE/dw5", "w1+"]   # default: the worksheet's tasks
+    answer_format = "decimals"     # or "significant": [output] decimals counts significant digits
     tolerance = 0.0005             # absolute; default 5 units in the last displayed decimal;
-                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005}
+                                   # or per question: {default = 0.0005, "dE/dw1" = 0.00005};
+                                   # relative (a fraction of the answer) with "significant"
     saturation = 4.0               # |net| above which a sigmoid/tanh neuron counts as saturated
+    moodle = "cloze"               # or "numerical": the form of moodle.xml
+    points = 1                     # whole points per part, or {default = 1, "dE/dw1" = 2}
+    penalty = 0.0                  # Moodle's penalty per wrong try
+    name, category = TITLE         # question names and the category below $course$/top/
+    idnumber = "exam-SEED"         # question ID numbers: PREFIX-v001
+    tags = []                      # Moodle tags
 
     [exam.random]                  # how numbers are drawn: [min, max] or {min, max, decimals}
     decimals = 2                   # default decimals of every range below
@@ -39,7 +47,12 @@ TOLERANCE_DECIMALS = 15             # places a tolerance is shown with (keys, Mo
 MAX_RANGE = 1000.0                # drawn numbers lie in [-MAX_RANGE, MAX_RANGE]
 DEFAULT_SATURATION = 4.0
 KINDS = ("weights", "biases", "inputs", "targets")
-EXAM_FIELDS = ("variants", "seed", "questions", "tolerance", "saturation", "random")
+EXAM_FIELDS = ("variants", "seed", "questions", "tolerance", "saturation", "random", "answer_format",
+               "moodle", "points", "penalty", "name", "category", "idnumber", "tags")
+ANSWER_FORMATS = ("decimals", "significant")
+MOODLE_FORMS = ("cloze", "numerical")
+MAX_SIGNIFICANT = 15
+MAX_POINTS = 100
 RANDOM_FIELDS = ("decimals",) + KINDS
 
 
@@ -57,6 +70,20 @@ class Range:
 
 
 @dataclass(frozen=True)
+class Lms:
+    """[exam] fields of the learning platform's import: Moodle's question form, the grading and
+    the names under which the questions land (documented defaults: cloze, penalty 0, 1 point a part,
+    the title as name and category, idnumber exam-SEED, no tags)."""
+
+    moodle: str                           # "cloze": one question per variant; "numerical": one per part
+    penalty: float                        # the fraction lost per wrong try (Moodle's interactive mode)
+    name: str                             # question names start with it
+    category: str                         # below $course$/top/
+    idnumber: str                         # prefix of every question's ID number: PREFIX-v001
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Settings:
     variants: int | None
     seed: int
@@ -64,10 +91,15 @@ class Settings:
     questions: tuple[Question, ...]
     saturation: float
     ranges: dict[str, Range | str]        # weights, biases always; inputs, targets when drawn
+    lms: "Lms" = None                     # how the quiz is imported (Moodle, Canvas, QTI)
 
     @property
     def tolerances(self) -> np.ndarray:
         return np.array([q.tolerance for q in self.questions])
+
+    def tolerances_at(self, answers) -> np.ndarray:
+        """The absolute tolerance of each answer (relative ones scaled by the answer)."""
+        return np.array([q.tolerance_at(a) for q, a in zip(self.questions, answers)])
 
 
 def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -> Settings:
@@ -114,32 +146,68 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
             own = None
         questions = default_questions(d, own)
 
-    questions = _tolerances(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail, spec.source)
+    answer_format = raw.get("answer_format", "decimals")
+    if answer_format not in ANSWER_FORMATS:
+        raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")
+    significant = answer_format == "significant"
+    if significant and not 1 <= spec.decimals <= MAX_SIGNIFICANT:
+        raise fail("[output] decimals", f"with answer_format = \"significant\" it is the number of "
+                   f"significant digits: expected 1 to {MAX_SIGNIFICANT}, got {spec.decimals}")
+    questions = tuple(replace(q, digits=spec.decimals, significant=significant) for q in questions)
+    # 5 units of the last digit shown: absolute 5e-d for decimals, relative 5e-d of the answer for
+    # significant digits (at least half a unit of the last digit, whatever the leading digit).
+    questions = _per_question(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail,
+                              spec.source, "tolerance", '{default = 0.0005, "dE/dw1" = 0.00005}')
+    questions = _per_question(d, questions, raw.get("points", 1.0), fail, spec.source, "points",
+                              '{default = 1, "dE/dw1" = 2}')
+    for q in questions:
+        if not float(q.points).is_integer() or q.points > MAX_POINTS:
+            raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze "
+                       f"question weighs its parts in whole points), got {q.points:g} for {q.name}")
     saturation = _positive(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
     ranges = _ranges(spec, raw.get("random", {}), fail)
-    return Settings(n, seed, seed_drawn, questions, saturation, ranges)
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges, _lms(spec, raw, seed, fail))
 
 
-def _tolerances(d: Derivation, questions: tuple[Question, ...], raw: Any, fail,
-                source: str) -> tuple[Question, ...]:
-    """[exam] tolerance: one absolute number, or a table of numbers by question with a default."""
+def _lms(spec: Spec, raw: dict, seed: int, fail) -> Lms:
+    moodle = raw.get("moodle", "cloze")
+    if moodle not in MOODLE_FORMS:
+        raise fail("[exam] moodle", f"expected one of: {', '.join(MOODLE_FORMS)}, got {moodle!r}")
+    penalty = _number(fail, raw.get("penalty", 0.0), "[exam] penalty")
+    if not 0 <= penalty <= 1:
+        raise fail("[exam] penalty", f"expected a fraction from 0 to 1, got {penalty:g}")
+    texts = {}
+    for key, default in (("name", spec.title), ("category", spec.title), ("idnumber", f"exam-{seed}")):
+        value = raw.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise fail(f"[exam] {key}", f"expected a non-empty text, got {value!r}")
+        texts[key] = value.strip()
+    tags = raw.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
+        raise fail("[exam] tags", f'expected a list of texts such as ["backprop", "exam 2024"], got {tags!r}')
+    return Lms(moodle, penalty, texts["name"], texts["category"], texts["idnumber"],
+               tuple(t.strip() for t in tags))
+
+
+def _per_question(d: Derivation, questions: tuple[Question, ...], raw: Any, fail, source: str,
+                  key: str, example: str) -> tuple[Question, ...]:
+    """[exam] tolerance or points: one number, or a table of numbers by question with a default."""
     if not isinstance(raw, dict):
-        tolerance = _positive(fail, raw, "[exam] tolerance")
-        return tuple(replace(q, tolerance=tolerance) for q in questions)
+        value = _positive(fail, raw, f"[exam] {key}")
+        return tuple(replace(q, **{key: value}) for q in questions)
     if "default" not in raw:
-        raise fail("[exam] tolerance", 'expected a number, or a table with a default: '
-                   '{default = 0.0005, "dE/dw1" = 0.00005}')
-    default = _positive(fail, raw["default"], "[exam] tolerance default")
+        raise fail(f"[exam] {key}", f"expected a number, or a table with a default: {example}")
+    default = _positive(fail, raw["default"], f"[exam] {key} default")
     own: dict[str, float] = {}
     for given, value in raw.items():
         if given == "default":
             continue
         q = resolve(d, given, source)
         if q.name not in {x.name for x in questions}:
-            raise fail(f"[exam] tolerance {given}", "not one of the asked questions: "
+            raise fail(f"[exam] {key} {given}", "not one of the asked questions: "
                        + ", ".join(x.name for x in questions))
-        own[q.name] = _positive(fail, value, f"[exam] tolerance {given}")
-    return tuple(replace(q, tolerance=own.get(q.name, default)) for q in questions)
+        own[q.name] = _positive(fail, value, f"[exam] {key} {given}")
+    return tuple(replace(q, **{key: own.get(q.name, default)}) for q in questions)
 
 
 def field_failer(source: str) -> Callable[[str, str], DeriveError]:
