@@ -15,6 +15,7 @@ import sympy as sp
 
 from .unevaluated import add, mul
 
+from . import evaluation
 from .errors import DeriveError
 from .expressions import Parsed, symbol
 
@@ -91,19 +92,7 @@ def ordered_symbols(expr: sp.Expr) -> list[sp.Symbol]:
 
 def value_at(expr: sp.Expr, values: Mapping[sp.Symbol, float], what: str) -> float:
     """A real number, or a DeriveError saying which quantity is undefined at the point."""
-    number = expr.xreplace({s: sp.Float(values[s], 30) for s in expr.free_symbols}).evalf(30)
-    if number.free_symbols:
-        missing = ", ".join(sorted(str(s) for s in number.free_symbols))
-        raise DeriveError(f"--at gives no value for {missing}", field=what)
-    try:
-        result = complex(number)
-    except (TypeError, ValueError):
-        result = complex("nan")
-    if result.real != result.real or abs(result.real) == float("inf") or number.has(sp.zoo, sp.nan):
-        raise DeriveError(f"{what} is undefined at the point (division by zero?)", field="--at")
-    if result.imag != 0:
-        raise DeriveError(f"{what} is not a real number at the point", field="--at")
-    return result.real
+    return evaluation.value(expr, values, what)
 
 
 def point_values(point: Mapping[str, float] | None, variables: list[sp.Symbol],

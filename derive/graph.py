@@ -15,7 +15,7 @@ import sympy as sp
 
 from .calculus import value_at
 
-_DUMMIES = sp.symbols("u0:32")
+_DUMMIES = sp.symbols("u0:32", real=True)
 
 
 @dataclass(eq=False)
