@@ -18,6 +18,7 @@ from .unevaluated import add, mul
 from . import evaluation
 from .errors import DeriveError
 from .expressions import Parsed, symbol
+from .rules import Step, chain_names, check, derive, diff, textbook
 
 
 @dataclass(frozen=True)
@@ -40,11 +41,12 @@ class Definition:
 
 @dataclass(frozen=True)
 class Local:
-    """A local partial: d f / d y = cos(y) (sympy differentiates f's own expression only)."""
+    """A local partial: d f / d y = cos(y), worked rule by rule on f's own expression only."""
 
     derivative: Derivative
     expr: sp.Expr
     value: float | None
+    step: Step | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ class Gradient:
     expanded: sp.Expr
     expression: sp.Expr
     value: float | None
+    step: Step | None = None          # without inner functions: the rules applied to f itself
 
 
 @dataclass
@@ -142,6 +145,10 @@ def _order_inner(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parse
             raise DeriveError(f"the definitions are circular: {cycle}", field="--let")
         visiting.append(name)
         for s in ordered_symbols(parsed.written):
+            if s == function:
+                cycle = " -> ".join(str(v) for v in visiting + [s])
+                raise DeriveError(f"the definitions are circular: {cycle}", field="--let" if inner
+                                  else "expression")
             if s in inner:
                 visit(s, inner[s])
         visiting.pop()
@@ -151,9 +158,21 @@ def _order_inner(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parse
     return order[:-1]
 
 
+def _by_rules(function, expr, x, variables, values, taken, printer) -> Gradient:
+    """df/dx worked rule by rule; the answer in the form a textbook prints."""
+    step = derive(expr, x, taken)
+    result = check(step, expr, x, f"d{function}/d{x}")
+    final = textbook(result, printer, chain_names(step)) if printer else result
+    value = value_at(final, values, f"d{function}/d{x}") if values else None
+    total = Derivative(function, x, len(variables) == 1)
+    return Gradient(total, ((Derivative(function, x, len(variables) == 1),),), step.result, step.result,
+                    final, value, step)
+
+
 def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed],
-               wrt: list[str] | None, point: Mapping[str, float] | None) -> ChainRule:
-    """Work the chain rule of f (= body) through the inner functions, for each --wrt variable."""
+               wrt: list[str] | None, point: Mapping[str, float] | None, printer=None) -> ChainRule:
+    """Work the chain rule of f (= body) through the inner functions, for each --wrt variable;
+    `printer` (a function to LaTeX) chooses the shortest textbook form of each answer."""
     if function in inner:
         raise DeriveError(f"{function} is both the function and an inner function", field="--let")
     order = _order_inner(function, body, inner)
@@ -162,7 +181,7 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
     in_variables: dict[sp.Symbol, sp.Expr] = {}  # each function written out in the variables
     for s in order + [function]:
         in_variables[s] = tidy(evaluated[s].xreplace(in_variables))
-    variables = _leaves(body.written, written)
+    variables = _leaves(body, inner, function)
     if not variables:
         raise DeriveError(f"{body.text!r} depends on no variable", field="expression")
     targets = check_wrt(wrt, variables, written)
@@ -177,11 +196,15 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
     definitions = [Definition(s, written[s], values[s] if values else None) for s in order + [function]]
     locals_: dict[tuple[sp.Symbol, sp.Symbol], Local] = {}
 
+    taken = {str(s) for s in variables} | {str(s) for s in written}
+
     def local(a: sp.Symbol, b: sp.Symbol) -> Derivative:
         if (a, b) not in locals_:
-            expr = tidy(sp.diff(evaluated[a], b))
+            step = derive(written[a], b, taken)
+            check(step, written[a], b, f"d{a}/d{b}")
+            expr = tidy(diff(evaluated[a], b))
             value = value_at(expr, values, f"d{a}/d{b}") if values else None
-            locals_[(a, b)] = Local(Derivative(a, b, ordinary(a)), expr, value)
+            locals_[(a, b)] = Local(Derivative(a, b, ordinary(a)), expr, value, step)
         return locals_[(a, b)].derivative
 
     def paths(a: sp.Symbol, target: sp.Symbol) -> list[list[sp.Symbol]]:
@@ -195,6 +218,9 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
 
     gradients = []
     for x in targets:
+        if not order:     # no inner functions: the rules on f itself, the chain rule found by them
+            gradients.append(_by_rules(function, written[function], x, variables, values, taken, printer))
+            continue
         routes = paths(function, x)
         chains = tuple(tuple(local(p[i], p[i + 1]) for i in range(len(p) - 1)) for p in routes)
         factors = [[locals_[(d.num, d.den)].expr for d in chain] for chain in chains]
@@ -209,13 +235,21 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
                      values[function] if values else None)
 
 
-def _leaves(expr: sp.Expr, written: Mapping[sp.Symbol, sp.Expr]) -> list[sp.Symbol]:
-    """The variables under expr, in the order written, each inner function read in place."""
+def _leaves(body: Parsed, inner: Mapping[sp.Symbol, Parsed], function: sp.Symbol) -> list[sp.Symbol]:
+    """The variables under f in the order first written, each inner function read in place."""
     out: list[sp.Symbol] = []
-    for s in ordered_symbols(expr):
-        for leaf in (_leaves(written[s], written) if s in written else [s]):
-            if leaf not in out:
-                out.append(leaf)
+    done: set = set()
+
+    def visit(parsed: Parsed) -> None:
+        for name in parsed.names:
+            s = symbol(name)
+            if s in inner:
+                if s not in done:
+                    done.add(s)
+                    visit(inner[s])
+            elif s not in out and s != function:
+                out.append(s)
+    visit(body)
     return out
 
 
@@ -276,7 +310,7 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
             raise DeriveError(f"the outer function may depend on {', '.join(through)} only through "
                               f"{', '.join(names)}", field="--outer")
     values = point_values(point, variables + [s for s in g_vars if s not in variables])
-    entries = [[tidy(sp.diff(c.evaluated, x)) for x in inputs] for c in components]
+    entries = [[tidy(diff(c.evaluated, x)) for x in inputs] for c in components]
     numbers = None
     if values is not None:
         for y, c in zip(ys, components):
@@ -292,7 +326,7 @@ def _vector_chain(outer: tuple[str, Parsed], ys, components, inputs, entries, va
     z = symbol(name)
     if z in ys or z in inputs:
         raise DeriveError(f"{z} is already a variable or a component", field="--outer")
-    grad = [tidy(sp.diff(g.evaluated, y)) for y in ys]
+    grad = [tidy(diff(g.evaluated, y)) for y in ys]
     outer_locals = [Local(Derivative(z, y, len(g.evaluated.free_symbols) == 1), e,
                           value_at(e, values, f"d{z}/d{y}") if values else None)
                     for y, e in zip(ys, grad)]

@@ -96,6 +96,7 @@ class Parsed:
     text: str
     written: sp.Expr
     evaluated: sp.Expr
+    names: tuple[str, ...] = ()   # the variables (and inner functions) in the order first written
 
 
 def _tokens(text: str, what: str) -> list[tokenize.TokenInfo]:
@@ -209,7 +210,7 @@ def parse(text: str, what: str = "expression") -> Parsed:
     written, evaluated = results
     if evaluated.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise DeriveError(f"{text!r} is undefined (division by zero?)", field=what)
-    return Parsed(text, written, evaluated)
+    return Parsed(text, written, evaluated, tuple(names))
 
 
 def parse_name(text: str, what: str) -> str:

@@ -257,10 +257,12 @@ _SYMBOLIC: dict = {}    # (names, expr) -> LaTeX
 class Printer:
     """The printing module's front door: names, numbers, expressions, matrices, equations."""
 
+    math_printer = MathPrinter
+
     def __init__(self, names: Mapping, decimals: int = 9):
         self.names = names
         self.decimals = decimals
-        self._symbolic = MathPrinter({"names": names, "decimals": decimals})
+        self._symbolic = self.math_printer({"names": names, "decimals": decimals})
 
     def name(self, sym: sp.Symbol) -> str:
         return name_latex(self.names[sym])
@@ -286,7 +288,7 @@ class Printer:
         if key not in _TEMPLATES:
             symbols = sorted(expr.free_symbols, key=lambda s: s.name)
             slots = {sym: i for i, sym in enumerate(symbols)}
-            text = MathPrinter({"names": self.names, "slots": slots}).doprint(expr)
+            text = self.math_printer({"names": self.names, "slots": slots}).doprint(expr)
             _TEMPLATES[key] = (text, symbols)
         text, symbols = _TEMPLATES[key]
 
@@ -336,9 +338,62 @@ class Printer:
 _NO_NAMES: dict = {}   # one long-lived mapping: the printing caches key on its id
 
 
+class CalculusMathPrinter(MathPrinter):
+    """The command-line calculus's expressions: a sign in front (-2 x, not (-2) x; -r sin(t), not
+    -(r sin(t))), a fraction's coefficient folded into it (1/(2 sqrt(u))), derivatives still to be
+    worked out (d/dx [sin(x^2)], du/dx), the step function as an indicator 1_{u > 0}, sign(u)."""
+
+    def _print_Mul(self, expr):
+        args = list(expr.args)
+        first = args[0] if args else None
+        if isinstance(first, sp.Number) and first < 0 and len(args) > 1:
+            rest = args[1:] if first == -1 else [-first] + args[1:]
+            positive = sp.Mul(*rest, evaluate=False) if len(rest) > 1 else rest[0]
+            if isinstance(positive, sp.Add):
+                return rf"-\left({self._print(positive)}\right)"
+            text = self._print(positive)
+            return rf"-\left({text}\right)" if text.startswith("-") else "-" + text
+        numer = [a for a in args if not self._is_denominator(a)]
+        denom = [sp.Pow(a.base, -a.exp, evaluate=False) if a.exp != -1 else a.base
+                 for a in args if self._is_denominator(a)]
+        if not denom:
+            return super()._print_Mul(expr)
+        if numer and isinstance(numer[0], sp.Rational) and numer[0].q != 1:
+            c = numer[0]
+            numer = ([sp.Integer(c.p)] if c.p != 1 or len(numer) == 1 else []) + numer[1:]
+            denom = [sp.Integer(c.q)] + denom
+        if len(numer) == 1 and isinstance(numer[0], sp.Add):
+            top = self._print(numer[0])
+        else:
+            top = self._join(numer) if numer else "1"
+        bottom = self._print(denom[0]) if len(denom) == 1 else self._join(denom)
+        return rf"\frac{{{top}}}{{{bottom}}}"
+
+    def _print_Pow(self, expr):
+        if expr.exp.is_Rational and expr.exp < 0 and expr.exp != -1:
+            return rf"\frac{{1}}{{{self._print(sp.Pow(expr.base, -expr.exp, evaluate=False))}}}"
+        return super()._print_Pow(expr)
+
+    def _print_Derivative(self, expr):
+        (x, _), = expr.variable_count
+        e = expr.expr
+        dx = "d" if e.free_symbols == {x} else r"\partial"
+        if isinstance(e, sp.Symbol):
+            return rf"\frac{{{dx} {self._print(e)}}}{{{dx} {self._print(x)}}}"
+        return rf"\frac{{{dx}}}{{{dx} {self._print(x)}}}\left[{self._print(e)}\right]"
+
+    def _print_Heaviside(self, expr, exp=None):
+        return rf"\mathbf{{1}}_{{{self._print(expr.args[0])} > 0}}"
+
+    def _print_sign(self, expr, exp=None):
+        return rf"\operatorname{{sign}}\left({self._arg(expr.args[0])}\right)"
+
+
 class CalculusPrinter(Printer):
     """Variables print as sympy names them (x1 -> x_{1}, alpha -> \\alpha); adds derivative names,
     vectors, matrices of expressions and computation-graph labels."""
+
+    math_printer = CalculusMathPrinter
 
     def __init__(self, decimals: int = 9):
         super().__init__(_NO_NAMES, decimals)
@@ -407,7 +462,7 @@ class CalculusPrinter(Printer):
                 return r"1/\cdot"
             if op.exp != sp.S.Half:
                 return rf"(\cdot)^{{{self.symbolic(op.exp)}}}"
-        dots = MathPrinter({"names": {}, "decimals": self.decimals,
+        dots = self.math_printer({"names": {}, "decimals": self.decimals,
                             "symbol_names": {a: r"\cdot" for a in args}})
         return dots.doprint(op)
 
