@@ -21,6 +21,8 @@ from .layout import Block, Line, Section
 from .output import dumps_json, write_file
 from .printing import CalculusPrinter, latex_width
 from .render import render
+from .rule_layout import step_json, step_lines
+from .rules import RULE_TEXT
 
 PACKAGES = r"\usepackage{amsmath,tikz}"
 WIDTH = 60          # about 5.5 pt each (latex_width): a row of an article's text width
@@ -48,6 +50,8 @@ def _register_chain(sub) -> None:
                    help='an inner function, e.g. "y = 0.5*x**2" (repeatable)')
     p.add_argument("--graph", action="store_true", help="add the TikZ computation graph "
                    "(values above the wires, gradients below)")
+    p.add_argument("--brief", action="store_true", help="fold the elementary steps (constants, the "
+                   "variable, x^n, sin x, ...) into the steps that use them")
     _common(p)
     p.set_defaults(run=_run_chain)
 
@@ -127,18 +131,18 @@ def _run_chain(args) -> int:
         inner[symbol(let_name)] = parse(let_text, f"--let {let_name}")
     wrt = parse_names(args.wrt, "--wrt") if args.wrt else None
     point = parse_point(args.at) if args.at else None
-    rule = chain_rule(symbol(name), body, inner, wrt, point)
+    p = CalculusPrinter(args.decimals)
+    rule = chain_rule(symbol(name), body, inner, wrt, point, p.symbolic)
     if rule.values is not None:   # trust, but verify: finite differences of the composed function
         check_partials(rule.expression, rule.variables, rule.values,
                        {g.derivative.den: g.value for g in rule.gradients}, f"d{rule.function}")
     if args.json:
         return _emit(args, dumps_json(chain_json(rule)))
-    p = CalculusPrinter(args.decimals)
     graph = None
     if args.graph:
         graph = graph_context(rule, {s: d.written for s, d in inner.items()},
                               CalculusPrinter(min(args.decimals, GRAPH_DECIMALS)))
-    return _emit(args, _latex(args, chain_sections(rule, p), graph))
+    return _emit(args, _latex(args, chain_sections(rule, p, args.brief), graph))
 
 
 def chain_json(rule: ChainRule) -> dict:
@@ -150,12 +154,26 @@ def chain_json(rule: ChainRule) -> dict:
         entry: dict = {"expression": str(g.expression)}
         if g.value is not None:
             entry["value"] = g.value
+        entry["steps"] = [step_json(g.step)] if g.step is not None else [_paths_json(rule, g)]
         gradient[str(g.derivative.den)] = entry
     data["gradient"] = gradient
     return data
 
 
-def chain_sections(rule: ChainRule, p: CalculusPrinter) -> list[Section]:
+def _paths_json(rule: ChainRule, g) -> dict:
+    """Through named inner functions: the chain rule over the paths, each local derivative's steps."""
+    locals_ = {(l.derivative.num, l.derivative.den): l for l in rule.locals}
+    body = next(d.expr for d in rule.definitions if d.name == rule.function)
+    parts = []
+    for chain in g.paths:
+        for d in chain:
+            step = locals_[(d.num, d.den)].step
+            if step is not None and step_json(step) not in parts:
+                parts.append(step_json(step))
+    return {"rule": "chain", "expression": str(body), "result": str(g.expression), "steps": parts}
+
+
+def chain_sections(rule: ChainRule, p: CalculusPrinter, brief: bool = False) -> list[Section]:
     values = rule.values
     nested = len(rule.definitions) > 1
     what = "The function" + (" and its inner functions" if nested else "")
@@ -163,13 +181,32 @@ def chain_sections(rule: ChainRule, p: CalculusPrinter) -> list[Section]:
         row for d in rule.definitions for row in _rows(p.name(d.name), p.chain(d.name, d.expr, values, d.value))])
     sections = [Section("Function", [definitions])]
     if nested:
+        local_lines = []
+        for l in rule.locals:
+            rows = _rows(p.derivative(l.derivative.num, l.derivative.den, l.derivative.ordinary),
+                         p.chain(l.derivative.num, l.expr, values, l.value))
+            if l.step is not None and not l.step.steps:
+                rows[0].note = RULE_TEXT.get(l.step.rule, l.step.rule)
+            local_lines += rows
+            if l.step is not None and l.step.steps:
+                local_lines += step_lines(l.step, p, brief, _rows)
         sections.append(Section("Local derivatives", [Block(
-            "Local derivatives: each function differentiated by its own arguments only:", [
-                row for l in rule.locals
-                for row in _rows(p.derivative(l.derivative.num, l.derivative.den, l.derivative.ordinary),
-                                 p.chain(l.derivative.num, l.expr, values, l.value))])]))
+            "Local derivatives: each function differentiated by its own arguments only, rule by rule:",
+            local_lines)]))
+    else:
+        for g in rule.gradients:
+            sections.append(Section("Rules", [Block(
+                f"The derivative with respect to {g.derivative.den}, rule by rule"
+                + (" (elementary steps folded):" if brief else ":"), step_lines(g.step, p, brief, _rows))]))
     lines = []
     for g in rule.gradients:
+        if g.step is not None:     # worked by the rules above
+            forms = [p.symbolic(g.step.result), p.symbolic(g.expression)]
+            if values is not None:
+                forms += [p.substituted(g.expression, values), p.number(g.value)]
+            d = g.derivative
+            lines += _rows(p.derivative(d.num, d.den, d.ordinary), forms)
+            continue
         d = g.derivative
         forms = []
         if nested and (len(g.paths) > 1 or len(g.paths[0]) > 1):

@@ -51,6 +51,9 @@ def test_chain_json_sin_example_at_x_2_is_cos_2_times_2(derive):
     assert set(data) == {"function", "value", "gradient"}
     assert data["function"] == "sin(0.5*x**2)"
     assert data["value"] == pytest.approx(math.sin(2))
+    (chain,) = data["gradient"]["x"].pop("steps")     # df/dy . dy/dx, each local worked by rules
+    assert chain["rule"] == "chain" and [s["rule"] for s in chain["steps"]] == ["trig", "constant multiple"]
+    assert [s["result"] for s in chain["steps"]] == ["cos(y)", "x"]
     assert data["gradient"] == {"x": {"expression": "x*cos(0.5*x**2)",
                                       "value": pytest.approx(math.cos(2) * 2)}}
 
@@ -58,6 +61,7 @@ def test_chain_json_sin_example_at_x_2_is_cos_2_times_2(derive):
 def test_chain_json_has_no_values_without_at(derive):
     data = json.loads(ok_here(derive, *SIN, "--json"))
     assert set(data) == {"function", "gradient"}
+    assert data["gradient"]["x"].pop("steps")[0]["rule"] == "chain"
     assert data["gradient"] == {"x": {"expression": "x*cos(0.5*x**2)"}}
 
 
