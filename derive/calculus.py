@@ -15,7 +15,7 @@ import sympy as sp
 
 from .unevaluated import add, mul
 
-from . import evaluation
+from . import budget, evaluation
 from .errors import DeriveError
 from .expressions import Parsed, symbol
 from .rules import Step, chain_names, check, derive, diff, textbook
@@ -177,6 +177,7 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
         raise DeriveError(f"{function} is both the function and an inner function", field="--let")
     order = _order_inner(function, body, inner)
     written = {**{s: inner[s].written for s in order}, function: body.written}
+    budget.check(body.written, written, order)
     evaluated = {**{s: inner[s].evaluated for s in order}, function: body.evaluated}
     in_variables: dict[sp.Symbol, sp.Expr] = {}  # each function written out in the variables
     for s in order + [function]:
@@ -285,6 +286,7 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
     """The Jacobian dy/dx of y = (components) and, given z = g(y), the vector chain rule."""
     if not components:
         raise DeriveError("no components given", field="expression")
+    budget.check_all([c.written for c in components] + ([outer[1].written] if outer else []))
     names = outputs or [f"y{i + 1}" for i in range(len(components))]
     if len(names) != len(components):
         raise DeriveError(f"{len(names)} names for {len(components)} components", field="--outer")

@@ -239,10 +239,13 @@ def _mul(expr: sp.Mul, x, names) -> Step:
         top = plus(times(du.result, v), times(-1, u, dv.result))
         result = mul(top, sp.Pow(over, -1, evaluate=False)) if top != 0 else sp.Integer(0)
         return Step("quotient", expr, x, formula, result, (du, dv))
-    u, v = others[0], mul(*others[1:])
-    du, dv = _derive(u, x, names), _derive(v, x, names)
-    formula = add(mul(d(u, x), v), mul(u, d(v, x)))
-    return Step("product", expr, x, formula, plus(times(du.result, v), times(u, dv.result)), (du, dv))
+    # (u v w)' = u' v w + u v' w + u v w'
+    parts = [_derive(f, x, names) for f in others]
+    formula = add(*[mul(*[d(f, x) if j == i else f for j, f in enumerate(others)])
+                    for i in range(len(others))])
+    result = plus(*[times(*[parts[i].result if j == i else f for j, f in enumerate(others)])
+                    for i in range(len(others))])
+    return Step("product", expr, x, formula, result, tuple(parts))
 
 
 def _pow(expr: sp.Pow, x, names) -> Step:

@@ -1,0 +1,66 @@
+"""A cost budget for `derive chain` and `derive jacobian`, checked before any work starts.
+
+From the parsed expressions alone (never expanding them) it estimates
+  - the size of f with every inner function (--let) written out in the variables: a chain of
+    definitions that each use the previous one twice doubles it at every step;
+  - the work: for every node, its size times the number of variables it depends on (the rules,
+    the printing and the numeric check visit it once per such variable); a product counts once per
+    factor that depends on a variable, as the product rule writes the product once per factor.
+Over either limit the command is refused with one line naming the limit (exit status 2). The
+limits keep every accepted input under a minute on a 2-core machine (README, "Limits").
+"""
+from __future__ import annotations
+
+from typing import Mapping
+
+import sympy as sp
+
+from .errors import DeriveError
+
+MAX_NODES = 5_000      # nodes of f written out in the variables
+MAX_WORK = 400_000     # the work estimate described above
+
+
+def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tuple:
+    """(size, work, variables) of expr with every inner function read in place."""
+    if expr in memo:
+        return memo[expr]
+    if isinstance(expr, sp.Symbol):
+        result = inner[expr] if expr in inner else (1, 1, frozenset([expr]))
+    elif not expr.args:
+        result = (1, 0, frozenset())
+    else:
+        parts = [_measure(a, inner, memo) for a in expr.args]
+        size = 1 + sum(p[0] for p in parts)
+        if size > 10 * MAX_NODES:
+            raise DeriveError(_too_big(size), field="expression")
+        variables = frozenset().union(*(p[2] for p in parts))
+        uses = sum(len(p[2]) for p in parts) if isinstance(expr, sp.Mul) else len(variables)
+        work = size * uses + sum(p[1] for p in parts)
+        result = (size, work, variables)
+    memo[expr] = result
+    return result
+
+
+def _too_big(size: int) -> str:
+    return (f"the function written out in its variables has {size if size <= 10 * MAX_NODES else 'over ' + str(10 * MAX_NODES)} "
+            f"nodes, more than the limit of {MAX_NODES} (inner functions that use the previous one "
+            "twice double it each time)")
+
+
+def check(function: sp.Expr, inner: Mapping[sp.Symbol, sp.Expr], order: list[sp.Symbol]) -> None:
+    """Refuse f (with inner functions in forward `order`) when over the limits; nothing is expanded."""
+    measured: dict[sp.Symbol, tuple] = {}
+    for s in order:
+        measured[s] = _measure(inner[s], measured, {})
+    size, work, variables = _measure(function, measured, {})
+    if size > MAX_NODES:
+        raise DeriveError(_too_big(size), field="expression")
+    if work > MAX_WORK:
+        raise DeriveError(f"too much work: about {work} node visits ({size} nodes, {len(variables)} "
+                          f"variables), more than the limit of {MAX_WORK}", field="expression")
+
+
+def check_all(expressions: list[sp.Expr]) -> None:
+    """The same limits for several expressions together (the components of a Jacobian)."""
+    check(sp.Tuple(*expressions), {}, [])
