@@ -20,7 +20,7 @@ import random
 import sympy as sp
 
 from .errors import VerificationError
-from .evaluation import compiled, mp_value
+from .evaluation import try_value
 from .expressions import sigmoid
 from .unevaluated import add, mul, neg
 
@@ -314,16 +314,14 @@ def check(step: Step, expr: sp.Expr, x: sp.Symbol, where: str) -> sp.Expr:
     ours = tidy(evaluate(step.result))
     theirs = diff(evaluate(expr), x)
     difference = ours - theirs
-    if difference == 0 or sp.expand(difference) == 0:
+    if difference == 0 or (sp.count_ops(difference) <= 60 and sp.expand(difference) == 0):
         return ours
-    symbols = tuple(sorted(difference.free_symbols, key=str))
-    _, at = compiled(difference, symbols)
-    _, scale = compiled(theirs, symbols)
+    symbols = sorted(difference.free_symbols, key=str)
     rng = random.Random(1)
     tried = 0
     for _ in range(40):
-        point = [rng.uniform(0.1, 2.0) * rng.choice((1, -1)) for _ in symbols]
-        value, size = mp_value(at, point, 40), mp_value(scale, point, 40)
+        point = {s: rng.uniform(0.1, 2.0) * rng.choice((1, -1)) for s in symbols}
+        value, size = try_value(difference, point, 40), try_value(theirs, point, 40)
         if value is None or size is None:
             continue
         if abs(value) > 1e-25 * max(1, abs(size)):
