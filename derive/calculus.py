@@ -279,11 +279,19 @@ class Jacobian:
     values: list[list[float]] | None
     point: dict[sp.Symbol, float] | None   # variables and outputs at --at
     chain: VectorChain | None
+    determinant: sp.Expr | None = None          # square Jacobians: det, expanded by sympy
+    simplified: sp.Expr | None = None           # the same as a textbook writes it (r for polar)
+    determinant_value: float | None = None
+
+
+MAX_DETERMINANT = 6   # the determinant of a square Jacobian up to 6 x 6
 
 
 def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str, float] | None,
-             outputs: list[str] | None = None, outer: tuple[str, Parsed] | None = None) -> Jacobian:
-    """The Jacobian dy/dx of y = (components) and, given z = g(y), the vector chain rule."""
+             outputs: list[str] | None = None, outer: tuple[str, Parsed] | None = None,
+             printer=None) -> Jacobian:
+    """The Jacobian dy/dx of y = (components) and, given z = g(y), the vector chain rule; for a
+    square Jacobian its determinant (`printer`, a function to LaTeX, picks the textbook form)."""
     if not components:
         raise DeriveError("no components given", field="expression")
     budget.check_all([c.written for c in components] + ([outer[1].written] if outer else []))
@@ -293,7 +301,7 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
     ys = [symbol(n) for n in names]
     variables: list[sp.Symbol] = []
     for c in components:
-        variables += [s for s in ordered_symbols(c.written) if s not in variables]
+        variables += [symbol(n) for n in c.names if symbol(n) not in variables]
     for y in ys:
         if y in variables:
             raise DeriveError(f"{y} names a component and is also a variable of the components",
@@ -320,7 +328,14 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
         numbers = [[value_at(e, values, f"d{y}/d{x}") for e, x in zip(row, inputs)]
                    for y, row in zip(ys, entries)]
     chain = _vector_chain(outer, ys, components, inputs, entries, values) if outer else None
-    return Jacobian(ys, [c.written for c in components], inputs, entries, numbers, values, chain)
+    det = simplified = det_value = None
+    if len(components) == len(inputs) <= MAX_DETERMINANT:
+        det = sp.Matrix(entries).det(method="berkowitz")
+        det = tidy(sp.expand(det) if sp.count_ops(det) <= 200 else det)
+        simplified = textbook(det, printer) if printer else det
+        det_value = value_at(simplified, values, "the determinant") if values is not None else None
+    return Jacobian(ys, [c.written for c in components], inputs, entries, numbers, values, chain,
+                    det, simplified, det_value)
 
 
 def _vector_chain(outer: tuple[str, Parsed], ys, components, inputs, entries, values) -> VectorChain:
@@ -338,6 +353,6 @@ def _vector_chain(outer: tuple[str, Parsed], ys, components, inputs, entries, va
         products.append(add(*[mul(*[entries[i][j], grad[i]]) for i in range(len(ys))]))
         expressions.append(tidy(sp.Add(*[entries[i][j] * grad[i].xreplace(in_x)
                                           for i in range(len(ys))])))
-    numbers = [value_at(e, values, f"d{z}/d{x}") for e, x in zip(products, inputs)] if values else None
+    numbers = [value_at(e, values, f"d{z}/d{x}") for e, x in zip(expressions, inputs)] if values else None
     value = value_at(g.evaluated, values, str(z)) if values else None
     return VectorChain(z, g.written, g.evaluated, outer_locals, products, expressions, numbers, value)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import sympy as sp
 
 from . import graph as graphs
@@ -309,7 +310,14 @@ def _run_jacobian(args) -> int:
     if args.outer:
         name, text, outputs = _outer(args.outer)
         outer = (name, parse(text, "--outer"))
-    j = jacobian(components, wrt, point, outputs, outer)
+    p = CalculusPrinter(args.decimals)
+    j = jacobian(components, wrt, point, outputs, outer, p.symbolic)
+    if j.determinant_value is not None:   # the determinant of the numbers, computed independently
+        independent = float(np.linalg.det(np.array(j.values, dtype=float)))
+        scale = float(np.prod([max(1.0, max(abs(v) for v in row)) for row in j.values]))
+        if abs(independent - j.determinant_value) > 1e-9 * scale:
+            raise VerificationError(f"internal check failed for the determinant: derived "
+                                    f"{j.determinant_value:.17g}, from the numbers {independent:.17g}")
     if j.point is not None:       # trust, but verify: finite differences, entry by entry
         for y, c, row in zip(j.outputs, components, j.values):
             _check(c.evaluated, j.point, dict(zip(j.inputs, row)), f"d{y}")
@@ -318,7 +326,7 @@ def _run_jacobian(args) -> int:
             _check(composed, j.point, dict(zip(j.inputs, j.chain.values)), f"d{j.chain.function}")
     if args.json:
         return _emit(args, dumps_json(jacobian_json(j)))
-    return _emit(args, _latex(args, jacobian_sections(j, CalculusPrinter(args.decimals))))
+    return _emit(args, _latex(args, jacobian_sections(j, p)))
 
 
 def _check(expr: sp.Expr, point: dict, partials: dict, where: str) -> None:
@@ -330,6 +338,9 @@ def jacobian_json(j: Jacobian) -> dict:
     data: dict = {"jacobian": [[str(e) for e in row] for row in j.entries]}
     if j.values is not None:
         data["values"] = j.values
+    if j.determinant is not None:
+        data["determinant"] = {"expression": str(j.simplified),
+                               **({"value": j.determinant_value} if j.determinant_value is not None else {})}
     if j.chain is not None:
         c = j.chain
         outer: dict = {"function": str(c.evaluated)}
@@ -366,6 +377,13 @@ def jacobian_sections(j: Jacobian, p: CalculusPrinter) -> list[Section]:
     matrix = Block("The Jacobian: row i holds the partial derivatives of component i:",
                    _rows(p.jacobian_name(y, x), forms))
     sections = [Section("Components", [components]), Section("Jacobian", [matrix])]
+    if j.determinant is not None:
+        forms = [p.determinant(j.entries), p.symbolic(j.determinant), p.symbolic(j.simplified)]
+        if values is not None:
+            forms += [p.substituted(j.simplified, values), p.number(j.determinant_value)]
+        sections.append(Section("Determinant", [Block(
+            "The Jacobian is square: its determinant (the factor by which the map scales areas and "
+            "volumes near a point):", _rows(p.determinant_name(y, x), forms))]))
     if j.chain is not None:
         c = j.chain
         outer = _rows(p.name(c.function), p.chain(c.function, c.expr, values, c.value))

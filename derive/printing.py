@@ -374,6 +374,31 @@ class CalculusMathPrinter(MathPrinter):
             return rf"\frac{{1}}{{{self._print(sp.Pow(expr.base, -expr.exp, evaluate=False))}}}"
         return super()._print_Pow(expr)
 
+    def _is_name(self, expr) -> bool:
+        """Also x^2: a name with a number exponent stands next to a name or function: x^{2} y."""
+        if isinstance(expr, sp.Pow) and expr.exp.is_Number:
+            return super()._is_name(expr.base)
+        return super()._is_name(expr)
+
+    def _join(self, factors) -> str:
+        """As MathPrinter's, and a name before a function needs no dot either: -r sin(t), 2 x cos(x^2)."""
+        out, previous = "", None
+        for f in factors:
+            text = self._factor(f, precedence(sp.Mul(2, sp.Symbol("x"), evaluate=False)) - 1) \
+                if not isinstance(f, sp.Add) else rf"\left({self._print(f)}\right)"
+            if previous is None:
+                out = text
+            elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add) or (
+                    isinstance(f, sp.Function) and not isinstance(f, (sp.Max, sp.Min)))):
+                out += " " + text
+            elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
+                  and not text[:1].isdigit() and "\x00" not in text[:2] and not text.startswith("-")):
+                out += " " + text
+            else:
+                out += r" \cdot " + text
+            previous = f
+        return out
+
     def _print_Derivative(self, expr):
         (x, _), = expr.variable_count
         e = expr.expr
@@ -420,6 +445,14 @@ class CalculusPrinter(Printer):
 
     def jacobian_name(self, y: str, x: str) -> str:
         return rf"\frac{{\partial {self.vector(y)}}}{{\partial {self.vector(x)}}}"
+
+    def determinant_name(self, y: str, x: str) -> str:
+        return rf"\det\left({self.jacobian_name(y, x)}\right)"
+
+    def determinant(self, rows: list[list[sp.Expr]]) -> str:
+        """|a b; c d|: the determinant of a matrix of expressions."""
+        body = r" \\ ".join(" & ".join(self.symbolic(e) for e in row) for row in rows)
+        return r"\begin{vmatrix} " + body + r" \end{vmatrix}"
 
     def gradient_name(self, z: sp.Symbol, x: str) -> str:
         return rf"\frac{{\partial {self.symbolic(z)}}}{{\partial {self.vector(x)}}}"

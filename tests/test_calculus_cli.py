@@ -83,7 +83,8 @@ def test_jacobian_json_shapes(derive):
 def test_jacobian_json_with_outer_gives_the_vector_chain_rule(derive):
     data = json.loads(ok_here(derive, "jacobian", "x1*x2, x1 + x2", "--outer", "z = a*b in a,b",
                               "--at", "x1=2,x2=3", "--json"))
-    assert set(data) == {"jacobian", "values", "outer", "gradient"}
+    assert set(data) == {"jacobian", "values", "determinant", "outer", "gradient"}
+    assert data["determinant"] == {"expression": "-x1 + x2", "value": 1}     # |x2 x1; 1 1| = x2 - x1
     assert data["outer"]["function"] == "a*b" and data["outer"]["value"] == 30
     assert data["outer"]["gradient"] == {"a": {"expression": "b", "value": 5},
                                          "b": {"expression": "a", "value": 6}}
