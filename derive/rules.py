@@ -338,15 +338,9 @@ def chain_names(step: Step) -> list[sp.Expr]:
     return [s.inner[1] for s in step.flat() if s.inner is not None]
 
 
-def _structure(expr: sp.Expr) -> set[sp.Expr]:
-    """What shows the chain: non-trivial arguments of functions and bases of powers (not 1/u)."""
-    out = set()
-    for node in sp.preorder_traversal(expr):
-        if isinstance(node, sp.Function):
-            out |= {a for a in node.args if not a.is_Atom}
-        elif isinstance(node, sp.Pow) and node.exp != -1 and not node.base.is_Atom:
-            out.add(node.base)
-    return out
+def _shown(expr: sp.Expr) -> sp.Expr:
+    """expr without its reciprocals 1/u (what is left shows the chain's inner functions)."""
+    return expr.replace(lambda n: isinstance(n, sp.Pow) and n.exp == -1, lambda n: sp.Integer(1))
 
 
 SIMPLIFY_UP_TO = 60   # operations: larger results are shown as the rules built them
@@ -355,15 +349,15 @@ SIMPLIFY_UP_TO = 60   # operations: larger results are shown as the rules built 
 def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = ()) -> sp.Expr:
     """The final answer as a textbook writes it: of the rules' result, its simplify and its trigsimp,
     the shortest printed, among those that keep every inner function the chain rule named (`inner`)
-    where the result shows it as a function's argument or a power's base (1/u aside: log(cos x)
-    gives -tan x)."""
+    that the result shows other than as a reciprocal: sin(x)^2 gives 2 sin(x) cos(x), not sin(2x),
+    but log(cos x) gives -tan x (from -sin(x) / cos(x))."""
     candidates = [expr]
     if sp.count_ops(expr) <= SIMPLIFY_UP_TO:
         for form in (sp.simplify(expr), sp.trigsimp(expr)):
             form = tidy(form)
             if form not in candidates and not form.has(sp.Piecewise):
                 candidates.append(form)
-    shown = _structure(expr)
-    keep = [k for k in (tidy(evaluate(i)) for i in inner) if k in shown]
+    shown = _shown(expr)
+    keep = [k for k in (tidy(evaluate(i)) for i in inner) if shown.has(k)]
     fair = [c for c in candidates if all(c.has(k) for k in keep)]
     return min(fair, key=lambda c: (len(printer(c)), candidates.index(c)))
