@@ -267,7 +267,7 @@ def _combined(node: sp.Basic, parts: list[float]) -> float:
 def _log10_rational(r: sp.Rational) -> float:
     def log10_int(n: int) -> float:
         n = abs(n)
-        return math.log10(n) if n < 10 ** 300 else len(str(n)) - 1
+        return -math.inf if n == 0 else math.log10(n) if n < 10 ** 300 else len(str(n)) - 1
     return log10_int(r.p) - log10_int(r.q)
 
 
@@ -275,9 +275,10 @@ def _check_magnitudes(expr: sp.Basic, text: str, what: str) -> None:
     """Every constant part of the written tree within 1e-300 .. 1e300, sized bottom-up without
     evaluating it, so (3**10000)**10000 is refused at once (naming 3**10000)."""
     def visit(node: sp.Basic) -> float | None:
+        if isinstance(node, sp.Float):
+            return math.log10(abs(float(node))) if float(node) != 0 else -math.inf
         if isinstance(node, sp.Number):
-            return -math.inf if node == 0 else (math.log10(abs(float(node))) if isinstance(node, sp.Float)
-                                                 else _log10_rational(node))
+            return -math.inf if node.is_zero else _log10_rational(node)
         if isinstance(node, sp.NumberSymbol):
             return math.log10(float(node))
         if not node.args:

@@ -388,8 +388,8 @@ class CalculusMathPrinter(MathPrinter):
                 if not isinstance(f, sp.Add) else rf"\left({self._print(f)}\right)"
             if previous is None:
                 out = text
-            elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add) or (
-                    isinstance(f, sp.Function) and not isinstance(f, (sp.Max, sp.Min)))):
+            elif self._is_name(previous) and (self._is_name(f) or isinstance(f, sp.Add)
+                                              or self._is_function(f)):
                 out += " " + text
             elif (isinstance(previous, sp.Number) and not isinstance(f, sp.Number)
                   and not text[:1].isdigit() and "\x00" not in text[:2] and not text.startswith("-")):
@@ -398,6 +398,13 @@ class CalculusMathPrinter(MathPrinter):
                 out += r" \cdot " + text
             previous = f
         return out
+
+    @staticmethod
+    def _is_function(expr) -> bool:
+        """sin(t) or sin(t)^2: stands next to a name without a dot."""
+        if isinstance(expr, sp.Pow) and expr.exp.is_Number and expr.exp > 0:
+            expr = expr.base
+        return isinstance(expr, sp.Function) and not isinstance(expr, (sp.Max, sp.Min))
 
     def _print_Derivative(self, expr):
         (x, _), = expr.variable_count

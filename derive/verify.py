@@ -5,6 +5,8 @@ written again in matrix form. Every number of a key is compared before anything 
 """
 from __future__ import annotations
 
+import math
+
 import mpmath
 import numpy as np
 import sympy as sp
@@ -280,25 +282,28 @@ def check_partials(function, variables, point: dict, partials: dict, where: str)
     """
     f = sp.lambdify(variables, function, modules=[{"sigmoid": _mp_sigmoid}, "mpmath"])
     errors = []
-    with mpmath.workdps(FD_DIGITS):
-        base = [mpmath.mpf(float(point[v])) for v in variables]
+    for i, v in enumerate(variables):
+        if v not in partials or partials[v] is None:
+            continue
+        x = float(point[v])
+        h = FD_RELATIVE_STEP * (abs(x) if x != 0 else 1)
+        # enough digits that x + h differs from x in the last 35 of them however small x is beside
+        # the rest of the function (x + pi at x = 1e-235)
+        digits = FD_DIGITS + max(0, -math.floor(math.log10(h)))
+        with mpmath.workdps(digits):
+            base = [mpmath.mpf(float(point[u])) for u in variables]
 
-        def at(i: int, shift) -> object:
-            x = list(base)
-            x[i] += shift
-            result = f(*x)
-            if isinstance(result, mpmath.mpc):
-                if result.imag != 0:
-                    raise ValueError("not real")
-                result = result.real
-            return mpmath.mpf(result)
-
-        for i, v in enumerate(variables):
-            if v not in partials or partials[v] is None:
-                continue
-            h = FD_RELATIVE_STEP * (abs(base[i]) if base[i] != 0 else 1)
+            def at(shift) -> object:
+                moved = list(base)
+                moved[i] += shift
+                result = f(*moved)
+                if isinstance(result, mpmath.mpc):
+                    if result.imag != 0:
+                        raise ValueError("not real")
+                    result = result.real
+                return mpmath.mpf(result)
             try:
-                f0, up, down = at(i, 0), at(i, h), at(i, -h)
+                f0, up, down = at(0), at(mpmath.mpf(h)), at(-mpmath.mpf(h))
             except (ValueError, TypeError, ZeroDivisionError, OverflowError):
                 continue   # the function is not defined on both sides of the point
             right, left = (up - f0) / h, (f0 - down) / h
