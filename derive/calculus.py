@@ -331,7 +331,7 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
     det = simplified = det_value = None
     if len(components) == len(inputs) <= MAX_DETERMINANT:
         det = sp.Matrix(entries).det(method="berkowitz")
-        det = tidy(sp.expand(det) if sp.count_ops(det) <= 200 else det)
+        det = tidy(sp.expand(det) if evaluation.modest(det, 200) else det)
         simplified = textbook(det, printer) if printer else det
         det_value = value_at(simplified, values, "the determinant") if values is not None else None
     return Jacobian(ys, [c.written for c in components], inputs, entries, numbers, values, chain,

@@ -163,10 +163,22 @@ def try_value(expr: sp.Expr, values: Mapping[sp.Symbol, float], digits: int):
             return None
 
 
+MODEST = 1e6   # sympy's simplify may work with powers of numbers: only numbers this size go to it
+
+
+def modest(expr: sp.Expr, operations: int) -> bool:
+    """Small enough for sympy's simplify: at most `operations` operations, numbers within 1e-6..1e6."""
+    for number in expr.atoms(sp.Number):
+        size = abs(float(number))
+        if size > MODEST or (size != 0 and size < 1 / MODEST):
+            return False
+    return sp.count_ops(expr) <= operations
+
+
 def exact_zero(expr: sp.Expr) -> bool:
-    """expr is identically 0 (small expressions are simplified; larger ones only expanded)."""
+    """expr is identically 0 (only small expressions are simplified to find out)."""
     if expr == 0:
         return True
-    if sp.count_ops(expr) <= 40:
+    if modest(expr, 40):
         return sp.simplify(expr) == 0
     return False
