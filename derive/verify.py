@@ -281,36 +281,51 @@ def check_partials(function, variables, point: dict, partials: dict, where: str)
     both sides is not checked.
     """
     f = sp.lambdify(variables, function, modules=[{"sigmoid": _mp_sigmoid}, "mpmath"])
+    # the largest magnitude in sight: a number of the function or a value of the point
+    sizes = [abs(float(n)) for n in function.atoms(sp.Number)] + [abs(float(point[v])) for v in variables]
+    largest = max([1.0] + [s for s in sizes if math.isfinite(s)])
     errors = []
     for i, v in enumerate(variables):
         if v not in partials or partials[v] is None:
             continue
         x = float(point[v])
         h = FD_RELATIVE_STEP * (abs(x) if x != 0 else 1)
-        # enough digits that x + h differs from x in the last 35 of them however small x is beside
-        # the rest of the function (x + pi at x = 1e-235)
-        digits = FD_DIGITS + max(0, -math.floor(math.log10(h)))
-        with mpmath.workdps(digits):
-            base = [mpmath.mpf(float(point[u])) for u in variables]
-
-            def at(shift) -> object:
-                moved = list(base)
-                moved[i] += shift
-                result = f(*moved)
-                if isinstance(result, mpmath.mpc):
-                    if result.imag != 0:
-                        raise ValueError("not real")
-                    result = result.real
-                return mpmath.mpf(result)
-            try:
-                f0, up, down = at(0), at(mpmath.mpf(h)), at(-mpmath.mpf(h))
-            except (ValueError, TypeError, ZeroDivisionError, OverflowError):
-                continue   # the function is not defined on both sides of the point
-            right, left = (up - f0) / h, (f0 - down) / h
-            if abs(right - left) > 1e-6 * max(abs(right), abs(left)):
-                continue   # a kink: no derivative to compare with
-            fd, g = (up - down) / (2 * h), float(partials[v])
-            if abs(fd - g) > FD_AGREE * max(abs(fd), abs(g)) + mpmath.mpf(10) ** -30:
-                errors.append(f"d/d{v}: derived {g:.17g}, finite differences {float(fd):.17g}")
+        # enough digits that x + h differs from x in the last 35 of them, however small x is beside
+        # the rest of the function (x + pi at x = 1e-235, x + 1e104 at 0); doubled while they disagree
+        digits = FD_DIGITS + max(0, -math.floor(math.log10(h))) + math.ceil(math.log10(largest))
+        for attempt in range(4):
+            outcome = _central(f, variables, point, i, h, float(partials[v]), digits << attempt)
+            if outcome is None or outcome is True:
+                break
+        if outcome not in (None, True):
+            errors.append(f"d/d{v}: derived {float(partials[v]):.17g}, finite differences {outcome:.17g}")
     if errors:
         raise VerificationError(f"internal check failed for {where}: " + "; ".join(errors[:3]))
+
+
+def _central(f, variables, point, i, h, g, digits):
+    """True if the central difference at `digits` digits agrees with g; None where there is nothing
+    to compare (not defined on both sides, or a kink); else the difference quotient."""
+    with mpmath.workdps(digits):
+        base = [mpmath.mpf(float(point[u])) for u in variables]
+
+        def at(shift):
+            moved = list(base)
+            moved[i] += shift
+            result = f(*moved)
+            if isinstance(result, mpmath.mpc):
+                if result.imag != 0:
+                    raise ValueError("not real")
+                result = result.real
+            return mpmath.mpf(result)
+        try:
+            f0, up, down = at(0), at(mpmath.mpf(h)), at(-mpmath.mpf(h))
+        except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+            return None   # the function is not defined on both sides of the point
+        right, left = (up - f0) / h, (f0 - down) / h
+        if abs(right - left) > 1e-6 * max(abs(right), abs(left)):
+            return None   # a kink: no derivative to compare with
+        fd = (up - down) / (2 * h)
+        if abs(fd - g) <= FD_AGREE * max(abs(fd), abs(g)) + mpmath.mpf(10) ** -30:
+            return True
+        return float(fd)
