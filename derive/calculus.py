@@ -162,7 +162,7 @@ def _by_rules(function, expr, x, variables, values, taken, printer) -> Gradient:
     """df/dx worked rule by rule; the answer in the form a textbook prints."""
     step = derive(expr, x, taken)
     result = check(step, expr, x, f"d{function}/d{x}")
-    final = textbook(result, printer, chain_names(step)) if printer else result
+    final = textbook(result, printer, chain_names(step), step.result) if printer else result
     value = value_at(final, values, f"d{function}/d{x}") if values else None
     total = Derivative(function, x, len(variables) == 1)
     return Gradient(total, ((Derivative(function, x, len(variables) == 1),),), step.result, step.result,

@@ -23,7 +23,8 @@ from .output import dumps_json, write_file
 from .printing import CalculusPrinter, latex_width
 from .render import render
 from .rule_layout import step_json, step_lines
-from .rules import RULE_TEXT
+from .calculus import value_at
+from .rules import RULE_TEXT, times
 
 PACKAGES = r"\usepackage{amsmath,tikz}"
 WIDTH = 60          # about 5.5 pt each (latex_width): a row of an article's text width
@@ -187,10 +188,10 @@ def chain_sections(rule: ChainRule, p: CalculusPrinter, brief: bool = False) -> 
             rows = _rows(p.derivative(l.derivative.num, l.derivative.den, l.derivative.ordinary),
                          p.chain(l.derivative.num, l.expr, values, l.value))
             if l.step is not None and not l.step.steps:
-                rows[0].note = RULE_TEXT.get(l.step.rule, l.step.rule)
+                rows[0].rhs[-1] += p.note(RULE_TEXT.get(l.step.rule, l.step.rule))
             local_lines += rows
             if l.step is not None and l.step.steps:
-                local_lines += step_lines(l.step, p, brief, _rows)
+                local_lines += step_lines(l.step, p, brief)
         sections.append(Section("Local derivatives", [Block(
             "Local derivatives: each function differentiated by its own arguments only, rule by rule:",
             local_lines)]))
@@ -198,15 +199,29 @@ def chain_sections(rule: ChainRule, p: CalculusPrinter, brief: bool = False) -> 
         for g in rule.gradients:
             sections.append(Section("Rules", [Block(
                 f"The derivative with respect to {g.derivative.den}, rule by rule"
-                + (" (elementary steps folded):" if brief else ":"), step_lines(g.step, p, brief, _rows))]))
+                + (" (elementary steps folded):" if brief else ":"),
+                step_lines(g.step, p, brief, p.derivative(g.derivative.num, g.derivative.den,
+                                                          g.derivative.ordinary)))]))
     lines = []
     for g in rule.gradients:
         if g.step is not None:     # worked by the rules above
-            forms = [p.symbolic(g.step.result), p.symbolic(g.expression)]
-            if values is not None:
-                forms += [p.substituted(g.expression, values), p.number(g.value)]
             d = g.derivative
-            lines += _rows(p.derivative(d.num, d.den, d.ordinary), forms)
+            lhs = p.derivative(d.num, d.den, d.ordinary)
+            in_u = at = None
+            if g.step.inner is not None:     # the chain in u first: dsigma/du . du/dx
+                u, inner = g.step.inner
+                outer, part = g.step.steps
+                in_u = times(outer.result, part.result)
+                if values is not None:
+                    at = {**values, u: value_at(inner, values, str(u))}
+            forms = ([p.symbolic(in_u)] if in_u is not None else []) + [p.symbolic(g.step.result),
+                                                                         p.symbolic(g.expression)]
+            if values is not None:
+                forms.append(p.substituted(in_u, at) if in_u is not None else
+                             p.substituted(g.expression, values))
+                forms.append(p.number(g.value))
+            room = WIDTH - latex_width(lhs) - 2
+            lines += _rows(lhs, [f for f in forms[:-1] if latex_width(f) <= room] + forms[-1:])
             continue
         d = g.derivative
         forms = []
@@ -379,6 +394,8 @@ def jacobian_sections(j: Jacobian, p: CalculusPrinter) -> list[Section]:
     sections = [Section("Components", [components]), Section("Jacobian", [matrix])]
     if j.determinant is not None:
         forms = [p.determinant(j.entries), p.symbolic(j.determinant), p.symbolic(j.simplified)]
+        if latex_width(forms[1]) > WIDTH:     # a long expansion (3 x 3 and up): only its simplified form
+            del forms[1]
         if values is not None:
             forms += [p.substituted(j.simplified, values), p.number(j.determinant_value)]
         sections.append(Section("Determinant", [Block(

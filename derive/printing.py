@@ -453,6 +453,16 @@ class CalculusPrinter(Printer):
     def jacobian_name(self, y: str, x: str) -> str:
         return rf"\frac{{\partial {self.vector(y)}}}{{\partial {self.vector(x)}}}"
 
+    def chain_formula(self, outer: sp.Expr, u: sp.Symbol, x: sp.Symbol, ordinary: bool) -> str:
+        """The chain rule's instance: d/du [f(u)] . du/dx."""
+        return (self.symbolic(sp.Derivative(outer, u, evaluate=False)) + r" \cdot "
+                + self.derivative(u, x, ordinary))
+
+    @staticmethod
+    def note(text: str) -> str:
+        """A short plain-text remark after a formula: (chain rule). `text` is our own wording."""
+        return rf"\qquad \text{{({text})}}"
+
     def determinant_name(self, y: str, x: str) -> str:
         return rf"\det\left({self.jacobian_name(y, x)}\right)"
 

@@ -8,30 +8,66 @@ Every LaTeX string comes from the printer.
 from __future__ import annotations
 
 from .layout import Line
-from .printing import CalculusPrinter
-from .rules import RULE_TEXT, Step, d, evaluate, tidy
+from .printing import CalculusPrinter, latex_width
+from .rules import RULE_TEXT, Step, d, evaluate, tidy, times
 
 
-def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, rows=None) -> list[Line]:
-    """The display lines of `step` and the steps under it; `rows(lhs, forms)` wraps a long line."""
-    rows = rows or (lambda lhs, forms: [Line(lhs, forms)])
-    lines: list[Line] = []
+WIDTH = 60   # latex_width units of a fragment's row (as calculus_cli), the note's column included
 
-    def visit(s: Step, top: bool) -> None:
+
+def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | None = None) -> list[Line]:
+    """The display lines of `step` and the steps under it. The first line's left side is `name`
+    (df/dx) when given; a chain's inner part is du/dx (the chain's result is shown in u, the
+    substituted form follows in the summary); any other step d/dx [its expression]. The rule's name
+    closes the step's first row; a form too wide for the row is left out (the result never is), the
+    rest go on in further rows."""
+    entries: list[tuple[str, list[str], str]] = []
+
+    def visit(s: Step, lhs: str, top: bool) -> None:
         if brief and not s.steps and not top:
             return
+        formula, result = p.symbolic(s.formula), p.symbolic(s.result)
         if s.inner is not None:
             u, g = s.inner
-            lines.extend(rows(p.name(u), [p.symbolic(g)]))
-            lines[-1].note = "the inner function"
-        forms = [p.symbolic(s.formula), p.symbolic(s.result)]
-        shown = rows(p.symbolic(d(s.expression, s.variable)), forms)
-        shown[0].note = RULE_TEXT.get(s.rule, s.rule)
-        lines.extend(shown)
-        for part in s.steps:
-            visit(part, False)
+            entries.append((p.name(u), [p.symbolic(g)], "the inner function"))
+            ordinary = g.free_symbols == {s.variable}
+            outer, inner = s.steps
+            formula = p.chain_formula(outer.expression, u, s.variable, ordinary)
+            result = p.symbolic(times(outer.result, inner.result))
+        entries.append((lhs, [formula, result], RULE_TEXT.get(s.rule, s.rule)))
+        for i, part in enumerate(s.steps):
+            if s.inner is not None and i == 1:
+                u, g = s.inner
+                visit(part, p.derivative(u, s.variable, g.free_symbols == {s.variable}), False)
+            else:
+                visit(part, p.symbolic(d(part.expression, part.variable)), False)
 
-    visit(step, True)
+    visit(step, name or p.symbolic(d(step.expression, step.variable)), True)
+    left = max(latex_width(lhs) for lhs, _, _ in entries)
+    lines: list[Line] = []
+    for lhs, forms, text in entries:
+        note = p.note(text)
+        room = max(20.0, WIDTH - left - 2)
+        shown: list[str] = []
+        for i, form in enumerate(forms):
+            last = i == len(forms) - 1
+            fits = latex_width(form) + (latex_width(note) if not shown else 0) <= room
+            if (not shown or shown[-1] != form) and (last or fits):
+                shown.append(form)
+        rows = [Line(lhs, [shown[0]])]
+        used = latex_width(shown[0])
+        for form in shown[1:]:
+            if used + 2 + latex_width(form) > room:
+                rows.append(Line("", [form]))
+                used = latex_width(form)
+            else:
+                rows[-1].rhs.append(form)
+                used += 2 + latex_width(form)
+        if latex_width(" = ".join(rows[0].rhs)) + latex_width(note) <= room:
+            rows[0].rhs[-1] += note
+        else:                       # no room beside the formula: the rule's name on a row of its own
+            rows.insert(1, Line("", [note], continued=True))
+        lines += rows
     return lines
 
 

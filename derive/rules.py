@@ -75,6 +75,7 @@ def d(expr: sp.Expr, x: sp.Symbol) -> sp.Expr:
 
 def times(*factors: sp.Expr) -> sp.Expr:
     """An unevaluated product without factors of 1; 0 if any factor is 0; numbers in front."""
+    factors = tuple(sp.sympify(f) for f in factors)
     numbers = [f for f in factors if isinstance(f, sp.Number)]
     if any(f == 0 for f in numbers):
         return sp.Integer(0)
@@ -93,8 +94,8 @@ def times(*factors: sp.Expr) -> sp.Expr:
         return mul(*flat) if flat else sp.Integer(1)
     if not flat:
         return c
-    if c == -1:
-        return neg(mul(*flat))
+    if c < 0:
+        return neg(mul(*flat)) if c == -1 else neg(mul(-c, *flat))
     return mul(c, *flat)
 
 
@@ -207,7 +208,7 @@ def _chain(expr: sp.Expr, arg: sp.Expr, x: sp.Symbol, names: _Names, rebuild=Non
     outer_expr = rebuild(u) if rebuild else expr.func(u)
     outer = _derive(outer_expr, u, names)
     inner = _derive(arg, x, names)
-    formula = mul(d(outer_expr, u), d(arg, x))
+    formula = mul(d(outer_expr, u), d(u, x))
     result = times(tidy(outer.result.xreplace({u: arg})), inner.result)
     return Step("chain", expr, x, formula, result, (outer, inner), (u, arg))
 
@@ -346,12 +347,13 @@ def _shown(expr: sp.Expr) -> sp.Expr:
 SIMPLIFY_UP_TO = 60   # operations: larger results are shown as the rules built them
 
 
-def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = ()) -> sp.Expr:
+def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = (), written: sp.Expr | None = None) -> sp.Expr:
     """The final answer as a textbook writes it: of the rules' result, its simplify and its trigsimp,
-    the shortest printed, among those that keep every inner function the chain rule named (`inner`)
+    the shortest printed (on a tie the rules' own `written` form, in the order the rules built it),
+    among those that keep every inner function the chain rule named (`inner`)
     that the result shows other than as a reciprocal: sin(x)^2 gives 2 sin(x) cos(x), not sin(2x),
     but log(cos x) gives -tan x (from -sin(x) / cos(x))."""
-    candidates = [expr]
+    candidates = ([tidy(written)] if written is not None else []) + [expr]
     if modest(expr, SIMPLIFY_UP_TO):
         for form in (sp.simplify(expr), sp.trigsimp(expr)):
             form = tidy(form)

@@ -316,11 +316,14 @@ def test_relu_at_0_has_derivative_0_in_chain_and_graph():
 def test_rule_by_rule_fragment_without_let():
     status, out, err = run_here("chain", "sin(x**2)", "--at", "x=1.5")
     assert status == 0, err
-    assert r"u &= x^{2} && \text{(the inner function)}" in out
-    assert (r"\frac{d}{d x}\left[\sin\left(x^{2}\right)\right] &= \frac{d}{d u}\left[\sin\left(u\right)\right]"
-            r" \cdot \frac{d}{d x}\left[x^{2}\right] = 2 \cos\left(x^{2}\right) \cdot x && \text{(chain rule)}") in out
-    assert r"\frac{d}{d u}\left[\sin\left(u\right)\right] &= \cos\left(u\right) && \text{(trigonometric rule)}" in out
-    assert r"&= 2 x^{2 - 1} = 2 x && \text{(power rule)}" in out
+    assert r"u &= x^{2}\qquad \text{(the inner function)}" in out
+    assert (r"\frac{d f}{d x} &= \frac{d}{d u}\left[\sin\left(u\right)\right] \cdot \frac{d u}{d x}"
+            r" = 2 \cos\left(u\right) \cdot x\qquad \text{(chain rule)}") in out
+    assert r"\frac{d}{d u}\left[\sin\left(u\right)\right] &= \cos\left(u\right)\qquad \text{(trigonometric rule)}" in out
+    assert r"\frac{d u}{d x} &= 2 x^{2 - 1} = 2 x\qquad \text{(power rule)}" in out
+    # the summary: in u, in x, as a textbook writes it, the numbers in u (u = 2.25), the value
+    assert (r"\frac{d f}{d x} &= 2 \cos\left(u\right) \cdot x = 2 \cos\left(x^{2}\right) \cdot x = "
+            r"2 x \cos\left(x^{2}\right) = 2 \cos\left(2.25\right) \cdot 1.5") in out
     assert "-1.884520868" in out                                  # 2 * 1.5 * cos(2.25)
     brief = run_here("chain", "sin(x**2)", "--at", "x=1.5", "--brief")[1]
     assert "(power rule)" not in brief and "(chain rule)" in brief and "-1.884520868" in brief
@@ -332,7 +335,7 @@ def test_cosmetics_of_the_printed_expressions():
     out = run_here("chain", "sqrt(x**2 + 1)")[1]
     assert r"\frac{\frac" not in out and r"\frac{1}{2 \sqrt{u}}" in out
     out = run_here("chain", "log(cos(x))")[1]
-    assert r"\frac{d f}{d x} &= -\frac{\sin\left(x\right)}{\cos\left(x\right)} = -\tan\left(x\right)" in out
+    assert r" = -\frac{\sin\left(x\right)}{\cos\left(x\right)} = -\tan\left(x\right)" in out
     out = run_here("jacobian", "r*cos(t), r*sin(t)", "--wrt", "r,t")[1]
     assert r"-r \sin\left(t\right)" in out and r"-\left(r" not in out
     assert r"\cos\left(t\right)^{2} + r \sin\left(t\right)^{2} = r" in out
