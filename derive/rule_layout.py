@@ -7,6 +7,8 @@ Every LaTeX string comes from the printer.
 """
 from __future__ import annotations
 
+import sympy as sp
+
 from .layout import Line
 from .printing import CalculusPrinter, latex_width
 from .rules import RULE_TEXT, Step, d, evaluate, tidy, times
@@ -21,20 +23,22 @@ def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | 
     substituted form follows in the summary); any other step d/dx [its expression]. The rule's name
     closes the step's first row; a form too wide for the row is left out (the result never is), the
     rest go on in further rows."""
-    entries: list[tuple[str, list[str], str]] = []
+    entries: list[tuple[str, list[str], str, object]] = []   # lhs, forms, note, the result
 
     def visit(s: Step, lhs: str, top: bool) -> None:
         if brief and not s.steps and not top:
             return
-        formula, result = p.symbolic(s.formula), p.symbolic(s.result)
+        formula = p.symbolic(s.formula)
         if s.inner is not None:
             u, g = s.inner
-            entries.append((p.name(u), [p.symbolic(g)], "the inner function"))
+            entries.append((p.name(u), [p.symbolic(g)], "the inner function", g))
             ordinary = g.free_symbols == {s.variable}
             outer, inner = s.steps
             formula = p.chain_formula(outer.expression, u, s.variable, ordinary)
-            result = p.symbolic(times(outer.result, inner.result))
-        entries.append((lhs, [formula, result], RULE_TEXT.get(s.rule, s.rule)))
+            shown_result = times(outer.result, inner.result)
+        else:
+            shown_result = s.result
+        entries.append((lhs, [formula, p.symbolic(shown_result)], RULE_TEXT.get(s.rule, s.rule), shown_result))
         for i, part in enumerate(s.steps):
             if s.inner is not None and i == 1:
                 u, g = s.inner
@@ -43,9 +47,9 @@ def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | 
                 visit(part, p.symbolic(d(part.expression, part.variable)), False)
 
     visit(step, name or p.symbolic(d(step.expression, step.variable)), True)
-    left = max(latex_width(lhs) for lhs, _, _ in entries)
+    left = max(latex_width(lhs) for lhs, _, _, _ in entries)
     lines: list[Line] = []
-    for lhs, forms, text in entries:
+    for lhs, forms, text, result in entries:
         note = p.note(text)
         room = max(20.0, WIDTH - left - 2)
         shown: list[str] = []
@@ -58,7 +62,7 @@ def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | 
         used = latex_width(shown[0])
         for form in shown[1:]:
             if used + 2 + latex_width(form) > room:
-                rows.append(Line("", [form]))
+                rows += _split(form, result, room, p)
                 used = latex_width(form)
             else:
                 rows[-1].rhs.append(form)
@@ -69,6 +73,17 @@ def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | 
             rows.insert(1, Line("", [note], continued=True))
         lines += rows
     return lines
+
+
+def _split(form: str, result, room: float, p: CalculusPrinter) -> list[Line]:
+    """= form on a row of its own; a sum too wide for it a few terms a row (+ ... under =)."""
+    if latex_width(form) <= room or not isinstance(result, sp.Add) or p.symbolic(result) != form:
+        return [Line("", [form])]
+    for per_line in range(len(result.args) - 1, 0, -1):
+        pieces = p.split_sum(result, per_line)
+        if all(latex_width(piece) <= room for piece in pieces) or per_line == 1:
+            return [Line("", [pieces[0]])] + [Line("", [piece], continued=True) for piece in pieces[1:]]
+    return [Line("", [form])]
 
 
 def step_json(step: Step) -> dict:

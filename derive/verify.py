@@ -288,8 +288,15 @@ def check_partials(function, variables, point: dict, partials: dict, where: str)
     for i, v in enumerate(variables):
         if v not in partials or partials[v] is None:
             continue
-        x = float(point[v])
+        x, g = float(point[v]), float(partials[v])
         h = FD_RELATIVE_STEP * (abs(x) if x != 0 else 1)
+        if g != 0:   # a function that varies fast (sin(1e295 x)) needs a step below its own scale
+            with mpmath.workdps(FD_DIGITS):
+                try:
+                    f0 = abs(mpmath.mpf(complex(f(*[mpmath.mpf(float(point[u])) for u in variables])).real))
+                except (ValueError, TypeError, ZeroDivisionError, OverflowError):
+                    f0 = 1
+            h = min(h, FD_RELATIVE_STEP * float(max(1, f0)) / abs(g))
         # enough digits that x + h differs from x in the last 35 of them, however small x is beside
         # the rest of the function (x + pi at x = 1e-235, x + 1e104 at 0); doubled while they disagree
         digits = FD_DIGITS + max(0, -math.floor(math.log10(h))) + math.ceil(math.log10(largest))

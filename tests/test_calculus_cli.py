@@ -116,8 +116,11 @@ def test_cs231n_graph_shows_q_3_f_minus_12_and_gradients(tmp_path):
     assert r"{$+$}" in text and r"{$\times$}" in text
 
 
+NOTES = ("cs231n", "sin", "paths", "jacobian", "rules", "sigmoid", "polar", "spherical", "tangent")
+
+
 @pytest.fixture(scope="module")
-def notes(tmp_path_factory):
+def notes_folder(tmp_path_factory):
     """Fragments of both commands \\input into a plain article, compiled with latexmk."""
     folder = tmp_path_factory.mktemp("calculus")
     commands = [
@@ -127,15 +130,41 @@ def notes(tmp_path_factory):
          "-o", folder / "paths.tex"),
         ("jacobian", "x1*x2, sin(x1) + x3", "--outer", "z = a*b in a,b", "--at", "x1=1,x2=2,x3=3",
          "-o", folder / "jacobian.tex"),
+        ("chain", "sin(x**2)", "--at", "x=1.5", "-o", folder / "rules.tex"),
+        ("chain", "sigmoid(w0*x0 + w1*x1 + w2)", "--at", "w0=2,x0=-1,w1=-3,x1=-2,w2=-3", "--graph",
+         "-o", folder / "sigmoid.tex"),
+        ("jacobian", "r*cos(t), r*sin(t)", "--wrt", "r,t", "--at", "r=2,t=0.5", "--outer",
+         "z = y1**2 + y2**2 in y1,y2", "-o", folder / "polar.tex"),
+        ("jacobian", "rho*sin(phi)*cos(theta), rho*sin(phi)*sin(theta), rho*cos(phi)", "--at",
+         "rho=2,phi=0.5,theta=1", "-o", folder / "spherical.tex"),
+        ("chain", "log(cos(x)) + x**2*sin(x)/(1 + x**2)", "--at", "x=0.5", "-o", folder / "tangent.tex"),
     ]
-    with ThreadPoolExecutor(max_workers=4) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         list(pool.map(lambda args: ok(*args), commands))
-    body = "\n".join(rf"\input{{{n}}}" for n in ("cs231n", "sin", "paths", "jacobian"))
+    body = "\n".join(rf"\input{{{n}}}" for n in NOTES)
     (folder / "notes.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath,tikz}\n"
                                       f"\\begin{{document}}\n{body}\n\\end{{document}}\n")
     subprocess.run(["latexmk", "-pdf", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                     "notes.tex"], cwd=folder, check=True, capture_output=True, timeout=120)
-    return pdf_text(folder / "notes.pdf")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def notes(notes_folder):
+    return pdf_text(notes_folder / "notes.pdf")
+
+
+def test_no_line_of_the_notes_is_too_wide(notes_folder):
+    log = (notes_folder / "notes.log").read_text(errors="replace")
+    widths = [float(w) for w in re.findall(r"Overfull \\hbox \(([0-9.]+)pt too wide\)", log)]
+    assert [w for w in widths if w > 1] == []
+    assert "det" in pdf_text(notes_folder / "notes.pdf")
+
+
+def test_the_notes_show_the_rules_and_the_numbers(notes):
+    for text in ("chain rule", "trigonometric rule", "power rule", "sigmoid rule", "quotient rule",
+                 "-0.196611933", "0.393223866", "-0.5898358", "1.917702154"):
+        assert text in notes, text
 
 
 def test_fragments_compile_inside_a_plain_article(notes):
