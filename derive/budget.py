@@ -4,8 +4,9 @@ From the parsed expressions alone (never expanding them) it estimates
   - the size of f with every inner function (--let) written out in the variables: a chain of
     definitions that each use the previous one twice doubles it at every step;
   - the work: for every node, its size times the number of variables it depends on (the rules,
-    the printing and the numeric check visit it once per such variable); a product counts once per
-    factor that depends on a variable, as the product rule writes the product once per factor.
+    the printing and the numeric check visit it once per such variable); a product counts 8 times
+    once per factor that depends on a variable, as the product rule writes the product once per
+    factor and sympy's derivative (the check) differentiates each factor for each variable.
 Over either limit the command is refused with one line naming the limit (exit status 2). The
 limits keep every accepted input under a minute on a 2-core machine (README, "Limits").
 """
@@ -19,6 +20,8 @@ from .errors import DeriveError
 
 MAX_NODES = 5_000      # nodes of f written out in the variables
 MAX_WORK = 400_000     # the work estimate described above
+PRODUCT = 8            # a product's weight: it is written once per factor, and sympy's own
+                       # derivative (the check) differentiates every factor for every variable
 
 
 def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tuple:
@@ -35,7 +38,7 @@ def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tu
         if size > 10 * MAX_NODES:
             raise DeriveError(_too_big(size), field="expression")
         variables = frozenset().union(*(p[2] for p in parts))
-        uses = sum(len(p[2]) for p in parts) if isinstance(expr, sp.Mul) else len(variables)
+        uses = PRODUCT * sum(len(p[2]) for p in parts) if isinstance(expr, sp.Mul) else len(variables)
         work = size * uses + sum(p[1] for p in parts)
         result = (size, work, variables)
     memo[expr] = result
