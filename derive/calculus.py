@@ -18,7 +18,7 @@ from .unevaluated import add, mul
 from . import budget, evaluation
 from .errors import DeriveError
 from .expressions import Parsed, symbol
-from .rules import Step, chain_names, check, derive, diff, textbook
+from .rules import DETERMINANT_UP_TO, MAX_SIMPLIFIED, Step, chain_names, check, derive, diff, textbook
 
 
 @dataclass(frozen=True)
@@ -158,11 +158,12 @@ def _order_inner(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parse
     return order[:-1]
 
 
-def _by_rules(function, expr, x, variables, values, taken, printer) -> Gradient:
-    """df/dx worked rule by rule; the answer in the form a textbook prints."""
+def _by_rules(function, expr, x, variables, values, taken, printer, simplify: bool) -> Gradient:
+    """df/dx worked rule by rule; the answer in the form a textbook prints (sympy's simplify is
+    tried only when `simplify`)."""
     step = derive(expr, x, taken)
     result = check(step, expr, x, f"d{function}/d{x}")
-    final = textbook(result, printer, chain_names(step), step.result) if printer else result
+    final = textbook(result, printer, chain_names(step), step.result, simplify) if printer else result
     value = value_at(final, values, f"d{function}/d{x}") if values else None
     total = Derivative(function, x, len(variables) == 1)
     return Gradient(total, ((Derivative(function, x, len(variables) == 1),),), step.result, step.result,
@@ -220,7 +221,8 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
     gradients = []
     for x in targets:
         if not order:     # no inner functions: the rules on f itself, the chain rule found by them
-            gradients.append(_by_rules(function, written[function], x, variables, values, taken, printer))
+            gradients.append(_by_rules(function, written[function], x, variables, values, taken, printer,
+                                       len(gradients) < MAX_SIMPLIFIED))
             continue
         routes = paths(function, x)
         chains = tuple(tuple(local(p[i], p[i + 1]) for i in range(len(p) - 1)) for p in routes)
@@ -332,7 +334,7 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
     if len(components) == len(inputs) <= MAX_DETERMINANT:
         det = sp.Matrix(entries).det(method="berkowitz")
         det = tidy(sp.expand(det) if evaluation.modest(det, 200) else det)
-        simplified = textbook(det, printer) if printer else det
+        simplified = textbook(det, printer, operations=DETERMINANT_UP_TO) if printer else det
         det_value = value_at(simplified, values, "the determinant") if values is not None else None
     return Jacobian(ys, [c.written for c in components], inputs, entries, numbers, values, chain,
                     det, simplified, det_value)

@@ -344,17 +344,20 @@ def _shown(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda n: isinstance(n, sp.Pow) and n.exp == -1, lambda n: sp.Integer(1))
 
 
-SIMPLIFY_UP_TO = 60   # operations: larger results are shown as the rules built them
+SIMPLIFY_UP_TO = 30   # operations: larger results are shown as the rules built them (sympy's
+MAX_SIMPLIFIED = 16   # simplify takes up to a second on such a result; at most 16 a command)
+DETERMINANT_UP_TO = 80   # a determinant (one a command) may be larger: spherical coordinates' is 55
 
 
-def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = (), written: sp.Expr | None = None) -> sp.Expr:
+def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = (), written: sp.Expr | None = None,
+             simplify: bool = True, operations: int = SIMPLIFY_UP_TO) -> sp.Expr:
     """The final answer as a textbook writes it: of the rules' result, its simplify and its trigsimp,
-    the shortest printed (on a tie the rules' own `written` form, in the order the rules built it),
+    the shortest printed (with `simplify` False only the first two; on a tie the rules' own `written` form, in the order the rules built it),
     among those that keep every inner function the chain rule named (`inner`)
     that the result shows other than as a reciprocal: sin(x)^2 gives 2 sin(x) cos(x), not sin(2x),
     but log(cos x) gives -tan x (from -sin(x) / cos(x))."""
     candidates = ([tidy(written)] if written is not None else []) + [expr]
-    if modest(expr, SIMPLIFY_UP_TO):
+    if simplify and modest(expr, operations):
         for form in (sp.simplify(expr), sp.trigsimp(expr)):
             form = tidy(form)
             if form not in candidates and not form.has(sp.Piecewise):
