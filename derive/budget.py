@@ -19,19 +19,20 @@ import sympy as sp
 from .errors import DeriveError
 
 MAX_NODES = 5_000      # nodes of f written out in the variables
+MAX_NESTING = 100      # operations nested in f written out (sin(sin(...)) through --let)
 MAX_WORK = 400_000     # the work estimate described above
 PRODUCT = 8            # a product's weight: it is written once per factor, and sympy's own
                        # derivative (the check) differentiates every factor for every variable
 
 
 def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tuple:
-    """(size, work, variables) of expr with every inner function read in place."""
+    """(size, work, variables, nesting) of expr with every inner function read in place."""
     if expr in memo:
         return memo[expr]
     if isinstance(expr, sp.Symbol):
-        result = inner[expr] if expr in inner else (1, 1, frozenset([expr]))
+        result = inner[expr] if expr in inner else (1, 1, frozenset([expr]), 1)
     elif not expr.args:
-        result = (1, 0, frozenset())
+        result = (1, 0, frozenset(), 1)
     else:
         parts = [_measure(a, inner, memo) for a in expr.args]
         size = 1 + sum(p[0] for p in parts)
@@ -40,7 +41,11 @@ def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tu
         variables = frozenset().union(*(p[2] for p in parts))
         uses = PRODUCT * sum(len(p[2]) for p in parts) if isinstance(expr, sp.Mul) else len(variables)
         work = size * uses + sum(p[1] for p in parts)
-        result = (size, work, variables)
+        nesting = 1 + max(p[3] for p in parts)
+        if nesting > MAX_NESTING:
+            raise DeriveError(f"the function written out in its variables nests operations more than "
+                              f"{MAX_NESTING} deep", field="expression")
+        result = (size, work, variables, nesting)
     memo[expr] = result
     return result
 
@@ -56,7 +61,7 @@ def check(function: sp.Expr, inner: Mapping[sp.Symbol, sp.Expr], order: list[sp.
     measured: dict[sp.Symbol, tuple] = {}
     for s in order:
         measured[s] = _measure(inner[s], measured, {})
-    size, work, variables = _measure(function, measured, {})
+    size, work, variables, _ = _measure(function, measured, {})
     if size > MAX_NODES:
         raise DeriveError(_too_big(size), field="expression")
     if work > MAX_WORK:

@@ -266,6 +266,9 @@ REFUSED = [   # (arguments, what the one line names)
     (("chain", "exp(x)", "--at", "x=1000"), "f overflows at the point"),
     (("chain", "f = ---x"), "more than two signs in a row"),
     (tuple(Y20), "more than the limit of 5000"),
+    (tuple(["chain", "y400", "--at", "y0=0.5"] + [a for n in range(1, 401)
+                                                  for a in ("--let", f"y{n} = sin(y{n - 1})")]),
+     "nests operations more than 100 deep"),
     (("chain", "*".join(["x"] * 1000)), "too much work"),
     (("jacobian", "sigmoid(x1*x2), log(x2)", "--at", "x1=1,x2=-2"), "not a real number"),
     (("jacobian", "x1, x2", "--outer", "z = exp(y1*y2) in y1,y2", "--at", "x1=30,x2=30"), "overflows"),
@@ -319,6 +322,16 @@ def test_hostile_but_valid_input_works():
     data = json_here("chain", "tanh((pi - 1e-3)*max(y, x) + z**z*asin(0.5))", "--at", "x=1e-8,y=-3,z=100")
     assert [g["value"] for g in data["gradient"].values()] == [0, 0, 0]
     assert list(data["gradient"]) == ["y", "x", "z"]
+
+
+def test_a_chain_of_99_inner_functions_works():
+    lets = [a for n in range(1, 100) for a in ("--let", f"y{n} = sin(y{n - 1})")]
+    data = json_here("chain", "y99", *lets, "--at", "y0=0.5")
+    value, slope = 0.5, 1.0
+    for _ in range(99):
+        value, slope = math.sin(value), slope * math.cos(value)
+    assert data["value"] == pytest.approx(value, abs=1e-12)
+    assert data["gradient"]["y0"]["value"] == pytest.approx(slope, abs=1e-12)
 
 
 def test_the_cs231n_sigmoid_circuit_with_its_graph():
