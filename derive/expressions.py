@@ -256,7 +256,9 @@ def _combined(node: sp.Basic, parts: list[float]) -> float:
             return math.inf
         e = float(_evaluate(node.exp).evalf(20))
         if base == -math.inf:
-            return -math.inf if e > 0 else math.inf
+            if e <= 0:
+                raise ValueError(f"{node} is undefined" if e == 0 else f"division by zero in {node}")
+            return -math.inf
         return e * base
     if max(parts, default=0) > MAX_MAGNITUDE:
         return math.inf
