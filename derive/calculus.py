@@ -2,9 +2,11 @@
 
 A chain problem is a function f of variables, possibly through named inner functions
 (`--let y = 0.5*x**2`). As in the lecture and in `derivation`, each function knows only its
-local partials (sympy differentiates f = sin(y) by y, and y = 0.5 x^2 by x); the chain rule
-multiplies them along every path from f to a variable and sums the paths. The composed f is
-never differentiated. The records hold sympy expressions; `printing` typesets them.
+local partials (the rules of `rules` differentiate f = sin(y) by y, and y = 0.5 x^2 by x); the
+chain rule multiplies them along every path from f to a variable and sums the paths. Without inner
+functions the rules work on f itself and find its chains (u = ...) on their own. Every rule result
+is proved equal to sympy's derivative; values come from `evaluation`. `budget` refuses, before any
+work, what would take too long. The records hold sympy expressions; `printing` typesets them.
 """
 from __future__ import annotations
 

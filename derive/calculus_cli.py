@@ -13,7 +13,7 @@ import numpy as np
 import sympy as sp
 
 from . import graph as graphs
-from .calculus import ChainRule, Derivative, Jacobian, chain_rule, jacobian
+from .calculus import ChainRule, Derivative, Jacobian, chain_rule, jacobian, value_at
 from .cli import command
 from .errors import DeriveError, VerificationError
 from .verify import check_partials
@@ -23,7 +23,6 @@ from .output import dumps_json, write_file
 from .printing import CalculusPrinter, latex_width
 from .render import render
 from .rule_layout import step_json, step_lines
-from .calculus import value_at
 from .rules import RULE_TEXT, times
 
 PACKAGES = r"\usepackage{amsmath,tikz}"

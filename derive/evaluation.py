@@ -9,7 +9,6 @@ computed.
 """
 from __future__ import annotations
 
-import math
 from typing import Mapping
 
 import mpmath
