@@ -355,7 +355,7 @@ def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = (), written: sp.Expr
     the shortest printed (with `simplify` False only the first two; on a tie the rules' own `written` form, in the order the rules built it),
     among those that keep every inner function the chain rule named (`inner`)
     that the result shows other than as a reciprocal: sin(x)^2 gives 2 sin(x) cos(x), not sin(2x),
-    but log(cos x) gives -tan x (from -sin(x) / cos(x))."""
+    but log(cos x) gives -tan x (from -sin(x) / cos(x)); a power of a sum is not expanded either."""
     candidates = ([tidy(written)] if written is not None else []) + [expr]
     if simplify and modest(expr, operations):
         for form in (sp.simplify(expr), sp.trigsimp(expr)):
@@ -364,5 +364,6 @@ def textbook(expr: sp.Expr, printer, inner: list[sp.Expr] = (), written: sp.Expr
                 candidates.append(form)
     shown = _shown(expr)
     keep = [k for k in (tidy(evaluate(i)) for i in inner) if shown.has(k)]
+    keep += [p.base for p in shown.atoms(sp.Pow) if isinstance(p.base, sp.Add)]   # (1 + x^2)^2 stays
     fair = [c for c in candidates if all(c.has(k) for k in keep)]
     return min(fair, key=lambda c: (len(printer(c)), candidates.index(c)))
