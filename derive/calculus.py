@@ -19,7 +19,7 @@ from .unevaluated import add, mul
 
 from . import budget, evaluation
 from .errors import DeriveError
-from .expressions import Parsed, symbol
+from .expressions import Parsed, shown, symbol
 from .rules import DETERMINANT_UP_TO, MAX_SIMPLIFIED, Step, chain_names, check, derive, diff, textbook
 
 
@@ -100,6 +100,11 @@ def value_at(expr: sp.Expr, values: Mapping[sp.Symbol, float], what: str) -> flo
     return evaluation.value(expr, values, what)
 
 
+def _cut(text: str) -> str:
+    """A list of names in a message, cut to about 80 characters."""
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def point_values(point: Mapping[str, float] | None, variables: list[sp.Symbol],
                  inner: Mapping[sp.Symbol, object] = {}) -> dict[sp.Symbol, float] | None:
     """--at as {Symbol: value}: every variable given, nothing unknown, no inner function."""
@@ -114,7 +119,7 @@ def point_values(point: Mapping[str, float] | None, variables: list[sp.Symbol],
             raise DeriveError(f"{name} does not occur in the expression", field="--at")
     missing = [str(v) for v in variables if str(v) not in point]
     if missing:
-        raise DeriveError(f"missing a value for {', '.join(missing)}", field="--at")
+        raise DeriveError(f"missing a value for {_cut(', '.join(missing))}", field="--at")
     return {v: float(point[str(v)]) for v in variables}
 
 
@@ -187,7 +192,7 @@ def chain_rule(function: sp.Symbol, body: Parsed, inner: dict[sp.Symbol, Parsed]
         in_variables[s] = tidy(evaluated[s].xreplace(in_variables))
     variables = _leaves(body, inner, function)
     if not variables:
-        raise DeriveError(f"{body.text!r} depends on no variable", field="expression")
+        raise DeriveError(f"{shown(body.text)} depends on no variable", field="expression")
     targets = check_wrt(wrt, variables, written)
     values = point_values(point, variables, written)
     if values is not None:

@@ -131,7 +131,7 @@ def value(expr: sp.Expr, values: Mapping[sp.Symbol, float], what: str) -> float:
     missing = [s for s in expr.free_symbols if s not in values]
     if missing:
         names = ", ".join(sorted(str(s) for s in missing))
-        raise DeriveError(f"--at gives no value for {names}", field="--at")
+        raise DeriveError(f"--at gives no value for {_short(names)}", field="--at")
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise DeriveError(f"{_short(what)} is undefined at the point (division by zero?)", field="--at")
     previous = None

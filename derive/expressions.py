@@ -93,6 +93,7 @@ MAX_DEPTH = 40          # nested parentheses (a function's call counts as one)
 MAX_TOWER = 6           # a ** b ** c ...: exponents stacked
 MAX_DIGITS = 30         # digits of one number
 MAX_MAGNITUDE = 300     # a number's size: 1e-300 .. 1e300 (doubles reach about 1.8e308)
+MAX_NAME = 40           # characters of a variable's name
 _SIGNS = {"+", "-"}
 
 
@@ -156,6 +157,9 @@ def check_tokens(text: str, what: str) -> list[str]:
         if tok.type == tokenize.NUMBER:
             _check_number(tok, tokens[i + 1] if i + 1 < len(tokens) else None, text, what)
         elif tok.type == tokenize.NAME:
+            if len(s) > MAX_NAME:
+                raise DeriveError(f"the name {shown(s, 40)} is longer than {MAX_NAME} characters",
+                                  field=what)
             if "__" in s or s.startswith("_"):
                 raise DeriveError(f"name {shown(s)} is not allowed in {shown(text)} (no names starting with '_')",
                                   field=what)
@@ -367,13 +371,15 @@ def parse(text: str, what: str = "expression") -> Parsed:
 def parse_name(text: str, what: str) -> str:
     """One variable name (for --wrt, --let and --at)."""
     name = text.strip()
+    if len(name) > MAX_NAME:
+        raise DeriveError(f"the name {shown(name, 40)} is longer than {MAX_NAME} characters", field=what)
     if not _NAME.fullmatch(name) or "__" in name:
-        raise DeriveError(f"bad variable name {name!r} (letters, digits, '_', starting with a letter)",
+        raise DeriveError(f"bad variable name {shown(name, 40)} (letters, digits, '_', starting with a letter)",
                           field=what)
     if keyword.iskeyword(name) or name in _PARSER_NAMES or name in CONSTANTS:
-        raise DeriveError(f"{name!r} is a reserved word, not a variable name", field=what)
+        raise DeriveError(f"{shown(name, 40)} is a reserved word, not a variable name", field=what)
     if name in FUNCTIONS:
-        raise DeriveError(f"{name!r} is a function, not a variable name", field=what)
+        raise DeriveError(f"{shown(name, 40)} is a function, not a variable name", field=what)
     return name
 
 
@@ -382,7 +388,7 @@ def parse_names(text: str, what: str) -> list[str]:
     names = [parse_name(part, what) for part in text.split(",")]
     for name in names:
         if names.count(name) > 1:
-            raise DeriveError(f"{name!r} is listed twice", field=what)
+            raise DeriveError(f"{shown(name, 40)} is listed twice", field=what)
     return names
 
 
@@ -407,13 +413,13 @@ def parse_point(texts: list[str], what: str = "--at") -> dict[str, float]:
                 continue
             name, rhs = split_definition(part, what)
             if name in point:
-                raise DeriveError(f"{name!r} is given twice", field=what)
+                raise DeriveError(f"{shown(name, 40)} is given twice", field=what)
             parsed = parse(rhs, f"{what} {name}")
             if parsed.evaluated.free_symbols:
-                raise DeriveError(f"the value of {name!r} must be a number, got {shown(rhs.strip())}",
+                raise DeriveError(f"the value of {shown(name, 40)} must be a number, got {shown(rhs.strip())}",
                                   field=what)
             value = complex(parsed.evaluated.evalf())
             if value.imag:
-                raise DeriveError(f"the value of {name!r} is not real", field=what)
+                raise DeriveError(f"the value of {shown(name, 40)} is not real", field=what)
             point[name] = value.real
     return point

@@ -265,6 +265,9 @@ REFUSED = [   # (arguments, what the one line names)
     (("chain", "exp(exp(exp(exp(x))))", "--at", "x=10"), "f overflows at the point"),
     (("chain", "exp(x)", "--at", "x=1000"), "f overflows at the point"),
     (("chain", "f = ---x"), "more than two signs in a row"),
+    (("chain", "x", "--wrt", "a" * 5000), "(5000 characters) is longer than 40 characters"),
+    (("chain", "x*" + "b" * 5000), "(5000 characters) is longer than 40 characters"),
+    (("chain", "+".join(f"x{i}" for i in range(300)), "--at", "x0=1"), "missing a value for x1, x2"),
     (tuple(Y20), "more than the limit of 5000"),
     (tuple(["chain", "y400", "--at", "y0=0.5"] + [a for n in range(1, 401)
                                                   for a in ("--let", f"y{n} = sin(y{n - 1})")]),
