@@ -51,9 +51,9 @@ def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tu
 
 
 def _too_big(size: int) -> str:
-    return (f"the function written out in its variables has {size if size <= 10 * MAX_NODES else 'over ' + str(10 * MAX_NODES)} "
-            f"nodes, more than the limit of {MAX_NODES} (inner functions that use the previous one "
-            "twice double it each time)")
+    count = size if size <= 10 * MAX_NODES else f"over {10 * MAX_NODES}"
+    return (f"the expression written out in its variables has {count} nodes, more than the limit of "
+            f"{MAX_NODES} (inner functions that use the previous one twice double it each time)")
 
 
 def check(function: sp.Expr, inner: Mapping[sp.Symbol, sp.Expr], order: list[sp.Symbol]) -> None:

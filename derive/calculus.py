@@ -293,7 +293,9 @@ class Jacobian:
     determinant_value: float | None = None
 
 
-MAX_DETERMINANT = 6   # the determinant of a square Jacobian up to 6 x 6
+MAX_DETERMINANT = 6   # the determinant of a square Jacobian up to 6 x 6,
+MAX_DETERMINANT_SIZE = 300   # with entries of at most 300 operations together (a dense 6 x 6 of
+                             # such entries takes about 10 s; the expansion has up to 720 products)
 
 
 def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str, float] | None,
@@ -338,7 +340,8 @@ def jacobian(components: list[Parsed], wrt: list[str] | None, point: Mapping[str
                    for y, row in zip(ys, entries)]
     chain = _vector_chain(outer, ys, components, inputs, entries, values) if outer else None
     det = simplified = det_value = None
-    if len(components) == len(inputs) <= MAX_DETERMINANT:
+    size = sum(sp.count_ops(e) + 1 for row in entries for e in row)
+    if len(components) == len(inputs) <= MAX_DETERMINANT and size <= MAX_DETERMINANT_SIZE:
         det = sp.Matrix(entries).det(method="berkowitz")
         det = tidy(sp.expand(det) if evaluation.modest(det, 200) else det)
         simplified = textbook(det, printer, operations=DETERMINANT_UP_TO) if printer else det
