@@ -37,7 +37,7 @@ def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tu
         parts = [_measure(a, inner, memo) for a in expr.args]
         size = 1 + sum(p[0] for p in parts)
         if size > 10 * MAX_NODES:
-            raise DeriveError(_too_big(size), field="expression")
+            raise DeriveError(_too_big(size, bool(inner)), field="expression")
         variables = frozenset().union(*(p[2] for p in parts))
         uses = PRODUCT * sum(len(p[2]) for p in parts) if isinstance(expr, sp.Mul) else len(variables)
         work = size * uses + sum(p[1] for p in parts)
@@ -50,10 +50,11 @@ def _measure(expr: sp.Basic, inner: Mapping[sp.Symbol, tuple], memo: dict) -> tu
     return result
 
 
-def _too_big(size: int) -> str:
+def _too_big(size: int, inner: bool) -> str:
     count = size if size <= 10 * MAX_NODES else f"over {10 * MAX_NODES}"
+    hint = " (inner functions that use the previous one twice double it each time)" if inner else ""
     return (f"the expression written out in its variables has {count} nodes, more than the limit of "
-            f"{MAX_NODES} (inner functions that use the previous one twice double it each time)")
+            f"{MAX_NODES}{hint}")
 
 
 def check(function: sp.Expr, inner: Mapping[sp.Symbol, sp.Expr], order: list[sp.Symbol]) -> None:
@@ -63,7 +64,7 @@ def check(function: sp.Expr, inner: Mapping[sp.Symbol, sp.Expr], order: list[sp.
         measured[s] = _measure(inner[s], measured, {})
     size, work, variables, _ = _measure(function, measured, {})
     if size > MAX_NODES:
-        raise DeriveError(_too_big(size), field="expression")
+        raise DeriveError(_too_big(size, bool(order)), field="expression")
     if work > MAX_WORK:
         raise DeriveError(f"too much work: about {work} node visits ({size} nodes, {len(variables)} "
                           f"variables), more than the limit of {MAX_WORK}", field="expression")
