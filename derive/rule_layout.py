@@ -38,7 +38,10 @@ def step_lines(step: Step, p: CalculusPrinter, brief: bool = False, name: str | 
             shown_result = times(outer.result, inner.result)
         else:
             shown_result = s.result
-        entries.append((lhs, [formula, p.symbolic(shown_result)], RULE_TEXT.get(s.rule, s.rule), shown_result))
+        text = RULE_TEXT.get(s.rule, s.rule)
+        if s.rule == "sum" and len(s.steps) < len(s.expression.args):
+            text += "; the other terms are constants"
+        entries.append((lhs, [formula, p.symbolic(shown_result)], text, shown_result))
         for i, part in enumerate(s.steps):
             if s.inner is not None and i == 1:
                 u, g = s.inner
