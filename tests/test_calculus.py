@@ -335,6 +335,18 @@ def test_a_wrong_rule_is_a_verification_error(monkeypatch):
         rule("sin(x)")
 
 
+def test_a_wrong_result_is_caught_where_the_domain_is_narrow():
+    from derive import rules
+    from derive.errors import VerificationError
+    for text in ("asin(x + 5)", "log(x - 100)", "sqrt(x - 700)*x"):
+        e = parse(text).written
+        step = rules.derive(e, x)
+        doubled = rules.Step(step.rule, e, x, step.formula, 2 * step.result, step.steps, step.inner)
+        with pytest.raises(VerificationError):
+            rules.check(doubled, e, x, "df/dx")
+        rules.check(step, e, x, "df/dx")
+
+
 def test_relu_has_derivative_0_at_0_in_the_rules_the_local_derivatives_and_the_graph():
     assert rule("relu(x)", at={"x": 0.0}).gradients[0].value == 0
     assert rule("relu(x)", at={"x": 1e-300}).gradients[0].value == 1
