@@ -327,6 +327,24 @@ def test_hostile_but_valid_input_works():
     assert list(data["gradient"]) == ["y", "x", "z"]
 
 
+FOUND_BY_HYPOTHESIS = [   # valid input that once gave a false exit 3 or never finished
+    ("x + pi", "x=2.7521010273809708e-235"),            # a tiny step beside pi
+    ("x + 999e101", "x=0"),                              # a step lost beside 1e104
+    ("sin(max(200e293*x, x*200e293))", "x=0"),           # varies on a scale of 1e-295
+    ("max(abs(y), y)*y", "y=0"),                         # y |y|: the second derivative jumps at 0
+    ("(157e200)**(x*157e200)", "x=-0.6626774165355975"),  # simplify of powers of huge numbers
+]
+
+
+@pytest.mark.parametrize("text, at", FOUND_BY_HYPOTHESIS, ids=[t for t, _ in FOUND_BY_HYPOTHESIS])
+def test_valid_input_found_by_the_property_test(text, at):
+    data = json_here("chain", f"f = {text}", "--at", at)
+    if text == "x + pi":
+        assert data["gradient"]["x"]["value"] == 1
+    if text == "max(abs(y), y)*y":
+        assert data["gradient"]["y"]["value"] == 0
+
+
 def test_a_chain_of_99_inner_functions_works():
     lets = [a for n in range(1, 100) for a in ("--let", f"y{n} = sin(y{n - 1})")]
     data = json_here("chain", "y99", *lets, "--at", "y0=0.5")
