@@ -9,12 +9,14 @@ import math
 
 import pytest
 import sympy as sp
+from mpmath import cos as mcos, mp, mpf
 
-from derive import graph as graphs
+from derive import graph as graphs, rules
 from derive.calculus import chain_rule, jacobian
-from derive.errors import DeriveError
+from derive.errors import DeriveError, VerificationError
 from derive.expressions import parse, parse_point, sigmoid, symbol
 from derive.printing import CalculusPrinter
+from derive.verify import check_partials
 
 x, y, z, q = (symbol(n) for n in "xyzq")
 
@@ -247,8 +249,6 @@ def test_outer_function_must_depend_on_x_only_through_y():
 
 
 def test_command_line_partials_are_checked_by_finite_differences():
-    from derive.errors import VerificationError
-    from derive.verify import check_partials
     x, y = sp.symbols("x y")
     f = sp.sin(x) * y ** 2
     point = {x: 0.7, y: -1.3}
@@ -328,16 +328,12 @@ def test_the_final_form_is_simplified_but_keeps_the_chain():
 
 
 def test_a_wrong_rule_is_a_verification_error(monkeypatch):
-    from derive import rules
-    from derive.errors import VerificationError
     monkeypatch.setattr(rules, "_table", lambda e: ("trig", sp.sin(e.args[0])))   # sin' = sin: wrong
     with pytest.raises(VerificationError, match="df/dx"):
         rule("sin(x)")
 
 
 def test_a_wrong_result_is_caught_where_the_domain_is_narrow():
-    from derive import rules
-    from derive.errors import VerificationError
     for text in ("asin(x + 5)", "log(x - 100)", "sqrt(x - 700)*x"):
         e = parse(text).written
         step = rules.derive(e, x)
@@ -370,7 +366,6 @@ def test_cs231n_sigmoid_circuit_to_1e_9():
 
 
 def test_values_are_accurate_where_doubles_are_not():
-    from mpmath import mp, mpf, cos as mcos
     # sin at 1e9: the derivative is cos(1e9) of the double nearest 1e9, to double precision
     (g,) = rule("sin(x)", at={"x": 1e9}).gradients
     with mp.workdps(50):
