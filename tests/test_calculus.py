@@ -9,19 +9,21 @@ import math
 
 import pytest
 import sympy as sp
+from mpmath import cos as mcos, mp, mpf
 
-from derive.apps.chain import graph as graphs
+from derive.apps.chain import graph as graphs, rules
 from derive.apps.chain.calculus import chain_rule, jacobian
-from derive.errors import DeriveError
-from derive.apps.chain.expressions import parse, parse_point, symbol
+from derive.apps.chain.expressions import parse, parse_point, sigmoid, symbol
+from derive.apps.chain.verify import check_partials
+from derive.errors import DeriveError, VerificationError
 from derive.printing.calculus import CalculusPrinter
 
 x, y, z, q = (symbol(n) for n in "xyzq")
 
 
-def rule(expr: str, lets: dict[str, str] | None = None, wrt=None, at=None, name="f"):
+def rule(expr: str, lets: dict[str, str] | None = None, wrt=None, at=None, name="f", printer=None):
     inner = {symbol(k): parse(v) for k, v in (lets or {}).items()}
-    return chain_rule(symbol(name), parse(expr), inner, wrt, at)
+    return chain_rule(symbol(name), parse(expr), inner, wrt, at, printer)
 
 
 def composed(expr: str, lets: dict[str, str]) -> sp.Expr:
@@ -247,8 +249,6 @@ def test_outer_function_must_depend_on_x_only_through_y():
 
 
 def test_command_line_partials_are_checked_by_finite_differences():
-    from derive.errors import VerificationError
-    from derive.apps.chain.verify import check_partials
     x, y = sp.symbols("x y")
     f = sp.sin(x) * y ** 2
     point = {x: 0.7, y: -1.3}
@@ -257,3 +257,140 @@ def test_command_line_partials_are_checked_by_finite_differences():
         check_partials(f, [x, y], point, {x: math.cos(0.7) * 1.69 + 1e-3}, "df")
     # At a kink there is no derivative to compare with: |x| at 0 is not checked.
     check_partials(sp.Abs(x), [x], {x: 0.0}, {x: 0.0}, "d|x|")
+
+
+# -- rule by rule ---------------------------------------------------------------------------------------
+
+TEXTBOOK = [   # f(x), f'(x) as a textbook prints it, the rules in the order shown
+    ("x**3", "3*x**2", ["power"]),
+    ("3*x**4", "12*x**3", ["constant multiple", "power"]),
+    ("x**2 + 3*x", "2*x + 3", ["sum", "power", "constant multiple", "variable"]),
+    ("sin(x**2)", "2*x*cos(x**2)", ["chain", "trig", "power"]),
+    ("x**2*sin(x)", "x**2*cos(x) + 2*x*sin(x)", ["product", "power", "trig"]),
+    ("sin(x)/x", "(x*cos(x) - sin(x))/x**2", ["quotient", "trig", "variable"]),
+    ("(x**2 + 1)**3", "6*x*(x**2 + 1)**2", ["chain", "power", "sum", "power"]),
+    ("exp(2*x)", "2*exp(2*x)", ["chain", "exp", "constant multiple", "variable"]),
+    ("log(x**2 + 1)", "2*x/(x**2 + 1)", ["chain", "log", "sum", "power"]),
+    ("sqrt(x)", "1/(2*sqrt(x))", ["sqrt"]),
+    ("sqrt(1 - x**2)", "-x/sqrt(1 - x**2)", ["chain", "sqrt", "sum", "constant multiple", "power"]),
+    ("1/x", "-1/x**2", ["power"]),
+    ("x**(-2)", "-2/x**3", ["power"]),
+    ("x**(3/2)", "3*sqrt(x)/2", ["power"]),
+    ("sigmoid(x)", "sigmoid(x)*(1 - sigmoid(x))", ["sigmoid"]),
+    ("sigmoid(3*x)", "3*sigmoid(3*x)*(1 - sigmoid(3*x))", ["chain", "sigmoid", "constant multiple", "variable"]),
+    ("tanh(x**2)", "2*x*(1 - tanh(x**2)**2)", ["chain", "tanh", "power"]),
+    ("exp(sin(x))", "cos(x)*exp(sin(x))", ["chain", "exp", "trig"]),
+    ("sin(cos(x**2))", "-2*x*sin(x**2)*cos(cos(x**2))", ["chain", "trig", "chain", "trig", "power"]),
+    ("log(cos(x))", "-tan(x)", ["chain", "log", "trig"]),
+    ("cos(x)**2", "-2*sin(x)*cos(x)", ["chain", "power", "trig"]),
+    ("x*exp(x)", "(x + 1)*exp(x)", ["product", "variable", "exp"]),
+    ("exp(x)/(1 + x)", "x*exp(x)/(x + 1)**2", ["quotient", "exp", "sum", "variable"]),
+    ("atan(2*x)", "2/(4*x**2 + 1)", ["chain", "inverse trig", "constant multiple", "variable"]),
+    ("2**x", "2**x*log(2)", ["exp"]),
+    ("x**x", "x**x*(log(x) + 1)", ["general power", "variable", "variable"]),
+    ("sinh(x)*cosh(x)", "sinh(x)**2 + cosh(x)**2", ["product", "hyperbolic", "hyperbolic"]),
+    ("(2*x + 1)**(-1/2)", "-1/(2*x + 1)**(3/2)", ["chain", "power", "sum", "constant multiple", "variable"]),
+    ("1/(1 + exp(-x))", "exp(-x)/(1 + exp(-x))**2",
+     ["chain", "power", "sum", "chain", "exp", "constant multiple", "variable"]),
+    ("0.5*x**2", "x", ["constant multiple", "power"]),
+]
+
+
+@pytest.mark.parametrize("text, answer, rules", TEXTBOOK, ids=[t for t, _, _ in TEXTBOOK])
+def test_textbook_derivatives_rule_by_rule(text, answer, rules):
+    r = rule(text, printer=CalculusPrinter().symbolic)
+    (g,) = r.gradients
+    assert g.step.rules() == rules
+    expected = sp.sympify(answer, locals={"x": x, "sigmoid": sigmoid})
+    assert sp.simplify(g.expression - expected) == 0
+    assert sp.simplify(g.expression - sp.diff(parse(text).evaluated, x)) == 0
+
+
+def test_nested_chains_name_their_inner_functions_u_v_in_order():
+    r = rule("sin(cos(x**2))")
+    chains = [s for s in r.gradients[0].step.flat() if s.inner is not None]
+    assert [(str(u), str(g)) for u, g in (s.inner for s in chains)] == [("u", "cos(x**2)"), ("v", "x**2")]
+    r = rule("sin(u**2)")          # a variable called u: the inner function gets the next name
+    assert str(r.gradients[0].step.inner[0]) == "v"
+
+
+def test_the_final_form_is_simplified_but_keeps_the_chain():
+    p = CalculusPrinter()
+    # cos(x)/sin(x): the quotient rule gives -(sin^2 + cos^2)/sin^2; a textbook writes -1/sin^2
+    (g,) = rule("cos(x)/sin(x)", printer=p.symbolic).gradients
+    assert g.expression == -1 / sp.sin(x) ** 2
+    # (x^2 + 1)^3: 6 x (x^2 + 1)^2, not the expanded polynomial 6x^5 + 12x^3 + 6x
+    (g,) = rule("(x**2 + 1)**3", printer=p.symbolic).gradients
+    assert g.expression.has(x**2 + 1)
+    # sin(x)^2: 2 sin(x) cos(x), with u = sin(x) in sight; sin(2x) is shorter but hides the chain
+    (g,) = rule("sin(x)**2", printer=p.symbolic).gradients
+    assert g.expression.doit() == 2 * sp.sin(x) * sp.cos(x) and not g.expression.has(sp.sin(2 * x))
+
+
+def test_a_wrong_rule_is_a_verification_error(monkeypatch):
+    monkeypatch.setattr(rules, "_table", lambda e: ("trig", sp.sin(e.args[0])))   # sin' = sin: wrong
+    with pytest.raises(VerificationError, match="df/dx"):
+        rule("sin(x)")
+
+
+def test_a_wrong_result_is_caught_where_the_domain_is_narrow():
+    for text in ("asin(x + 5)", "log(x - 100)", "sqrt(x - 700)*x"):
+        e = parse(text).written
+        step = rules.derive(e, x)
+        doubled = rules.Step(step.rule, e, x, step.formula, 2 * step.result, step.steps, step.inner)
+        with pytest.raises(VerificationError):
+            rules.check(doubled, e, x, "df/dx")
+        rules.check(step, e, x, "df/dx")
+
+
+def test_relu_has_derivative_0_at_0_in_the_rules_the_local_derivatives_and_the_graph():
+    assert rule("relu(x)", at={"x": 0.0}).gradients[0].value == 0
+    assert rule("relu(x)", at={"x": 1e-300}).gradients[0].value == 1
+    assert rule("2*y", {"y": "relu(x)"}, at={"x": 0.0}).gradients[0].value == 0
+    _, g = graph_of("relu(x)", None, {"x": 0.0})
+    assert g.inputs[0].grad == 0
+
+
+def test_cs231n_sigmoid_circuit_to_1e_9():
+    r = rule("sigmoid(w0*x0 + w1*x1 + w2)", at={"w0": 2, "x0": -1, "w1": -3, "x1": -2, "w2": -3},
+             printer=CalculusPrinter().symbolic)
+    s = 1 / (1 + math.exp(-1.0))                  # w . x = -2 + 6 - 3 = 1
+    local = s * (1 - s)                           # 0.19661193324148185
+    want = {"w0": -1 * local, "x0": 2 * local, "w1": -2 * local, "x1": -3 * local, "w2": local}
+    got = {str(g.derivative.den): g.value for g in r.gradients}
+    assert list(got) == ["w0", "x0", "w1", "x1", "w2"]
+    for name, value in want.items():
+        assert got[name] == pytest.approx(value, abs=1e-9)
+    assert [round(v, 6) for v in got.values()] == [-0.196612, 0.393224, -0.393224, -0.589836, 0.196612]
+    assert r.gradients[0].step.rules()[:2] == ["chain", "sigmoid"]
+
+
+def test_values_are_accurate_where_doubles_are_not():
+    # sin at 1e9: the derivative is cos(1e9) of the double nearest 1e9, to double precision
+    (g,) = rule("sin(x)", at={"x": 1e9}).gradients
+    with mp.workdps(50):
+        assert g.value == float(mcos(mpf(1e9)))
+    # 1 - tanh(u)^2 at u = 20 cancels 17 digits in doubles
+    (g,) = rule("tanh(x)", at={"x": 20.0}).gradients
+    assert g.value == pytest.approx(4 * math.exp(-40) / (1 + math.exp(-40)) ** 2, rel=1e-12)
+
+
+def test_exact_zeros_print_0():
+    j = jacobian([parse("r*cos(t)"), parse("r*sin(t)")], ["r", "t"], {"r": 2.0, "t": 0.5},
+                 ["y1", "y2"], ("z", parse("y1**2 + y2**2")), CalculusPrinter().symbolic)
+    assert j.chain.values == [4.0, 0.0]
+    assert j.simplified == symbol("r") and j.determinant_value == 2.0
+
+
+def test_spherical_determinant_is_rho_squared_sin_phi():
+    rho, phi = symbol("rho"), symbol("phi")
+    j = jacobian([parse("rho*sin(phi)*cos(theta)"), parse("rho*sin(phi)*sin(theta)"), parse("rho*cos(phi)")],
+                 None, {"rho": 2.0, "phi": 0.5, "theta": 1.0}, printer=CalculusPrinter().symbolic)
+    assert j.simplified == rho**2 * sp.sin(phi)
+    assert j.determinant_value == pytest.approx(4 * math.sin(0.5), rel=1e-15)
+
+
+def test_variables_come_in_the_order_written():
+    assert [str(g.derivative.den) for g in rule("max(y, x)").gradients] == ["y", "x"]
+    assert [str(g.derivative.den) for g in rule("max(x, y)").gradients] == ["x", "y"]
+    assert [str(g.derivative.den) for g in rule("b*q", {"q": "z + a"}).gradients] == ["b", "z", "a"]

@@ -42,7 +42,8 @@ ORDER = [
     # output
     "output.folders", "output.render", "output.tex",
     # applications
-    "apps.chain.expressions", "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify",
+    "apps.chain.expressions", "apps.chain.budget", "apps.chain.evaluation", "apps.chain.rules",
+    "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify", "apps.chain.layout",
     "apps.chain.document",
     "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",

@@ -110,6 +110,8 @@ def _chain(p) -> None:
                    help='an inner function, e.g. "y = 0.5*x**2" (repeatable)')
     p.add_argument("--graph", action="store_true", help="add the TikZ computation graph "
                    "(values above the wires, gradients below)")
+    p.add_argument("--brief", action="store_true", help="fold the elementary steps (constants, the "
+                   "variable, x^n, sin x, ...) into the steps that use them")
     _calculus_options(p)
 
 

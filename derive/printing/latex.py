@@ -225,8 +225,8 @@ class MathPrinter(LatexPrinter):
 _SLOT = re.compile("\x00([WBNP])(\\d+)\x00")
 # Derive once, print once: keyed by value (the names, the places, the expression), so a printer
 # built anew for the same shape finds what an earlier one printed.
-_TEMPLATES: dict = {}   # (names, expr) -> (LaTeX with slots, the symbols in slot order)
-_SYMBOLIC: dict = {}    # (names, decimals, expr) -> LaTeX
+_TEMPLATES: dict = {}   # (printer, names, expr) -> (LaTeX with slots, the symbols in slot order)
+_SYMBOLIC: dict = {}    # (printer, names, decimals, expr) -> LaTeX
 
 
 def _power_base(value: float, shown: str) -> str:
@@ -237,6 +237,8 @@ def _power_base(value: float, shown: str) -> str:
 class Printer:
     """The printing module's front door: names, numbers, expressions, matrices, equations."""
 
+    math_printer = MathPrinter   # the expression printer; a subclass of Printer may bring its own
+
     def __init__(self, names: Mapping, decimals: int = 9, given=()):
         """`given`: the symbols whose values are data of the problem (weights, inputs, targets,
         learning rate): they print as written in the spec; every other value is computed and
@@ -244,7 +246,7 @@ class Printer:
         self.names = names
         self.decimals = decimals
         self.given = frozenset(given)
-        self._symbolic = MathPrinter({"names": names, "decimals": decimals})
+        self._symbolic = self.math_printer({"names": names, "decimals": decimals})
         self._names_key = frozenset(names.items())
 
     def name(self, sym: sp.Symbol) -> str:
@@ -267,7 +269,7 @@ class Printer:
         return given_number(value) if sym in self.given else format_number(value, self.decimals)
 
     def symbolic(self, expr: sp.Expr) -> str:
-        key = (self._names_key, self.decimals, expr)
+        key = (self.math_printer, self._names_key, self.decimals, expr)
         if key not in _SYMBOLIC:
             _SYMBOLIC[key] = self._symbolic.doprint(expr)
         return _SYMBOLIC[key]
@@ -280,11 +282,11 @@ class Printer:
         """
         if isinstance(expr, sp.Symbol) and expr in values:
             return self.value_of(expr, values[expr])
-        key = (self._names_key, expr)
+        key = (self.math_printer, self._names_key, expr)
         if key not in _TEMPLATES:
             symbols = sorted(expr.free_symbols, key=lambda s: s.name)
             slots = {sym: i for i, sym in enumerate(symbols)}
-            text = MathPrinter({"names": self.names, "slots": slots}).doprint(expr)
+            text = self.math_printer({"names": self.names, "slots": slots}).doprint(expr)
             _TEMPLATES[key] = (text, symbols)
         text, symbols = _TEMPLATES[key]
 

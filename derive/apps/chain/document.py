@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import sympy as sp
 
 from . import graph as graphs
@@ -18,8 +19,10 @@ from ...output.folders import dumps_json, write_file
 from ...output.render import render
 from ...printing.calculus import CalculusPrinter
 from ...printing.width import latex_width
-from .calculus import ChainRule, Derivative, Jacobian, chain_rule, jacobian
+from .calculus import ChainRule, Derivative, Jacobian, chain_rule, jacobian, value_at
 from .expressions import parse, parse_names, parse_point, split_definition, symbol
+from .layout import step_json, step_lines
+from .rules import RULE_TEXT, times
 from .verify import check_partials
 
 PACKAGES = r"\usepackage{amsmath,tikz}"
@@ -91,18 +94,18 @@ def run_chain(args) -> int:
         inner[symbol(let_name)] = parse(let_text, f"--let {let_name}")
     wrt = parse_names(args.wrt, "--wrt") if args.wrt else None
     point = parse_point(args.at) if args.at else None
-    rule = chain_rule(symbol(name), body, inner, wrt, point)
+    p = CalculusPrinter(args.decimals)
+    rule = chain_rule(symbol(name), body, inner, wrt, point, p.symbolic)
     if rule.values is not None:   # trust, but verify: finite differences of the composed function
         check_partials(rule.expression, rule.variables, rule.values,
                        {g.derivative.den: g.value for g in rule.gradients}, f"d{rule.function}")
     if args.json:
         return _emit(args, dumps_json(chain_json(rule)))
-    p = CalculusPrinter(args.decimals)
     graph = None
     if args.graph:
         graph = graph_context(rule, {s: d.written for s, d in inner.items()},
                               CalculusPrinter(min(args.decimals, GRAPH_DECIMALS)))
-    return _emit(args, _latex(args, chain_sections(rule, p), graph))
+    return _emit(args, _latex(args, chain_sections(rule, p, args.brief), graph))
 
 
 def chain_json(rule: ChainRule) -> dict:
@@ -114,12 +117,26 @@ def chain_json(rule: ChainRule) -> dict:
         entry: dict = {"expression": str(g.expression)}
         if g.value is not None:
             entry["value"] = g.value
+        entry["steps"] = [step_json(g.step)] if g.step is not None else [_paths_json(rule, g)]
         gradient[str(g.derivative.den)] = entry
     data["gradient"] = gradient
     return data
 
 
-def chain_sections(rule: ChainRule, p: CalculusPrinter) -> list[Section]:
+def _paths_json(rule: ChainRule, g) -> dict:
+    """Through named inner functions: the chain rule over the paths, each local derivative's steps."""
+    locals_ = {(l.derivative.num, l.derivative.den): l for l in rule.locals}
+    body = next(d.expr for d in rule.definitions if d.name == rule.function)
+    parts = []
+    for chain in g.paths:
+        for d in chain:
+            step = locals_[(d.num, d.den)].step
+            if step is not None and step_json(step) not in parts:
+                parts.append(step_json(step))
+    return {"rule": "chain", "expression": str(body), "result": str(g.expression), "steps": parts}
+
+
+def chain_sections(rule: ChainRule, p: CalculusPrinter, brief: bool = False) -> list[Section]:
     values = rule.values
     nested = len(rule.definitions) > 1
     what = "The function" + (" and its inner functions" if nested else "")
@@ -127,13 +144,46 @@ def chain_sections(rule: ChainRule, p: CalculusPrinter) -> list[Section]:
         row for d in rule.definitions for row in _rows(p.name(d.name), p.chain(d.name, d.expr, values, d.value))])
     sections = [Section("Function", [definitions])]
     if nested:
+        local_lines = []
+        for l in rule.locals:
+            rows = _rows(p.derivative(l.derivative.num, l.derivative.den, l.derivative.ordinary),
+                         p.chain(l.derivative.num, l.expr, values, l.value))
+            if l.step is not None and not l.step.steps:
+                rows[0].rhs[-1] += p.note(RULE_TEXT.get(l.step.rule, l.step.rule))
+            local_lines += rows
+            if l.step is not None and l.step.steps:
+                local_lines += step_lines(l.step, p, brief)
         sections.append(Section("Local derivatives", [Block(
-            "Local derivatives: each function differentiated by its own arguments only:", [
-                row for l in rule.locals
-                for row in _rows(p.derivative(l.derivative.num, l.derivative.den, l.derivative.ordinary),
-                                 p.chain(l.derivative.num, l.expr, values, l.value))])]))
+            "Local derivatives: each function differentiated by its own arguments only, rule by rule:",
+            local_lines)]))
+    else:
+        for g in rule.gradients:
+            sections.append(Section("Rules", [Block(
+                f"The derivative with respect to {g.derivative.den}, rule by rule"
+                + (" (elementary steps folded):" if brief else ":"),
+                step_lines(g.step, p, brief, p.derivative(g.derivative.num, g.derivative.den,
+                                                          g.derivative.ordinary)))]))
     lines = []
     for g in rule.gradients:
+        if g.step is not None:     # worked by the rules above
+            d = g.derivative
+            lhs = p.derivative(d.num, d.den, d.ordinary)
+            in_u = at = None
+            if g.step.inner is not None:     # the chain in u first: dsigma/du . du/dx
+                u, inner = g.step.inner
+                outer, part = g.step.steps
+                in_u = times(outer.result, part.result)
+                if values is not None:
+                    at = {**values, u: value_at(inner, values, str(u))}
+            forms = ([p.symbolic(in_u)] if in_u is not None else []) + [p.symbolic(g.step.result),
+                                                                         p.symbolic(g.expression)]
+            if values is not None:
+                forms.append(p.substituted(in_u, at) if in_u is not None else
+                             p.substituted(g.expression, values))
+                forms.append(p.number(g.value))
+            room = WIDTH - latex_width(lhs) - 2
+            lines += _rows(lhs, [f for f in forms[:-1] if latex_width(f) <= room] + forms[-1:])
+            continue
         d = g.derivative
         forms = []
         if nested and (len(g.paths) > 1 or len(g.paths[0]) > 1):
@@ -236,7 +286,14 @@ def run_jacobian(args) -> int:
     if args.outer:
         name, text, outputs = _outer(args.outer)
         outer = (name, parse(text, "--outer"))
-    j = jacobian(components, wrt, point, outputs, outer)
+    p = CalculusPrinter(args.decimals)
+    j = jacobian(components, wrt, point, outputs, outer, p.symbolic)
+    if j.determinant_value is not None:   # the determinant of the numbers, computed independently
+        independent = float(np.linalg.det(np.array(j.values, dtype=float)))
+        scale = float(np.prod([max(1.0, max(abs(v) for v in row)) for row in j.values]))
+        if abs(independent - j.determinant_value) > 1e-9 * scale:
+            raise VerificationError(f"internal check failed for the determinant: derived "
+                                    f"{j.determinant_value:.17g}, from the numbers {independent:.17g}")
     if j.point is not None:       # trust, but verify: finite differences, entry by entry
         for y, c, row in zip(j.outputs, components, j.values):
             _check(c.evaluated, j.point, dict(zip(j.inputs, row)), f"d{y}")
@@ -245,7 +302,7 @@ def run_jacobian(args) -> int:
             _check(composed, j.point, dict(zip(j.inputs, j.chain.values)), f"d{j.chain.function}")
     if args.json:
         return _emit(args, dumps_json(jacobian_json(j)))
-    return _emit(args, _latex(args, jacobian_sections(j, CalculusPrinter(args.decimals))))
+    return _emit(args, _latex(args, jacobian_sections(j, p)))
 
 
 def _check(expr: sp.Expr, point: dict, partials: dict, where: str) -> None:
@@ -257,6 +314,9 @@ def jacobian_json(j: Jacobian) -> dict:
     data: dict = {"jacobian": [[str(e) for e in row] for row in j.entries]}
     if j.values is not None:
         data["values"] = j.values
+    if j.determinant is not None:
+        data["determinant"] = {"expression": str(j.simplified),
+                               **({"value": j.determinant_value} if j.determinant_value is not None else {})}
     if j.chain is not None:
         c = j.chain
         outer: dict = {"function": str(c.evaluated)}
@@ -293,6 +353,15 @@ def jacobian_sections(j: Jacobian, p: CalculusPrinter) -> list[Section]:
     matrix = Block("The Jacobian: row i holds the partial derivatives of component i:",
                    _rows(p.jacobian_name(y, x), forms))
     sections = [Section("Components", [components]), Section("Jacobian", [matrix])]
+    if j.determinant is not None:
+        forms = [p.determinant(j.entries), p.symbolic(j.determinant), p.symbolic(j.simplified)]
+        if latex_width(forms[1]) > WIDTH:     # a long expansion (3 x 3 and up): only its simplified form
+            del forms[1]
+        if values is not None:
+            forms += [p.substituted(j.simplified, values), p.number(j.determinant_value)]
+        sections.append(Section("Determinant", [Block(
+            "The Jacobian is square: its determinant (the factor by which the map scales areas and "
+            "volumes near a point):", _rows(p.determinant_name(y, x), forms))]))
     if j.chain is not None:
         c = j.chain
         outer = _rows(p.name(c.function), p.chain(c.function, c.expr, values, c.value))

@@ -9,10 +9,13 @@ evaluated (for differentiation and numbers).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 import io
 import keyword
+import math
 import re
+import sys
 import tokenize
 
 import sympy as sp
@@ -82,6 +85,33 @@ def _unary_minus(tokens, local_dict, global_dict):
 
 _TRANSFORMATIONS = (_unary_minus,) + standard_transformations + (convert_xor, implicit_multiplication)
 _MAX_EXPONENT = 10_000
+# Limits checked before any work (README, "Limits"): every accepted expression parses in well under
+# a second, and the calculus on it is bounded by `budget`.
+MAX_LENGTH = 20_000     # characters of one expression
+MAX_TOKENS = 5_000      # numbers, names and operators
+MAX_DEPTH = 40          # nested parentheses (a function's call counts as one)
+MAX_TOWER = 6           # a ** b ** c ...: exponents stacked
+MAX_DIGITS = 30         # digits of one number
+MAX_MAGNITUDE = 300     # a number's size: 1e-300 .. 1e300 (doubles reach about 1.8e308)
+MAX_NAME = 40           # characters of a variable's name
+_SIGNS = {"+", "-"}
+
+
+def shown(text: str, limit: int = 80) -> str:
+    """Input echoed in a message: quoted, and cut to about `limit` characters."""
+    text = str(text)
+    return repr(text) if len(text) <= limit else repr(text[:limit - 3] + "...") + f" ({len(text)} characters)"
+
+
+@contextmanager
+def _deep():
+    """sympy's parser recurses once per operator of a long sum; MAX_TOKENS bounds the depth."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20 * MAX_TOKENS))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def symbol(name: str) -> sp.Symbol:
@@ -96,13 +126,14 @@ class Parsed:
     text: str
     written: sp.Expr
     evaluated: sp.Expr
+    names: tuple[str, ...] = ()   # the variables (and inner functions) in the order first written
 
 
 def _tokens(text: str, what: str) -> list[tokenize.TokenInfo]:
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        raise DeriveError(f"syntax error in {text!r}: unbalanced parentheses", field=what) from None
+        raise DeriveError(f"syntax error in {shown(text)}: unbalanced parentheses", field=what) from None
     return [t for t in tokens if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER)
             and not (t.type == tokenize.ERRORTOKEN and not t.string.strip())]
 
@@ -111,40 +142,163 @@ def check_tokens(text: str, what: str) -> list[str]:
     """Refuse anything but numbers, variables, whitelisted calls and arithmetic; return the names."""
     if not text.strip():
         raise DeriveError("the expression is empty", field=what)
+    if len(text) > MAX_LENGTH:
+        raise DeriveError(f"the expression has {len(text)} characters, more than the limit of "
+                          f"{MAX_LENGTH}", field=what)
     tokens = _tokens(text.strip(), what)
+    if len(tokens) > MAX_TOKENS:
+        raise DeriveError(f"the expression has {len(tokens)} tokens, more than the limit of {MAX_TOKENS}",
+                          field=what)
+    _check_structure(tokens, text, what)
     names: list[str] = []
     for i, tok in enumerate(tokens):
         s = tok.string
         following = tokens[i + 1].string if i + 1 < len(tokens) else ""
         if tok.type == tokenize.NUMBER:
-            if not _NUMBER.fullmatch(s):
-                raise DeriveError(f"bad number {s!r} in {text!r} (write decimals such as 0.5 or 1e-3)",
-                                  field=what)
+            _check_number(tok, tokens[i + 1] if i + 1 < len(tokens) else None, text, what)
         elif tok.type == tokenize.NAME:
+            if len(s) > MAX_NAME:
+                raise DeriveError(f"the name {shown(s, 40)} is longer than {MAX_NAME} characters",
+                                  field=what)
             if "__" in s or s.startswith("_"):
-                raise DeriveError(f"name {s!r} is not allowed in {text!r} (no names starting with '_')",
+                raise DeriveError(f"name {shown(s)} is not allowed in {shown(text)} (no names starting with '_')",
                                   field=what)
             if keyword.iskeyword(s) or s in _PARSER_NAMES:
-                raise DeriveError(f"{s!r} is a reserved word, not allowed in {text!r}", field=what)
+                raise DeriveError(f"{shown(s)} is a reserved word, not allowed in {shown(text)}", field=what)
             if not _NAME.fullmatch(s):
-                raise DeriveError(f"bad name {s!r} in {text!r} (letters, digits, '_')", field=what)
+                raise DeriveError(f"bad name {shown(s)} in {shown(text)} (letters, digits, '_')", field=what)
             if following == "(":
                 if s not in FUNCTIONS:
-                    raise DeriveError(f"unknown function {s!r} in {text!r} (known: "
+                    raise DeriveError(f"unknown function {shown(s)} in {shown(text)} (known: "
                                       f"{', '.join(sorted(FUNCTIONS))}; write {s}*(...) for a product)",
                                       field=what)
             elif s in FUNCTIONS:
-                raise DeriveError(f"{s!r} is a function: write {s}(...) in {text!r}", field=what)
+                raise DeriveError(f"{shown(s)} is a function: write {s}(...) in {shown(text)}", field=what)
             elif s not in CONSTANTS and s not in names:
                 names.append(s)
         elif tok.type == tokenize.OP and s in _OPERATORS:
             pass
         elif tok.type == tokenize.STRING:
-            raise DeriveError(f"strings are not allowed: {s} in {text!r}", field=what)
+            raise DeriveError(f"strings are not allowed: {s} in {shown(text)}", field=what)
         else:
-            raise DeriveError(f"unexpected {s!r} in {text!r} (allowed: numbers, names, functions, "
+            raise DeriveError(f"unexpected {shown(s)} in {shown(text)} (allowed: numbers, names, functions, "
                               "+ - * / ** ^ and parentheses)", field=what)
     return names
+
+
+def _check_number(tok, following, text: str, what: str) -> None:
+    """One number: decimal notation, at most MAX_DIGITS digits, within the float range, not run into
+    another number (1.5.5) or into an e that is not an exponent (1e*x)."""
+    s = tok.string
+    if not _NUMBER.fullmatch(s):
+        raise DeriveError(f"bad number {shown(s)} in {shown(text)} (write decimals such as 0.5 or 1e-3)",
+                          field=what)
+    adjacent = following is not None and following.start == tok.end
+    if adjacent and following.type == tokenize.NUMBER:
+        raise DeriveError(f"bad number {shown(s + following.string)} in {shown(text)} (one decimal point "
+                          "per number)", field=what)
+    if adjacent and following.type == tokenize.NAME and following.string in ("e", "E"):
+        raise DeriveError(f"bad number {shown(s + following.string)} in {shown(text)} (an exponent needs "
+                          "digits: 1e3; for e write exp(1))", field=what)
+    if following is not None and following.type == tokenize.NUMBER:
+        raise DeriveError(f"expected an operator between {shown(s)} and {shown(following.string)} in "
+                          f"{shown(text)}", field=what)
+    mantissa, _, exponent = s.lower().partition("e")
+    digits = len(mantissa.replace(".", "").lstrip("0"))
+    if digits > MAX_DIGITS:
+        raise DeriveError(f"the number {shown(s, 40)} has {digits} digits, more than the limit of "
+                          f"{MAX_DIGITS}", field=what)
+    if exponent and abs(int(exponent)) > MAX_MAGNITUDE:
+        raise DeriveError(f"the number {shown(s)} is beyond the float range (1e-{MAX_MAGNITUDE} to "
+                          f"1e{MAX_MAGNITUDE})", field=what)
+
+
+def _check_structure(tokens, text: str, what: str) -> None:
+    """Balanced parentheses, at most MAX_DEPTH deep; at most MAX_TOWER stacked exponents; no more than
+    two signs in a row."""
+    depth, towers, signs = 0, [0], 0
+    for tok in tokens:
+        s = tok.string
+        if tok.type != tokenize.OP:
+            signs = 0
+            continue
+        if s == "(":
+            depth += 1
+            towers.append(0)
+            if depth > MAX_DEPTH:
+                raise DeriveError(f"parentheses nested more than {MAX_DEPTH} deep in {shown(text)}",
+                                  field=what)
+        elif s == ")":
+            depth -= 1
+            if depth < 0:
+                raise DeriveError(f"unbalanced parentheses in {shown(text)}: ')' at column "
+                                  f"{tok.start[1] + 1} closes nothing", field=what)
+            towers.pop()
+        elif s in ("**", "^"):
+            towers[-1] += 1
+            if towers[-1] > MAX_TOWER:
+                raise DeriveError(f"more than {MAX_TOWER} exponents stacked (a ** b ** ...) in "
+                                  f"{shown(text)}", field=what)
+        elif s in ("+", "-", "*", "/", ","):
+            towers[-1] = 0
+        signs = signs + 1 if s in _SIGNS else 0
+        if signs > 2:
+            raise DeriveError(f"more than two signs in a row in {shown(text)}", field=what)
+    if depth > 0:
+        raise DeriveError(f"unbalanced parentheses in {shown(text)}: {depth} '(' not closed", field=what)
+
+
+def _combined(node: sp.Basic, parts: list[float]) -> float:
+    """log10 of the size of a constant node from its parts' sizes, without evaluating big numbers."""
+    if isinstance(node, sp.Mul):
+        return sum(parts)
+    if isinstance(node, sp.Add):
+        return max(parts) + math.log10(len(parts))
+    if isinstance(node, sp.Pow):
+        base, exp = parts
+        if exp > 6:
+            return math.inf
+        e = float(_evaluate(node.exp).evalf(20))
+        if base == -math.inf:
+            if e <= 0:
+                raise ValueError(f"{node} is undefined" if e == 0 else f"division by zero in {node}")
+            return -math.inf
+        return e * base
+    if max(parts, default=0) > MAX_MAGNITUDE:
+        return math.inf
+    value = complex(_evaluate(node).evalf(20))
+    return math.log10(abs(value)) if value else -math.inf
+
+
+def _log10_rational(r: sp.Rational) -> float:
+    def log10_int(n: int) -> float:
+        n = abs(n)
+        return -math.inf if n == 0 else math.log10(n) if n < 10 ** 300 else len(str(n)) - 1
+    return log10_int(r.p) - log10_int(r.q)
+
+
+def _check_magnitudes(expr: sp.Basic, text: str, what: str) -> None:
+    """Every constant part of the written tree within 1e-300 .. 1e300, sized bottom-up without
+    evaluating it, so (3**10000)**10000 is refused at once (naming 3**10000)."""
+    def visit(node: sp.Basic) -> float | None:
+        if isinstance(node, sp.Float):
+            return math.log10(abs(float(node))) if float(node) != 0 else -math.inf
+        if isinstance(node, sp.Number):
+            return -math.inf if node.is_zero else _log10_rational(node)
+        if isinstance(node, sp.NumberSymbol):
+            return math.log10(float(node))
+        if not node.args:
+            return None
+        parts = [visit(a) for a in node.args]
+        if any(part is None for part in parts):
+            return None
+        size = _combined(node, parts)
+        if size != -math.inf and abs(size) > MAX_MAGNITUDE:
+            raise DeriveError(f"the number {shown(str(node), 40)} is too large or too small: beyond the "
+                              f"float range (1e-"
+                              f"{MAX_MAGNITUDE} to 1e{MAX_MAGNITUDE}) in {shown(text)}", field=what)
+        return size
+    visit(expr)
 
 
 def _evaluate(expr: sp.Basic) -> sp.Basic:
@@ -182,7 +336,7 @@ def _check_exponents(expr: sp.Basic, text: str, what: str) -> None:
         if isinstance(node, sp.Pow) and node.exp.is_number:
             size = abs(complex(node.exp.evalf(15)))
             if size > _MAX_EXPONENT:
-                raise DeriveError(f"exponent {node.exp} is too large in {text!r}", field=what)
+                raise DeriveError(f"exponent {shown(str(node.exp))} is too large in {shown(text)}", field=what)
 
 
 def parse(text: str, what: str = "expression") -> Parsed:
@@ -194,34 +348,38 @@ def parse(text: str, what: str = "expression") -> Parsed:
     results = []
     for evaluate in (False, True):
         try:
-            expr = parse_expr(text, local_dict=dict(local), global_dict=dict(namespace),
-                              transformations=_TRANSFORMATIONS, evaluate=evaluate)
-        except (SyntaxError, TypeError, ValueError, AttributeError, ZeroDivisionError,
+            with _deep():
+                expr = parse_expr(text, local_dict=dict(local), global_dict=dict(namespace),
+                                  transformations=_TRANSFORMATIONS, evaluate=evaluate)
+                if evaluate is False and isinstance(expr, sp.Expr):
+                    _check_magnitudes(expr, text, what)
+                    _check_exponents(expr, text, what)
+                    expr = _tidy_written(expr)
+        except (SyntaxError, TypeError, ValueError, AttributeError, ZeroDivisionError, IndexError,
                 tokenize.TokenError) as exc:
             detail = str(exc).split("\n")[0] if not isinstance(exc, SyntaxError) else "invalid syntax"
-            raise DeriveError(f"cannot parse {text!r}: {detail}", field=what) from None
+            raise DeriveError(f"cannot parse {shown(text)}: {detail}", field=what) from None
         if not isinstance(expr, sp.Expr):
-            raise DeriveError(f"{text!r} is not a mathematical expression", field=what)
-        if evaluate is False:
-            _check_exponents(expr, text, what)
-            expr = _tidy_written(expr)
+            raise DeriveError(f"{shown(text)} is not a mathematical expression", field=what)
         results.append(expr)
     written, evaluated = results
     if evaluated.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
-        raise DeriveError(f"{text!r} is undefined (division by zero?)", field=what)
-    return Parsed(text, written, evaluated)
+        raise DeriveError(f"{shown(text)} is undefined (division by zero?)", field=what)
+    return Parsed(text, written, evaluated, tuple(names))
 
 
 def parse_name(text: str, what: str) -> str:
     """One variable name (for --wrt, --let and --at)."""
     name = text.strip()
+    if len(name) > MAX_NAME:
+        raise DeriveError(f"the name {shown(name, 40)} is longer than {MAX_NAME} characters", field=what)
     if not _NAME.fullmatch(name) or "__" in name:
-        raise DeriveError(f"bad variable name {name!r} (letters, digits, '_', starting with a letter)",
+        raise DeriveError(f"bad variable name {shown(name, 40)} (letters, digits, '_', starting with a letter)",
                           field=what)
     if keyword.iskeyword(name) or name in _PARSER_NAMES or name in CONSTANTS:
-        raise DeriveError(f"{name!r} is a reserved word, not a variable name", field=what)
+        raise DeriveError(f"{shown(name, 40)} is a reserved word, not a variable name", field=what)
     if name in FUNCTIONS:
-        raise DeriveError(f"{name!r} is a function, not a variable name", field=what)
+        raise DeriveError(f"{shown(name, 40)} is a function, not a variable name", field=what)
     return name
 
 
@@ -230,7 +388,7 @@ def parse_names(text: str, what: str) -> list[str]:
     names = [parse_name(part, what) for part in text.split(",")]
     for name in names:
         if names.count(name) > 1:
-            raise DeriveError(f"{name!r} is listed twice", field=what)
+            raise DeriveError(f"{shown(name, 40)} is listed twice", field=what)
     return names
 
 
@@ -239,10 +397,10 @@ def split_definition(text: str, what: str, default: str | None = None) -> tuple[
     if "=" in text:
         name, _, rhs = text.partition("=")
         if "=" in rhs:
-            raise DeriveError(f"expected one '=' in {text!r} (name = expression)", field=what)
+            raise DeriveError(f"expected one '=' in {shown(text)} (name = expression)", field=what)
         return parse_name(name, what), rhs
     if default is None:
-        raise DeriveError(f"expected name = expression, got {text!r}", field=what)
+        raise DeriveError(f"expected name = expression, got {shown(text)}", field=what)
     return default, text
 
 
@@ -255,13 +413,13 @@ def parse_point(texts: list[str], what: str = "--at") -> dict[str, float]:
                 continue
             name, rhs = split_definition(part, what)
             if name in point:
-                raise DeriveError(f"{name!r} is given twice", field=what)
+                raise DeriveError(f"{shown(name, 40)} is given twice", field=what)
             parsed = parse(rhs, f"{what} {name}")
             if parsed.evaluated.free_symbols:
-                raise DeriveError(f"the value of {name!r} must be a number, got {rhs.strip()!r}",
+                raise DeriveError(f"the value of {shown(name, 40)} must be a number, got {shown(rhs.strip())}",
                                   field=what)
             value = complex(parsed.evaluated.evalf())
             if value.imag:
-                raise DeriveError(f"the value of {name!r} is not real", field=what)
+                raise DeriveError(f"the value of {shown(name, 40)} is not real", field=what)
             point[name] = value.real
     return point

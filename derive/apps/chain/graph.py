@@ -14,8 +14,9 @@ from typing import Mapping
 import sympy as sp
 
 from .calculus import value_at
+from .rules import diff
 
-_DUMMIES = sp.symbols("u0:32")
+_DUMMIES = sp.symbols("u0:32", real=True)
 
 
 @dataclass(eq=False)
@@ -116,7 +117,7 @@ def forward(graph: Graph, values: Mapping[sp.Symbol, float]) -> None:
             continue
         at = {d: a.value for d, a in zip(n.dummies, n.inputs)}
         n.value = value_at(n.op, at, str(n.symbol or graph.name))
-        n.local = [value_at(sp.diff(n.op, d), at, f"the local derivative of {n.symbol or 'a node'}")
+        n.local = [value_at(diff(n.op, d), at, f"the local derivative of {n.symbol or 'a node'}")
                    for d in n.dummies]
 
 
