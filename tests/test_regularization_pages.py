@@ -167,3 +167,29 @@ def test_the_snippet_fits_a_plain_article(tmp_path):
     text = _text(tmp_path / "notes.pdf")
     assert "L(θ, λ) := L̂(θ) + λ [R(θ) − r]" in text
     assert not DEVELOPER_TEXT.search(text)
+
+
+def test_theta_star_is_exact_to_the_printed_places():
+    """w5* and w6* are equal by symmetry (the hidden neurons' outputs agree at θ*): Newton on the
+    KKT equations finishes the gradient steps, so no solver noise reaches the 9th decimal."""
+    solution = derive.derive("examples/regularization.toml")
+    h = solution.regularization.hard
+    by = solution.derivation.model.names.by_plain
+    w5, w6 = h.theta[by["w5"]], h.theta[by["w6"]]
+    assert abs(w5 - w6) < 1e-13
+    assert h.kkt_residual < 1e-12
+    assert plain_number(w5, 9) == plain_number(w6, 9) == "-0.510602732"
+    soft = h.equivalence.soft
+    assert abs(soft[by["w5"]] - soft[by["w6"]]) < 1e-13
+
+
+def test_the_path_plot_holds_the_soft_parts_lambda(pages):
+    text, _, solution = pages
+    r = solution.regularization
+    lams = [lam for lam, _ in r.hard.path.points]
+    assert min(lams) < r.config.lam < max(lams)
+    assert min(lams) <= r.hard.lambda_star / 10 and max(lams) >= 10 * r.hard.lambda_star
+    assert r.config.lam in lams and r.hard.lambda_star in lams
+    page = text["solutions.tex"]
+    assert f"The dotted line marks the soft part’s λ = {plain_number(r.config.lam, 9)}." in page
+    assert "outside the plotted range" not in page

@@ -14,7 +14,7 @@ from ..spec import Spec
 from .compare import regularization_path, soft_at_lambda_star
 from .linear import linear_model
 from .problem import (ACCEPTED_TOLERANCE, FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE,
-                      Problem, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual)
+                      POLISH_TOLERANCE, Problem, is_linear, kkt_point, norm_value, penalty_value, stationarity_residual)
 from .result import Condition, HardResult
 from .section import Regularization
 from .symbolic import SymbolicRegularization
@@ -103,6 +103,11 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
     if growing is not None:     # "converged" only because a saturated neuron's gradient vanished
         raise DeriveError(_runaway_message(problem, x, growing, steps), file=spec.source,
                           field="[regularization] radius")
+    if not l1 and len(x) <= NEWTON_UP_TO:
+        # Gradient steps stop at a residual of about 1e-10, which leaves noise in the 9th decimal
+        # (w5* = -0.510602732 beside w6* = -0.510602733, equal by symmetry): Newton finishes the job.
+        x, _, finished = _polish_ball(problem, x, r, POLISH_TOLERANCE)
+        polished = polished or finished
     _, g = problem(x)
     lam_star = kkt_point(x, g, mask, l1, r)[0]
     ball = "L1 ball" if l1 else "ball"
@@ -115,7 +120,8 @@ def _numeric_hard(spec, problem: Problem, config: Regularization):
                          f"solution of ∇E + λ∇R = 0 over the penalised parameters (0 inside the ball)"), steps
 
 
-def _polish_ball(problem: Problem, x: np.ndarray, r: float) -> tuple[np.ndarray, float, bool]:
+def _polish_ball(problem: Problem, x: np.ndarray, r: float,
+                 tolerance: float = NUMERIC_TOLERANCE) -> tuple[np.ndarray, float, bool]:
     """Newton on the KKT equations of the L2 ball from x (on the sphere: with λ as an unknown).
 
     The Newton point replaces x only if its KKT residual is smaller, E did not rise and it is a
@@ -142,9 +148,9 @@ def _polish_ball(problem: Problem, x: np.ndarray, r: float) -> tuple[np.ndarray,
             y, lam_ = z[:n], z[n]
             top = np.column_stack([problem.hessian(y) + 2 * lam_ * np.diag(D), 2 * D * y])
             return np.vstack([top, np.concatenate([D * y, [0.0]])])
-        z = optimize.newton(F, J, np.concatenate([x, [lam]]), residual, NUMERIC_TOLERANCE)
+        z = optimize.newton(F, J, np.concatenate([x, [lam]]), residual, tolerance)
     else:
-        z = optimize.newton(lambda y: problem(y)[1], problem.hessian, x, residual, NUMERIC_TOLERANCE)
+        z = optimize.newton(lambda y: problem(y)[1], problem.hessian, x, residual, tolerance)
     y = optimize.project_l2(z[:n], mask, r)
     after = residual(z)
     if after < before and problem(y)[0] <= problem(x)[0] + 1e-12 * abs(problem(x)[0]) \

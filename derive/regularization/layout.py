@@ -501,10 +501,11 @@ def equivalence_context(w: Words) -> dict:
     caption = para("The regularisation path: ", Math(norm_name), " of the soft problem's solution for each ",
                    Math(r"\lambda"), ". It falls as ", Math(r"\lambda"), " grows and crosses the radius ",
                    w.eq(w.radius, p.number(path.radius)), " at ", Math(r"\lambda^{*}"), "."
-                   + ("" if soft_lam is None or inside else " ")
-                   + ("" if soft_lam is None or inside else "The soft part's "),
-                   *([] if soft_lam is None or inside else [
-                       w.eq(w.lam, p.number(soft_lam)), " lies outside the plotted range."]))
+                   + ("" if soft_lam is None else " ")
+                   + ("" if soft_lam is None else "The dotted line marks the soft part's " if inside
+                      else "The soft part's "),
+                   *([] if soft_lam is None else [
+                       w.eq(w.lam, p.number(soft_lam)), "." if inside else " lies outside the plotted range."]))
     title = para("The soft problem at ", Math(r"\lambda^{*}"), " beside ", Math(r"\theta^{*}"))
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
