@@ -12,6 +12,7 @@ import pytest
 
 import derive
 from derive.printing.numbers import plain_number
+from derive.regularization.layout import regularization_worksheet
 
 from helpers import run_cli
 
@@ -49,6 +50,9 @@ def _regularisation_starts(tex: str) -> int:
     raise AssertionError("no regularisation part")
 
 
+FOLDERS: dict = {}     # spec -> the folder its documents were compiled in (by `pages`)
+
+
 @pytest.fixture(scope="module", params=SPECS, ids=["network", "linear"])
 def pages(request, tmp_path_factory):
     """The worksheet and the solution of a regularisation example: text, TeX logs, the solution."""
@@ -58,6 +62,7 @@ def pages(request, tmp_path_factory):
     logs = {name: _latex(out, name) for name in ("worksheet.tex", "solutions.tex")}
     text = {name: _text(out / name.replace(".tex", ".pdf")) for name in logs}
     starts = {name: _regularisation_starts((out / name).read_text(encoding="utf-8")) for name in logs}
+    FOLDERS[request.param] = out
     return text, (logs, starts), derive.derive(request.param)
 
 
@@ -193,3 +198,37 @@ def test_the_path_plot_holds_the_soft_parts_lambda(pages):
     page = text["solutions.tex"]
     assert f"The dotted line marks the soft part’s λ = {plain_number(r.config.lam, 9)}." in page
     assert "outside the plotted range" not in page
+
+
+def test_every_page_of_both_documents_fits(pages):
+    """The whole documents, the core network's pages with the regularisation part (TeX's log)."""
+    _, (logs, _), _ = pages
+    for name, log in logs.items():
+        assert _overfull(log) == [], name
+
+
+def _task_positions(pdf) -> list[tuple[int, int, float]]:
+    """(page, task number, top of its label in pt) of every numbered task, from pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found, page = [], 0
+    for line in out.splitlines():
+        if "<page " in line:
+            page += 1
+        match = re.search(r'xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(\d+)\.</word>', line)
+        if match and float(match.group(1)) < 90:        # a label in the list's margin
+            found.append((page, int(match.group(3)), float(match.group(2))))
+    return found
+
+
+def test_each_regularisation_task_keeps_its_answer_space_on_its_page(pages):
+    """Every task's label and the space below it end on one page (A4, 2.2 cm margins)."""
+    _, _, solution = pages
+    sheet = regularization_worksheet(solution)
+    bottom = 841.89 - 2.2 * 28.4528
+    positions = [p for p in _task_positions(FOLDERS[solution.spec.source] / "worksheet.pdf")
+                 if p[1] >= sheet["first"]]
+    assert [n for _, n, _ in positions] == list(range(sheet["first"], sheet["first"] + len(sheet["tasks"])))
+    for (page, number, top), task, after in zip(positions, sheet["tasks"], positions[1:] + [None]):
+        end = after[2] if after is not None and after[0] == page else bottom
+        space = float(task["space"].removesuffix("cm")) * 28.4528
+        assert end - top >= space + 9.7, (number, page, end - top, space)   # 9.7 pt: the label's line

@@ -609,4 +609,8 @@ def regularization_worksheet(solution: Solution) -> dict | None:
                                                                                  w.radius)),
                                ", and ", Math(r"\theta^{*}"), "."), "9cm"))
     first = len(worksheet_tasks(solution.derivation)) + 1
-    return {"given": given, "tasks": [{"text": t, "space": s} for t, s in tasks], "first": first}
+    # The lines a task's own text takes (two, one for the gap above it, and three more per formula set
+    # on its own line): the template keeps them on one page with the answer space below them.
+    return {"given": given, "first": first,
+            "tasks": [{"text": t, "space": s, "lines": 3 + 3 * sum(part["display"] for part in t["parts"])}
+                      for t, s in tasks]}
