@@ -34,7 +34,7 @@ ORDER = [
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
     # layout
-    "layout.blocks", "layout.problem", "layout.steps", "layout.vector", "regularization.layout",
+    "layout.blocks", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "regularization.layout",
     "layout.solution",
     # output
     "output.folders", "output.render", "output.tex",
