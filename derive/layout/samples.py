@@ -19,29 +19,38 @@ from .blocks import Math
 
 TABLE_WIDTH = 80       # latex_width units across the page for a table (a display row holds about 90)
 COLUMN_GAP = 3         # latex_width units between two columns
+FOLD_GAP = 4           # latex_width units between two blocks of a folded table
 HEADER = "sample 00"   # the widest column heading
-ROWS_PER_TABLE = 24    # rows of one table (it does not break across pages); more go on in another
+ROWS_PER_TABLE = 28    # printed rows of one table (it does not break across pages); more go on in another
+
+Cell = tuple[str, list[str]]            # a quantity's name and its values, LaTeX from the printer
 
 
 @dataclass
 class SampleGroup:
-    """The quantities of one section of sample 1's steps: its title and a row per quantity."""
+    """The quantities of one section of sample 1's steps: its title and its printed rows, each of
+    `folds` cells (name and values) side by side, read down the first block, then the next."""
 
     title: str                          # the section of sample 1 whose quantities these are
-    rows: list[tuple[str, list[str]]]   # a quantity's name and its values, LaTeX from the printer
+    rows: list[list[Cell]]
     continued: bool = False             # the same section's rows go on from the table before
 
 
 @dataclass
 class SampleTable:
-    """The values of sample 1's quantities for some samples (one column each), section by section."""
+    """The values of sample 1's quantities for some samples (one column each), section by section.
+
+    A narrow table (few samples) is folded: `folds` blocks of name and values side by side, so a
+    long list of quantities does not run down pages in one thin column.
+    """
 
     samples: list[int]                  # sample numbers (from 1), one per column
+    folds: int
     groups: list[SampleGroup]
 
     @property
     def rows(self) -> int:
-        """Rows of the table, a section's title counted as one."""
+        """Printed rows of the table, a section's title counted as one."""
         return sum(len(g.rows) + 1 for g in self.groups)
 
 
@@ -61,16 +70,17 @@ def other_samples(solution: Solution, quantities: list[tuple[str, list[sp.Symbol
     names = {q: p.name(q) for _, qs in quantities for q in qs}
     numbers = {(s, q): p.number(values[s][q]) for s in others for q in names}
     tables: list[SampleTable] = []
-    for columns in _column_groups(names, numbers, others):
-        table = SampleTable([s + 1 for s in columns], [])
+    for columns, width in _column_groups(names, numbers, others):
+        folds = max(1, int((TABLE_WIDTH + FOLD_GAP) // (width + FOLD_GAP)))
+        table = SampleTable([s + 1 for s in columns], folds, [])
         for title, qs in quantities:
-            rows = [(names[q], [numbers[s, q] for s in columns]) for q in qs]
+            rows = _fold([(names[q], [numbers[s, q] for s in columns]) for q in qs], folds)
             continued = False
             while rows:
                 room = ROWS_PER_TABLE - table.rows - 1
                 if room < min(len(rows), 3):           # a section's title with fewer than 3 rows: next table
                     tables.append(table)
-                    table = SampleTable(table.samples, [])
+                    table = SampleTable(table.samples, folds, [])
                     room = ROWS_PER_TABLE - 1
                 table.groups.append(SampleGroup(title, rows[:room], continued))
                 rows, continued = rows[room:], True
@@ -88,16 +98,21 @@ def other_samples(solution: Solution, quantities: list[tuple[str, list[sp.Symbol
     return {"title": which, "text": text, "tables": tables}
 
 
-def _column_groups(names: dict, numbers: dict, others: list[int]) -> list[list[int]]:
-    """The samples split into runs of columns that fit the page's width beside the names."""
+def _fold(cells: list[Cell], folds: int) -> list[list[Cell]]:
+    """The cells in rows of up to `folds`, filled down the first block, then the next."""
+    height = -(-len(cells) // folds)
+    return [cells[i::height] for i in range(height)]
+
+
+def _column_groups(names: dict, numbers: dict, others: list[int]) -> list[tuple[list[int], float]]:
+    """The samples split into runs of columns that fit the page's width beside the names, each
+    with the width it takes (names included)."""
     used = max(latex_width(t) for t in names.values()) + COLUMN_GAP
-    groups: list[list[int]] = [[]]
-    width = used
+    groups: list[tuple[list[int], float]] = [([], used)]
     for s in others:
         column = max([latex_width(HEADER)] + [latex_width(t) for (s_, _), t in numbers.items() if s_ == s]) + COLUMN_GAP
-        if groups[-1] and width + column > TABLE_WIDTH:
-            groups.append([])
-            width = used
-        groups[-1].append(s)
-        width += column
+        if groups[-1][0] and groups[-1][1] + column > TABLE_WIDTH:
+            groups.append(([], used))
+        groups[-1][0].append(s)
+        groups[-1] = (groups[-1][0], groups[-1][1] + column)
     return groups
