@@ -12,6 +12,7 @@ import pytest
 
 import derive
 from derive.printing.numbers import given_number, plain_number
+from derive.regularization.layout import regularization_worksheet
 
 from helpers import run_cli
 
@@ -49,6 +50,9 @@ def _regularisation_starts(tex: str) -> int:
     raise AssertionError("no regularisation part")
 
 
+FOLDERS: dict = {}     # spec -> the folder its documents were compiled in (by `pages`)
+
+
 @pytest.fixture(scope="module", params=SPECS, ids=["network", "linear"])
 def pages(request, tmp_path_factory):
     """The worksheet and the solution of a regularisation example: text, TeX logs, the solution."""
@@ -58,6 +62,7 @@ def pages(request, tmp_path_factory):
     logs = {name: _latex(out, name) for name in ("worksheet.tex", "solutions.tex")}
     text = {name: _text(out / name.replace(".tex", ".pdf")) for name in logs}
     starts = {name: _regularisation_starts((out / name).read_text(encoding="utf-8")) for name in logs}
+    FOLDERS[request.param] = out
     return text, (logs, starts), derive.derive(request.param)
 
 
@@ -167,3 +172,63 @@ def test_the_snippet_fits_a_plain_article(tmp_path):
     text = _text(tmp_path / "notes.pdf")
     assert "L(θ, λ) := L̂(θ) + λ [R(θ) − r]" in text
     assert not DEVELOPER_TEXT.search(text)
+
+
+def test_theta_star_is_exact_to_the_printed_places():
+    """w5* and w6* are equal by symmetry (the hidden neurons' outputs agree at θ*): Newton on the
+    KKT equations finishes the gradient steps, so no solver noise reaches the 9th decimal."""
+    solution = derive.derive("examples/regularization.toml")
+    h = solution.regularization.hard
+    by = solution.derivation.model.names.by_plain
+    w5, w6 = h.theta[by["w5"]], h.theta[by["w6"]]
+    assert abs(w5 - w6) < 1e-13
+    assert h.kkt_residual < 1e-12
+    assert plain_number(w5, 9) == plain_number(w6, 9) == "-0.510602732"
+    soft = h.equivalence.soft
+    assert abs(soft[by["w5"]] - soft[by["w6"]]) < 1e-13
+
+
+def test_the_path_plot_holds_the_soft_parts_lambda(pages):
+    text, _, solution = pages
+    r = solution.regularization
+    lams = [lam for lam, _ in r.hard.path.points]
+    assert min(lams) < r.config.lam < max(lams)
+    assert min(lams) <= r.hard.lambda_star / 10 and max(lams) >= 10 * r.hard.lambda_star
+    assert r.config.lam in lams and r.hard.lambda_star in lams
+    page = text["solutions.tex"]
+    assert f"The dotted line marks the soft part’s λ = {plain_number(r.config.lam, 9)}." in page
+    assert "outside the plotted range" not in page
+
+
+def test_every_page_of_both_documents_fits(pages):
+    """The whole documents, the core network's pages with the regularisation part (TeX's log)."""
+    _, (logs, _), _ = pages
+    for name, log in logs.items():
+        assert _overfull(log) == [], name
+
+
+def _task_positions(pdf) -> list[tuple[int, int, float]]:
+    """(page, task number, top of its label in pt) of every numbered task, from pdftotext -bbox."""
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    found, page = [], 0
+    for line in out.splitlines():
+        if "<page " in line:
+            page += 1
+        match = re.search(r'xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>(\d+)\.</word>', line)
+        if match and float(match.group(1)) < 90:        # a label in the list's margin
+            found.append((page, int(match.group(3)), float(match.group(2))))
+    return found
+
+
+def test_each_regularisation_task_keeps_its_answer_space_on_its_page(pages):
+    """Every task's label and the space below it end on one page (A4, 2.2 cm margins)."""
+    _, _, solution = pages
+    sheet = regularization_worksheet(solution)
+    bottom = 841.89 - 2.2 * 28.4528
+    positions = [p for p in _task_positions(FOLDERS[solution.spec.source] / "worksheet.pdf")
+                 if p[1] >= sheet["first"]]
+    assert [n for _, n, _ in positions] == list(range(sheet["first"], sheet["first"] + len(sheet["tasks"])))
+    for (page, number, top), task, after in zip(positions, sheet["tasks"], positions[1:] + [None]):
+        end = after[2] if after is not None and after[0] == page else bottom
+        space = float(task["space"].removesuffix("cm")) * 28.4528
+        assert end - top >= space + 9.7, (number, page, end - top, space)   # 9.7 pt: the label's line

@@ -1,5 +1,5 @@
-"""The worked solution's template context: the problem, every sample's steps, totals, update,
-the loss curve, and the regularisation part when the spec has one.
+"""The worked solution's template context: the problem, sample 1's steps (the other samples' values
+in tables), totals, update, the loss curve, and the regularisation part when the spec has one.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from ..regularization.layout import regularization_context
 from ..solution import Solution
 from .optimizer import optimizer_context
 from .problem import diagram, given
-from .steps import Counter, after_section, sample_sections, summary_rows, total_sections
+from .samples import other_samples
+from .steps import Counter, after_section, first_sample_sections, summary_rows, total_sections
 
 
 def history(solution: Solution, points: int = 250) -> dict | None:
@@ -51,12 +52,13 @@ def loss_axis(iterations: int, low: float, high: float) -> str:
 
 def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
-    samples = []
     counter = Counter()                 # one numbering through the document: "step 7"
     # One sample: each update right after its gradient; an optimiser's updates get their own part.
     inline = len(spec.inputs) == 1 and solution.optimizer is None
-    for s in range(len(spec.inputs)):
-        samples.append({"number": s + 1, "sections": sample_sections(solution, s, counter, inline)})
+    # Sample 1 worked in full; the others repeat its steps with other numbers: a table of its quantities.
+    sections, quantities = first_sample_sections(solution, counter, inline)
+    samples = [{"number": 1, "sections": sections}]
+    others = other_samples(solution, quantities, (1, counter.number))
     optimizer = after = None
     if solution.optimizer is None:
         totals = total_sections(solution, counter, inline)
@@ -66,7 +68,7 @@ def solutions_context(solution: Solution) -> dict:
         after = [s for s in [after_section(solution, counter)] if s is not None]
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
-        "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1,
+        "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1, "others": others,
         "totals": totals, "optimizer": optimizer, "after": after, "summary": summary_rows(solution),
         "history": history(solution),
         "plots": solution.values.history is not None or solution.regularization is not None,

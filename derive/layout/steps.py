@@ -47,9 +47,12 @@ class StepWriter:
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()
+        self.order: list[sp.Symbol] = []     # the steps shown, in the order they were first shown
 
     def line(self, step: Step, symbolic_only: bool = False, intermediate: bool = False) -> Line:
         """name = [the derivative rule by rule =] rule = numbers = value."""
+        if step.name not in self.shown:
+            self.order.append(step.name)
         self.shown.add(step.name)
         rhs = self.p.chain(step.name, step.expr, None if symbolic_only else self.values,
                            None if symbolic_only else self.values[step.name])
@@ -102,11 +105,20 @@ class _Writer:
         self.inline = inline
         self.L = self.m.shape.depth
         self.sections: list[Section] = []
+        self.starts: list[int] = []           # where each section's steps begin in self.w.order
         self.relu_said = False
 
     def section(self, title: str) -> Section:
         self.sections.append(Section(title))
+        self.starts.append(len(self.w.order))
         return self.sections[-1]
+
+    def quantities(self) -> list[tuple[str, list[sp.Symbol]]]:
+        """Each section's title and the per-sample quantities it showed, in the order shown."""
+        per_sample = self.w.solution.values.samples[0] if self.w.solution.values.samples else {}
+        ends = self.starts[1:] + [len(self.w.order)]
+        return [(section.title, [q for q in self.w.order[a:b] if q in per_sample])
+                for section, a, b in zip(self.sections, self.starts, ends)]
 
     def step(self, section: Section, title, blocks: list[Block]) -> None:
         section.steps.append(NumberedStep(self.counter.next(), title, [b for b in blocks if b.text or b.lines]))
@@ -379,6 +391,18 @@ def sample_sections(solution: Solution, sample: int, counter: Counter | None = N
 
     `inline` (default: one sample) puts each update right after its gradient, as the slides do.
     """
+    return _written(solution, sample, counter, inline).sections
+
+
+def first_sample_sections(solution: Solution, counter: Counter,
+                          inline: bool) -> tuple[list[Section], list[tuple[str, list[sp.Symbol]]]]:
+    """Sample 1's sections and, per section, the per-sample quantities they work out (in the order
+    shown): with several samples the others are tables of these quantities, not repeated chains."""
+    writer = _written(solution, 0, counter, inline)
+    return writer.sections, writer.quantities()
+
+
+def _written(solution: Solution, sample: int, counter: Counter | None, inline: bool | None) -> _Writer:
     counter = counter or Counter()
     inline = len(solution.spec.inputs) == 1 if inline is None else inline
     writer = _Writer(solution, sample, counter, inline)
@@ -388,7 +412,7 @@ def sample_sections(solution: Solution, sample: int, counter: Counter | None = N
     for l in range(writer.L - 1, 0, -1):
         writer.hidden_layer(l)
     writer.biases()
-    return writer.sections
+    return writer
 
 
 def _written_total(m) -> sp.Expr:

@@ -9,16 +9,18 @@ import numpy as np
 from ..numeric import optimize
 from .linear import l1_face
 from .problem import (FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE, PATH_ITERATIONS,
-                      PATH_POINTS, gradient_scale, norm_value, objective_value, tolerance_text)
+                      PATH_POINTS, POLISH_TOLERANCE, gradient_scale, norm_value, objective_value,
+                      tolerance_text)
 from .result import Equivalence, RegularizationPath
 
 
 def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLERANCE,
-                  budget=MAX_SOLVER_ITERATIONS) -> tuple[np.ndarray, bool]:
+                  budget=MAX_SOLVER_ITERATIONS, polish=False) -> tuple[np.ndarray, bool]:
     """argmin E + λR from `start` (a network, the L1 linear model) or exactly (the L2 linear model).
 
     Returns the point and whether it meets `tolerance` (NaNs if free parameters ran away).
-    A network's L2 problem gets Newton's method on ∇E + 2λDθ = 0 when gradient descent is slow.
+    A network's L2 problem gets Newton's method on ∇E + 2λDθ = 0 when gradient descent is slow, and
+    with `polish` after it converged too, so that its printed digits are the true ones.
     """
     mask = problem.mask
     D = mask.astype(float)
@@ -53,6 +55,9 @@ def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLE
         converged = gradient_norm(x) <= tolerance
         if converged:
             break
+    if newton and polish and converged:
+        x = optimize.newton(lambda y: fg(y)[1], lambda y: problem.hessian(y) + 2 * lam * np.diag(D),
+                            x, lambda y: float(np.abs(fg(y)[1]).max()), POLISH_TOLERANCE)
     if quadratic is not None:
         polished = l1_face(quadratic, mask, x, lam=lam)
         if polished is not None:
@@ -63,7 +68,7 @@ def _soft_minimum(problem, config, lam, start, quadratic, tolerance=NUMERIC_TOLE
 def soft_at_lambda_star(spec, problem, config, x_star, lam_star, quadratic) -> Equivalence:
     l1 = config.penalty == "l1"
     start = problem.start[problem.index]
-    soft, converged = _soft_minimum(problem, config, lam_star, start, quadratic)
+    soft, converged = _soft_minimum(problem, config, lam_star, start, quadratic, polish=True)
     if quadratic is not None and not l1:
         method = "the soft problem's normal equations (H + 2λ*D)θ = c, solved directly"
     elif quadratic is not None:
@@ -90,18 +95,33 @@ def soft_at_lambda_star(spec, problem, config, x_star, lam_star, quadratic) -> E
                        objective[0], objective[1], converged, note)
 
 
+def _path_grid(reference: float, lam: float | None) -> np.ndarray:
+    """λ from reference/10 to 10·reference, geometric, widened to hold the soft part's λ (with a
+    factor 2 of margin, so its mark is not at the plot's edge); reference and λ are points of it."""
+    lo, hi = reference / 10, reference * 10
+    marks = [reference]
+    if lam is not None and lam > 0:
+        lo, hi = min(lo, lam / 2), max(hi, lam * 2)
+        marks.append(lam)
+    per_decade = (PATH_POINTS - 1) / 2
+    count = max(PATH_POINTS, int(math.ceil(math.log10(hi / lo) * per_decade)) + 1)
+    step = math.log10(hi / lo) / (count - 1)
+    even = [g for g in np.geomspace(lo, hi, count).tolist()
+            if all(abs(math.log10(g / m)) > step / 3 for m in marks)]    # no point crowding a mark
+    return np.array(sorted(set(even) | set(marks)))
+
+
 def regularization_path(spec, problem, config, x_star, lam_star, quadratic) -> RegularizationPath:
     l1 = config.penalty == "l1"
     reference = lam_star if lam_star > 0 else (config.lam or 0.0)
     if reference <= 0:
         reference = 1e-3
-    grid = reference * np.logspace(-1, 1, PATH_POINTS)
-    middle = PATH_POINTS // 2
-    grid[middle] = reference
-    norms: list[float] = [math.nan] * PATH_POINTS
+    grid = _path_grid(reference, config.lam)
+    middle = int(np.searchsorted(grid, reference))
+    norms: list[float] = [math.nan] * len(grid)
     start = x_star if lam_star > 0 else problem.start[problem.index]
     # Warm starts outward from λ*: each solve begins at its neighbour's solution.
-    for order in (range(middle, PATH_POINTS), range(middle - 1, -1, -1)):
+    for order in (range(middle, len(grid)), range(middle - 1, -1, -1)):
         current = start
         for i in order:
             solution, converged = _soft_minimum(problem, config, float(grid[i]), current, quadratic,

@@ -503,10 +503,11 @@ def equivalence_context(w: Words) -> dict:
     caption = para("The regularisation path: ", Math(norm_name), " of the soft problem's solution for each ",
                    Math(r"\lambda"), ". It falls as ", Math(r"\lambda"), " grows and crosses the radius ",
                    w.eq(w.radius, p.given_number(path.radius)), " at ", Math(r"\lambda^{*}"), "."
-                   + ("" if soft_lam is None or inside else " ")
-                   + ("" if soft_lam is None or inside else "The soft part's "),
-                   *([] if soft_lam is None or inside else [
-                       w.eq(w.lam, p.given_number(soft_lam)), " lies outside the plotted range."]))
+                   + ("" if soft_lam is None else " ")
+                   + ("" if soft_lam is None else "The dotted line marks the soft part's " if inside
+                      else "The soft part's "),
+                   *([] if soft_lam is None else [
+                       w.eq(w.lam, p.given_number(soft_lam)), "." if inside else " lies outside the plotted range."]))
     title = para("The soft problem at ", Math(r"\lambda^{*}"), " beside ", Math(r"\theta^{*}"))
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
@@ -610,4 +611,8 @@ def regularization_worksheet(solution: Solution) -> dict | None:
                                                                                  w.radius)),
                                ", and ", Math(r"\theta^{*}"), "."), "9cm"))
     first = len(worksheet_tasks(solution.derivation)) + 1
-    return {"given": given, "tasks": [{"text": t, "space": s} for t, s in tasks], "first": first}
+    # The lines a task's own text takes (two, one for the gap above it, and three more per formula set
+    # on its own line): the template keeps them on one page with the answer space below them.
+    return {"given": given, "first": first,
+            "tasks": [{"text": t, "space": s, "lines": 3 + 3 * sum(part["display"] for part in t["parts"])}
+                      for t, s in tasks]}
