@@ -196,7 +196,7 @@ def test_the_path_plot_holds_the_soft_parts_lambda(pages):
     assert min(lams) <= r.hard.lambda_star / 10 and max(lams) >= 10 * r.hard.lambda_star
     assert r.config.lam in lams and r.hard.lambda_star in lams
     page = text["solutions.tex"]
-    assert f"The dotted line marks the soft part’s λ = {plain_number(r.config.lam, 9)}." in page
+    assert f"The dotted line marks the soft part's λ = {given_number(r.config.lam)}." in page
     assert "outside the plotted range" not in page
 
 

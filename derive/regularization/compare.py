@@ -95,12 +95,17 @@ def soft_at_lambda_star(spec, problem, config, x_star, lam_star, quadratic) -> E
                        objective[0], objective[1], converged, note)
 
 
+WIDEN_UP_TO = 3   # decades between λ* and the soft part's λ that the path still spans
+
+
 def _path_grid(reference: float, lam: float | None) -> np.ndarray:
     """λ from reference/10 to 10·reference, geometric, widened to hold the soft part's λ (with a
-    factor 2 of margin, so its mark is not at the plot's edge); reference and λ are points of it."""
+    factor 2 of margin, so its mark is not at the plot's edge); reference and λ are points of it.
+    A λ more than `WIDEN_UP_TO` decades from the reference is left off the plot (the page says so):
+    the path would need points without bound and show nothing near λ*."""
     lo, hi = reference / 10, reference * 10
     marks = [reference]
-    if lam is not None and lam > 0:
+    if lam is not None and lam > 0 and abs(math.log10(lam / reference)) <= WIDEN_UP_TO:
         lo, hi = min(lo, lam / 2), max(hi, lam * 2)
         marks.append(lam)
     per_decade = (PATH_POINTS - 1) / 2
