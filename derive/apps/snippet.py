@@ -38,7 +38,7 @@ def sections_for(solution: Solution, part: str) -> list[Section]:
         for section in steps.sample_sections(solution, s):
             if section.title.startswith(wanted):
                 if len(solution.spec.inputs) > 1:
-                    section = Section(f"{section.title} (sample {s + 1})", section.blocks)
+                    section = Section(f"{section.title} (sample {s + 1})", section.blocks, section.steps)
                 out.append(section)
     return out
 
@@ -142,7 +142,7 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
     cut = None
     if fit.beamer:
         name = part if step is None else "step"
-        cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks}
+        cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
                for i, f in enumerate(frames(sections, fit))]
     sections = fitted(sections, fit)
     # A display taller than most of a page may break between its rows (TeX's choice, at a price).
