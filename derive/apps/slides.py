@@ -200,7 +200,8 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
         regularization = fit_regularization(regularization_context(solution, "none"), fit)
         reg_frames = regularization_frames(regularization, fit)
     return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
-            "handout": handout, "frames": deck, "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit),
+            "handout": handout, "frames": deck, "diagram": diagram,
+            "diagram_scale": diagram_scale(diagram, fit, (len(spec.inputs) + 1) * 1.2 * fit.font),
             "given": problem.given(solution), "regularization": regularization,
             "several": len(spec.inputs) > 1}
 

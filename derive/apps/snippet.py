@@ -21,6 +21,7 @@ from ..solution import Solution
 
 DIAGRAM_CM_PER_STEP = 4.4     # see layout.problem.diagram: x is in cm
 DIAGRAM_MARGIN_PT = 40.0      # the outer neurons' halves and the bias labels beside the layers
+DIAGRAM_SKIP_PT = 30.0        # the space a centred picture takes above and below it
 
 
 def sections_for(solution: Solution, part: str) -> list[Section]:
@@ -86,11 +87,17 @@ def chosen_sections(solution: Solution, part: str | None, step: str | None) -> l
     return [] if part == "network" else sections_for(solution, part)
 
 
-def diagram_scale(diagram: dict, fit: Fit) -> str:
-    """The factor that fits the network picture into the line (1 when it fits as drawn)."""
+def diagram_scale(diagram: dict, fit: Fit, below: float = 0.0) -> str:
+    """The factor that fits the network picture into the line (1 when it fits as drawn) and, in a
+    frame, into the frame's height with `below` points of text under it."""
     xs = [float(n["x"]) for n in diagram["nodes"]]
     natural = (max(xs) - min(xs)) * 28.45276 + DIAGRAM_MARGIN_PT
-    return f"{min(1.0, fit.points / natural):.3f}"
+    scale = min(1.0, fit.points / natural)
+    if fit.beamer:
+        boxes = list(diagram["nodes_boxes"]) + [label["box"] for label in diagram["labels"]]
+        tall = (max(b[3] for b in boxes) - min(b[1] for b in boxes)) * 28.45276 + DIAGRAM_SKIP_PT
+        scale = min(scale, (fit.height - below) / tall)
+    return f"{scale:.3f}"
 
 
 def style_inline() -> str:
