@@ -177,6 +177,13 @@ def short_title(title: str) -> str:
     return head if head and len(head) <= 30 else " ".join(title.split()[:4])
 
 
+def below_diagram(spec: Spec, diagram: dict, fit: Fit) -> float:
+    """Points the network frame needs under its picture: a line a sample and the learning rate, the
+    paragraph's space, and the picture's own note when it leaves labels out."""
+    lines = len(spec.inputs) + 2 + (0 if diagram["labelled"] and diagram["bias_labels"] else 1)
+    return lines * 1.2 * fit.font
+
+
 def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> dict:
     spec = solution.spec
     fit = options.fit
@@ -201,7 +208,7 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
         reg_frames = regularization_frames(regularization, fit)
     return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
             "handout": handout, "frames": deck, "diagram": diagram,
-            "diagram_scale": diagram_scale(diagram, fit, (len(spec.inputs) + 1) * 1.2 * fit.font),
+            "diagram_scale": diagram_scale(diagram, fit, below_diagram(spec, diagram, fit)),
             "given": problem.given(solution), "regularization": regularization,
             "several": len(spec.inputs) > 1}
 
