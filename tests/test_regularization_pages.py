@@ -167,3 +167,9 @@ def test_the_snippet_fits_a_plain_article(tmp_path):
     text = _text(tmp_path / "notes.pdf")
     assert "L(θ, λ) := L̂(θ) + λ [R(θ) − r]" in text
     assert not DEVELOPER_TEXT.search(text)
+
+
+def test_the_table_shows_given_values_as_written():
+    """The value column holds the spec's data as written (0.15), computed columns at nine places."""
+    text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
+    assert "$w_{1}$ & $0.15$ & $0.000438568$" in text and "0.150000000" not in text
