@@ -77,3 +77,12 @@ def test_show_displays_parts_and_steps_in_a_notebook():
 
 def test_show_takes_a_dict(lecture_dict):
     assert derive.show(lecture_dict).value("out_o1") == pytest.approx(0.75136507, abs=1e-9)
+
+
+def test_the_worked_steps_are_in_the_markdown():
+    """A worked solution's sections hold numbered steps: each shows under its title, with its numbers."""
+    forward = run_cli("snippet", "examples/lecture.toml", "--part", "forward", "--format", "markdown").stdout
+    assert "**Hidden layer (sigmoid)**" in forward and "0.593269992" in forward
+    backward = run_cli("snippet", "examples/lecture.toml", "--part", "backward", "--format", "markdown").stdout
+    assert "**The gradient of $w_{5}$**" in backward and "0.082167041" in backward
+    assert "0.000438568" in backward

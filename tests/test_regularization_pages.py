@@ -232,3 +232,9 @@ def test_each_regularisation_task_keeps_its_answer_space_on_its_page(pages):
         end = after[2] if after is not None and after[0] == page else bottom
         space = float(task["space"].removesuffix("cm")) * 28.4528
         assert end - top >= space + 9.7, (number, page, end - top, space)   # 9.7 pt: the label's line
+
+
+def test_the_table_shows_given_values_as_written():
+    """The value column holds the spec's data as written (0.15), computed columns at nine places."""
+    text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
+    assert "$w_{1}$ & $0.15$ & $0.000438568$" in text and "0.150000000" not in text

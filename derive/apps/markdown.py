@@ -8,7 +8,7 @@ becomes the problem's data, the path figure its caption.
 from __future__ import annotations
 
 from ..layout import problem
-from ..layout.blocks import Line, Section
+from ..layout.blocks import Block, Line, Section
 from ..regularization.layout import regularization_context
 from ..solution import Solution
 from .snippet import chosen_sections, regularization_sections
@@ -46,13 +46,31 @@ def display(lines: list[Line]) -> str:
     return "$$\n\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}\n$$"
 
 
-def section_markdown(section: Section, headings: bool = True) -> str:
-    out = [f"### {escape(section.title)}"] if headings else []
-    for block in section.blocks:
+def text_markdown(text: str | list) -> str:
+    """Prose: plain text, or pieces of plain text and inline formulas (`Math`) as $...$."""
+    if isinstance(text, str):
+        return escape(text)
+    return "".join(escape(p) if isinstance(p, str) else f"${p.tex}$" for p in text)
+
+
+def blocks_markdown(blocks: list[Block]) -> list[str]:
+    out = []
+    for block in blocks:
         if block.text:
-            out.append(escape(block.text))
+            out.append(text_markdown(block.text))
         if block.lines:
             out.append(display(block.lines))
+    return out
+
+
+def section_markdown(section: Section, headings: bool = True) -> str:
+    """A section's blocks, then its numbered steps, each under its title in bold (a page of notes
+    has no step 7 to refer to, so the title stands without the number, as in the LaTeX fragments)."""
+    out = [f"### {escape(section.title)}"] if headings else []
+    out += blocks_markdown(section.blocks)
+    for step in section.steps:
+        out.append(f"**{text_markdown(step.title)}**")
+        out += blocks_markdown(step.blocks)
     return "\n\n".join(out)
 
 

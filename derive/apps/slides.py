@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..fields import FieldReader
 from ..layout import problem, steps
-from ..layout.blocks import Block, Line, Section
+from ..layout.blocks import Block, Line, NumberedStep, Section
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames,
                              regularization_frames, row_height, text_height)
 from ..numeric.compiled import evaluator
@@ -64,18 +64,36 @@ def settings(spec: Spec) -> SlideSettings:
 
 
 def _frame(kind: str, title: str, **fields) -> dict:
-    return {"kind": kind, "title": title, **fields}
+    return {"kind": kind, "title": title, "steps": [], **fields}
 
 
-def _block_frames(sections: list[Section], fit: Fit, title: str | None = None) -> list[dict]:
-    """One frame per block (one idea each), a block too tall for one frame over several. Titles are
-    the sections' (escaped here) or `title`, which is LaTeX already."""
+def title_tex(title: str | list) -> str:
+    """A title (plain text, or pieces of text and `Math` from the printer) as LaTeX for a frame."""
+    if isinstance(title, str):
+        return escape_tex(title)
+    return "".join(escape_tex(p) if isinstance(p, str) else f"${p.tex}$" for p in title)
+
+
+def _step_title(section: Section, step: NumberedStep) -> str:
+    """A frame's title: the section's, with the step's when the section has several steps."""
+    if len(section.steps) < 2:
+        return title_tex(section.title)
+    head = title_tex(step.title)
+    return f"{title_tex(section.title)}: {head[:1].lower() + head[1:] if isinstance(step.title, str) else head}"
+
+
+def _blocks_frames(blocks: list[Block], fit: Fit, title: str) -> list[dict]:
+    """Blocks as frames that each fit one, packed in order; `title` is LaTeX already."""
+    return [_frame("blocks", title + (" (continued)" if k else ""), blocks=frame.blocks)
+            for k, frame in enumerate(frames([Section("", blocks)], fit))]
+
+
+def _step_frames(sections: list[Section], fit: Fit) -> list[dict]:
+    """One idea a frame: each numbered step on its own frame (a step too tall for one over several)."""
     out = []
     for section in sections:
-        name = title or escape_tex(section.title)
-        for block in section.blocks:
-            for k, frame in enumerate(frames([Section(section.title, [block])], fit)):
-                out.append(_frame("blocks", name + (" (continued)" if k else ""), blocks=frame.blocks))
+        for step in section.steps:
+            out += _blocks_frames(step.blocks, fit, _step_title(section, step))
     return out
 
 
@@ -129,15 +147,16 @@ def hidden_frames(solution: Solution, fit: Fit) -> list[dict]:
     for l in range(L - 1, 0, -1):
         weight = m.weights[l - 1][0][0]
         gradient = w.p.name(d.sample_gradient[weight])
-        hidden = next(s for s in d.sample_steps if s.kind == "hidden" and s.layer == l and s.neuron == 0)
-        wanted = {gradient, w.p.name(hidden.name)}
         title = "Backward pass: hidden layer" + (f" {l}" if L > 2 else "")
         section = next((s for s in sections if s.title == title), None)
         if section is None:
             continue
-        blocks = [b for b in section.blocks if any(x.lhs in wanted for x in b.given)]
+        # the step of the hidden weight's gradient: its chain rule, the sum over paths, the product
+        step = next((t for t in section.steps if any(x.lhs == gradient for b in t.blocks for x in b.given)), None)
+        if step is None:
+            continue
         name = w.p.name(weight)
-        out += _block_frames([Section("", blocks)], fit, f"The hidden weight ${name}$: every path to the loss")
+        out += _blocks_frames(step.blocks, fit, f"The hidden weight ${name}$: every path to the loss")
         update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
         out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
             "The same rule as for every weight:", [w.line(update)])])], fit)[0].blocks))
@@ -158,6 +177,13 @@ def short_title(title: str) -> str:
     return head if head and len(head) <= 30 else " ".join(title.split()[:4])
 
 
+def below_diagram(spec: Spec, diagram: dict, fit: Fit) -> float:
+    """Points the network frame needs under its picture: a line a sample and the learning rate, the
+    paragraph's space, and the picture's own note when it leaves labels out."""
+    lines = len(spec.inputs) + 2 + (0 if diagram["labelled"] and diagram["bias_labels"] else 1)
+    return lines * 1.2 * fit.font
+
+
 def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> dict:
     spec = solution.spec
     fit = options.fit
@@ -165,8 +191,8 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     sections = {s.title: s for s in steps.sample_sections(solution, 0)}
     diagram = problem.diagram(solution)
     deck = [_frame("network", "The network")]
-    deck += _block_frames([s for t, s in sections.items() if t.startswith("Forward pass")], fit)
-    deck += _block_frames([s for t, s in sections.items() if t.startswith("Loss")], fit)
+    deck += _step_frames([s for t, s in sections.items() if t.startswith("Forward pass")], fit)
+    deck += _step_frames([s for t, s in sections.items() if t.startswith("Loss")], fit)
     deck += chain_rule_frames(solution, fit)
     deck += hidden_frames(solution, fit)
     rows = steps.summary_rows(solution)
@@ -181,7 +207,8 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
         regularization = fit_regularization(regularization_context(solution, "none"), fit)
         reg_frames = regularization_frames(regularization, fit)
     return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
-            "handout": handout, "frames": deck, "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit),
+            "handout": handout, "frames": deck, "diagram": diagram,
+            "diagram_scale": diagram_scale(diagram, fit, below_diagram(spec, diagram, fit)),
             "given": problem.given(solution), "regularization": regularization,
             "several": len(spec.inputs) > 1}
 

@@ -22,6 +22,7 @@ from ..solution import Solution
 
 DIAGRAM_CM_PER_STEP = 4.4     # see layout.problem.diagram: x is in cm
 DIAGRAM_MARGIN_PT = 40.0      # the outer neurons' halves and the bias labels beside the layers
+DIAGRAM_SKIP_PT = 30.0        # the space a centred picture takes above and below it
 
 
 def sections_for(solution: Solution, part: str) -> list[Section]:
@@ -45,7 +46,7 @@ def sections_for(solution: Solution, part: str) -> list[Section]:
         for section in steps.sample_sections(solution, s):
             if section.title.startswith(wanted):
                 if len(solution.spec.inputs) > 1:
-                    section = Section(f"{section.title} (sample {s + 1})", section.blocks)
+                    section = Section(f"{section.title} (sample {s + 1})", section.blocks, section.steps)
                 out.append(section)
     return out
 
@@ -100,11 +101,17 @@ def chosen_sections(solution: Solution, part: str | None, step: str | None) -> l
     return [] if part == "network" else sections_for(solution, part)
 
 
-def diagram_scale(diagram: dict, fit: Fit) -> str:
-    """The factor that fits the network picture into the line (1 when it fits as drawn)."""
+def diagram_scale(diagram: dict, fit: Fit, below: float = 0.0) -> str:
+    """The factor that fits the network picture into the line (1 when it fits as drawn) and, in a
+    frame, into the frame's height with `below` points of text under it."""
     xs = [float(n["x"]) for n in diagram["nodes"]]
     natural = (max(xs) - min(xs)) * 28.45276 + DIAGRAM_MARGIN_PT
-    return f"{min(1.0, fit.points / natural):.3f}"
+    scale = min(1.0, fit.points / natural)
+    if fit.beamer:
+        boxes = list(diagram["nodes_boxes"]) + [label["box"] for label in diagram["labels"]]
+        tall = (max(b[3] for b in boxes) - min(b[1] for b in boxes)) * 28.45276 + DIAGRAM_SKIP_PT
+        scale = min(scale, (fit.height - below) / tall)
+    return f"{scale:.3f}"
 
 
 def style_inline() -> str:
@@ -156,7 +163,7 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
     cut = None
     if fit.beamer:
         name = part if step is None else "step"
-        cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks}
+        cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
                for i, f in enumerate(frames(sections, fit))]
     sections = fitted(sections, fit)
     # A display taller than most of a page may break between its rows (TeX's choice, at a price).

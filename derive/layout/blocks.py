@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..printing.width import latex_width
+from ..printing.width import latex_width, split_top_level
 
 
 @dataclass(frozen=True)
@@ -66,7 +66,7 @@ def wrap(line: Line, page: float = PAGE_WIDTH) -> list[Line]:
     continued = False            # the row goes on inside a sum (printed after \quad, no =)
     used = 0.0
     for part in line.rhs:
-        terms = _terms(part) if latex_width(part) + 2 > room else [part]
+        terms = _cut(part, room)
         if len(terms) > 1 and current:   # a sum that needs several rows starts on its own row
             used = room
         for k, term in enumerate(terms):
@@ -85,6 +85,16 @@ def wrap(line: Line, page: float = PAGE_WIDTH) -> list[Line]:
     if rows[0].continued or not rows[0].rhs:   # the first row always carries lhs =
         rows[0].continued = False
     return rows
+
+
+def _cut(part: str, room: float) -> list[str]:
+    """A right-hand side too wide for a row, as the pieces rows may end between: its top-level terms,
+    and a term still too wide cut before its \\cdot or \\odot, between matrices side by side, or inside
+    -(...) (what a narrow column needs)."""
+    if latex_width(part) + 2 <= room:
+        return [part]
+    return [piece for term in _terms(part)
+            for piece in (split_top_level(term, room - 2) if latex_width(term) + 2 > room else [term])]
 
 
 def _terms(tex: str) -> list[str]:

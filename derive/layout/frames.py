@@ -63,10 +63,10 @@ def fit_named(text: str, where: str = "--fit") -> Fit:
 def fitted(sections: list[Section], fit: Fit) -> list[Section]:
     """The sections with every display re-broken for the fit's width; a note beside a line (a third
     column no narrow page has room for) becomes a sentence of the block's text."""
-    return [Section(s.title, [_notes_in_text(b).fitted(fit.units) for b in _blocks(s)]) for s in sections]
+    return [Section(s.title, [_notes_in_text(b).fitted(fit.units) for b in flat_blocks(s)]) for s in sections]
 
 
-def _blocks(section: Section) -> list[Block]:
+def flat_blocks(section: Section) -> list[Block]:
     """A section's blocks; a worked solution's numbered steps become a titled block each (in a
     lecturer's notes there is no step 7 to refer to, so the step keeps its title, not its number)."""
     out = list(section.blocks)
@@ -94,12 +94,20 @@ class Frame:
 
     title: str
     blocks: list[Block] = field(default_factory=list)
+    steps: list = field(default_factory=list)     # none: a frame shows blocks (lines.tex reads both)
 
 
-def text_height(text: str, fit: Fit) -> float:
-    """Points a paragraph of plain text takes (characters about half the font size wide)."""
+def text_height(text: str | list, fit: Fit) -> float:
+    """Points a paragraph of prose takes (characters about half the font size wide); prose may be
+    pieces of plain text and inline formulas (`Math`, as wide as they print)."""
     per_line = fit.points / (0.5 * fit.font)
-    return math.ceil(max(1, len(text)) / per_line) * 1.2 * fit.font + 0.5 * fit.font
+    return math.ceil(max(1, _characters(text)) / per_line) * 1.2 * fit.font + 0.5 * fit.font
+
+
+def _characters(text: str | list) -> float:
+    if isinstance(text, str):
+        return len(text)
+    return sum(len(p) if isinstance(p, str) else latex_width(p.tex) for p in text)
 
 
 def row_height(line: Line, fit: Fit) -> float:
@@ -166,8 +174,11 @@ def frames(sections: list[Section], fit: Fit) -> list[Frame]:
             for piece in _pieces(block, fit):
                 h = block_height(piece, fit)
                 if current.blocks and used + h > fit.height:
+                    # prose without a display (a step's title) introduces what follows: it goes along
+                    held = [current.blocks.pop()] if not current.blocks[-1].lines and len(current.blocks) > 1 else []
                     out.append(current)
-                    current, used = Frame(f"{section.title} (continued)"), 0.0
+                    current = Frame(f"{section.title} (continued)", held)
+                    used = sum(block_height(b, fit) for b in held)
                 current.blocks.append(piece)
                 used += h
         if current.blocks:

@@ -170,5 +170,24 @@ def latex_height(tex: str) -> float:
     if fractions:
         nested = max((tex[i:].split("}{", 1)[0].count(r"\frac") for i in range(len(tex))
                       if tex.startswith(r"\frac", i)), default=1)
-        height = max(height, 2.0 + 0.6 * (nested - 1))
+        height = max(height, 2.0 + 0.6 * (nested - 1) + _raised(tex))
     return height
+
+
+def _raised(tex: str) -> float:
+    """What a fraction adds beyond its plain height (measured in a beamer frame): a superscript in a
+    numerator (dE^{[1]}_total) half a line, parentheses grown around a fraction a quarter."""
+    extra = 0.0
+    for i in range(len(tex)):
+        if tex.startswith(r"\frac{", i) and "^" in _group(tex, i + 5)[0]:
+            extra = 0.5
+            break
+    depth, inside = 0, False
+    for i in range(len(tex)):
+        if tex.startswith(r"\left", i):
+            depth += 1
+        elif tex.startswith(r"\right", i):
+            depth -= 1
+        elif depth and tex.startswith(r"\frac", i):
+            inside = True
+    return extra + (0.25 if inside else 0.0)

@@ -209,7 +209,7 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
     pieces.append(para("With the numbers, both forms give the same weight:"))
     pieces.append(display(Line(p.name(update.name), [p.substituted(update.expr, values), p.number(value)]),
                           Line("", [p.substituted(decay.expr, values), p.number(value)])))
-    rows = [{"name": p.name(t.parameter), "value": p.number(t.value), "gradient": p.number(t.gradient),
+    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value), "gradient": p.number(t.gradient),
              "regularized_gradient": p.number(t.regularized_gradient),
              "updated": "" if t.updated is None else p.number(t.updated),
              "regularized_updated": "" if t.regularized_updated is None else p.number(t.regularized_updated)}
