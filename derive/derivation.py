@@ -57,6 +57,16 @@ class Derivation:
     loss_after: sp.Symbol                     # the loss after one step (a new forward pass), E^+
     # What the totals read from the samples: (symbol in the totals, symbol in a sample, sample index).
     from_samples: list[tuple[sp.Symbol, sp.Symbol, int]] = field(default_factory=list)
+    # What later stages derive once for this shape (the penalty's steps, an optimiser's rule): kept
+    # here, beside the model whose names they register, so that the two never part company when a
+    # cache drops one of them (`derived`).
+    extensions: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def derived(self, key, build):
+        """`build()` once for this derivation under `key`, then the same result."""
+        if key not in self.extensions:
+            self.extensions[key] = build()
+        return self.extensions[key]
 
     def step(self, plain: str) -> Step:
         for step in self.sample_steps + self.total_steps:

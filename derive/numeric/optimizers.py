@@ -19,7 +19,6 @@ divide evenly, then again from the first sample.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 import math
 
 import sympy as sp
@@ -72,8 +71,14 @@ def _over(top: sp.Expr, bottom: sp.Expr) -> sp.Expr:
     return _mul(top, sp.Pow(bottom, -1, evaluate=False))
 
 
-@lru_cache(maxsize=32)
 def derive_optimizer(shape: Shape, name: str) -> SymbolicOptimizer:
+    """Derived once per shape and rule, kept with the shape's derivation (whose model
+    holds the names it registers)."""
+    return derive_shape(shape).derived(("optimizer", name),
+                                       lambda: _derive_optimizer(shape, name))
+
+
+def _derive_optimizer(shape: Shape, name: str) -> SymbolicOptimizer:
     """The update rule `name` written out for every trained parameter of `shape`."""
     d = derive_shape(shape)
     m = d.model

@@ -4,7 +4,6 @@ its partials (2λw or λ·sign(w)), the regularised update and its weight-decay 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
@@ -51,8 +50,14 @@ def penalized(model: Model, include_biases: bool) -> list[sp.Symbol]:
     return weights + [p for p in model.parameters() if p not in set(weights)]
 
 
-@lru_cache(maxsize=32)
 def derive_regularization(shape: Shape, penalty: str, include_biases: bool) -> SymbolicRegularization:
+    """Derived once per shape and penalty, kept with the shape's derivation (whose model
+    holds the names it registers)."""
+    return derive_shape(shape).derived(("regularization", penalty, include_biases),
+                                       lambda: _derive_regularization(shape, penalty, include_biases))
+
+
+def _derive_regularization(shape: Shape, penalty: str, include_biases: bool) -> SymbolicRegularization:
     """Soft-constraint steps, the Lagrangian and the KKT conditions of a shape, in symbols."""
     d = derive_shape(shape)
     m = d.model
