@@ -140,6 +140,12 @@ def fraction(top: str, bottom: str) -> str:
     return rf"\frac{{{top}}}{{{bottom}}}"
 
 
+def breakable_tuple(parts: list[str]) -> str:
+    """(a, b, c) of short names in running text: plain parentheses and a permitted line break after
+    each comma, so a long θ = (w1, ..., w8) wraps instead of running into the margin."""
+    return "(" + r",\allowbreak ".join(parts) + ")"
+
+
 def listing(parts: list[str]) -> str:
     """a, b, c."""
     return ", ".join(parts)

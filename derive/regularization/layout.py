@@ -117,7 +117,7 @@ class Words:
         self.weight = self.m.weights[L - 1][0][0]                            # w5 in the lecture
         theta = self.sym.theta
         if len(theta) <= WRITTEN_OUT_UP_TO:
-            self.theta = tex.parenthesised(tex.listing([self.p.name(t) for t in theta]))
+            self.theta = tex.breakable_tuple([self.p.name(t) for t in theta])
         else:
             self.theta = tex.parenthesised(tex.ellipsis_list([self.p.name(theta[0])], self.p.name(theta[-1])))
 
