@@ -107,7 +107,6 @@ def optimizer_table(solution: Solution) -> dict:
     """Every trained parameter in each shown step: value before, gradient, states after, value after."""
     run = solution.optimizer
     sym = run.symbolic
-    m = solution.derivation.model
     p = _printer(solution)
     states = STATES[sym.name]
     first = sym.trained[0]

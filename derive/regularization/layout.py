@@ -230,7 +230,7 @@ def _unique(parts: list[str]) -> list[str]:
 
 def argument_section(w: Words) -> Section:
     """Hard problem, soft problem, Lagrangian, min-max, and why λ* makes them the same problem."""
-    p, h = w.p, w.r.hard
+    h = w.r.hard
     n = str(w.samples)
     out = Section("Regularisation as a hard constraint")
     b = out.blocks
@@ -251,7 +251,7 @@ def argument_section(w: Words) -> Section:
                       ": minimising ", Math(tex.relation(tex.fraction("1", n), tex.EMPIRICAL_LOSS, "+",
                                                           r"\lambda", tex.PENALTY)),
                       " is minimising ", Math(tex.relation(tex.EMPIRICAL_LOSS, "+", n + r"\lambda", tex.PENALTY)),
-                      f", so with the average the multiplier would be ", Math(tex.fraction(r"\lambda^{*}", n)),
+                      ", so with the average the multiplier would be ", Math(tex.fraction(r"\lambda^{*}", n)),
                       "."))
     b.append(para("As a hard constraint, regularisation keeps only the parameters whose penalty ",
                   Math(tex.PENALTY), " is at most a bound ", Math(tex.BOUND), ":"))
@@ -566,7 +566,6 @@ def regularization_worksheet(solution: Solution) -> dict | None:
     w = Words(solution)
     p, sym = w.p, w.sym
     weight, name = w.weight, w.p.name(w.weight)
-    grad = p.name(w.d.gradient[weight])
     objective = p.name(sym.objective)
     given = [para("The penalty is ", w.eq(tex.PENALTY, w.norm), f", {w.penalty_words()} of ",
                   Math(tex.relation(r"\theta", "=", w.theta)), f", {w.which()}.")]
