@@ -43,11 +43,15 @@ def _state_sentence(name: str) -> str:
     return f"Each trained parameter keeps a {what}, which starts at 0;" + first
 
 
-def _printer(solution: Solution) -> Printer:
+def _printer(solution: Solution, first_step: bool = True) -> Printer:
     """The printer of the optimiser's pages: the spec's constants (η, β1, β2, ε, μ, α) and the step
-    count are given data, printed as written; everything computed has its decimals."""
+    count are given data, printed as written; everything computed has its decimals. From the second
+    step on the parameters are computed too (the first step's results), not the spec's numbers."""
     sym = solution.optimizer.symbolic
     given = solution.derivation.given() + list(sym.constants.values()) + [sym.step_number]
+    if not first_step:
+        parameters = set(solution.derivation.model.parameters())
+        given = [g for g in given if g not in parameters]
     return Printer(solution.derivation.model.names.of, solution.spec.decimals, given=given)
 
 
@@ -79,6 +83,7 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
         batch_text = ("" if len(it.batch) == len(spec.inputs) else
                       " over the batch of sample" + ("s " if len(it.batch) > 1 else " ")
                       + ", ".join(map(str, it.batch)))
+        p = _printer(solution, first_step=it.number == 1)
         for par in shown:
             # Over all samples g is the loss's partial; over a batch only that batch's share of it.
             whole = [p.name(solution.derivation.gradient[par])] if not batch_text else []
@@ -115,6 +120,7 @@ def optimizer_table(solution: Solution) -> dict:
     header += ["after"]
     tables = []
     for it in run.iterations:
+        p = _printer(solution, first_step=it.number == 1)
         rows = [[p.name(par), p.number(it.values[par]), p.number(it.values[sym.gradient[par]])]
                 + [p.number(it.values[sym.new_state[s, par]]) for s in states]
                 + [p.number(it.values[sym.updated[par]])] for par in sym.trained]

@@ -225,7 +225,7 @@ def _update_rule(solution: Solution, p: Printer) -> str:
             rule.append(f"{p.name(step.name)} = {p.symbolic(step.expr)}")
             if step.kind == "update":
                 break
-        rule += [f"{p.name(s)} = {p.number(config.constant(c))}" for c, s in sym.constants.items()]
+        rule += [f"{p.name(s)} = {p.given_number(config.constant(c))}" for c, s in sym.constants.items()]
         return r",\allowbreak\ ".join(rule)   # a line may break between the formulas
     first = next(s for s in d.total_steps if s.kind == "update")
     return f"{p.name(first.name)} = {p.symbolic(first.expr)}"

@@ -241,10 +241,10 @@ def argument_section(w: Words) -> Section:
         b.append(para("Here there is one sample, ", Math("n = 1"), ", and ", Math("l"), " is the network's total "
                       "loss, so ", w.eq(tex.EMPIRICAL_LOSS, tex.function_of(w.loss, r"\theta")), "."))
     elif w.mean:
-        b.append(para(f"Here there are {n} samples and the spec averages their losses, so ",
+        b.append(para(f"Here there are {n} samples and the problem averages their losses, so ",
                       w.eq(tex.EMPIRICAL_LOSS, tex.function_of(w.loss, r"\theta")), "."))
     else:
-        b.append(para(f"Here the spec sums the losses of the {n} samples instead of averaging them, so the "
+        b.append(para(f"Here the problem sums the losses of the {n} samples instead of averaging them, so the "
                       "objective solved below is"))
         b.append(display(Line(tex.empirical_loss(n, False), [tex.function_of(w.loss, r"\theta")])))
         b.append(para("The slides' ", Math(tex.fraction("1", "n")), " only rescales ", Math(r"\lambda^{*}"),
@@ -259,7 +259,7 @@ def argument_section(w: Words) -> Section:
     r_value = w.p.given_number(h.radius)
     if w.l2:
         b.append(para("For ", Math(r"l_2"), " regularisation ", w.eq(tex.PENALTY, w.norm),
-                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ". The spec bounds the norm "
+                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ". The problem bounds the norm "
                       "itself, ",
                       Math(tex.relation(r"\|\theta\|_2", r"\le", w.radius)), " with ", w.eq(w.radius, r_value),
                       " (the radius of a ball), so the bound on ", Math(tex.PENALTY), " is ",
@@ -268,7 +268,7 @@ def argument_section(w: Words) -> Section:
             w.norm, r"\le", w.bound, "=", w.number(h.radius ** 2))), [])))
     else:
         b.append(para("For ", Math(r"l_1"), " regularisation ", w.eq(tex.PENALTY, w.norm),
-                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ", and the spec's bound is ",
+                      f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ", and the bound is ",
                       w.eq(w.radius, r_value), ":"))
         b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(w.norm, r"\le", r_value)), [])))
     b.append(para("As a soft constraint, the penalty is added to the loss instead, weighted by a "
