@@ -532,3 +532,34 @@ def near_relu_kink(net: NumpyNet, W, b) -> bool:
             if act == "relu" and np.any(np.abs(z) < 1e3 * FD_STEP):
                 return True
     return False
+
+
+class ParameterVector:
+    """A spec's parameters as one vector and back: weights layer by layer, then each bias parameter
+    once (a shared bias is one entry, its gradient the layer's sum). The regularisation and optimiser
+    checks work on this vector."""
+
+    def __init__(self, spec, net: NumpyNet):
+        self.spec = spec
+        self.net = net
+        self.shapes = [np.array(m, dtype=float).shape for m in spec.weights]
+        self.n_weights = sum(r * c for r, c in self.shapes)
+        self.bias_sizes = [1 if shared else spec.layers[l + 1] for l, shared in enumerate(net.shared)]
+        self.trained = np.zeros(self.n_weights + sum(self.bias_sizes), dtype=bool)
+        self.trained[:self.n_weights] = True
+        self.trained[self.n_weights:] = spec.update_biases
+
+    def vector(self, weights, biases) -> np.ndarray:
+        return np.array(flatten(weights) + flatten(biases), dtype=float)
+
+    def unpack(self, x: np.ndarray):
+        W, at = [], 0
+        for r, c in self.shapes:
+            W.append(x[at:at + r * c].reshape(r, c))
+            at += r * c
+        b = []
+        for l, size in enumerate(self.bias_sizes):
+            part = x[at:at + size]
+            b.append(np.full(self.spec.layers[l + 1], part[0]) if self.net.shared[l] else part.copy())
+            at += size
+        return W, b

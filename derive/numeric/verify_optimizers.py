@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from .verify import NumpyNet, compare, flatten
+from .verify import NumpyNet, ParameterVector, compare, flatten
 
 SHOWN_STEPS = 3                # the steps a key holds in full (as numeric.optimizers writes them)
 HISTORY_TOLERANCE = 1e-7       # many steps accumulate rounding differently in two implementations
@@ -21,33 +21,11 @@ def owns_history(spec) -> bool:
     return spec.optimizer is not None
 
 
-class _Vector:
-    """The spec's parameters as one vector and back; a shared bias is one entry (its gradient the sum)."""
+class _Vector(ParameterVector):
+    """The parameter vector over the spec's own network (a batch's gradient below)."""
 
     def __init__(self, spec):
-        self.spec = spec
-        self.net = NumpyNet(spec)
-        self.shapes = [np.array(m, dtype=float).shape for m in spec.weights]
-        self.n_weights = sum(r * c for r, c in self.shapes)
-        self.bias_sizes = [1 if shared else spec.layers[l + 1] for l, shared in enumerate(self.net.shared)]
-        self.trained = np.zeros(self.n_weights + sum(self.bias_sizes), dtype=bool)
-        self.trained[:self.n_weights] = True
-        self.trained[self.n_weights:] = spec.update_biases
-
-    def of(self, weights, biases) -> np.ndarray:
-        return np.array(flatten(weights) + flatten(biases), dtype=float)
-
-    def unpack(self, x: np.ndarray):
-        W, at = [], 0
-        for r, c in self.shapes:
-            W.append(x[at:at + r * c].reshape(r, c))
-            at += r * c
-        b = []
-        for l, size in enumerate(self.bias_sizes):
-            part = x[at:at + size]
-            b.append(np.full(self.spec.layers[l + 1], part[0]) if self.net.shared[l] else part.copy())
-            at += size
-        return W, b
+        super().__init__(spec, NumpyNet(spec))
 
     def loss(self, x: np.ndarray) -> float:
         return float(self.net.loss(*self.unpack(x)))
@@ -74,7 +52,7 @@ def train(spec, steps: int):
     config = spec.optimizer
     c = dict(config.constants)
     vec = _Vector(spec)
-    x = vec.of(spec.weights, spec.biases)
+    x = vec.vector(spec.weights, spec.biases)
     mask = vec.trained
     first = np.zeros_like(x)     # v (momentum, nesterov), s (rmsprop) or m (adam)
     second = np.zeros_like(x)    # v (adam)

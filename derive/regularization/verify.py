@@ -11,45 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..numeric.verify import (EPS, FD_STEP, SUM_ROUNDING, NumpyNet, check_trajectory, compare, fd_check, flatten,
-                              near_relu_kink, shown)
+from ..numeric.verify import (EPS, FD_STEP, SUM_ROUNDING, NumpyNet, ParameterVector, check_trajectory, compare,
+                              fd_check, flatten, near_relu_kink, shown)
 
 LINEAR_TOLERANCE = 1e-8     # θ*, λ* of the linear model against the independent solve
 KKT_TOLERANCE = {True: 1e-8, False: 1e-7}   # the largest KKT residual allowed (linear model, network)
 
 
-class _Flat:
-    """The spec's parameters as one vector: weights layer by layer, then each bias parameter once."""
+class _Flat(ParameterVector):
+    """The parameter vector with the penalty's mask (which entries θ holds)."""
 
     def __init__(self, spec, net: NumpyNet):
-        self.spec = spec
-        self.net = net
-        self.shapes = [np.array(m, dtype=float).shape for m in spec.weights]
-        self.n_weights = sum(r * c for r, c in self.shapes)
-        self.bias_sizes = [1 if shared else spec.layers[l + 1] for l, shared in enumerate(net.shared)]
-        n = self.n_weights + sum(self.bias_sizes)
-        config = spec.regularization
-        self.mask = np.zeros(n, dtype=bool)
+        super().__init__(spec, net)
+        self.mask = np.zeros(len(self.trained), dtype=bool)
         self.mask[:self.n_weights] = True
-        self.mask[self.n_weights:] = config.include_biases
-        self.trained = np.zeros(n, dtype=bool)
-        self.trained[:self.n_weights] = True
-        self.trained[self.n_weights:] = spec.update_biases
-
-    def vector(self, weights, biases) -> np.ndarray:
-        return np.array(flatten(weights) + flatten(biases), dtype=float)
-
-    def unpack(self, x: np.ndarray):
-        W, at = [], 0
-        for r, c in self.shapes:
-            W.append(x[at:at + r * c].reshape(r, c))
-            at += r * c
-        b = []
-        for l, size in enumerate(self.bias_sizes):
-            part = x[at:at + size]
-            b.append(np.full(self.spec.layers[l + 1], part[0]) if self.net.shared[l] else part.copy())
-            at += size
-        return W, b
+        self.mask[self.n_weights:] = spec.regularization.include_biases
 
     def loss(self, x: np.ndarray, smooth: bool = False) -> float:
         return float(self.net.loss(*self.unpack(x), smooth=smooth))
