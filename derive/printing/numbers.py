@@ -46,41 +46,37 @@ def scientific(value: float, digits: int) -> tuple[str, int]:
     return mantissa, int(exponent)
 
 
-def format_number(value: float, decimals: int) -> str:
-    """A computed value as LaTeX by the rule: 0.511301270, 0, 1.23456789 \\times 10^{-5}."""
+def _by_rule(value: float, decimals: int) -> tuple[str, str | None, int | None]:
+    """The rule once: (kind, text, exponent) — a special value, fixed text, or a mantissa and exponent."""
     special = _special(value)
     if special is not None:
-        return {"NaN": r"\text{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[special]
+        return "special", special, None
     text = fixed(value, decimals)
     if text is not None:
-        return text
+        return "fixed", text, None
     mantissa, exponent = scientific(value, decimals)
-    return rf"{mantissa} \times 10^{{{exponent}}}"
+    return "scientific", mantissa, exponent
+
+
+def format_number(value: float, decimals: int) -> str:
+    """A computed value as LaTeX by the rule: 0.511301270, 0, 1.23456789 \\times 10^{-5}."""
+    kind, text, exponent = _by_rule(value, decimals)
+    if kind == "special":
+        return {"NaN": r"\text{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[text]
+    return text if kind == "fixed" else rf"{text} \times 10^{{{exponent}}}"
 
 
 def text_number(value: float, decimals: int) -> str:
     """The same number as plain text for a reader (no e-notation): 1.23 × 10^-5."""
-    special = _special(value)
-    if special is not None:
-        return special
-    text = fixed(value, decimals)
-    if text is not None:
-        return text
-    mantissa, exponent = scientific(value, decimals)
-    return f"{mantissa} × 10^{exponent}"
+    kind, text, exponent = _by_rule(value, decimals)
+    return text if kind != "scientific" else f"{text} × 10^{exponent}"
 
 
 def plain_number(value: float, decimals: int) -> str:
     """The number `format_number` shows, in fixed notation for machines (CSV, Moodle): the same
     digits, 0.0000123456789 for 1.23456789 × 10^-5 (every CSV reader and Moodle parse it)."""
-    special = _special(value)
-    if special is not None:
-        return special
-    text = fixed(value, decimals)
-    if text is not None:
-        return text
-    mantissa, exponent = scientific(value, decimals)
-    return given_number(float(f"{mantissa}e{exponent}"))
+    kind, text, exponent = _by_rule(value, decimals)
+    return text if kind != "scientific" else given_number(float(f"{text}e{exponent}"))
 
 
 def given_number(value: float) -> str:
