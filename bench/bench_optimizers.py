@@ -21,7 +21,6 @@ import numpy as np  # noqa: E402
 
 import derive  # noqa: E402
 from derive.solution import solve  # noqa: E402
-from derive.numeric.optimizers import derive_optimizer  # noqa: E402
 from derive.training import OPTIMIZERS  # noqa: E402
 
 LAYERS = (4, 8, 8, 8, 3)
@@ -66,7 +65,7 @@ def main() -> None:
         other = dataclasses.replace(spec, optimizer=dataclasses.replace(adam_spec(name).optimizer))
         timed(other)
         print(f"| {name} | {min(timed(other)[0] for _ in range(3)):.3f} |")
-    print(f"\n(derive_optimizer cache: {derive_optimizer.cache_info().currsize} rules compiled)")
+
 
 
 def _unchecked(spec) -> float:
