@@ -8,7 +8,6 @@ every file the manifest names present in the zip and every picture a question sh
 """
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile

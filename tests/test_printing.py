@@ -1,5 +1,4 @@
 """The printing module: the lecture's number display, operand order, and one expression printed twice."""
-import re
 
 import pytest
 import sympy as sp

@@ -16,7 +16,6 @@ import derive
 from derive.derivation import derive as derive_shape
 from derive import cli
 from derive.errors import DeriveError, VerificationError
-from derive.model.network import Shape
 from derive.regularization.section import Regularization
 from derive.solution import verify_key
 

@@ -53,7 +53,6 @@ def linear_model(spec: Spec, sym: SymbolicRegularization, problem: Problem, conf
     r = config.radius
 
     formula = None
-    theta_fn = None
     if not l1 and n <= FORMULA_UP_TO:
         A = H + 2 * lam * D          # Cramer's rule: θ(λ) = adj(A) c / det(A), polynomials in λ
         det = sp.expand(A.det(method="berkowitz"))
@@ -66,8 +65,9 @@ def linear_model(spec: Spec, sym: SymbolicRegularization, problem: Problem, conf
                 return np.array([float(f(value)) for f in functions])
             except (OverflowError, ZeroDivisionError):   # the formula's polynomials exceed floats
                 return np.linalg.solve(Hf + 2 * value * Df, cf)
-    if theta_fn is None:
-        theta_fn = lambda value: np.linalg.solve(Hf + 2 * value * Df, cf)  # noqa: E731
+    else:
+        def theta_fn(value):
+            return np.linalg.solve(Hf + 2 * value * Df, cf)
 
     if determined:
         origin = np.linalg.solve(Hf, cf) if formula is None else theta_fn(0.0)

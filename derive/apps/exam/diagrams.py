@@ -34,7 +34,7 @@ def document(variants: list[Variant]) -> str:
 def rasterize(folder: Path, count: int) -> dict[int, bytes]:
     """diagrams.pdf (compiled in `folder`) as PNGs in folder/images/, by variant number."""
     if shutil.which("pdftoppm") is None:
-        raise DeriveError(f"pdftoppm not found; install it with: sudo apt-get install poppler-utils "
+        raise DeriveError("pdftoppm not found; install it with: sudo apt-get install poppler-utils "
                           "(or use --no-pdf)")
     out = folder / FOLDER
     out.mkdir(exist_ok=True)
