@@ -226,9 +226,12 @@ def test_an_exam_question_with_a_superscript_index_is_refused(write_spec):
 
 
 # -- near-duplicates in linear time, the same count as all pairs ---------------------------------
-def _all_pairs(table, tolerance) -> int:
-    return sum(bool(np.all(np.abs(table[i] - table[j]) <= tolerance))
-               for i, j in itertools.combinations(range(len(table)), 2))
+def _all_pairs(table, tolerance, relative=None) -> int:
+    relative = np.zeros(len(tolerance), dtype=bool) if relative is None else relative
+    def within(a, b):
+        return all(abs(x - y) <= (t * max(abs(x), abs(y)) if rel else t)
+                   for x, y, t, rel in zip(a, b, tolerance, relative))
+    return sum(within(table[i], table[j]) for i, j in itertools.combinations(range(len(table)), 2))
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -238,3 +241,25 @@ def test_near_duplicates_counts_as_comparing_all_pairs(seed):
     table = np.round(rng.uniform(-1, 1, (n, d)) * rng.choice([0.002, 0.02, 1.0]), 3)
     tolerance = np.full(d, rng.choice([0.0005, 0.001, 0.01]))
     assert near_duplicates(table, tolerance) == _all_pairs(table, tolerance)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_near_duplicates_with_relative_tolerances_count_as_comparing_all_pairs(seed):
+    """Answers asked to significant digits: the tolerance is a fraction of the answer, so 0.0100 and
+    0.0101 agree within 1 % while 0.0100 and 0.0110 do not, whatever an absolute 0.01 would say."""
+    rng = np.random.default_rng(100 + seed)
+    n, d = int(rng.integers(2, 150)), int(rng.integers(1, 5))
+    table = np.round(rng.uniform(-1, 1, (n, d)) * 10.0 ** rng.integers(-5, 1, (n, d)), 6)
+    table[rng.random((n, d)) < 0.05] = 0.0
+    duplicated = rng.integers(0, n, n // 4)
+    table[duplicated] = table[rng.integers(0, n, len(duplicated))] * (1 + rng.uniform(-0.02, 0.02, (len(duplicated), d)))
+    tolerance = rng.choice([0.005, 0.01, 0.05], d)
+    relative = rng.random(d) < 0.7
+    tolerance = np.where(relative, tolerance, 0.001)
+    assert near_duplicates(table, tolerance, relative) == _all_pairs(table, tolerance, relative)
+
+
+def test_near_duplicates_read_a_relative_tolerance_as_a_fraction():
+    table = np.array([[0.0100], [0.0101], [0.0110]])
+    assert near_duplicates(table, np.array([0.01]), np.array([True])) == 1       # 0.0100 ~ 0.0101 only
+    assert near_duplicates(table, np.array([0.01])) == 3                         # absolute 0.01: all

@@ -58,28 +58,35 @@ def stress(spec: Spec, settings: Settings, count: int,
     table = np.array(draws.answers)
     spread = [(float(c.min()), float(np.median(c)), float(c.max())) for c in table.T]
     return StressReport(settings.questions, count, draws.draws, draws.rejected, spread,
-                        near_duplicates(table, settings.tolerances), spec.decimals, settings.seed,
+                        near_duplicates(table, settings.tolerances,
+                                        np.array([q.significant for q in settings.questions])),
+                        spec.decimals, settings.seed,
                         {rule: draws.mostly(rule) for rule in draws.rejected})
 
 
 HASHED_COLUMNS = 3    # answers hashed into grid cells (3^3 neighbouring cells looked at per cell)
 
 
-def near_duplicates(table: np.ndarray, tolerance: np.ndarray) -> int:
+def near_duplicates(table: np.ndarray, tolerance: np.ndarray, relative: np.ndarray | None = None) -> int:
     """Pairs of rows that agree within `tolerance` (one per column) in every column.
 
+    A column marked `relative` (an answer asked to significant digits) holds a fraction of the
+    answer: two answers a, b agree when |a - b| <= tolerance * max(|a|, |b|), as the exam's draw
+    rule would find in one order or the other.
+
     Linear in the rows for answers that spread (what the acceptance rules ask for): every row falls
-    into a grid cell of twice the tolerance in the most discriminating columns, so two rows within
-    the tolerance lie in the same or neighbouring cells (with room for rounding); only those
-    candidates are compared, in every column. The count is exactly that of comparing all pairs.
+    into a grid cell of twice the tolerance in the most discriminating columns (relative columns on
+    a log scale, where that tolerance is a fixed width), so two rows within the tolerance lie in the
+    same or neighbouring cells (with room for rounding); only those candidates are compared, in
+    every column. The count is exactly that of comparing all pairs.
     """
     n = len(table)
     if n < 2:
         return 0
     table = np.asarray(table, dtype=float)
     tolerance = np.asarray(tolerance, dtype=float)
-    size = np.where(tolerance > 0, 2 * tolerance, 1.0)
-    cells = np.floor(table / size)
+    relative = np.zeros(table.shape[1], dtype=bool) if relative is None else np.asarray(relative, dtype=bool)
+    cells = np.floor(_scale(table, tolerance, relative))
     spread = [len(np.unique(cells[:, c])) for c in range(table.shape[1])]
     columns = sorted(range(table.shape[1]), key=lambda c: -spread[c])[:HASHED_COLUMNS]
     n_cols = len(columns)
@@ -110,5 +117,25 @@ def near_duplicates(table: np.ndarray, tolerance: np.ndarray) -> int:
         if offset == (0,) * n_cols:
             keep = j > i
             i, j = i[keep], j[keep]
-        pairs += int(np.all(np.abs(table[i] - table[j]) <= tolerance, axis=1).sum())
+        bound = np.where(relative, tolerance * np.maximum(np.abs(table[i]), np.abs(table[j])), tolerance)
+        pairs += int(np.all(np.abs(table[i] - table[j]) <= bound, axis=1).sum())
     return pairs
+
+
+LOG_OFFSET = 1000.0   # above -log of the smallest double: positive and negative answers never share a cell
+
+
+def _scale(table: np.ndarray, tolerance: np.ndarray, relative: np.ndarray) -> np.ndarray:
+    """Each column in units of twice its tolerance: absolute columns as they are, relative ones as
+    sign * (log|x| + offset), where answers within a fraction r lie within -log(1 - r) (zero apart)."""
+    out = np.empty_like(table)
+    for c in range(table.shape[1]):
+        column, r = table[:, c], tolerance[c]
+        if not relative[c]:
+            out[:, c] = column / (2 * r if r > 0 else 1.0)
+            continue
+        width = 2 * -np.log1p(-r) if 0 < r < 1 else (np.inf if r >= 1 else 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(column != 0, np.sign(column) * (np.log(np.abs(column)) + LOG_OFFSET), 0.0)
+        out[:, c] = logs / width if np.isfinite(width) else np.sign(column)
+    return out
