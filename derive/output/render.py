@@ -37,9 +37,12 @@ _ESCAPES = {
 }
 
 
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+
+
 def escape_tex(text: str) -> str:
     """User text as literal LaTeX text: every special character escaped, no ligature formed."""
-    return "".join(_ESCAPES.get(c, c) for c in str(text))
+    return str(text).translate(_ESCAPE_TABLE)
 
 
 def environment(folder: str | None = None) -> jinja2.Environment:
@@ -58,6 +61,7 @@ def _environment(folder: str) -> jinja2.Environment:
         line_statement_prefix=None, line_comment_prefix="%#",
         trim_blocks=True, lstrip_blocks=True, autoescape=False,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+        auto_reload=False,   # a template is read once per process (not checked on disk at every include)
     )
     env.filters["tex"] = escape_tex
     return env
