@@ -32,6 +32,8 @@ def _group(tex: str, i: int) -> tuple[str, int]:
 
 
 def _width(tex: str) -> float:
+    # Every digit must weigh the same here and never be part of a name: latex_width measures the
+    # form with its digits made 0 (and caches it), so a digit of its own weight would be missed.
     width, i = 0.0, 0
     while i < len(tex):
         if tex.startswith(r"\begin{bmatrix}", i):
