@@ -61,7 +61,6 @@ def _environment(folder: str) -> jinja2.Environment:
         line_statement_prefix=None, line_comment_prefix="%#",
         trim_blocks=True, lstrip_blocks=True, autoescape=False,
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-        auto_reload=False,   # a template is read once per process (not checked on disk at every include)
     )
     env.filters["tex"] = escape_tex
     return env
