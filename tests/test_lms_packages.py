@@ -10,7 +10,6 @@ picture a question shows in it.
 """
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ET
 import zipfile
