@@ -323,6 +323,20 @@ def test_every_shipped_example_makes_an_exam_without_an_exam_section(example, tm
         solution.verify_key(derive.parse(entry["spec"]), entry["key"])
 
 
+
+def test_the_combined_solutions_hold_each_variants_whole_worked_solution(tmp_path):
+    """solutions.tex (all variants) shows each variant's solution as its own variants/NNN/solutions.tex
+    does, with several samples too: the other samples' tables were once left out of the combined one."""
+    result = run_cli("exam", ROOT / "examples" / "softmax.toml", "--variants", 2, "--seed", 3,
+                     "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    combined = (tmp_path / "x" / "solutions.tex").read_text()
+    for k in (1, 2):
+        alone = (tmp_path / "x" / "variants" / f"{k:03d}" / "solutions.tex").read_text()
+        body = alone.split("\\vspace{-3em}\n\n", 1)[1].rsplit("\\end{document}", 1)[0]
+        assert "\\section*{Sample 2}" in body and body in combined
+    assert combined.count("\\section*{Sample 2}") == 2
+
 def test_one_hot_targets_for_a_softmax_classifier():
     text = (ROOT / "examples" / "softmax.toml").read_text() + (
         '\n[exam]\nquestions = ["E", "dE/dw5"]\ntolerance = 0.0005\n'

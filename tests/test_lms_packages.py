@@ -1,10 +1,12 @@
-"""canvas.zip (QTI 1.2 for Canvas) and qti21.zip (QTI 2.1): the packages' structure.
+"""canvas.zip (QTI 1.2 for Canvas) and qti21.zip (QTI 2.1): validated against the published IMS schemas.
 
-The published IMS schemas (XSD) are not on this machine and no package here ships them, so the XML
-is checked by the small independent checker below: well-formed, the IMS namespaces, the elements
-and attributes the QTI specifications require (identifiers, cardinality, baseType, a float
-responseDeclaration per textEntryInteraction, `equal` with toleranceMode="absolute" and a tolerance),
-every file the manifest names present in the zip and every picture a question shows in it.
+Every XML file of both packages is validated with lxml against the IMS XSDs kept in tests/data/xsd/
+(sources and licences in tests/data/README.md): QTI 2.1 items against imsqti_v2p1.xsd, QTI 1.2
+questestinterop against ims_qtiasiv1p2.xsd, both manifests against IMS Content Packaging 1.1
+(imscp_v1p1.xsd; Canvas's manifest namespace read as CP 1.1's, as Canvas's own exports map it). A
+planted error in each kind of file must fail. The structural checks below add what a schema cannot
+say: the keys' numbers, the tolerances, every file the manifest names present in the zip and every
+picture a question shows in it.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
 from helpers import ROOT, run_cli
 
@@ -23,6 +26,11 @@ QTI21 = "{http://www.imsglobal.org/xsd/imsqti_v2p1}"
 QTI12 = "{http://www.imsglobal.org/xsd/ims_qtiasiv1p2}"
 CP = "{http://www.imsglobal.org/xsd/imscp_v1p1}"
 CC = "{http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1}"
+XSD = Path(__file__).parent / "data" / "xsd"
+SCHEMAS = {"qti21": "qti-sdk/qtiv2p1/imsqti_v2p1.xsd", "imscp": "qti-sdk/imscp_v1p1.xsd",
+           "qti12": "moodle-cc/schemas/domainProfile_4/ims_qtiasiv1p2.xsd"}
+CANVAS_CP = b"http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"     # the namespace Canvas's manifests use
+IMSCP = b"http://www.imsglobal.org/xsd/imscp_v1p1"
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +129,88 @@ def test_zips_are_byte_identical_for_the_same_seed(built, tmp_path):
         result = run_cli("exam", EXAM, "--variants", N, "--seed", 5, "--out", tmp_path / lms, "--lms", lms)
         assert result.returncode == 0
         assert (tmp_path / lms / f"{lms}.zip").read_bytes() == (built[lms] / f"{lms}.zip").read_bytes()
+
+
+@pytest.fixture(scope="module")
+def schemas() -> dict[str, etree.XMLSchema]:
+    parser = etree.XMLParser(no_network=True)
+    return {name: etree.XMLSchema(etree.parse(str(XSD / path), parser)) for name, path in SCHEMAS.items()}
+
+
+def schema_errors(schemas, lms: str, name: str, xml: bytes) -> list[str]:
+    """The schema's complaints about one member of a package (empty when it is valid)."""
+    if name == "imsmanifest.xml":
+        schema = schemas["imscp"]
+        if lms == "canvas":
+            assert CANVAS_CP in xml
+            xml = xml.replace(CANVAS_CP, IMSCP)      # Canvas maps its manifest namespace to imscp_v1p1.xsd
+    else:
+        schema = schemas["qti21" if lms == "qti21" else "qti12"]
+    doc = etree.fromstring(xml, etree.XMLParser(no_network=True, resolve_entities=False))
+    if schema.validate(doc):
+        return []
+    return [f"{name}:{e.line}: {e.message}" for e in schema.error_log]
+
+
+def xml_members(path: Path) -> dict[str, bytes]:
+    return {name: data for name, data in members(path).items() if name.endswith(".xml")}
+
+
+def test_the_schemas_resolve_every_import_locally():
+    """No schemaLocation points off this machine: lxml must never need the network to load them."""
+    seen = 0
+    for xsd in XSD.rglob("*.xsd"):
+        tree = etree.parse(str(xsd))
+        for ref in tree.iter("{http://www.w3.org/2001/XMLSchema}import", "{http://www.w3.org/2001/XMLSchema}include"):
+            location = ref.get("schemaLocation")
+            if location is None and ref.tag.endswith("import"):
+                continue                                # <xs:import/> names a namespace and loads nothing
+            assert location and "://" not in location, (xsd, location)
+            assert (xsd.parent / location).resolve().is_file(), (xsd, location)
+            seen += 1
+    assert seen >= 30                                   # MathML alone includes 27 files
+
+
+def test_every_xml_file_of_both_packages_is_valid_against_the_ims_schemas(built, schemas):
+    for lms in ("canvas", "qti21"):
+        files = xml_members(built[lms] / f"{lms}.zip")
+        assert len(files) == N + 1                      # the manifest and one file per variant
+        problems = [p for name, xml in files.items() for p in schema_errors(schemas, lms, name, xml)]
+        assert problems == []
+
+
+def test_significant_figures_and_a_roster_give_valid_packages_too(tmp_path, schemas):
+    spec = tmp_path / "exam.toml"
+    spec.write_text(EXAM.read_text().replace("[exam]\n", '[exam]\nanswer_format = "significant"\n')
+                    .replace("decimals = 4                # answers to 4 decimal places", "decimals = 3")
+                    .replace('tolerance = { default = 0.0005, "dE/dw1" = 0.0002 }   # absolute', ""))
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\n1001,Jürgen Müller & Co\n1002,<Ada> \"Lovelace\"\n")
+    for lms in ("canvas", "qti21"):
+        out = tmp_path / lms
+        result = run_cli("exam", spec, "--variants", 2, "--seed", 11, "--out", out, "--no-pdf", "--lms", lms,
+                         "--students", roster)
+        assert result.returncode == 0, result.stderr
+        files = xml_members(out / f"{lms}.zip")
+        assert len(files) == 3
+        assert [p for name, xml in files.items() for p in schema_errors(schemas, lms, name, xml)] == []
+        if lms == "canvas":
+            assert "Jürgen Müller &amp; Co" in files["variant-001/variant-001.xml"].decode()
+
+
+PLANTED = [                                             # (package, member, text, replacement, what the schema says)
+    ("qti21", "items/variant-001.xml", b'baseType="float"', b'baseType="decimal"', "baseType"),
+    ("qti21", "items/variant-002.xml", b"<textEntryInteraction ", b"<textEntry ", "textEntry"),
+    ("qti21", "imsmanifest.xml", b'<resource identifier="variant-001" ', b"<resource ", "identifier"),
+    ("canvas", "variant-001/variant-001.xml", b'fibtype="Decimal"', b'fibtype="Float"', "fibtype"),
+    ("canvas", "variant-002/variant-002.xml", b"<resprocessing>", b"<scoring/><resprocessing>", "scoring"),
+    ("canvas", "imsmanifest.xml", b"<organizations/>", b"", "resources"),
+]
+
+
+@pytest.mark.parametrize("lms, name, text, replacement, complaint", PLANTED)
+def test_a_planted_error_fails_validation(built, schemas, lms, name, text, replacement, complaint):
+    xml = xml_members(built[lms] / f"{lms}.zip")[name]
+    assert text in xml and schema_errors(schemas, lms, name, xml) == []
+    problems = schema_errors(schemas, lms, name, xml.replace(text, replacement, 1))
+    assert problems and complaint in "\n".join(problems), problems

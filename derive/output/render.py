@@ -37,9 +37,12 @@ _ESCAPES = {
 }
 
 
+_ESCAPE_TABLE = str.maketrans(_ESCAPES)
+
+
 def escape_tex(text: str) -> str:
     """User text as literal LaTeX text: every special character escaped, no ligature formed."""
-    return "".join(_ESCAPES.get(c, c) for c in str(text))
+    return str(text).translate(_ESCAPE_TABLE)
 
 
 def environment(folder: str | None = None) -> jinja2.Environment:

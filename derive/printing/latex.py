@@ -7,6 +7,7 @@ expressions keep their operand order (w1 i1 + w2 i2 + b1), and negative numbers 
 """
 from __future__ import annotations
 
+from functools import cached_property
 import re
 from typing import Mapping
 
@@ -227,6 +228,9 @@ _SLOT = re.compile("\x00([WBNP])(\\d+)\x00")
 # built anew for the same shape finds what an earlier one printed.
 _TEMPLATES: dict = {}   # (printer, names, expr) -> (LaTeX with slots, the symbols in slot order)
 _SYMBOLIC: dict = {}    # (printer, names, decimals, expr) -> LaTeX
+# One key object per name table: a printer's key is the interned one, so a cache hit compares the
+# names by identity instead of hashing every (symbol, name) pair of the network again.
+_NAMES_KEYS: dict = {}
 
 
 def _power_base(value: float, shown: str) -> str:
@@ -246,8 +250,17 @@ class Printer:
         self.names = names
         self.decimals = decimals
         self.given = frozenset(given)
-        self._symbolic = self.math_printer({"names": names, "decimals": decimals})
-        self._names_key = frozenset(names.items())
+
+    # Made when first needed: most printers only print names and numbers, and hashing every name of a
+    # network (the cache key) costs more than the rest of a printer (6,800 printers for 200 exam variants).
+    @cached_property
+    def _symbolic(self):
+        return self.math_printer({"names": self.names, "decimals": self.decimals})
+
+    @cached_property
+    def _names_key(self) -> frozenset:
+        key = frozenset(self.names.items())
+        return _NAMES_KEYS.setdefault(key, key)
 
     def name(self, sym: sp.Symbol) -> str:
         return name_latex(self.names[sym])

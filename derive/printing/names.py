@@ -1,11 +1,14 @@
 """LaTeX of a quantity's structured name: net_{h1}, w^{(2)+}_{12}, the partial dE_total/dw5."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from ..model.naming import Name, Partial, Sampled, Stated
 
 GREEK = {"mu": r"\mu", "alpha": r"\alpha", "beta": r"\beta", "epsilon": r"\varepsilon", "eta": r"\eta", "lambda": r"\lambda", "Omega": r"\Omega", "Lagrangian": r"\mathcal{L}", "delta": r"\delta", "theta": r"\theta", "sigma": r"\sigma"}
 
 
+@lru_cache(maxsize=4096)      # names are frozen records; an exam prints the same few thousand times a variant
 def name_latex(name: Name | Partial | Sampled | Stated, extra_sup: str = "") -> str:
     """LaTeX of a structured name: net_{h1}, w^{(2)+}_{12}, \\frac{\\partial E_{total}}{\\partial w_{5}}."""
     if isinstance(name, Stated):

@@ -71,8 +71,12 @@ def documents(spec: Spec, settings: Settings, variants: list[Variant], progress=
     spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions)
     who = [s.as_dict() for s in students] if students else []
     for n, v in enumerate(variants):
-        page = exam_layout.page(v, settings, spaces, who[n] if n < len(who) else None)
         solution = exam_layout.solution_context(v)
+        page = exam_layout.page(v, settings, spaces, who[n] if n < len(who) else None, solution)
+        # Each variant's page and worked solution are typeset once, for its own files and the
+        # documents of all variants (exam.tex and exam_solutions.tex take them as text).
+        page["text"] = render("exam_page.tex", {"title": spec.title, "v": page})
+        solution["body"] = render("solution_body.tex", solution)
         pages.append(page)
         solutions.append(solution)
         folder = f"variants/{v.number:03d}/"

@@ -77,12 +77,15 @@ def wiring(variant: Variant) -> list[tuple[str, str, str]]:
 
 
 def page(variant: Variant, settings: Settings, spaces: list[str] | None = None,
-         student: dict | None = None) -> dict:
+         student: dict | None = None, solution: dict | None = None) -> dict:
     """One variant's question page: its network with its numbers, its data, the questions, and the
-    student it is for (id and name) when a roster is given."""
-    return {"number": variant.number, "diagram": problem.diagram(variant.solution),
-            "given": problem.given(variant.solution), "questions": questions(variant, settings, spaces),
-            "student": student, "rounding": settings.questions[0].rounding()}
+    student it is for (id and name) when a roster is given. `solution`, the variant's
+    `solution_context`, lends its diagram and data (the same records; laying out the diagram's
+    labels is the dearer half of a page)."""
+    shown = solution or {"diagram": problem.diagram(variant.solution), "given": problem.given(variant.solution)}
+    return {"number": variant.number, "diagram": shown["diagram"], "given": shown["given"],
+            "questions": questions(variant, settings, spaces), "student": student,
+            "rounding": settings.questions[0].rounding()}
 
 
 def solution_context(variant: Variant) -> dict:
