@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, matrix_spec, toml_text
+from conftest import ROOT, matrix_spec, random_spec, toml_text
 from helpers import run_cli
 
+from derive.layout.blocks import PAGE_WIDTH, Line, pieces, wrap
 from derive.output import tex
+from derive.printing.width import latex_width
 
 FULL = pytest.mark.full
 OVERFULL = re.compile(r"^Overfull \\hbox \((\d+(?:\.\d+)?)pt too wide\)(.*)$|^Overfull \\vbox(.*)$", re.MULTILINE)
@@ -156,3 +158,38 @@ def test_every_snippet_fits_a_plain_article(tmp_path, spec, part):
     log = (tmp_path / "main.log").read_text(errors="replace")
     assert (tmp_path / "main.pdf").exists(), log[-2000:]
     assert overflows(log) == []
+
+
+def test_a_mean_over_twelve_samples_breaks_inside_its_parentheses():
+    """1/12 (a + b + ...) cannot stay one row; a \\left( ... \\right) pair cannot span two, so the
+    parentheses become \\Bigl( ... \\Bigr) and the sum goes on after one of its + signs."""
+    terms = [rf"\frac{{\partial E^{{[{k}]}}_{{\mathit{{total}}}}}}{{\partial w_{{1}}}}" for k in range(1, 13)]
+    lhs = r"\frac{\partial E}{\partial w_{1}}"
+    rows = wrap(Line(lhs, [r"\frac{1}{12} \left(" + " + ".join(terms) + r"\right)", "-0.0016"]))
+    assert len(rows) >= 3 and rows[0].lhs == lhs and all(not row.lhs for row in rows[1:])
+    assert all(latex_width(lhs + " = " + " = ".join(row.rhs)) <= PAGE_WIDTH for row in rows)
+    text = " ".join(" ".join(row.rhs) for row in rows)
+    assert text.startswith(r"\frac{1}{12} \Bigl(" + terms[0]) and text.count(r"\Bigr)") == 1
+    assert r"\left(" not in text and all(term in text for term in terms)
+    assert rows[-1].rhs == ["-0.0016"]
+
+
+def test_a_long_table_goes_on_in_even_pieces():
+    rows = list(range(96))
+    assert [len(p) for p in pieces(rows)] == [20, 19, 19, 19, 19]
+    assert sum(pieces(rows), []) == rows
+    assert pieces(list(range(20))) == [list(range(20))] and pieces([]) == [[]]
+
+
+@FULL
+def test_twelve_samples_averaged_fit_the_pages(tmp_path):
+    """Twelve samples, mean reduction: the totals break inside 1/12 (...), the other samples' table
+    breaks between its rows, and no page is left nearly empty."""
+    spec = random_spec(3012, [2, 3, 2], samples=12, reduction="mean")
+    (tmp_path / "many.toml").write_text(toml_text(spec), encoding="utf-8")
+    folder = tmp_path / "out"
+    result = run_cli("worksheet", tmp_path / "many.toml", "--out", folder, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    log = (folder / tex.BUILD / "solutions.log").read_text(errors="replace")
+    assert overflows(log) == []
+    assert nearly_empty(folder / "solutions.pdf") == []
