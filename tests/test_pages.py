@@ -68,6 +68,15 @@ def nearly_empty(pdf: Path) -> list[str]:
             if fill < SHORT and following != title]
 
 
+def lone_headings(pdf: Path) -> list[str]:
+    """Pages (but the last) whose only text is a heading of a word or two and the page number: a
+    heading whose content went on to the next page."""
+    text = subprocess.run(["pdftotext", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    pages = [[w for w in page.split() if not w.isdigit()] for page in text.split("\f")]
+    pages = [page for page in pages if page] or [[]]
+    return [f"page {i}: {' '.join(page)!r} alone" for i, page in enumerate(pages[:-1], 1) if len(page) <= 2]
+
+
 def test_the_gate_reads_real_overfull_lines():
     log = ("Overfull \\hbox (0.5pt too wide) in paragraph at lines 1--2\n[]a\n"
            "Overfull \\hbox (12.25pt too wide) detected at line 170\n[]\n"
@@ -126,6 +135,7 @@ def test_worksheet_and_solution_pages_fit(tmp_path_factory, name, document):
         folder = _built(tmp_path_factory, name, "worksheet", ROOT / "examples" / f"{name}.toml")
     log = (folder / tex.BUILD / f"{document}.log").read_text(errors="replace")
     assert overflows(log) == []
+    assert lone_headings(folder / f"{document}.pdf") == []
     if document == "solutions":
         assert nearly_empty(folder / "solutions.pdf") == []
 
