@@ -118,6 +118,18 @@ def _terms(tex: str) -> list[str]:
     return pieces
 
 
+TABLE_ROWS = 20   # rows of one table piece: a table is one box, so a long one goes on in pieces
+
+
+def pieces(rows: list, most: int = TABLE_ROWS) -> list[list]:
+    """A table's rows as pieces of at most `most` rows, as even as they come (96 rows: 20, 19, 19,
+    19, 19): each piece is kept on one page, and the page may break between pieces."""
+    count = -(-len(rows) // most) or 1
+    size, extra = divmod(len(rows), count)
+    cuts = [k * size + min(k, extra) for k in range(count + 1)]
+    return [rows[a:b] for a, b in zip(cuts, cuts[1:])]
+
+
 @dataclass
 class NumberedStep:
     """Step n of a worked solution: a title (plain text, or pieces with `Math`) and its blocks.

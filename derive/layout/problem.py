@@ -232,6 +232,8 @@ def _update_rule(solution: Solution, p: Printer) -> str:
 
 
 LINE_OF_WORKING = 0.8   # cm of answer space for each line a task's working takes
+MOST_SPACE = 18.0       # cm: a task, its quantities and its space on one page (the text area is 25.3 cm)
+QUANTITY_ROW = 0.7      # cm a row of asked quantities takes
 
 
 @dataclass
@@ -319,7 +321,10 @@ def worksheet_context(solution: Solution) -> dict:
         text: list = []
         for i, piece in enumerate(re.split(r"\{([^{}]+)\}", task.text)):
             text.append(Math(p.name(m.names.by_plain[piece])) if i % 2 else piece)
+        # A deep network's task could ask for more space than a page holds: TeX would then give the
+        # task a page of its own and leave the heading before it alone on the page before.
+        space = min(LINE_OF_WORKING * task.lines, MOST_SPACE - QUANTITY_ROW * len(rows))
         tasks.append({"text": text, "rows": [", ".join(p.name(s) for s in row) for row in rows],
-                      "space": f"{LINE_OF_WORKING * task.lines:.1f}cm", "lines": task.lines})
+                      "space": f"{max(space, 2 * LINE_OF_WORKING):.1f}cm", "lines": task.lines})
     return {"title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
             "given": given(solution), "tasks": tasks, "plots": False}

@@ -3,8 +3,8 @@
 Every sample goes through the same chain rule with other numbers, so repeating the chain teaches
 nothing after the first: sample 1 is worked in full, and the others' values stand in a table, one row
 per quantity and one column per sample, grouped by the sections of sample 1's steps. Columns that do
-not fit the page's width go on in a further table, rows that do not fit a page likewise (a table
-does not break across pages).
+not fit the page's width go on in a further table; a table breaks across pages between its rows
+(the template's longtable), so the page before it is not left half empty.
 """
 from __future__ import annotations
 
@@ -21,7 +21,6 @@ TABLE_WIDTH = 80       # latex_width units across the page for a table (a displa
 COLUMN_GAP = 3         # latex_width units between two columns
 FOLD_GAP = 4           # latex_width units between two blocks of a folded table
 HEADER = "sample 00"   # the widest column heading
-ROWS_PER_TABLE = 28    # printed rows of one table (it does not break across pages); more go on in another
 
 Cell = tuple[str, list[str]]            # a quantity's name and its values, LaTeX from the printer
 
@@ -33,7 +32,6 @@ class SampleGroup:
 
     title: str                          # the section of sample 1 whose quantities these are
     rows: list[list[Cell]]
-    continued: bool = False             # the same section's rows go on from the table before
 
 
 @dataclass
@@ -47,11 +45,6 @@ class SampleTable:
     samples: list[int]                  # sample numbers (from 1), one per column
     folds: int
     groups: list[SampleGroup]
-
-    @property
-    def rows(self) -> int:
-        """Printed rows of the table, a section's title counted as one."""
-        return sum(len(g.rows) + 1 for g in self.groups)
 
 
 def other_samples(solution: Solution, quantities: list[tuple[str, list[sp.Symbol]]],
@@ -75,15 +68,8 @@ def other_samples(solution: Solution, quantities: list[tuple[str, list[sp.Symbol
         table = SampleTable([s + 1 for s in columns], folds, [])
         for title, qs in quantities:
             rows = _fold([(names[q], [numbers[s, q] for s in columns]) for q in qs], folds)
-            continued = False
-            while rows:
-                room = ROWS_PER_TABLE - table.rows - 1
-                if room < min(len(rows), 3):           # a section's title with fewer than 3 rows: next table
-                    tables.append(table)
-                    table = SampleTable(table.samples, folds, [])
-                    room = ROWS_PER_TABLE - 1
-                table.groups.append(SampleGroup(title, rows[:room], continued))
-                rows, continued = rows[room:], True
+            if rows:
+                table.groups.append(SampleGroup(title, rows))
         if table.groups:
             tables.append(table)
     which = "Sample 2" if n == 2 else f"Samples 2 to {n}"

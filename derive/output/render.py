@@ -12,6 +12,7 @@ from pathlib import Path
 import jinja2
 
 from ..errors import DeriveError
+from ..layout.blocks import pieces
 from ..text import GREEK, MATH
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -63,6 +64,7 @@ def _environment(folder: str) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
     )
     env.filters["tex"] = escape_tex
+    env.filters["pieces"] = pieces      # a long table's rows in pieces that each fit a page
     return env
 
 

@@ -102,11 +102,15 @@ def split_top_level(tex: str, width: float) -> list[str]:
 
 
 def _split_parenthesised(tex: str, width: float) -> list[str]:
-    """-(a + b) as a whole: cut inside the parentheses, which become \\bigl( ... \\bigr) (or \\Bigl for
-    fractions) since a \\left ... \\right pair cannot span two rows."""
-    sign = "-" if tex.startswith("-") else ""
-    inner = tex[len(sign):].strip()
-    if not (inner.startswith(r"\left(") and inner.endswith(r"\right)")):
+    """-(a + b) or a factor times (a + b), e.g. the mean 1/n (a + b + ...), as a whole: cut inside the
+    parentheses, which become \\bigl( ... \\bigr) (or \\Bigl for fractions) since a \\left ... \\right
+    pair cannot span two rows."""
+    start = tex.find(r"\left(")
+    sign = tex[:start]
+    if start < 0 or _depth(sign) != 0 or _cut_points(sign, ("+", "-")):
+        return [tex]
+    inner = tex[start:].strip()
+    if not inner.endswith(r"\right)"):
         return [tex]
     body = inner[len(r"\left("):-len(r"\right)")]
     depth = 0
