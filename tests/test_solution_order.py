@@ -173,8 +173,13 @@ def test_no_page_ends_with_a_heading(example, lecture, tmp_path):
                             r"Final parameters|Training for|Sample \d|All samples)", lines[-1]), (page, lines[-1])
 
 
-def test_the_style_file_defines_the_steps_as_the_documents_do():
-    assert (ROOT / "templates/stepmacros.tex").read_text() in (ROOT / "templates/derive.sty").read_text()
+def test_the_style_file_defines_the_steps_as_the_documents_do(tmp_path):
+    """derive.sty takes the step macros from the one file the documents' preamble includes."""
+    assert run_cli("style", "-o", tmp_path / "derive.sty").returncode == 0
+    written = (tmp_path / "derive.sty").read_text()
+    assert (ROOT / "templates/stepmacros.tex").read_text() in written
+    assert "\\BLOCK" not in written and written.rstrip().endswith("\\endinput")
+    assert "newenvironment{derivestep}" not in (ROOT / "templates/derive.sty").read_text()
 
 
 # -- worksheets ------------------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ are `\\deriveheading`, a macro of derive.sty, never a sectioning command (beamer
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 from ..errors import DeriveError
 from ..layout import problem, steps
@@ -15,7 +14,7 @@ from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
-from ..output.render import render, templates_folder
+from ..output.render import render
 from ..regularization.layout import regularization_context
 from ..regularization.layout import regularization_sections as build_regularization
 from ..solution import Solution
@@ -116,7 +115,7 @@ def diagram_scale(diagram: dict, fit: Fit, below: float = 0.0) -> str:
 
 def style_inline() -> str:
     """derive.sty's definitions, to stand in a standalone document's own preamble."""
-    text = (Path(templates_folder()) / "derive.sty").read_text(encoding="utf-8")
+    text = render("derive.sty", {})
     keep = [line for line in text.splitlines()
             if not line.startswith((r"\NeedsTeXFormat", r"\ProvidesPackage", r"\endinput"))]
     return "\\makeatletter\n" + "\n".join(keep) + "\n\\makeatother"

@@ -1,13 +1,10 @@
 """`derive style`: the small style file that derive's fragments need."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from ..output.folders import write_file
-from ..output.render import templates_folder
+from ..output.render import render
 
 
 def run(args) -> int:
-    source = Path(templates_folder()) / "derive.sty"
-    write_file(args.output, source.read_text(encoding="utf-8"))
+    write_file(args.output, render("derive.sty", {}))   # the step macros come from stepmacros.tex
     return 0
