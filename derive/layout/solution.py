@@ -25,8 +25,10 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     picks = sorted(set(range(0, n + 1, stride)) | {n})
     coords = " ".join(f"({i},{h[i]:.6e})" for i in picks)
     m = solution.derivation.model
-    p = Printer(m.names.of, solution.spec.decimals)
-    final = [{"name": p.name(par), "value": p.number(solution.values.final[par])} for par in m.parameters()]
+    # A parameter that training leaves alone (a bias with update_biases = false) keeps its given value.
+    p = Printer(m.names.of, solution.spec.decimals,
+                given=[par for par in m.parameters() if par not in solution.derivation.updated])
+    final = [{"name": p.name(par), "value": p.value_of(par, solution.values.final[par])} for par in m.parameters()]
     return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
             "final": final, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
 
@@ -34,7 +36,8 @@ def history(solution: Solution, points: int = 250) -> dict | None:
 def loss_axis(iterations: int, low: float, high: float) -> str:
     """The loss curve's axis options: iterations from 0 to the last, and loss ticks a reader reads
     (0.2, 0.5, 1 on a log axis: 1, 2 and 5 times a power of ten, written out; never 10^-0.5)."""
-    x = f"xmin=0, xmax={iterations}, enlarge x limits=false, scaled x ticks=false"
+    x = (f"xmin=0, xmax={iterations}, enlarge x limits=false, scaled x ticks=false, "
+         f"xtick={{{','.join(str(t) for t in iteration_ticks(iterations))}}}")
     if low <= 0:
         return x + ", scaled y ticks=false, yticklabel style={/pgf/number format/fixed}"
     ticks = []
@@ -48,6 +51,18 @@ def loss_axis(iterations: int, low: float, high: float) -> str:
     shown = [given_number(float(f"{t:.2g}")) for t in ticks]
     return (x + f", ymode=log, ytick={{{','.join(shown)}}}, yticklabels={{{','.join(shown)}}}, "
             "minor ytick={}, log basis y=10")
+
+
+def iteration_ticks(iterations: int, most: int = 11) -> list[int]:
+    """Ticks of the iteration axis: whole numbers (an iteration is never 2.5), every 1, 2 or 5
+    times a power of ten, at most `most` of them, from 0."""
+    k = 0
+    while True:
+        for m in (1, 2, 5):
+            step = m * 10 ** k
+            if iterations // step + 1 <= most:
+                return list(range(0, iterations + 1, step))
+        k += 1
 
 
 def solutions_context(solution: Solution) -> dict:

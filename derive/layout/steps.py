@@ -269,7 +269,7 @@ class _Writer:
                           " moves the weight against its gradient:"], lines)])
 
     def solution_eta(self) -> str:
-        return f"{self.w.p.name(self.m.eta)} = {self.w.p.number(self.w.solution.spec.learning_rate)}"
+        return f"{self.w.p.name(self.m.eta)} = {self.w.p.value_of(self.m.eta, self.w.solution.spec.learning_rate)}"
 
     # -- hidden layers ----------------------------------------------------------------------------
     def error_signals(self, l: int) -> None:

@@ -124,6 +124,14 @@ class Words:
     def number(self, value: float) -> str:
         return self.p.number(value)
 
+    def within(self, residual: float, exact: str, bound: str) -> list:
+        """How closely an equation holds, in words a student reads: a residual below the last
+        displayed place is rounding (never "within 2.08166817 × 10^-17"), a larger one is a number."""
+        decimals = self.solution.spec.decimals
+        if abs(residual) < 0.5 * 10.0 ** -decimals:
+            return [exact + f" up to rounding (what is left lies below the last of the {decimals} decimal places shown)"]
+        return [bound, Math(self.p.number(residual))]
+
     def eq(self, *parts: str) -> Math:
         """a = b = c as inline mathematics."""
         return Math(tex.relation(*[x for part in parts for x in (part, "=")][:-1]))
@@ -199,7 +207,7 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
         pieces.append(para("One gradient-descent step on ", Math(p.name(sym.objective)), ", rearranged: "
                            "this is the weight-decay form, in which every step first shrinks the weight by the "
                            "factor ", w.eq(p.symbolic(_add(sp.Integer(1), _neg(_mul(sp.Integer(2), w.m.eta, sym.lam)))),
-                                           w.number(factor)), " and then takes the loss's own step:"))
+                                           w.p.exact(factor)), " and then takes the loss's own step:"))
     else:
         pieces.append(para("One gradient-descent step on ", Math(p.name(sym.objective)), ", rearranged: "
                            "every step first moves the weight by ", Math(p.symbolic(_mul(w.m.eta, sym.lam))),
@@ -263,9 +271,9 @@ def argument_section(w: Words) -> Section:
                       "itself, ",
                       Math(tex.relation(r"\|\theta\|_2", r"\le", w.radius)), " with ", w.eq(w.radius, r_value),
                       " (the radius of a ball), so the bound on ", Math(tex.PENALTY), " is ",
-                      w.eq(w.bound, w.number(h.radius ** 2)), ":"))
+                      w.eq(w.bound, w.p.exact(h.radius ** 2)), ":"))
         b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(
-            w.norm, r"\le", w.bound, "=", w.number(h.radius ** 2))), [])))
+            w.norm, r"\le", w.bound, "=", w.p.exact(h.radius ** 2))), [])))
     else:
         b.append(para("For ", Math(r"l_1"), " regularisation ", w.eq(tex.PENALTY, w.norm),
                       f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ", and the bound is ",
@@ -424,7 +432,7 @@ def hard_section(w: Words) -> Section:
                               " meet the bound. This is the norm equation ",
                               Math(tex.relation(r"\|\theta(\lambda)\|_2^2", "=", w.bound)),
                               "; the norm falls as ", Math(r"\lambda"), " grows, so it has one root:"))
-                b.append(display(Line(lhs, [w.bound, p.number(h.radius ** 2)])))
+                b.append(display(Line(lhs, [w.bound, p.exact(h.radius ** 2)])))
                 b.append(para("Its root, found by halving an interval that brackets it until it is exact to "
                               "the computer's precision, is ", Math(r"\lambda^{*}"), ":"))
         elif h.active and w.l2:
@@ -442,7 +450,7 @@ def hard_section(w: Words) -> Section:
                       f"numerically: gradient steps on the loss, each projected back onto the {ball} ",
                       Math(tex.relation(r"\|\theta\|_2" if w.l2 else w.norm, r"\le", w.radius)),
                       ", starting from the given weights, until every component of the gradient of ",
-                      Math(tex.LAGRANGIAN_AT_STAR), " is at most ", Math(p.number(h.kkt_residual)),
+                      Math(tex.LAGRANGIAN_AT_STAR), *w.within(h.kkt_residual, " is zero", " is at most "),
                       ". Then ", Math(r"\lambda^{*}"), " is the ", Math(r"\lambda"), " that fits ",
                       Math(tex.relation(r"\nabla \hat{L}(\theta^{*})", "+", r"\lambda \nabla R(\theta^{*})",
                                         "=", "0")), " best over the weights:"))
@@ -458,7 +466,7 @@ def hard_section(w: Words) -> Section:
                       Math(tex.relation(tex.function_of("R", tex.theta_star()), "=", w.bound)), ", and ",
                       Math(r"\lambda^{*} > 0"), ". The constant of the Lagrangian at ", Math(r"\lambda^{*}"), " is ",
                       w.eq(tex.relation(r"\lambda^{*}", w.bound),
-                           tex.product_of(p.number(h.lambda_star), p.number(h.radius ** 2 if w.l2 else h.radius)),
+                           tex.product_of(p.number(h.lambda_star), p.exact(h.radius ** 2 if w.l2 else h.radius)),
                            p.number(h.lambda_star * (h.radius ** 2 if w.l2 else h.radius))),
                       "; it shifts the value of ", Math(tex.LAGRANGIAN_AT_STAR), ", not its minimiser."))
     else:
@@ -531,7 +539,7 @@ def kkt_paragraph(w: Words) -> dict:
                 Term("dual feasibility"), ", ", Math(r"\lambda^{*} \ge 0"), "; and ", Term("complementary slackness"),
                 ", ", Math(tex.relation(r"\lambda^{*}", "[" + R, "-", w.bound + "]", "=", "0")),
                 " (the constraint is active or ", Math(r"\lambda^{*} = 0"),
-                "). At the numbers above each holds to within ", Math(w.p.number(h.kkt_residual)), ".")
+                "). At the numbers above each holds", *w.within(h.kkt_residual, "", " to within "), ".")
 
 
 def regularization_context(solution: Solution, heading: str = "section") -> dict | None:
