@@ -102,6 +102,10 @@ def test_relu_derivative_and_untrained_biases_print_as_whole_and_given(tmp_path)
     assert r"\end{cases} = 1" + "\n" in tex and r"\end{cases} = 1.000000000" not in tex
     final = tex[tex.index("Final parameters"):]
     assert r"$b^{(1)}_{1}$ & $0.1$ \\" in final and "0.100000000" not in final
+    # w^{(1)}_{11} above w^{(1)}_{12}: taller rows, so that the indices do not touch
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    assert summary.index(r"\renewcommand{\arraystretch}{1.3}") < summary.index(r"\begin{tabular}")
+    assert final.index(r"\renewcommand{\arraystretch}{1.3}") < final.index(r"\begin{tabular}")
 
 
 def test_a_residual_below_the_last_place_is_said_in_words(tmp_path):

@@ -67,6 +67,7 @@ def iteration_ticks(iterations: int, most: int = 11) -> list[int]:
 
 def solutions_context(solution: Solution) -> dict:
     spec = solution.spec
+    p = Printer(solution.derivation.model.names.of, spec.decimals)
     counter = Counter()                 # one numbering through the document: "step 7"
     # One sample: each update right after its gradient; an optimiser's updates get their own part.
     inline = len(spec.inputs) == 1 and solution.optimizer is None
@@ -86,6 +87,9 @@ def solutions_context(solution: Solution) -> dict:
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1, "others": others,
         "totals": totals, "optimizer": optimizer, "after": after, "summary": summary_rows(solution),
         "history": history(solution),
+        # Names with a layer superscript and an index subscript (w^{(1)}_{11}) touch the next row's
+        # at the normal row height: their tables get taller rows.
+        "tall_names": any("^{(" in p.name(par) for par in solution.derivation.model.parameters()),
         "plots": solution.values.history is not None or solution.regularization is not None,
         "regularization": regularization_context(solution),
     }

@@ -20,6 +20,7 @@ from ..printing import matrix as tex
 from ..printing.latex import Printer
 from ..printing.width import latex_width
 from ..solution import Solution
+from .path_plot import ARTICLE, SLIDE, path_plot
 
 NARROW_WIDTH = 55          # latex_width units of a display row in a plain 10 pt article (345 pt)
 WRITTEN_OUT_UP_TO = 8       # R = w1² + ... written term by term (and with numbers) up to this many terms
@@ -517,14 +518,16 @@ def equivalence_context(w: Words) -> dict:
                    *([] if soft_lam is None else [
                        w.eq(w.lam, p.given_number(soft_lam)), "." if inside else " lies outside the plotted range."]))
     title = para("The soft problem at ", Math(r"\lambda^{*}"), " beside ", Math(r"\theta^{*}"))
+    labels = {"radius": tex.relation(w.radius, "=", p.given_number(path.radius)),
+              "lambda_star": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
+              "soft_lambda": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None}
+    drawn = [(lam, norm) for lam, norm in path.points if lam > 0]
+    figures = {name: path_plot(drawn, path.radius, path.lambda_star, soft_lam if inside else None, labels, size)
+               for name, size in (("plot", ARTICLE), ("slide_plot", SLIDE))}
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
-            "xmin": f"{xmin:.6e}", "xmax": f"{xmax:.6e}", "norm": norm_name,
-            "radius_label": tex.relation(w.radius, "=", p.given_number(path.radius)),
-            "lambda_star_label": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
-            "soft_lambda": f"{soft_lam:.6e}" if inside else None,
-            "soft_lambda_label": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None,
-            "show_path": bool(coords) and h.lambda_star > 0}
+            "norm": norm_name, "soft_lambda": f"{soft_lam:.6e}" if inside else None,
+            "show_path": bool(coords) and h.lambda_star > 0, **figures}
 
 
 def kkt_paragraph(w: Words) -> dict:
