@@ -9,7 +9,10 @@ import re
 
 import pytest
 
-from conftest import ROOT
+import derive
+from derive.layout.solution import TALL_ROWS_UP_TO, solutions_context
+
+from conftest import ROOT, matrix_spec, toml_text
 from helpers import pdf_text, run_cli
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
@@ -130,3 +133,14 @@ def test_adam_tables_keep_one_form_per_column_and_integer_iteration_ticks(tmp_pa
         if number == 1:   # before the first step the parameters are the given ones
             assert [r[1] for r in rows] == ["0.15", "0.2", "0.25", "0.3", "0.4", "0.45", "0.5", "0.55"]
     assert r"6.75142256 \times 10^{-6}" in tables[0]
+
+
+def test_a_summary_too_long_for_taller_rows_keeps_its_rows_on_one_page(tmp_path):
+    """Taller rows only while the table still fits a page: page-matrix spec 5 has 45 parameters
+    (at 1.3 its summary ran 73 pt off the page)."""
+    path = tmp_path / "matrix5.toml"
+    path.write_text(toml_text(matrix_spec(5)), encoding="utf-8")
+    solution = derive.derive(str(path))
+    assert len(solution.derivation.model.parameters()) > TALL_ROWS_UP_TO
+    assert solutions_context(solution)["tall_names"] is False
+    assert solutions_context(derive.derive(str(ROOT / "examples" / "deep.toml")))["tall_names"] is True

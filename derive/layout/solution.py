@@ -15,6 +15,9 @@ from .samples import other_samples
 from .steps import Counter, after_section, first_sample_sections, summary_rows, total_sections
 
 
+TALL_ROWS_UP_TO = 32   # parameter rows a summary table holds on one page with taller rows (45 fit at 1.0)
+
+
 def history(solution: Solution, points: int = 250) -> dict | None:
     """The loss curve (pgfplots coordinates, thinned) and the final parameters."""
     h = solution.values.history
@@ -88,8 +91,10 @@ def solutions_context(solution: Solution) -> dict:
         "totals": totals, "optimizer": optimizer, "after": after, "summary": summary_rows(solution),
         "history": history(solution),
         # Names with a layer superscript and an index subscript (w^{(1)}_{11}) touch the next row's
-        # at the normal row height: their tables get taller rows.
-        "tall_names": any("^{(" in p.name(par) for par in solution.derivation.model.parameters()),
+        # at the normal row height: their tables get taller rows, while the taller table still
+        # fits a page (a table does not break across pages).
+        "tall_names": any("^{(" in p.name(par) for par in solution.derivation.model.parameters())
+        and len(solution.derivation.model.parameters()) <= TALL_ROWS_UP_TO,
         "plots": solution.values.history is not None or solution.regularization is not None,
         "regularization": regularization_context(solution),
     }
