@@ -10,7 +10,9 @@ import pytest
 
 import derive
 from derive.regularization.layout import regularization_context
-from derive.regularization.path_plot import ARTICLE, SLIDE, path_plot
+from derive.layout.frames import BEAMER_43, FITS, fit_regularization
+from derive.layout.placement import PT
+from derive.regularization.path_plot import ARTICLE, AXIS_LABELS, SLIDE, path_plot, size_for
 
 from conftest import ROOT
 from test_diagram import _crosses, _overlap
@@ -52,3 +54,15 @@ def test_a_crowded_plot_gets_room_above_the_curve():
     fig = path_plot(points, 1.01, 0.03, 0.002, LABELS, ARTICLE)
     assert len(fig["labels"]) == 3 and problems(fig, ARTICLE) == []
     assert float(fig["ymax"]) > 1.05       # the axis grew above the curve
+
+
+@pytest.mark.parametrize("fit", [FITS["twocolumn"], BEAMER_43, FITS["article"]], ids=["twocolumn", "beamer43", "article"])
+def test_a_fragment_draws_the_path_for_its_own_column(fit):
+    """A two-column article's column (229.5 pt) or a 4:3 frame: the figure within the line, the
+    labels still placed and clear."""
+    context = fit_regularization(regularization_context(derive.derive(str(ROOT / "examples" / "regularization.toml"))), fit)
+    fig = context["equivalence"]["slide_plot" if fit.beamer else "plot"]
+    size = size_for(fit.points, fit.beamer)
+    assert float(fig["width"].removesuffix("cm")) == size.width
+    assert size.width + AXIS_LABELS <= fit.points * PT
+    assert len(fig["labels"]) == 3 and problems(fig, size) == []

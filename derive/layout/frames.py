@@ -14,6 +14,7 @@ import re
 
 from ..errors import DeriveError
 from ..printing.width import latex_height, latex_width, units
+from ..regularization.path_plot import path_plot, size_for
 from .blocks import Block, Line, Section, wrap
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
@@ -284,7 +285,9 @@ def fit_regularization(context: dict, fit: Fit) -> dict:
                narrow=fit.points < 300)
     if context["equivalence"]:
         eq = context["equivalence"]
-        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")})
+        figure = "slide_plot" if fit.beamer else "plot"     # the path drawn for this column's width
+        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")},
+                                  **{figure: path_plot(**eq["path_data"], size=size_for(fit.points, fit.beamer))})
     if context["kkt"]:
         out["kkt"] = para(context["kkt"])
     return out

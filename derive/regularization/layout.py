@@ -521,9 +521,10 @@ def equivalence_context(w: Words) -> dict:
     labels = {"radius": tex.relation(w.radius, "=", p.given_number(path.radius)),
               "lambda_star": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
               "soft_lambda": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None}
-    drawn = [(lam, norm) for lam, norm in path.points if lam > 0]
-    figures = {name: path_plot(drawn, path.radius, path.lambda_star, soft_lam if inside else None, labels, size)
-               for name, size in (("plot", ARTICLE), ("slide_plot", SLIDE))}
+    # The figure's data, so that a fragment for a narrower column draws it again at its own size.
+    data = {"points": [(lam, norm) for lam, norm in path.points if lam > 0], "radius": path.radius,
+            "lambda_star": path.lambda_star, "soft_lam": soft_lam if inside else None, "labels": labels}
+    figures = {"plot": path_plot(**data, size=ARTICLE), "slide_plot": path_plot(**data, size=SLIDE), "path_data": data}
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
             "norm": norm_name, "soft_lambda": f"{soft_lam:.6e}" if inside else None,

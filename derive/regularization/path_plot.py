@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 import math
 
-from ..layout.placement import Box, Segment, box_at, free, label_size
+from ..layout.placement import PT, Box, Segment, box_at, free, label_size
 
 # \small maths in the 11 pt documents (article and beamer), measured with pdflatex: at most 5.2 pt
 # per latex_width unit and 6.9 pt high; 1 pt inner sep and 1.5 pt clear of every line around it.
@@ -32,8 +32,18 @@ class PlotSize:
     height: float
 
 
-ARTICLE = PlotSize(9.0, 4.2)     # 0.8 of a plain article's line, as before, tick labels beside it
+ARTICLE = PlotSize(9.0, 4.2)     # the solution's page (472 pt), tick labels beside it
 SLIDE = PlotSize(9.5, 3.6)       # a 16:9 frame with the caption below the figure
+AXIS_LABELS = 1.4                # cm the y tick labels and the axis label take beside the axis
+SHARE = 0.9                      # of the line the figure may take
+
+
+def size_for(line_pt: float, slide: bool) -> PlotSize:
+    """The axis for a line `line_pt` TeX points wide (a two-column article's column, a 4:3 frame):
+    the figure, tick labels included, within the line, at most the page's or the frame's size."""
+    base = SLIDE if slide else ARTICLE
+    width = min(base.width, SHARE * line_pt * PT - AXIS_LABELS)
+    return PlotSize(round(width, 2), round(min(base.height, max(2.5, 0.55 * width)), 2))
 
 
 def path_plot(points: list[tuple[float, float]], radius: float, lambda_star: float, soft_lam: float | None,
