@@ -11,6 +11,7 @@ import pytest
 
 import derive
 from derive.layout.solution import TALL_ROWS_UP_TO, solutions_context
+from derive.layout.steps import summary_rows
 
 from conftest import ROOT, matrix_spec, toml_text
 from helpers import pdf_text, run_cli
@@ -144,3 +145,14 @@ def test_a_summary_too_long_for_taller_rows_keeps_its_rows_on_one_page(tmp_path)
     assert len(solution.derivation.model.parameters()) > TALL_ROWS_UP_TO
     assert solutions_context(solution)["tall_names"] is False
     assert solutions_context(derive.derive(str(ROOT / "examples" / "deep.toml")))["tall_names"] is True
+
+
+def test_the_summary_writes_each_column_in_one_form(write_spec, lecture_dict):
+    """At 3 decimals dE/dw1 = 0.000438568 needs m × 10^k: then the whole gradient column has it."""
+    lecture_dict["output"] = {"decimals": 3}
+    rows = summary_rows(derive.derive(str(write_spec(lecture_dict))))
+    gradients = {r["name"]: r["gradient"] for r in rows}
+    assert gradients["w_{1}"] == r"4.39 \times 10^{-4}"
+    assert gradients["w_{5}"] == r"8.22 \times 10^{-2}"
+    assert all(r"\times" in g for g in gradients.values())
+    assert [r["updated"] for r in rows][:2] == ["0.150", "0.200"]      # the updated column needs no powers

@@ -31,7 +31,10 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     # A parameter that training leaves alone (a bias with update_biases = false) keeps its given value.
     p = Printer(m.names.of, solution.spec.decimals,
                 given=[par for par in m.parameters() if par not in solution.derivation.updated])
-    final = [{"name": p.name(par), "value": p.value_of(par, solution.values.final[par])} for par in m.parameters()]
+    trained = [par for par in m.parameters() if par in solution.derivation.updated]
+    shown = dict(zip(trained, p.column([solution.values.final[par] for par in trained])))   # one form
+    final = [{"name": p.name(par), "value": shown[par] if par in shown else p.value_of(par, solution.values.final[par])}
+             for par in m.parameters()]
     return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
             "final": final, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
 

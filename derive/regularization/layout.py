@@ -218,11 +218,12 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
     pieces.append(para("With the numbers, both forms give the same weight:"))
     pieces.append(display(Line(p.name(update.name), [p.substituted(update.expr, values), p.number(value)]),
                           Line("", [p.substituted(decay.expr, values), p.number(value)])))
-    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value), "gradient": p.number(t.gradient),
-             "regularized_gradient": p.number(t.regularized_gradient),
-             "updated": "" if t.updated is None else p.number(t.updated),
-             "regularized_updated": "" if t.regularized_updated is None else p.number(t.regularized_updated)}
-            for t in soft.table]
+    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value)} for t in soft.table]
+    for key in ("gradient", "regularized_gradient", "updated", "regularized_updated"):
+        present = [i for i, t in enumerate(soft.table) if getattr(t, key) is not None]
+        shown = dict(zip(present, p.column([getattr(soft.table[i], key) for i in present])))  # one form a column
+        for i, row in enumerate(rows):
+            row[key] = shown.get(i, "")
     out.blocks = pieces
     return out, rows
 
@@ -482,8 +483,10 @@ def equivalence_context(w: Words) -> dict:
     e = h.equivalence
     decimals = w.solution.spec.decimals
     shown = {k: _shown(e.difference[k], decimals) for k in w.sym.variables}
-    rows = [{"name": p.name(k), "hard": p.number(e.hard[k]), "soft": p.number(e.soft[k]),
-             "difference": p.number(shown[k])} for k in w.sym.variables]
+    variables = w.sym.variables
+    columns = {key: dict(zip(variables, p.column([source[k] for k in variables])))      # one form a column
+               for key, source in (("hard", e.hard), ("soft", e.soft), ("difference", shown))}
+    rows = [{"name": p.name(k), **{key: columns[key][k] for key in columns}} for k in variables]
     agree = all(v == 0 for v in shown.values())
     if h.linear is not None and w.l2:
         how = "exactly, from its linear equations with "
