@@ -79,11 +79,20 @@ class Derivation:
         return self.sample_steps + self.total_steps
 
     def given(self) -> list[sp.Symbol]:
-        """The problem's data (`Model.given`) and the steps that only name one of them
-        (dnet_o1/dout_h1 = w5): their values print as written in the spec, 0.4 both times."""
+        """The problem's data (`Model.given`), the steps that only name one of them
+        (dnet_o1/dout_h1 = w5) and the steps whose rule is a whole number (dnet/db = 1, a linear
+        output's dout/dnet = 1, ReLU's 1 or 0): their values print as written, 0.4 both times and
+        a factor 1 as 1, never 1.000000000."""
         data = self.model.given()
         known = set(data)
-        return data + [s.name for s in self.steps if s.expr in known]
+        return data + [s.name for s in self.steps if s.expr in known or _whole(s.expr)]
+
+
+def _whole(expr: sp.Expr) -> bool:
+    """Whether a rule's every value is a whole number: 1, or a piecewise 1 / 0 (ReLU')."""
+    if isinstance(expr, sp.Integer):
+        return True
+    return isinstance(expr, sp.Piecewise) and all(isinstance(value, sp.Integer) for value, _ in expr.args)
 
 
 @lru_cache(maxsize=32)

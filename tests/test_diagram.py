@@ -25,6 +25,24 @@ def _crosses(segment, box, samples: int = 400) -> bool:
                for t in range(samples + 1))
 
 
+def _distance(segment, box, samples: int = 400) -> float:
+    """The least distance (cm) from the segment to the box, sampled along the segment."""
+    x0, y0, x1, y1 = segment[:4]
+    best = float("inf")
+    for t in range(samples + 1):
+        x, y = x0 + (x1 - x0) * t / samples, y0 + (y1 - y0) * t / samples
+        dx, dy = max(box[0] - x, 0, x - box[2]), max(box[1] - y, 0, y - box[3])
+        best = min(best, (dx * dx + dy * dy) ** 0.5)
+    return best
+
+
+def crowded(d: dict, clearance: float = 0.1) -> list[str]:
+    """Weight labels closer than `clearance` to an edge not their own (beside a crossing, a label
+    reads as the other edge's)."""
+    return [f"edge {s[4]} passes {label['text']}" for label in d["labels"] if label["style"] == "weight"
+            for s in d["segments"] if s[4] != label["owner"] and _distance(s, label["box"]) < clearance]
+
+
 def collisions(d: dict) -> list[str]:
     found = []
     labels = d["labels"]
@@ -58,11 +76,19 @@ def test_the_shipped_diagrams_label_what_fits():
         assert d["bias_labels"], name
 
 
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_example_weight_labels_keep_clear_of_other_edges(name):
+    """softmax's w6 and w9 sat beside an edge crossing."""
+    d = diagram(derive.derive(str(ROOT / "examples" / f"{name}.toml")))
+    assert crowded(d) == []
+
+
 @pytest.mark.parametrize("i", range(24))
 def test_random_diagrams_have_no_collisions(tmp_path, i):
     path = tmp_path / "spec.toml"
     path.write_text(toml_text(matrix_spec(i)), encoding="utf-8")
-    assert collisions(diagram(derive.derive(str(path)))) == []
+    d = diagram(derive.derive(str(path)))
+    assert collisions(d) == [] and crowded(d) == []
 
 
 def test_the_check_sees_a_collision():

@@ -37,7 +37,8 @@ ORDER = [
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
     # layout
-    "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "layout.optimizer", "regularization.layout",
+    "layout.blocks", "layout.placement", "regularization.path_plot", "layout.frames", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "layout.optimizer",
+    "regularization.layout",
     "layout.solution",
     # output
     "output.folders", "output.render", "output.tex",

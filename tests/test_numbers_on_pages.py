@@ -9,7 +9,11 @@ import re
 
 import pytest
 
-from conftest import ROOT
+import derive
+from derive.layout.solution import solutions_context
+from derive.layout.steps import summary_rows
+
+from conftest import ROOT, matrix_spec, toml_text
 from helpers import pdf_text, run_cli
 
 NUMBER = re.compile(r"(?<![\w.])-?\d+\.\d+(?![\w.])")
@@ -63,3 +67,94 @@ def test_exam_keys_at_4_decimals_keep_trailing_zeros_everywhere(exam):
     for shown in zeros:
         assert f":={shown}:" in moodle                       # the cloze field {1:NUMERICAL:=answer:tolerance}
         assert shown in keys_pdf
+
+
+def test_the_exam_keys_say_when_a_value_is_given_as_m_times_10_to_the_k(exam):
+    """E_o2 = 2.057 × 10^-5 under "4 decimal places": the header says what the other form means."""
+    keys_pdf = " ".join(pdf_text(exam / "keys.pdf").split())
+    assert "too small for that (below 0.0001) or of a million or more is given as m × 10k with 4 " \
+           "significant digits" in keys_pdf
+
+
+def test_the_learning_rate_and_a_factor_1_print_as_given_in_the_steps(lecture_pages):
+    """η = 0.5 in the problem and in the steps; ∂net/∂b = 1 is 1, not 1.000000000."""
+    assert "learning rate η = 0.5 moves" in lecture_pages
+    assert "0.500000000" not in lecture_pages and "1.000000000" not in lecture_pages
+    assert "= 0.008771355 · 1 + 0.009954255 · 1\n" in lecture_pages
+
+
+def _tex(tmp_path, example: str) -> str:
+    out = tmp_path / example
+    result = run_cli("worksheet", ROOT / "examples" / f"{example}.toml", "--out", out, "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    return (out / "solutions.tex").read_text()
+
+
+def test_exact_values_of_given_data_print_without_trailing_zeros(tmp_path):
+    """The linear model: dout/dnet = 1, r² = 1, 1 − 2ηλ = 0.996, the other samples' inputs 2, 3, 4, 0.5."""
+    tex = _tex(tmp_path, "linear_constrained")
+    assert r"\frac{\partial \mathit{out}_{o1}}{\partial \mathit{net}_{o1}} &= 1" + "\n" in tex
+    assert r"\cdot 1.000000000" not in tex
+    assert r"so the bound on $R(\theta)$ is $r^{2} = 1$:" in tex
+    assert r"\lambda^{*} r^{2} = 1.285906019 \cdot 1 = 1.285906019" in tex
+    assert r"1 - 2 \eta \lambda = 0.996$" in tex
+    assert r"$\frac{\partial \mathit{net}_{o1}}{\partial w_{1}}$ & $2$ & $3$ & $4$ & $0.5$" in tex
+
+
+def test_relu_derivative_and_untrained_biases_print_as_whole_and_given(tmp_path):
+    tex = _tex(tmp_path, "deep")
+    assert r"\end{cases} = 1" + "\n" in tex and r"\end{cases} = 1.000000000" not in tex
+    final = tex[tex.index("Final parameters"):]
+    assert r"$b^{(1)}_{1}$ & $0.1$ \\" in final and "0.100000000" not in final
+    # w^{(1)}_{11} above w^{(1)}_{12}: taller rows, so that the indices do not touch
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    assert summary.index(r"\renewcommand{\arraystretch}{1.3}") < summary.index(r"\begin{longtable}")
+    assert final.index(r"\renewcommand{\arraystretch}{1.3}") < final.index(r"\begin{longtable}")
+
+
+def test_a_residual_below_the_last_place_is_said_in_words(tmp_path):
+    """"within 2.08166817 × 10^-17" reads like noise: the KKT check holds up to rounding."""
+    for example in ("regularization", "linear_constrained"):
+        tex = _tex(tmp_path, example)
+        kkt = tex[tex.index("For the curious"):]
+        assert "each holds up to rounding (what is left lies below the last of the 9 decimal places shown)" in kkt
+        assert r"\times 10^{-" not in tex, example
+
+
+def test_adam_tables_keep_one_form_per_column_and_integer_iteration_ticks(tmp_path):
+    tex = _tex(tmp_path, "adam")
+    assert "xtick={0,1,2,3}" in tex
+    tables = re.findall(r"\\midrule\n(.*?)\\bottomrule", tex[tex.index("every trained parameter"):], re.S)[:3]
+    assert len(tables) == 3 and all("$w_{8}$" in t for t in tables)
+    for number, table in enumerate(tables, 1):
+        rows = [[c.strip().strip("$") for c in row.rstrip(" \\").split("&")] for row in table.strip().splitlines()]
+        for column in list(zip(*rows))[1:]:
+            forms = {r"\times" in c for c in column if c != "0"}
+            assert len(forms) == 1, (number, column)
+        if number == 1:   # before the first step the parameters are the given ones
+            assert [r[1] for r in rows] == ["0.15", "0.2", "0.25", "0.3", "0.4", "0.45", "0.5", "0.55"]
+    assert r"6.75142256 \times 10^{-6}" in tables[0]
+
+
+def test_a_summary_too_long_for_a_page_still_gets_taller_rows(tmp_path):
+    """Taller rows for w^{(l)}_{ij} however many parameters: the summary is a long table that breaks
+    between rows (page-matrix spec 5 has 42 parameters (45 rows with its biases); at 1.3 its summary once ran 73 pt off a
+    page: its solution compiles with no Overfull \\vbox in tests/test_pages.py's whole matrix)."""
+    path = tmp_path / "matrix5.toml"
+    path.write_text(toml_text(matrix_spec(5)), encoding="utf-8")
+    solution = derive.derive(str(path))
+    assert len(solution.derivation.model.parameters()) > 32
+    assert solutions_context(solution)["tall_names"] is True
+    assert solutions_context(derive.derive(str(ROOT / "examples" / "deep.toml")))["tall_names"] is True
+    assert solutions_context(derive.derive(str(ROOT / "examples" / "lecture.toml")))["tall_names"] is False
+
+
+def test_the_summary_writes_each_column_in_one_form(write_spec, lecture_dict):
+    """At 3 decimals dE/dw1 = 0.000438568 needs m × 10^k: then the whole gradient column has it."""
+    lecture_dict["output"] = {"decimals": 3}
+    rows = summary_rows(derive.derive(str(write_spec(lecture_dict))))
+    gradients = {r["name"]: r["gradient"] for r in rows}
+    assert gradients["w_{1}"] == r"4.39 \times 10^{-4}"
+    assert gradients["w_{5}"] == r"8.22 \times 10^{-2}"
+    assert all(r"\times" in g for g in gradients.values())
+    assert [r["updated"] for r in rows][:2] == ["0.150", "0.200"]      # the updated column needs no powers

@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 import derive
-from derive.printing.numbers import given_number, plain_number
+from derive.printing.numbers import compact_number, given_number, plain_number
 from derive.regularization.layout import regularization_worksheet
 
 from helpers import run_cli
@@ -108,8 +108,8 @@ def test_the_solution_argues_like_the_slides_before_any_kkt(pages):
     assert hard < soft < lagrangian < minmax < constant < kkt
     assert "a constant does not move the argmin" in page[:kkt]
     h = solution.regularization.hard
-    # The constant's value: λ* r² with the spec's radius r.
-    value = f"λ∗ r2 = {plain_number(h.lambda_star, 9)} · {plain_number(h.radius ** 2, 9)} = " \
+    # The constant's value: λ* r² with the spec's radius r (r² computed exactly from it: 0.64, 1).
+    value = f"λ∗ r2 = {plain_number(h.lambda_star, 9)} · {compact_number(h.radius ** 2, 9)} = " \
             f"{plain_number(h.lambda_star * h.radius ** 2, 9)}"
     assert "".join(value.split()) in "".join(page.split())
 

@@ -7,6 +7,9 @@ import shutil
 
 import pytest
 
+from derive.layout.blocks import Section
+from derive.layout.frames import FITS, fit_regularization
+
 from helpers import ROOT, pdf_text, run_cli
 from texdocs import compile_tex, overfull
 
@@ -128,3 +131,53 @@ def test_beamer_is_installed():
     assert shutil.which("kpsewhich")
     import subprocess
     assert subprocess.run(["kpsewhich", "beamer.cls"], capture_output=True, text=True).stdout.strip()
+
+
+def _frames(text: str) -> list[str]:
+    return re.findall(r"\\begin\{frame\}(.*?)\\end\{frame\}", text, re.S)
+
+
+def test_the_deck_derives_the_output_error_signals_before_the_hidden_weight_uses_them(lecture):
+    out, _, _ = lecture
+    frames = _frames((out / "slides.tex").read_text())
+    signals = next(i for i, f in enumerate(frames) if f.startswith("{The error signals of the output layer}"))
+    hidden = next(i for i, f in enumerate(frames) if f.startswith("{The hidden weight"))
+    assert signals < hidden
+    assert r"= 0.741365070 \cdot 0.186815602" in frames[signals] and "0.138498562" in frames[signals]
+
+
+def test_the_network_frame_separates_the_data_from_the_learning_rate(lecture):
+    out, _, _ = lecture
+    text = " ".join(pdf_text(out / "slides.pdf").split())
+    assert "target o2 = 0.99. Learning rate η = 0.5." in text
+
+
+def test_a_diagram_without_weight_labels_lists_them_on_the_next_frame(tmp_path):
+    out, _, _ = deck(tmp_path, "examples/deep.toml")
+    frames = _frames((out / "slides.tex").read_text())
+    assert frames[1].startswith("{The network}") and "listed on the next frame" in frames[1]
+    assert frames[2].startswith("{The weights}")
+    for entry in (r"w^{(1)}_{11} = 0.3", r"w^{(2)}_{23} = -0.4", r"w^{(3)}_{12} = -0.8"):
+        assert entry in frames[2]
+
+
+@pytest.mark.slow
+def test_no_regularisation_frame_ends_announcing_the_next_or_starts_with_punctuation(tmp_path):
+    """A colon ending a frame whose equation is on the next; a line starting with "; it shifts"."""
+    out, _, _ = deck(tmp_path, "examples/regularization.toml")
+    for frame in _frames((out / "slides.tex").read_text()):
+        body = frame.strip()
+        assert not body.endswith(":"), body[-200:]
+        assert not re.search(r"\\\]\s*[;,.:]", body), body
+
+
+def test_a_formula_set_on_its_own_line_keeps_the_punctuation_after_it():
+    """λ* r² = 0.070435657 · 0.640000000 = 0.045078821 too wide for a line: the ';' goes with it."""
+    def part(text, math=False):
+        return {"math": math, "display": False, "term": False, "text": text}
+    wide = r"\lambda^{*} r^{2} = 0.070435657 \cdot 0.640000000 \cdot 0.640000000 \cdot 0.640000000 = 0.045078821"
+    para = {"kind": "para", "parts": [part("The constant is "), part(wide, True), part("; it shifts the value.")]}
+    context = {"soft": [], "hard": [Section("Hard", [para])], "equivalence": None, "kkt": None}
+    parts = fit_regularization(context, FITS["beamer"])["hard"][0].blocks[0]["parts"]
+    assert parts[1]["display"] and parts[1]["text"] == wide + ";"
+    assert parts[2]["text"] == "it shifts the value."

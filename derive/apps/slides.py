@@ -15,7 +15,7 @@ from pathlib import Path
 from ..fields import FieldReader
 from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section
-from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames,
+from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames, pack,
                              regularization_frames, row_height, text_height)
 from ..numeric.compiled import evaluator
 from ..output import tex
@@ -35,6 +35,7 @@ THEMES = PLAIN_THEMES + FRAMED_THEMES
 ASPECT_RATIOS = {"16:9": "169", "4:3": "43", "16:10": "1610"}
 FIELDS = ("theme", "aspect_ratio")
 TABLE_ROWS = 10          # parameters per frame of the update table
+LISTED_PER_FRAME = 24    # "name = value" entries per frame of the weights a diagram leaves out
 
 
 @dataclass(frozen=True)
@@ -156,11 +157,35 @@ def hidden_frames(solution: Solution, fit: Fit) -> list[dict]:
         if step is None:
             continue
         name = w.p.name(weight)
+        # The error signals the paths multiply (their rule and values) before they are used.
+        for signals in section.steps[:section.steps.index(step)]:
+            if isinstance(signals.title, str) and signals.title.startswith("The error signals"):
+                out += _blocks_frames(signals.blocks, fit, title_tex(signals.title))
         out += _blocks_frames(step.blocks, fit, f"The hidden weight ${name}$: every path to the loss")
         update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
         out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
             "The same rule as for every weight:", [w.line(update)])])], fit)[0].blocks))
     return out
+
+
+def weight_frames(given: dict, diagram: dict) -> list[dict]:
+    """The weights (and biases) a large diagram leaves out, listed on the frames after it, as its
+    note says; a long list goes on over several frames."""
+    if diagram["labelled"] and diagram["bias_labels"]:
+        return []
+    rows = [] if diagram["labelled"] else [(f"Weights into the {r['layer']}", r["entries"])
+                                           for r in given["weight_rows"]]
+    if not diagram["bias_labels"]:
+        rows.append(("Biases", given["bias_list"]))
+    pieces = []      # (head, entries) no longer than a frame holds
+    for head, entries in rows:
+        for start in range(0, len(entries), LISTED_PER_FRAME):
+            pieces.append((head + (" (continued)" if start else ""), entries[start:start + LISTED_PER_FRAME]))
+    groups = pack(pieces, lambda piece: len(piece[1]), LISTED_PER_FRAME)
+    title = "The weights" if diagram["bias_labels"] else "The weights and biases"
+    return [_frame("weights", title + (" (continued)" if k else ""),
+                   rows=[{"head": head, "entries": entries} for head, entries in group])
+            for k, group in enumerate(groups)]
 
 
 def loss_after(solution: Solution) -> float:
@@ -190,7 +215,8 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     w = steps.StepWriter(solution, 0)
     sections = {s.title: s for s in steps.sample_sections(solution, 0)}
     diagram = problem.diagram(solution)
-    deck = [_frame("network", "The network")]
+    given = problem.given(solution)
+    deck = [_frame("network", "The network")] + weight_frames(given, diagram)
     deck += _step_frames([s for t, s in sections.items() if t.startswith("Forward pass")], fit)
     deck += _step_frames([s for t, s in sections.items() if t.startswith("Loss")], fit)
     deck += chain_rule_frames(solution, fit)
@@ -209,7 +235,7 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     return {"reg_frames": reg_frames, "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme, "aspect": ASPECT_RATIOS[options.aspect_ratio],
             "handout": handout, "frames": deck, "diagram": diagram,
             "diagram_scale": diagram_scale(diagram, fit, below_diagram(spec, diagram, fit)),
-            "given": problem.given(solution), "regularization": regularization,
+            "given": given, "regularization": regularization,
             "several": len(spec.inputs) > 1}
 
 

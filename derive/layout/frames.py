@@ -14,6 +14,7 @@ import re
 
 from ..errors import DeriveError
 from ..printing.width import latex_height, latex_width, units
+from ..regularization.path_plot import path_plot, size_for
 from .blocks import Block, Line, Section, wrap
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
@@ -186,18 +187,27 @@ def frames(sections: list[Section], fit: Fit) -> list[Frame]:
     return out
 
 
-def pack(items: list, height, capacity: float) -> list[list]:
-    """Items (in order) into groups whose heights (by `height(item)`) stay within `capacity`."""
+def pack(items: list, height, capacity: float, leads=lambda item: False) -> list[list]:
+    """Items (in order) into groups whose heights (by `height(item)`) stay within `capacity`; an
+    item that `leads` into the next (a sentence ending in a colon) moves on with it, so that no
+    group ends by announcing what the next one shows."""
     groups: list[list] = [[]]
     used = 0.0
     for item in items:
         h = height(item)
         if groups[-1] and used + h > capacity:
-            groups.append([])
-            used = 0.0
+            held = [groups[-1].pop()] if len(groups[-1]) > 1 and leads(groups[-1][-1]) else []
+            groups.append(held)
+            used = sum(height(x) for x in held)
         groups[-1].append(item)
         used += h
     return [g for g in groups if g]
+
+
+def introduces(piece: dict) -> bool:
+    """Whether a paragraph ends with a colon: it introduces the display after it."""
+    parts = piece.get("parts") if piece.get("kind") == "para" else None
+    return bool(parts) and not parts[-1]["math"] and parts[-1]["text"].rstrip().endswith(":")
 
 
 def para_height(piece: dict, fit: Fit) -> float:
@@ -241,7 +251,7 @@ def regularization_frames(context: dict, fit: Fit) -> list[dict]:
 
 
 def _section_frames(section: Section, fit: Fit) -> list[dict]:
-    groups = pack(section.blocks, lambda piece: piece_height(piece, fit), fit.height)
+    groups = pack(section.blocks, lambda piece: piece_height(piece, fit), fit.height, introduces)
     return [{"kind": "pieces", "title": section.title if i == 0 else f"{section.title} (continued)",
              "pieces": group} for i, group in enumerate(groups)]
 
@@ -254,6 +264,13 @@ def fit_regularization(context: dict, fit: Fit) -> dict:
     def para(piece: dict) -> dict:
         parts = [dict(p, display=True) if p["math"] and not p["display"] and latex_width(p["text"]) > 0.6 * width
                  else p for p in piece["parts"]]
+        for i, p in enumerate(parts[:-1]):
+            after = parts[i + 1]
+            if p["display"] and not after["math"] and after["text"][:1] in ",;.:":
+                # the sentence's punctuation stays with the formula it follows (never a line
+                # starting "; it shifts ...")
+                parts[i] = dict(p, text=p["text"] + after["text"][0])
+                parts[i + 1] = dict(after, text=after["text"][1:].lstrip())
         return dict(piece, parts=parts)
 
     def piece(p: dict) -> dict:
@@ -268,7 +285,9 @@ def fit_regularization(context: dict, fit: Fit) -> dict:
                narrow=fit.points < 300)
     if context["equivalence"]:
         eq = context["equivalence"]
-        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")})
+        figure = "slide_plot" if fit.beamer else "plot"     # the path drawn for this column's width
+        out["equivalence"] = dict(eq, **{k: para(eq[k]) for k in ("title", "intro", "outcome", "caption")},
+                                  **{figure: path_plot(**eq["path_data"], size=size_for(fit.points, fit.beamer))})
     if context["kkt"]:
         out["kkt"] = para(context["kkt"])
     return out

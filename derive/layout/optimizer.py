@@ -121,9 +121,14 @@ def optimizer_table(solution: Solution) -> dict:
     tables = []
     for it in run.iterations:
         p = _printer(solution, first_step=it.number == 1)
-        rows = [[p.name(par), p.number(it.values[par]), p.number(it.values[sym.gradient[par]])]
-                + [p.number(it.values[sym.new_state[s, par]]) for s in states]
-                + [p.number(it.values[sym.updated[par]])] for par in sym.trained]
+        # Each column of computed values in one form (all m × 10^k when one entry needs it).
+        columns = [p.column([it.values[sym.gradient[par]] for par in sym.trained])]
+        columns += [p.column([it.values[sym.new_state[s, par]] for par in sym.trained]) for s in states]
+        columns += [p.column([it.values[sym.updated[par]] for par in sym.trained])]
+        before = [p.value_of(par, it.values[par]) for par in sym.trained]
+        if not any(par in p.given for par in sym.trained):
+            before = p.column([it.values[par] for par in sym.trained])
+        rows = [[p.name(par), before[i]] + [c[i] for c in columns] for i, par in enumerate(sym.trained)]
         # A table is one box: long ones in pieces that each fit a page.
         for start in range(0, len(rows), TABLE_ROWS):
             tables.append({"number": it.number, "rows": rows[start:start + TABLE_ROWS],

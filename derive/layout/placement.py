@@ -73,15 +73,17 @@ def crosses(segment: Segment, box: Box, margin: float = 0.03) -> bool:
     return True
 
 
-def free(box: Box, owner: str, boxes: list[Box], segments: list[Segment]) -> bool:
-    """Whether `box` overlaps none of `boxes` and no segment but its owner's crosses it."""
+def free(box: Box, owner: str, boxes: list[Box], segments: list[Segment], clearance: float = 0.03) -> bool:
+    """Whether `box` overlaps none of `boxes` and no segment but its owner's comes within
+    `clearance` (cm) of it."""
     return (not any(box.overlaps(b) for b in boxes)
-            and not any(crosses(s, box) for s in segments if s.owner != owner))
+            and not any(crosses(s, box, clearance) for s in segments if s.owner != owner))
 
 
-def place(candidates, owner: str, boxes: list[Box], segments: list[Segment]) -> Box | None:
+def place(candidates, owner: str, boxes: list[Box], segments: list[Segment],
+          clearance: float = 0.03) -> Box | None:
     """The first candidate box that is free, or None."""
     for box in candidates:
-        if free(box, owner, boxes, segments):
+        if free(box, owner, boxes, segments, clearance):
             return box
     return None

@@ -27,6 +27,7 @@ MAX_SPAN = 10.0          # cm from the first layer to the last: fits a plain art
 # 11.3 pt high (w^{(3)}_{12}); \footnotesize 4.8 pt per unit and 12.7 pt high.
 WEIGHT_FONT = (5.0, 11.5, 1.0)   # pt per unit, height, inner sep (pt)
 BIAS_FONT = (5.2, 12.7, 2.4)     # ... with the bias box's rounded frame
+CLEARANCE = 0.12         # cm between a weight label and any edge but its own
 ALONG = (0.5, 0.35, 0.65, 0.25, 0.75, 0.42, 0.58, 0.3, 0.7, 0.2, 0.8)   # label positions on an edge
 
 
@@ -131,7 +132,9 @@ def _layout(solution: Solution, dx: float, dy: float, weights: bool, biases: boo
         for e, s in zip(edges, segments):
             size = label_size(e["text"], *WEIGHT_FONT)
             candidates = [box_at(s.x0 + t * (s.x1 - s.x0), s.y0 + t * (s.y1 - s.y0), size) for t in ALONG]
-            box = place(candidates, e["owner"], boxes + obstacles, segments)
+            # Clear of every other edge, not just uncrossed: a label beside a crossing reads as
+            # the other edge's (softmax's w6 and w9).
+            box = place(candidates, e["owner"], boxes + obstacles, segments, CLEARANCE)
             if box is None:
                 return None
             put(box, e["text"], "weight", e["owner"])

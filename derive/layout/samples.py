@@ -57,11 +57,11 @@ def other_samples(solution: Solution, quantities: list[tuple[str, list[sp.Symbol
     n = len(solution.spec.inputs)
     if n < 2:
         return None
-    p = Printer(solution.derivation.model.names.of, solution.spec.decimals)
+    p = Printer(solution.derivation.model.names.of, solution.spec.decimals, given=solution.derivation.given())
     values = solution.values.samples
     others = list(range(1, n))
     names = {q: p.name(q) for _, qs in quantities for q in qs}
-    numbers = {(s, q): p.number(values[s][q]) for s in others for q in names}
+    numbers = {(s, q): p.value_of(q, values[s][q]) for s in others for q in names}
     tables: list[SampleTable] = []
     for columns, width in _column_groups(names, numbers, others):
         folds = max(1, int((TABLE_WIDTH + FOLD_GAP) // (width + FOLD_GAP)))

@@ -269,7 +269,7 @@ class _Writer:
                           " moves the weight against its gradient:"], lines)])
 
     def solution_eta(self) -> str:
-        return f"{self.w.p.name(self.m.eta)} = {self.w.p.number(self.w.solution.spec.learning_rate)}"
+        return f"{self.w.p.name(self.m.eta)} = {self.w.p.value_of(self.m.eta, self.w.solution.spec.learning_rate)}"
 
     # -- hidden layers ----------------------------------------------------------------------------
     def error_signals(self, l: int) -> None:
@@ -492,11 +492,13 @@ def after_section(solution: Solution, counter: Counter) -> Section | None:
 
 
 def summary_rows(solution: Solution) -> list[dict]:
+    """Every parameter: its value, gradient and value after the step; each column of computed
+    values in one form (all m × 10^k when one entry needs it)."""
     w = StepWriter(solution, 0)
-    rows = []
-    for p in w.m.parameters():
-        t = solution.values.totals
-        rows.append({"name": w.p.name(p), "value": w.p.value_of(p, t[p]),
-                     "gradient": w.p.number(t[w.d.gradient[p]]),
-                     "updated": w.p.number(t[w.d.updated[p]]) if p in w.d.updated else w.p.value_of(p, t[p])})
-    return rows
+    t = solution.values.totals
+    params = w.m.parameters()
+    gradients = w.p.column([t[w.d.gradient[p]] for p in params])
+    trained = [p for p in params if p in w.d.updated]
+    updated = dict(zip(trained, w.p.column([t[w.d.updated[p]] for p in trained])))
+    return [{"name": w.p.name(p), "value": w.p.value_of(p, t[p]), "gradient": gradients[i],
+             "updated": updated[p] if p in updated else w.p.value_of(p, t[p])} for i, p in enumerate(params)]

@@ -17,7 +17,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..model.naming import Partial, Sampled
 from .names import name_latex
-from .numbers import format_number, given_number
+from .numbers import column_numbers, compact_number, format_number, given_number
 
 
 class MathPrinter(LatexPrinter):
@@ -273,9 +273,18 @@ class Printer:
         """A computed value at other places than the spec's (a tiny residual or difference)."""
         return format_number(value, places)
 
+    def column(self, values) -> list[str]:
+        """A table column of computed values, all in one form (see `numbers.column_numbers`)."""
+        return column_numbers(values, self.decimals)
+
     def given_number(self, value: float) -> str:
         """A value of the problem's data, as written in the spec."""
         return given_number(value)
+
+    def exact(self, value: float) -> str:
+        """A value computed exactly from given data (r² = 0.64, 1 − 2ηλ = 0.996): at most `decimals`
+        places, no trailing zeros, so a given 1 stays 1."""
+        return compact_number(value, self.decimals)
 
     def value_of(self, sym: sp.Symbol, value: float) -> str:
         """`sym`'s value: as written when it is given data, else by the rule."""
@@ -322,8 +331,9 @@ class Printer:
         parts = [self.symbolic(expr)]
         if values is not None:
             parts.append(self.substituted(expr, values))
-        if value is not None:   # a step that only names given data (dnet/dout = w5) shows it as given
-            parts.append(self.value_of(expr, value) if isinstance(expr, sp.Symbol) else self.number(value))
+        if value is not None:   # a step that names given data (dnet/dout = w5) or a whole number shows it as given
+            known = name if name in self.given else expr
+            parts.append(self.value_of(known, value) if isinstance(known, sp.Symbol) else self.number(value))
         out: list[str] = []
         for p in parts:
             if not out or out[-1] != p:

@@ -19,6 +19,7 @@ from decimal import Decimal
 import math
 
 LARGE = 1e6   # from this magnitude on, a computed value prints as m × 10^k
+SCIENTIFIC_FORM = r"m \times 10^{k}"   # the form's name, for a sentence that explains the rule
 
 
 def _special(value: float) -> str | None:
@@ -64,6 +65,23 @@ def format_number(value: float, decimals: int) -> str:
     if kind == "special":
         return {"NaN": r"\text{NaN}", "inf": r"\infty", "-inf": r"-\infty"}[text]
     return text if kind == "fixed" else rf"{text} \times 10^{{{exponent}}}"
+
+
+def column_numbers(values, decimals: int) -> list[str]:
+    """A table column as LaTeX in one form: by the rule, but when any entry needs m × 10^k, every
+    non-zero entry is written so (with `decimals` significant digits), so that a reader compares
+    like with like down the column (never 7.69 × 10^{-10} above 0.000000001)."""
+    values = [float(v) for v in values]
+    if all(_by_rule(v, decimals)[0] != "scientific" for v in values):
+        return [format_number(v, decimals) for v in values]
+    out = []
+    for v in values:
+        if v == 0 or _special(v) is not None:
+            out.append(format_number(v, decimals))
+            continue
+        mantissa, exponent = scientific(v, decimals)
+        out.append(rf"{mantissa} \times 10^{{{exponent}}}")
+    return out
 
 
 def text_number(value: float, decimals: int) -> str:

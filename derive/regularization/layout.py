@@ -20,6 +20,7 @@ from ..printing import matrix as tex
 from ..printing.latex import Printer
 from ..printing.width import latex_width
 from ..solution import Solution
+from .path_plot import ARTICLE, SLIDE, path_plot
 
 NARROW_WIDTH = 55          # latex_width units of a display row in a plain 10 pt article (345 pt)
 WRITTEN_OUT_UP_TO = 8       # R = w1² + ... written term by term (and with numbers) up to this many terms
@@ -124,6 +125,14 @@ class Words:
     def number(self, value: float) -> str:
         return self.p.number(value)
 
+    def within(self, residual: float, exact: str, bound: str) -> list:
+        """How closely an equation holds, in words a student reads: a residual below the last
+        displayed place is rounding (never "within 2.08166817 × 10^-17"), a larger one is a number."""
+        decimals = self.solution.spec.decimals
+        if abs(residual) < 0.5 * 10.0 ** -decimals:
+            return [exact + f" up to rounding (what is left lies below the last of the {decimals} decimal places shown)"]
+        return [bound, Math(self.p.number(residual))]
+
     def eq(self, *parts: str) -> Math:
         """a = b = c as inline mathematics."""
         return Math(tex.relation(*[x for part in parts for x in (part, "=")][:-1]))
@@ -199,7 +208,7 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
         pieces.append(para("One gradient-descent step on ", Math(p.name(sym.objective)), ", rearranged: "
                            "this is the weight-decay form, in which every step first shrinks the weight by the "
                            "factor ", w.eq(p.symbolic(_add(sp.Integer(1), _neg(_mul(sp.Integer(2), w.m.eta, sym.lam)))),
-                                           w.number(factor)), " and then takes the loss's own step:"))
+                                           w.p.exact(factor)), " and then takes the loss's own step:"))
     else:
         pieces.append(para("One gradient-descent step on ", Math(p.name(sym.objective)), ", rearranged: "
                            "every step first moves the weight by ", Math(p.symbolic(_mul(w.m.eta, sym.lam))),
@@ -209,11 +218,12 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
     pieces.append(para("With the numbers, both forms give the same weight:"))
     pieces.append(display(Line(p.name(update.name), [p.substituted(update.expr, values), p.number(value)]),
                           Line("", [p.substituted(decay.expr, values), p.number(value)])))
-    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value), "gradient": p.number(t.gradient),
-             "regularized_gradient": p.number(t.regularized_gradient),
-             "updated": "" if t.updated is None else p.number(t.updated),
-             "regularized_updated": "" if t.regularized_updated is None else p.number(t.regularized_updated)}
-            for t in soft.table]
+    rows = [{"name": p.name(t.parameter), "value": p.value_of(t.parameter, t.value)} for t in soft.table]
+    for key in ("gradient", "regularized_gradient", "updated", "regularized_updated"):
+        present = [i for i, t in enumerate(soft.table) if getattr(t, key) is not None]
+        shown = dict(zip(present, p.column([getattr(soft.table[i], key) for i in present])))  # one form a column
+        for i, row in enumerate(rows):
+            row[key] = shown.get(i, "")
     out.blocks = pieces
     return out, rows
 
@@ -263,9 +273,9 @@ def argument_section(w: Words) -> Section:
                       "itself, ",
                       Math(tex.relation(r"\|\theta\|_2", r"\le", w.radius)), " with ", w.eq(w.radius, r_value),
                       " (the radius of a ball), so the bound on ", Math(tex.PENALTY), " is ",
-                      w.eq(w.bound, w.number(h.radius ** 2)), ":"))
+                      w.eq(w.bound, w.p.exact(h.radius ** 2)), ":"))
         b.append(display(Line(tex.hard_problem(tex.EMPIRICAL_LOSS, tex.relation(
-            w.norm, r"\le", w.bound, "=", w.number(h.radius ** 2))), [])))
+            w.norm, r"\le", w.bound, "=", w.p.exact(h.radius ** 2))), [])))
     else:
         b.append(para("For ", Math(r"l_1"), " regularisation ", w.eq(tex.PENALTY, w.norm),
                       f", {w.penalty_words()} of the parameters in ", Math(r"\theta"), ", and the bound is ",
@@ -424,7 +434,7 @@ def hard_section(w: Words) -> Section:
                               " meet the bound. This is the norm equation ",
                               Math(tex.relation(r"\|\theta(\lambda)\|_2^2", "=", w.bound)),
                               "; the norm falls as ", Math(r"\lambda"), " grows, so it has one root:"))
-                b.append(display(Line(lhs, [w.bound, p.number(h.radius ** 2)])))
+                b.append(display(Line(lhs, [w.bound, p.exact(h.radius ** 2)])))
                 b.append(para("Its root, found by halving an interval that brackets it until it is exact to "
                               "the computer's precision, is ", Math(r"\lambda^{*}"), ":"))
         elif h.active and w.l2:
@@ -442,7 +452,7 @@ def hard_section(w: Words) -> Section:
                       f"numerically: gradient steps on the loss, each projected back onto the {ball} ",
                       Math(tex.relation(r"\|\theta\|_2" if w.l2 else w.norm, r"\le", w.radius)),
                       ", starting from the given weights, until every component of the gradient of ",
-                      Math(tex.LAGRANGIAN_AT_STAR), " is at most ", Math(p.number(h.kkt_residual)),
+                      Math(tex.LAGRANGIAN_AT_STAR), *w.within(h.kkt_residual, " is zero", " is at most "),
                       ". Then ", Math(r"\lambda^{*}"), " is the ", Math(r"\lambda"), " that fits ",
                       Math(tex.relation(r"\nabla \hat{L}(\theta^{*})", "+", r"\lambda \nabla R(\theta^{*})",
                                         "=", "0")), " best over the weights:"))
@@ -458,7 +468,7 @@ def hard_section(w: Words) -> Section:
                       Math(tex.relation(tex.function_of("R", tex.theta_star()), "=", w.bound)), ", and ",
                       Math(r"\lambda^{*} > 0"), ". The constant of the Lagrangian at ", Math(r"\lambda^{*}"), " is ",
                       w.eq(tex.relation(r"\lambda^{*}", w.bound),
-                           tex.product_of(p.number(h.lambda_star), p.number(h.radius ** 2 if w.l2 else h.radius)),
+                           tex.product_of(p.number(h.lambda_star), p.exact(h.radius ** 2 if w.l2 else h.radius)),
                            p.number(h.lambda_star * (h.radius ** 2 if w.l2 else h.radius))),
                       "; it shifts the value of ", Math(tex.LAGRANGIAN_AT_STAR), ", not its minimiser."))
     else:
@@ -473,8 +483,10 @@ def equivalence_context(w: Words) -> dict:
     e = h.equivalence
     decimals = w.solution.spec.decimals
     shown = {k: _shown(e.difference[k], decimals) for k in w.sym.variables}
-    rows = [{"name": p.name(k), "hard": p.number(e.hard[k]), "soft": p.number(e.soft[k]),
-             "difference": p.number(shown[k])} for k in w.sym.variables]
+    variables = w.sym.variables
+    columns = {key: dict(zip(variables, p.column([source[k] for k in variables])))      # one form a column
+               for key, source in (("hard", e.hard), ("soft", e.soft), ("difference", shown))}
+    rows = [{"name": p.name(k), **{key: columns[key][k] for key in columns}} for k in variables]
     agree = all(v == 0 for v in shown.values())
     if h.linear is not None and w.l2:
         how = "exactly, from its linear equations with "
@@ -509,14 +521,17 @@ def equivalence_context(w: Words) -> dict:
                    *([] if soft_lam is None else [
                        w.eq(w.lam, p.given_number(soft_lam)), "." if inside else " lies outside the plotted range."]))
     title = para("The soft problem at ", Math(r"\lambda^{*}"), " beside ", Math(r"\theta^{*}"))
+    labels = {"radius": tex.relation(w.radius, "=", p.given_number(path.radius)),
+              "lambda_star": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
+              "soft_lambda": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None}
+    # The figure's data, so that a fragment for a narrower column draws it again at its own size.
+    data = {"points": [(lam, norm) for lam, norm in path.points if lam > 0], "radius": path.radius,
+            "lambda_star": path.lambda_star, "soft_lam": soft_lam if inside else None, "labels": labels}
+    figures = {"plot": path_plot(**data, size=ARTICLE), "slide_plot": path_plot(**data, size=SLIDE), "path_data": data}
     return {"title": title, "intro": intro, "rows": rows, "outcome": outcome, "caption": caption, "coords": coords,
             "radius": f"{path.radius:.6e}", "lambda_star_plot": f"{path.lambda_star:.6e}",
-            "xmin": f"{xmin:.6e}", "xmax": f"{xmax:.6e}", "norm": norm_name,
-            "radius_label": tex.relation(w.radius, "=", p.given_number(path.radius)),
-            "lambda_star_label": tex.relation(r"\lambda^{*}", "=", p.number(path.lambda_star)),
-            "soft_lambda": f"{soft_lam:.6e}" if inside else None,
-            "soft_lambda_label": tex.relation(w.lam, "=", p.given_number(soft_lam)) if inside else None,
-            "show_path": bool(coords) and h.lambda_star > 0}
+            "norm": norm_name, "soft_lambda": f"{soft_lam:.6e}" if inside else None,
+            "show_path": bool(coords) and h.lambda_star > 0, **figures}
 
 
 def kkt_paragraph(w: Words) -> dict:
@@ -531,7 +546,7 @@ def kkt_paragraph(w: Words) -> dict:
                 Term("dual feasibility"), ", ", Math(r"\lambda^{*} \ge 0"), "; and ", Term("complementary slackness"),
                 ", ", Math(tex.relation(r"\lambda^{*}", "[" + R, "-", w.bound + "]", "=", "0")),
                 " (the constraint is active or ", Math(r"\lambda^{*} = 0"),
-                "). At the numbers above each holds to within ", Math(w.p.number(h.kkt_residual)), ".")
+                "). At the numbers above each holds", *w.within(h.kkt_residual, "", " to within "), ".")
 
 
 def regularization_context(solution: Solution, heading: str = "section") -> dict | None:

@@ -15,6 +15,7 @@ from ...layout.blocks import Line
 from ...layout.steps import StepWriter
 from ...printing.latex import Printer
 from ...printing.names import name_latex
+from ...printing.numbers import SCIENTIFIC_FORM, given_number
 from .draw import Variant
 from .questions import Question
 from .settings import TOLERANCE_DECIMALS, Settings
@@ -134,6 +135,8 @@ def keys_context(spec, settings: Settings, variants: list[Variant], students: li
                      "student": students[n] if students and n < len(students) else None})
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": spec.decimals,
             "rounding": qs[0].rounding(), "significant": significant,
+            # the number rule's other form, said in the header (E_o2 = 2.057 × 10^-5 at 4 places)
+            "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
             "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
             "relative": tolerance_text(qs[0].tolerance) if significant else "",
             "same_tolerance": not significant and len({q.tolerance for q in qs}) == 1, "plots": False,
