@@ -150,9 +150,11 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
             tex.compile_all(stage, PDFS, single_run=True)
             images = diagrams.rasterize(stage, len(variants))
         else:
+            names = sorted({LMS["moodle"], LMS[lms]})
+            has, its = ("has", "its") if len(names) == 1 else ("have", "their")
             (stream or sys.stderr).write(
-                f"note: {' and '.join(sorted({LMS['moodle'], LMS[lms]}))} has no picture of the network (--no-pdf skips TeX, which draws it); "
-                "its questions state the wiring in words\n")
+                f"note: {' and '.join(names)} {has} no picture of the network (--no-pdf skips TeX, which draws it); "
+                f"{its} questions state the wiring in words\n")
         for name, data in lms_files(spec, settings, variants, lms, images, students).items():
             if isinstance(data, bytes):
                 (stage / name).write_bytes(data)
