@@ -68,7 +68,8 @@ def documents(spec: Spec, settings: Settings, variants: list[Variant], progress=
               students: list[Student] | None = None, dialect: str = "excel") -> dict[str, str]:
     """Every file of the exam folder as text, by its path in the folder (no PDFs, no LMS files)."""
     pages, solutions, files = [], [], {}
-    spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions)
+    spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions,
+                                       exam_layout.update_lines(variants[0].solution))
     who = [s.as_dict() for s in students] if students else []
     for n, v in enumerate(variants):
         solution = exam_layout.solution_context(v)
