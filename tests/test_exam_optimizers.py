@@ -12,11 +12,13 @@ import io
 import json
 import math
 import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
 import pytest
 import sympy as sp
+from lxml import etree
 
 import derive
 from derive import solution
@@ -27,6 +29,8 @@ from derive.errors import VerificationError
 from derive.output import tex
 
 from helpers import ROOT, pdf_text, run_cli
+from test_lms_packages import SCHEMAS, XSD, schema_errors, xml_members
+from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import overflows
 
 EXAM = ROOT / "examples" / "exam.toml"
@@ -186,3 +190,31 @@ def test_stress_draws_optimizer_exams_too(tmp_path):
     result = run_cli("exam", optimizer_spec(tmp_path, "rmsprop"), "--stress", 40, "--seed", 2)
     assert result.returncode == 0, result.stderr
     assert "40 variants accepted" in result.stdout and "w5+" in result.stdout
+
+
+def test_an_optimizer_exams_moodle_formulas_render_in_mathjax(tmp_path):
+    """The optimiser's rule is several formulas (TeX breaks between them with \\allowbreak, which
+    MathJax does not know): moodle.xml gives each its own \\( \\)."""
+    require_mathjax()
+    out = tmp_path / "x"
+    result = run_cli("exam", optimizer_spec(tmp_path, "adam"), "--variants", 2, "--seed", 3, "--out", out, "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    formulas_tex = formulas(out / "moodle.xml")
+    assert not any("allowbreak" in t for t in formulas_tex) and any(r"\hat{m}" in t for t in formulas_tex)
+    done = subprocess.run(["node", str(CHECKER)], input=json.dumps(formulas_tex), capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["errors"] == []
+
+
+@pytest.mark.parametrize("lms", ["canvas", "qti21"])
+def test_an_optimizer_exams_packages_are_valid_against_the_ims_schemas(lms, tmp_path):
+    parser = etree.XMLParser(no_network=True)
+    schemas = {name: etree.XMLSchema(etree.parse(str(XSD / path), parser)) for name, path in SCHEMAS.items()}
+    out = tmp_path / "x"
+    result = run_cli("exam", optimizer_spec(tmp_path, "nesterov"), "--variants", 2, "--seed", 3, "--out", out,
+                     "--no-pdf", "--lms", lms)
+    assert result.returncode == 0, result.stderr
+    files = xml_members(out / f"{lms}.zip")
+    assert [p for name, xml in files.items() for p in schema_errors(schemas, lms, name, xml)] == []
+    assert any(b"Nesterov momentum, first step: compute" in xml for xml in files.values())

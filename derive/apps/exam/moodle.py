@@ -18,6 +18,7 @@ import html
 from xml.sax.saxutils import escape
 
 from ...layout import problem
+from ...layout.problem import RULE_BREAK
 from ...layout.blocks import Line, Math
 from ...spec import Spec
 from .draw import Variant
@@ -70,7 +71,10 @@ def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
     if g["several"]:
         loss += f" per sample, and the {g['reduction']} over the samples"
     items.append(loss + ".")
-    items.append(f"Learning rate: {math(g['eta'])}; update rule {math(g['update_rule'])}.")
+    # An optimiser's rule is several formulas with TeX's \allowbreak between them (MathJax has no
+    # \allowbreak): here each is its own formula, and the browser breaks the line between them.
+    rule = ", ".join(math(part) for part in g["update_rule"].split(RULE_BREAK))
+    items.append(f"Learning rate: {math(g['eta'])}; update rule {rule}.")
     note = optimizer_note(variant.solution)
     if note is not None:
         items.append("".join(math(piece.tex) if isinstance(piece, Math) else html.escape(piece) for piece in note))
