@@ -69,6 +69,18 @@ def solve(spec: Spec, check: bool = True, tex: bool = False) -> Solution:
     return Solution(spec, derivation, values, key, report, regularized, trained)
 
 
+def one_round(spec: Spec, derivation: Derivation, evaluator: numeric.Evaluator | None = None) -> Values:
+    """The numbers of one round as the spec trains, without the key or its check (an exam's draws):
+    plain gradient descent's, or with an optimiser p+ after its first step and the loss there."""
+    evaluator = evaluator or numeric.evaluator(derivation)
+    if spec.optimizer is None:
+        return evaluator.run(spec)
+    first = optimizers.one_step(spec)
+    values = evaluator.run(first)
+    optimizers.apply_to_values(optimizers.run_optimizer(first, derivation), derivation, values)
+    return values
+
+
 def verify_key(spec: Spec, key: dict, trajectory=None) -> dict:
     """Every number of `key` checked independently (numpy, finite differences), slices included.
 

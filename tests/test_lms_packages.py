@@ -1,10 +1,10 @@
 """canvas.zip (QTI 1.2 for Canvas) and qti21.zip (QTI 2.1): validated against the published IMS schemas.
 
 Every XML file of both packages is validated with lxml against the IMS XSDs kept in tests/data/xsd/
-(sources and licences in tests/data/README.md): QTI 2.1 items against imsqti_v2p1.xsd, QTI 1.2
-questestinterop against ims_qtiasiv1p2.xsd, both manifests against IMS Content Packaging 1.1
-(imscp_v1p1.xsd; Canvas's manifest namespace read as CP 1.1's, as Canvas's own exports map it). A
-planted error in each kind of file must fail. The structural checks below add what a schema cannot
+(sources and licences in tests/data/README.md): QTI 2.1 items and the assessmentTest against
+imsqti_v2p1.xsd, QTI 1.2 questestinterop against ims_qtiasiv1p2.xsd, both manifests against IMS
+Content Packaging 1.1 (imscp_v1p1.xsd; Canvas's manifest namespace read as CP 1.1's, as Canvas's own
+exports map it). A planted error in each kind of file must fail. The structural checks below add what a schema cannot
 say: the keys' numbers, the tolerances, every file the manifest names present in the zip and every
 picture a question shows in it.
 """
@@ -59,7 +59,7 @@ def test_qti21_package(built):
     files = members(built["qti21"] / "qti21.zip")
     manifest = ET.fromstring(files["imsmanifest.xml"])
     assert manifest.tag == CP + "manifest" and manifest.get("identifier")
-    resources = manifest.findall(f"{CP}resources/{CP}resource")
+    test_resource, *resources = manifest.findall(f"{CP}resources/{CP}resource")   # the test first, then the items
     assert len(resources) == N
     keys = answers(built["qti21"])
     for k, resource in enumerate(resources, start=1):
@@ -91,6 +91,44 @@ def test_qti21_package(built):
         assert images == [f"../images/diagram-{k:03d}.png"]
         assert f"images/diagram-{k:03d}.png" in files and f"images/diagram-{k:03d}.png" in hrefs
         assert all(i.get("alt") for i in item.iter(QTI21 + "img"))
+
+
+def test_qti21_package_is_a_test_drawing_one_variant_per_candidate(built):
+    """Items alone import as a pool; the assessmentTest makes the package a test a student can take."""
+    files = members(built["qti21"] / "qti21.zip")
+    manifest = ET.fromstring(files["imsmanifest.xml"])
+    resources = manifest.findall(f"{CP}resources/{CP}resource")
+    tests = [r for r in resources if r.get("type") == "imsqti_test_xmlv2p1"]
+    assert len(tests) == 1 and resources[0] is tests[0]
+    href = tests[0].get("href")
+    assert [f.get("href") for f in tests[0].findall(CP + "file")] == [href] and href in files
+    items = {r.get("identifier"): r.get("href") for r in resources if r.get("type") == "imsqti_item_xmlv2p1"}
+    assert len(items) == N
+    assert [d.get("identifierref") for d in tests[0].findall(CP + "dependency")] == list(items)
+
+    root = ET.fromstring(files[href])
+    assert root.tag == QTI21 + "assessmentTest" and root.get("identifier") and root.get("title")
+    outcomes = {o.get("identifier"): o for o in root.findall(QTI21 + "outcomeDeclaration")}
+    assert set(outcomes) == {"SCORE", "MAXSCORE"}
+    item_max = {float(ET.fromstring(files[h]).find(
+        f"{QTI21}outcomeDeclaration[@identifier='MAXSCORE']/{QTI21}defaultValue/{QTI21}value").text)
+        for h in items.values()}
+    assert item_max == {6.0}                            # every variant weighs the same: 6 parts of 1 point
+    assert float(outcomes["MAXSCORE"].find(f"{QTI21}defaultValue/{QTI21}value").text) == 6.0
+    parts = root.findall(QTI21 + "testPart")
+    assert len(parts) == 1
+    sections = parts[0].findall(QTI21 + "assessmentSection")
+    assert len(sections) == 1 and sections[0].get("visible") == "true"
+    assert sections[0].find(QTI21 + "selection").get("select") == "1"
+    refs = sections[0].findall(QTI21 + "assessmentItemRef")
+    base = href.rpartition("/")[0]
+    assert [(r.get("identifier"), str(Path(base) / r.get("href"))) for r in refs] == list(items.items())
+    for r in refs:                                      # each ref names its item by the item's own identifier
+        assert ET.fromstring(files[items[r.get("identifier")]]).get("identifier") == r.get("identifier")
+    rules = root.findall(f"{QTI21}outcomeProcessing/*")
+    assert len(rules) == 1 and rules[0].tag == QTI21 + "setOutcomeValue" and rules[0].get("identifier") == "SCORE"
+    summed = rules[0].find(f"{QTI21}sum/{QTI21}testVariables")
+    assert summed is not None and summed.get("variableIdentifier") == "SCORE"
 
 
 def test_canvas_package(built):
@@ -174,7 +212,7 @@ def test_the_schemas_resolve_every_import_locally():
 def test_every_xml_file_of_both_packages_is_valid_against_the_ims_schemas(built, schemas):
     for lms in ("canvas", "qti21"):
         files = xml_members(built[lms] / f"{lms}.zip")
-        assert len(files) == N + 1                      # the manifest and one file per variant
+        assert len(files) == N + (2 if lms == "qti21" else 1)   # the manifest, qti21's test, one file per variant
         problems = [p for name, xml in files.items() for p in schema_errors(schemas, lms, name, xml)]
         assert problems == []
 
@@ -192,7 +230,7 @@ def test_significant_figures_and_a_roster_give_valid_packages_too(tmp_path, sche
                          "--students", roster)
         assert result.returncode == 0, result.stderr
         files = xml_members(out / f"{lms}.zip")
-        assert len(files) == 3
+        assert len(files) == (4 if lms == "qti21" else 3)
         assert [p for name, xml in files.items() for p in schema_errors(schemas, lms, name, xml)] == []
         if lms == "canvas":
             assert "Jürgen Müller &amp; Co" in files["variant-001/variant-001.xml"].decode()
@@ -202,6 +240,10 @@ PLANTED = [                                             # (package, member, text
     ("qti21", "items/variant-001.xml", b'baseType="float"', b'baseType="decimal"', "baseType"),
     ("qti21", "items/variant-002.xml", b"<textEntryInteraction ", b"<textEntry ", "textEntry"),
     ("qti21", "imsmanifest.xml", b'<resource identifier="variant-001" ', b"<resource ", "identifier"),
+    ("qti21", "test.xml", b'<selection select="1"/>', b'<selection/>', "select"),
+    ("qti21", "test.xml", b"<testVariables ", b"<testVariable ", "testVariable"),
+    ("qti21", "imsmanifest.xml", b'<dependency identifierref="variant-002"/>', b'<dependency ref="variant-002"/>',
+     "identifierref"),
     ("canvas", "variant-001/variant-001.xml", b'fibtype="Decimal"', b'fibtype="Float"', "fibtype"),
     ("canvas", "variant-002/variant-002.xml", b"<resprocessing>", b"<scoring/><resprocessing>", "scoring"),
     ("canvas", "imsmanifest.xml", b"<organizations/>", b"", "resources"),

@@ -9,7 +9,9 @@ comes from derive's code.
 from __future__ import annotations
 
 import copy
+import csv
 import hashlib
+import io
 import json
 import re
 import subprocess
@@ -20,6 +22,7 @@ import sympy as sp
 import derive
 from derive.errors import VerificationError
 from derive.printing.latex import Printer
+from derive.printing.numbers import plain_number
 from derive.solution import verify_key as verify_everything
 from derive.spec import parse
 
@@ -275,11 +278,18 @@ def test_snippets_and_the_worksheet_show_the_optimisers_update(tmp_path):
     assert "one step of gradient descent" not in sheet and "the first step of the optimiser" in sheet
 
 
-def test_an_exam_with_an_optimizer_is_refused(tmp_path):
-    result = run_cli("exam", "examples/adam.toml", "--variants", "2", "--seed", "1", "--out", tmp_path / "e")
-    assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "[training] optimizer" in result.stderr
-    assert not (tmp_path / "e").exists()
+def test_an_exam_with_an_optimizer_asks_its_first_step(tmp_path):
+    """Exams take optimisers (issue 16; this test once asserted the refusal): each variant's
+    updates are key.json's `updated`, the parameters after the optimiser's first step."""
+    result = run_cli("exam", "examples/adam.toml", "--variants", "2", "--seed", "1", "--out", tmp_path / "e",
+                     "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    keys = json.loads((tmp_path / "e" / "keys.json").read_text())
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "e" / "keys.csv").read_text())))
+    for entry, row in zip(keys, rows):
+        step = entry["key"]["optimizer"]["steps"][0]
+        assert entry["key"]["updated"] == step["updated"]
+        assert row["w5+"] == plain_number(step["updated"]["weights"][1][0][0], 9)
 
 
 def test_a_tiny_number_squared_keeps_its_parentheses():

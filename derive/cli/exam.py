@@ -14,9 +14,6 @@ from ..limits import MAX_STRESS
 
 def run(args) -> int:
     spec = args.spec
-    if spec.optimizer is not None:   # an exam asks for one step of plain gradient descent
-        raise DeriveError("exams ask for one step of plain gradient descent: remove optimizer and "
-                          "batch_size from [training]", file=spec.source, field="[training] optimizer")
     settings = exam_settings.settings(spec, variants=args.variants, seed=args.seed)
     if args.stress is not None:
         if args.out:

@@ -85,17 +85,30 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
                       + ", ".join(map(str, it.batch)))
         p = _printer(solution, first_step=it.number == 1)
         for par in shown:
-            # Over all samples g is the loss's partial; over a batch only that batch's share of it.
-            whole = [p.name(solution.derivation.gradient[par])] if not batch_text else []
-            lines = [Line(p.name(sym.gradient[par]), whole + [p.number(it.values[sym.gradient[par]])])]
-            lines += [Line(p.name(step.name), p.chain(step.name, step.expr, it.values, it.values[step.name]))
-                      for step in by_parameter[par]]
+            lines = parameter_lines(solution, par, it, p, by_parameter[par])
             blocks.append(Block(["For ", Math(p.name(par)), ", with the gradient at the current parameters"
                                  f"{batch_text} and ", Math(f"t = {it.number}"), ":"], lines))
         title = [f"Step {it.number}, the loss before it ",
                  Math(f"{p.name(solution.derivation.loss)} = {p.number(it.loss)}")]
         steps.append(NumberedStep(counter.next(), title, blocks))
     return [Section(TITLES[config.name], steps=steps)]
+
+
+def parameter_lines(solution: Solution, par: sp.Symbol, it, p: Printer, steps: list) -> list[Line]:
+    """One parameter's lines in one step `it`: its gradient g, then each of `steps` (states,
+    corrections, update) as rule = numbers = value."""
+    sym = solution.optimizer.symbolic
+    # Over all samples g is the loss's partial; over a batch only that batch's share of it.
+    whole = [p.name(solution.derivation.gradient[par])] if len(it.batch) == len(solution.spec.inputs) else []
+    lines = [Line(p.name(sym.gradient[par]), whole + [p.number(it.values[sym.gradient[par]])])]
+    return lines + [Line(p.name(step.name), p.chain(step.name, step.expr, it.values, it.values[step.name]))
+                    for step in steps]
+
+
+def first_step_lines(solution: Solution, par: sp.Symbol) -> list[Line]:
+    """The optimiser's first step for one trained parameter, every line (an exam's feedback on p+)."""
+    return parameter_lines(solution, par, solution.optimizer.iterations[0], _printer(solution),
+                           _steps_by_parameter(solution.optimizer.symbolic)[par])
 
 
 def _steps_by_parameter(sym) -> dict:

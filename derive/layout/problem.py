@@ -218,6 +218,9 @@ def activation_text(activations) -> str:
     return "layer by layer " + ", ".join(names[:-1]) + f", and {output} in the output layer"
 
 
+RULE_BREAK = r",\allowbreak\ "   # between the formulas of an optimiser's rule (one TeX formula)
+
+
 def _update_rule(solution: Solution, p: Printer) -> str:
     d = solution.derivation
     if solution.optimizer is not None:   # the optimiser's rule for the first trained parameter
@@ -229,7 +232,7 @@ def _update_rule(solution: Solution, p: Printer) -> str:
             if step.kind == "update":
                 break
         rule += [f"{p.name(s)} = {p.given_number(config.constant(c))}" for c, s in sym.constants.items()]
-        return r",\allowbreak\ ".join(rule)   # a line may break between the formulas
+        return RULE_BREAK.join(rule)   # a line may break between the formulas
     first = next(s for s in d.total_steps if s.kind == "update")
     return f"{p.name(first.name)} = {p.symbolic(first.expr)}"
 

@@ -20,7 +20,7 @@ from ...derivation import derive as derive_shape
 from ...errors import DeriveError
 from ...model.network import Shape
 from ...numeric import compiled as numeric
-from ...solution import Solution, solve
+from ...solution import Solution, one_round, solve
 from ...spec import Spec
 from .questions import answer, is_derivative
 from .settings import Range, Settings
@@ -203,8 +203,8 @@ def draw_variants(spec: Spec, settings: Settings, count: int, keep: bool, reject
         for _ in range(DRAWS_PER_VARIANT):
             out.draws += 1
             candidate, drawn = drawer.draw(rng)
-            try:
-                values = evaluator.run(candidate)
+            try:   # with an optimiser, the updates asked are its first step's
+                values = one_round(candidate, d, evaluator)
             except DeriveError:
                 out.reject("overflow")
                 continue

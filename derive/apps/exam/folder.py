@@ -68,7 +68,8 @@ def documents(spec: Spec, settings: Settings, variants: list[Variant], progress=
               students: list[Student] | None = None, dialect: str = "excel") -> dict[str, str]:
     """Every file of the exam folder as text, by its path in the folder (no PDFs, no LMS files)."""
     pages, solutions, files = [], [], {}
-    spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions)
+    spaces = exam_layout.working_space(variants[0].solution.derivation, settings.questions,
+                                       exam_layout.update_lines(variants[0].solution))
     who = [s.as_dict() for s in students] if students else []
     for n, v in enumerate(variants):
         solution = exam_layout.solution_context(v)
@@ -150,9 +151,11 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
             tex.compile_all(stage, PDFS, single_run=True)
             images = diagrams.rasterize(stage, len(variants))
         else:
+            names = sorted({LMS["moodle"], LMS[lms]})
+            has, its = ("has", "its") if len(names) == 1 else ("have", "their")
             (stream or sys.stderr).write(
-                f"note: {' and '.join(sorted({LMS['moodle'], LMS[lms]}))} has no picture of the network (--no-pdf skips TeX, which draws it); "
-                "its questions state the wiring in words\n")
+                f"note: {' and '.join(names)} {has} no picture of the network (--no-pdf skips TeX, which draws it); "
+                f"{its} questions state the wiring in words\n")
         for name, data in lms_files(spec, settings, variants, lms, images, students).items():
             if isinstance(data, bytes):
                 (stage / name).write_bytes(data)

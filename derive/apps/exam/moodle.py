@@ -18,10 +18,11 @@ import html
 from xml.sax.saxutils import escape
 
 from ...layout import problem
-from ...layout.blocks import Line
+from ...layout.problem import RULE_BREAK
+from ...layout.blocks import Line, Math
 from ...spec import Spec
 from .draw import Variant
-from .layout import ASK, ASK_BACKWARD, StepLines, dependencies, printer, wiring
+from .layout import StepLines, ask, dependencies, optimizer_note, printer, wiring
 from .questions import Question, tolerance_plain
 from .settings import Settings
 
@@ -70,7 +71,13 @@ def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
     if g["several"]:
         loss += f" per sample, and the {g['reduction']} over the samples"
     items.append(loss + ".")
-    items.append(f"Learning rate: {math(g['eta'])}; update rule {math(g['update_rule'])}.")
+    # An optimiser's rule is several formulas with TeX's \allowbreak between them (MathJax has no
+    # \allowbreak): here each is its own formula, and the browser breaks the line between them.
+    rule = ", ".join(math(part) for part in g["update_rule"].split(RULE_BREAK))
+    items.append(f"Learning rate: {math(g['eta'])}; update rule {rule}.")
+    note = optimizer_note(variant.solution)
+    if note is not None:
+        items.append("".join(math(piece.tex) if isinstance(piece, Math) else html.escape(piece) for piece in note))
     return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {variant.number})</p>\n"
             f"<p>A neural network with layers {layers} (inputs, hidden layers, outputs):</p>\n"
             + image + wiring_html(variant) +
@@ -80,7 +87,7 @@ def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
 def ask_html(variant: Variant, q: Question) -> str:
     """What a part asks, in words and symbols, with how to round."""
     sample = f" for sample {q.sample + 1}" if len(variant.spec.inputs) > 1 and q.sample is not None else ""
-    return f"{html.escape(ASK.get(q.kind, ASK_BACKWARD))} {math(printer(variant).name(q.symbol))}{sample}"
+    return f"{html.escape(ask(variant.solution, q))} {math(printer(variant).name(q.symbol))}{sample}"
 
 
 def solution_steps(variants: list[Variant], questions) -> list:
@@ -118,7 +125,7 @@ def feedback_html(lines: StepLines, steps: list, several: bool) -> str:
             heading = "All samples together" if sample is None else f"Sample {sample + 1}"
             parts.append(f"<p><em>{heading}</em></p>\n")
         current = sample
-        parts.append(_line_html(lines(sym, sample)))
+        parts += [_line_html(line) for line in lines(sym, sample)]
     return "".join(parts)
 
 

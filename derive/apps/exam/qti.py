@@ -1,10 +1,18 @@
-"""QTI 2.1: a content package (`qti21.zip`) with one assessmentItem per variant.
+"""QTI 2.1: a content package (`qti21.zip`): an assessmentTest that gives each candidate one variant.
 
 Each item is the variant as one question, like the Moodle cloze: the problem and its picture, then
 one textEntryInteraction per asked quantity, each with a float responseDeclaration whose
 correctResponse is the answer as shown; responseProcessing adds the part's points to SCORE when
-`equal` (toleranceMode="absolute", the part's tolerance on both sides) holds. imsmanifest.xml (IMS
-Content Packaging 1.1) lists each item as a resource of type imsqti_item_xmlv2p1 with its picture.
+`equal` (toleranceMode="absolute", the part's tolerance on both sides) holds.
+
+Items alone import as a pool of questions, not as a test a student can take: OpenOLAT, ONYX and
+Inspera start from the package's assessmentTest. `test.xml` is that test, in the form OpenOLAT's test
+editor and ONYX exports write it: one testPart, one section whose `<selection select="1"/>` draws
+one of the variants (each an assessmentItemRef) for each candidate, so every student works on one
+network; the test's SCORE is the sum of its items' SCORE (`testVariables`), which with one item
+drawn is that variant's points, and MAXSCORE is one variant's total. imsmanifest.xml (IMS Content
+Packaging 1.1) lists the test first, as a resource of type imsqti_test_xmlv2p1 depending on every
+item, then each item as a resource of type imsqti_item_xmlv2p1 with its picture.
 """
 from __future__ import annotations
 
@@ -23,11 +31,15 @@ IMSCP = "http://www.imsglobal.org/xsd/imscp_v1p1"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 SCHEMAS = (f"{QTI21} http://www.imsglobal.org/xsd/qti/qtiv2p1/imsqti_v2p1.xsd")
 EXPECTED_LENGTH = 12
+TEST = "test.xml"                  # the assessmentTest, beside imsmanifest.xml
+
+
+def ident(v: Variant) -> str:
+    return f"variant-{v.number:03d}"
 
 
 def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
     """One variant as an assessmentItem (QTI 2.1 XML)."""
-    ident = f"variant-{v.number:03d}"
     qs = settings.questions
     declarations, parts, rules = [], [], []
     for i, (q, a) in enumerate(zip(qs, v.answers), start=1):
@@ -49,7 +61,7 @@ def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
     total = sum(q.points for q in qs)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<assessmentItem xmlns="{QTI21}" xmlns:xsi="{XSI}" xsi:schemaLocation="{SCHEMAS}" '
-            f'identifier="{ident}" title={quoteattr(f"{settings.lms.name} (variant {v.number:03d})")} '
+            f'identifier="{ident(v)}" title={quoteattr(f"{settings.lms.name} (variant {v.number:03d})")} '
             'adaptive="false" timeDependent="false">\n'
             + "\n".join(declarations) + "\n"
             '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">'
@@ -63,15 +75,38 @@ def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
             "</assessmentItem>\n")
 
 
+def test(settings: Settings, variants: list[Variant]) -> str:
+    """The assessmentTest: one section drawing one variant per candidate, SCORE summed over the items."""
+    total = sum(q.points for q in settings.questions)
+    refs = "\n".join(f'      <assessmentItemRef identifier="{ident(v)}" href="items/{ident(v)}.xml"/>'
+                     for v in variants)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<assessmentTest xmlns="{QTI21}" xmlns:xsi="{XSI}" xsi:schemaLocation="{SCHEMAS}" '
+            f'identifier="exam" title={quoteattr(settings.lms.name)} toolName="derive">\n'
+            '  <outcomeDeclaration identifier="SCORE" cardinality="single" baseType="float">'
+            "<defaultValue><value>0</value></defaultValue></outcomeDeclaration>\n"
+            '  <outcomeDeclaration identifier="MAXSCORE" cardinality="single" baseType="float">'
+            f"<defaultValue><value>{total:g}</value></defaultValue></outcomeDeclaration>\n"
+            '  <testPart identifier="exam-part" navigationMode="nonlinear" submissionMode="individual">\n'
+            '    <itemSessionControl maxAttempts="1" showFeedback="false" showSolution="false"/>\n'
+            f'    <assessmentSection identifier="variants" title={quoteattr(settings.lms.name)} visible="true">\n'
+            '      <selection select="1"/>\n' + refs + "\n"
+            "    </assessmentSection>\n  </testPart>\n"
+            '  <outcomeProcessing>\n    <setOutcomeValue identifier="SCORE"><sum>'
+            '<testVariables variableIdentifier="SCORE"/></sum></setOutcomeValue>\n  </outcomeProcessing>\n'
+            "</assessmentTest>\n")
+
+
 def manifest(variants: list[Variant], images: dict[int, bytes]) -> str:
-    resources = []
+    depends = "".join(f'<dependency identifierref="{ident(v)}"/>' for v in variants)
+    resources = [f'    <resource identifier="exam" type="imsqti_test_xmlv2p1" href="{TEST}">'
+                 f'<file href="{TEST}"/>{depends}</resource>']
     for v in variants:
-        ident = f"variant-{v.number:03d}"
-        files = f'<file href="items/{ident}.xml"/>'
+        files = f'<file href="items/{ident(v)}.xml"/>'
         if v.number in images:
             files += f'<file href="{FOLDER}/{image_name(v.number)}"/>'
-        resources.append(f'    <resource identifier="{ident}" type="imsqti_item_xmlv2p1" '
-                         f'href="items/{ident}.xml">{files}</resource>')
+        resources.append(f'    <resource identifier="{ident(v)}" type="imsqti_item_xmlv2p1" '
+                         f'href="items/{ident(v)}.xml">{files}</resource>')
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             f'<manifest identifier="derive-exam" xmlns="{IMSCP}" xmlns:xsi="{XSI}" '
             f'xsi:schemaLocation="{IMSCP} http://www.imsglobal.org/xsd/imscp_v1p1.xsd">\n'
@@ -80,13 +115,14 @@ def manifest(variants: list[Variant], images: dict[int, bytes]) -> str:
 
 
 def package(spec: Spec, settings: Settings, variants: list[Variant], images: dict[int, bytes] | None) -> bytes:
-    """qti21.zip: the manifest, one item per variant, the pictures (referenced from items/ as ../images/)."""
+    """qti21.zip: the manifest, the test, one item per variant, the pictures (referenced from items/ as ../images/)."""
     images = images or {}
-    members: dict[str, str | bytes] = {"imsmanifest.xml": manifest(variants, images)}
+    members: dict[str, str | bytes] = {"imsmanifest.xml": manifest(variants, images),
+                                       TEST: test(settings, variants)}
     for v in variants:
         png = images.get(v.number)
         image = image_html(f"../{FOLDER}/{image_name(v.number)}", png_size(png), v.number) if png else ""
-        members[f"items/variant-{v.number:03d}.xml"] = item(spec, settings, v, image)
+        members[f"items/{ident(v)}.xml"] = item(spec, settings, v, image)
         if png:
             members[f"{FOLDER}/{image_name(v.number)}"] = png
     return zip_bytes(members)

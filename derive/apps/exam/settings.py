@@ -38,7 +38,7 @@ from ...derivation import derive as derive_shape
 from ...errors import DeriveError
 from ...limits import MAX_VARIANTS
 from ...model.network import Shape
-from ...numeric import compiled as numeric
+from ...solution import one_round
 from ...spec import Spec
 from .questions import Question, default_questions, identity, resolve
 
@@ -141,7 +141,7 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
             seen[identity(d, q)] = given
     else:
         try:
-            own = numeric.evaluator(d).run(spec)
+            own = one_round(spec, d)
         except DeriveError:
             own = None
         questions = default_questions(d, own)
