@@ -19,20 +19,21 @@ ORDER = [
     # what every stage may use
     "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
-    "regularization.section", "training", "spec",
+    "regularization.section", "modules.section", "training", "spec",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
+    "modules.graph",
     # derivation
-    "derivation",
+    "derivation", "modules.derivation",
     # numbers and their independent check (the penalty's steps are compiled like the core's)
     "numeric.compiled", "numeric.optimizers", "regularization.symbolic", "numeric.optimize", "numeric.verify",
-    "numeric.verify_optimizers", "regularization.verify",
+    "numeric.verify_optimizers", "regularization.verify", "modules.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
     # the cost of a spec, estimated before work starts
     "budget",
-    # the spine
-    "solution",
+    # the spine (a module spec's beside it)
+    "modules.solution", "solution",
     # printing
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
     "printing.calculus",
