@@ -36,17 +36,17 @@ ORDER = [
     "modules.solution", "solution",
     # printing
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
-    "printing.calculus",
+    "printing.calculus", "modules.printing",
     # layout
     "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "layout.optimizer", "regularization.layout",
-    "layout.solution",
+    "layout.solution", "modules.layout",
     # output
     "output.folders", "output.render", "output.tex",
     # applications
     "apps.chain.expressions", "apps.chain.budget", "apps.chain.evaluation", "apps.chain.rules",
     "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify", "apps.chain.layout",
     "apps.chain.document",
-    "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
+    "modules.documents", "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.roster", "apps.exam.layout", "apps.exam.diagrams", "apps.exam.csvkeys", "apps.exam.package",
     "apps.exam.moodle", "apps.exam.cloze", "apps.exam.canvas", "apps.exam.qti", "apps.exam.folder",

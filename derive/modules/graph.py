@@ -94,7 +94,7 @@ class Builder:
             expr=None, op: str = "given", locals_=None, parents=(), param: str = "", shared: bool = False):
         shown = Sampled(name, sample + 1) if self.several and not shared else name
         tag = f"{name.base}{name.sup}{name.sub}{name.mark}" + ("" if shared else f"[{sample}]")
-        sym = sp.Symbol(f"m{len(self.nodes)}:{tag}")
+        sym = sp.Symbol(f"m{len(self.nodes):05d}:{tag}")
         node = Node(sym, shown, module, role, sample, index, expr, op, dict(locals_ or {}), tuple(parents), param)
         self.nodes.append(node)
         self.by_sym[sym] = node
