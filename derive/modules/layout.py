@@ -35,6 +35,8 @@ class Item:
 
     section: Section
     pictures: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)    # the worksheet's task: these names (else the lines')
+    blank: list[str] = field(default_factory=list)    # ... and these empty grids to fill in
 
 
 @dataclass
@@ -72,6 +74,7 @@ class Pages:
         self.d: ModuleDerivation = solution.derivation
         self.g = self.d.graph
         self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given)
+        self.source = {grad: node for node, grad in self.d.gradient.items()}   # gradient -> its quantity
 
     def name(self, sym: sp.Symbol) -> str:
         return name_latex(self.d.names[sym])
@@ -131,7 +134,7 @@ class Pages:
             rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])])])
             rows.append([grid([list(x_t) for x_t in sample], True, spec.decimals,
                               "x" + (f"^{{[{s + 1}]}}" if not spec.single_sample else "")
-                              + r"\ (	ext{row } t = x_{t})")
+                              + r"\ (\text{row } t \text{ is } x_{t})")
                          for s, sample in enumerate(spec.inputs)])
         for s, sample in enumerate(spec.inputs):
             tag = f"^{{[{s + 1}]}}" if not spec.single_sample else ""
@@ -166,9 +169,13 @@ class Pages:
         spec, g = self.spec, self.g
         items = []
         several = not spec.single_sample
-        by_module = [(key, list(group)) for key, group in groupby(
-            self.d.forward, key=lambda st: (st.sample, st.module, g.by_sym[st.target].op))]
-        for (s, module, op), steps in by_module:
+        def key(st: Step):
+            node = g.by_sym[st.target]
+            if node.module < len(spec.modules) and spec.modules[node.module].kind == "rnn":
+                return (st.sample, st.module, "step", node.index[0])     # one step per time step
+            return (st.sample, st.module, node.op, 0)
+        by_module = [(k, list(group)) for k, group in groupby(self.d.forward, key=key)]
+        for (s, module, op, t), steps in by_module:
             if module >= len(spec.modules):
                 title = "The loss" + (f" of sample {s + 1}" if several and op != "sum" else "")
                 text = [LOSS_TEXT[spec.loss].capitalize() + "."] if op != "sum" else ["The total loss."]
@@ -178,11 +185,12 @@ class Pages:
             if module > 0 and spec.modules[module - 1].kind == "flatten" and op == "linear":
                 items.append(self._flatten_item(spec.modules[module - 1], s))
             rule = forward_rule(m, spec.modules, op)
-            what = {"linear": "pre-activations", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
+            what = {"step": "", "linear": "pre-activations", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
                     "identity": "identity", "softmax": "softmax", "max": "max-pooling", "avg": "average pooling",
                     "add": "the skip connection"}[op]
             if m.kind == "rnn":
-                what = {"linear": "pre-activations", "tanh": "hidden states"}[op]
+                rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
+                what = f"time step {t + 1}"
             title = f"Module {module + 1} ({m.kind}): {what}" + (f", sample {s + 1}" if several else "")
             text = ["By ", Math(rule), ":"] if rule else None
             items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in steps])])])))
@@ -209,7 +217,7 @@ class Pages:
         steps = [st for st in d.backward if st.rule != "unused"]
         # sections from the loss back to the data; inside one, the rule order of the lecture
         def rank(st: Step):
-            node = self.g.by_sym[next(k for k, v in d.gradient.items() if v == st.target)]
+            node = self.g.by_sym[self.source[st.target]]
             if modules[min(st.module, len(modules) - 1)].kind == "rnn" and st.rule in ("act-tanh", "rnn-state"):
                 return (-st.module, st.sample, 1, -node.index[0], 0 if st.rule == "rnn-state" else 1, node.index)
             group = order.get(st.rule, 2 if not st.rule.endswith("-input") else 4)
@@ -232,20 +240,24 @@ class Pages:
                 text += [f" The other {zero} entries are 0" + _zero_reason(group[0].rule) + "."]
             title = _backward_title(group[0].rule, m, modules) + (f", sample {sample + 1}" if not spec.single_sample else "")
             lines = [self.line(st) for st in shown]
-            pictures = []
-            if zero and m.kind != "rnn":
+            pictures, blank, asked = [], [], []
+            first = self.g.by_sym[self.source[group[0].target]]
+            if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group)
-            items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text or None, lines)])]), pictures))
+                blank = self._gradient_maps(group, blank=True)
+                asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
+            items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text or None, lines)])]), pictures,
+                              asked, blank))
         return items
 
-    def _gradient_maps(self, group: list[Step]) -> list[str]:
+    def _gradient_maps(self, group: list[Step], blank: bool = False) -> list[str]:
         """The whole gradient of a map as a grid (most of it 0: where max-pooling or ReLU stopped it)."""
         d = self.d
         nodes = {}
         for st in group:
-            node = self.g.by_sym[next(k for k, v in d.gradient.items() if v == st.target)]
+            node = self.g.by_sym[self.source[st.target]]
             nodes[node.index] = st
-        first = self.g.by_sym[next(k for k, v in d.gradient.items() if v == group[0].target)]
+        first = self.g.by_sym[self.source[group[0].target]]
         if len(first.index) < 2:
             return []
         out = []
@@ -258,7 +270,7 @@ class Pages:
             for ix in keys:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
             label = _map_gradient(first) + (f"\\ (c = {c + 1})" if c is not None and len(channels) > 1 else "")
-            out.append(grid(values, False, self.spec.decimals, label))
+            out.append(grid(values, False, self.spec.decimals, label, blank=blank))
         return out
 
     def update_items(self) -> list[Item]:
@@ -367,12 +379,10 @@ def worksheet_context(solution: ModuleSolution) -> dict:
     for part in parts:
         for item in part.items:
             for step in item.section.steps:
-                names = [line.lhs for block in step.blocks for line in block.given if line.lhs]
+                names = item.asked or [line.lhs for block in step.blocks for line in block.given if line.lhs]
                 rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
-                if not rows:
-                    rows = []
                 lines = len([line for block in step.blocks for line in block.lines])
-                tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1),
+                tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
                               "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
             "problem": pages.problem(blank=True), "tasks": tasks}
