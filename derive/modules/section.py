@@ -209,7 +209,7 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
         module = _module(r, i, kinds[i], table, shape, len(tables))
         modules.append(module)
         shape = module.out_shape
-    _check_residuals(r, modules)
+        _check_residuals(r, modules)     # a block is checked where it ends, before what reads it
     if len(shape) != 1:
         raise r.fail(f"module[{len(modules) - 1}]", f"the last module gives a {shape_text(shape)} map; the "
                      "loss compares a vector with the targets: end with flatten and a dense module")
@@ -435,16 +435,17 @@ def _module(r: FieldReader, i: int, kind: str, table: dict, shape: tuple[int, ..
 
 
 def _check_residuals(r: FieldReader, modules: list[Module]) -> None:
-    """y = x + f(x): f (the next `wraps` modules) must give x's shape; blocks do not nest."""
+    """y = x + f(x) for the block that ends with the last module read: f (the next `wraps`
+    modules) must give x's shape; blocks do not nest."""
+    last = modules[-1]
     for m in modules:
-        if m.kind != "residual":
+        if m.kind != "residual" or m.index + m.wraps != last.index:
             continue
-        inner = modules[m.index + 1:m.index + 1 + m.wraps]
+        inner = modules[m.index + 1:]
         for n in inner:
             if n.kind == "residual":
                 raise r.fail(f"module[{n.index}]", f"a residual inside the block of {m.where} is not supported")
-        f_out = inner[-1].out_shape
-        if f_out != m.in_shape:
-            raise r.fail(f"module[{m.index}] (residual)", f"x is {shape_text(m.in_shape)} but f(x), the output "
-                         f"of module[{inner[-1].index}] ({inner[-1].kind}), is {shape_text(f_out)}; "
-                         "residual shapes must agree")
+        if last.out_shape != m.in_shape:
+            x, fx = shape_text(m.in_shape), shape_text(last.out_shape)
+            raise r.fail(f"module[{m.index}] (residual)", f"residual shapes {x} and {fx} disagree: x is {x} but "
+                         f"f(x), the output of module[{last.index}] ({last.kind}), is {fx}")
