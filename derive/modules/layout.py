@@ -26,6 +26,9 @@ ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear
                    "softmax": "softmax"}
 LOSS_TEXT = {"half_sse": "half the sum of squared errors", "mse": "mean squared error",
              "cross_entropy": "cross-entropy"}
+KIND_TEXT = {"dense": "dense layer", "conv1d": "convolution", "conv2d": "convolution", "maxpool": "max-pooling",
+             "avgpool": "average pooling", "flatten": "flatten", "residual": "residual block",
+             "rnn": "recurrent cell"}
 NAMES_PER_ROW = 8        # asked names in one row of a worksheet task
 
 
@@ -50,18 +53,18 @@ def _describe(m, modules) -> str:
     size = "×".join(map(str, m.size))
     if m.kind in ("conv1d", "conv2d"):
         f = m.out_shape[0]
-        return (f"{m.kind}: {f} filter{'s' if f > 1 else ''} of {size}, stride {m.stride}, padding "
-                f"{m.padding}{act}")
+        return (f"a {'one' if m.kind == 'conv1d' else 'two'}-dimensional convolution: {f} filter"
+                f"{'s' if f > 1 else ''} of {size}, stride {m.stride}, padding {m.padding}{act}")
     if m.kind in ("maxpool", "avgpool"):
         what = "max" if m.kind == "maxpool" else "average"
-        return f"{m.kind}: the {what} of each {size} window, stride {m.stride}"
+        return f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"
     if m.kind == "flatten":
         return "flatten: the map read row by row as one vector"
     if m.kind == "dense":
-        return f"dense: {m.out_shape[0]} units{act}"
+        return f"a dense layer: {m.out_shape[0]} unit{'s' if m.out_shape[0] > 1 else ''}{act}"
     if m.kind == "residual":
-        return f"residual: y = x + f(x), f = the next {m.wraps} module{'s' if m.wraps > 1 else ''}"
-    return (f"rnn: an Elman cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
+        return f"a residual block: y = x + f(x), f = the next {m.wraps} module{'s' if m.wraps > 1 else ''}"
+    return (f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
             f"tanh, unrolled over {m.in_shape[0]} time steps with the same U, W and b at every step")
 
 
@@ -191,7 +194,7 @@ class Pages:
             if m.kind == "rnn":
                 rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
                 what = f"time step {t + 1}"
-            title = f"Module {module + 1} ({m.kind}): {what}" + (f", sample {s + 1}" if several else "")
+            title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
             text = ["By ", Math(rule), ":"] if rule else None
             items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in steps])])])))
         return items
@@ -278,7 +281,7 @@ class Pages:
         items = []
         for module, group in groupby(d.updates, key=lambda st: st.module):
             m = self.spec.modules[module]
-            title = f"Module {module + 1} ({m.kind}): the update"
+            title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
             text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]
             items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in group])])])))
         return items
@@ -320,7 +323,7 @@ def _zero_reason(rule: str) -> str:
 
 
 def _backward_title(rule: str, m, modules) -> str:
-    n = f"Module {m.index + 1} ({m.kind})"
+    n = f"Module {m.index + 1} ({KIND_TEXT[m.kind]})"
     return {
         "loss": "The loss: its gradient at the outputs",
         "softmax-ce": f"{n}: softmax with cross-entropy, δ = a − t",

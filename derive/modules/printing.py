@@ -153,6 +153,7 @@ def _at(m: Module, i: str, u: str) -> str:
     return f"{m.stride}({i}-1)+{u}{shift}"
 
 
+MAX_GRID = 16.0     # cm: the widest grid (the page's text is 16.6 cm wide)
 UPDATE_RULE = r"\theta^{+} = \theta - \eta\, \frac{\partial E}{\partial \theta}"
 
 
@@ -163,10 +164,15 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     texts = [["" if blank else (given_number(v) if given else format_number(v, decimals)) for v in row]
              for row in values]
     longest = max((len(t) for row in texts for t in row), default=1)
-    width = 0.85 if given else max(1.3, 0.15 * longest + 0.3)
     if blank:
-        width = max(1.3, 0.15 * (decimals + 3) + 0.3)
+        longest = decimals + 3
+    # \scriptsize digits are about 0.135 cm wide; a grid of a long map is narrowed to the text width
+    # (16 cm of the page's 16.6), in \tiny when its numbers need it
+    width = 0.85 if given and not blank else max(1.0, 0.135 * longest + 0.25)
     font = r"\footnotesize" if given else r"\scriptsize"
+    if width * cols > MAX_GRID:
+        width = MAX_GRID / cols
+        font = r"\tiny" if width < 0.135 * longest + 0.25 else font
     out = [rf"\begin{{tikzpicture}}[x={width:.2f}cm, y=0.6cm, baseline=(current bounding box.center)]",
            rf"\draw[step=1] (0,0) grid ({cols},{-rows});",
            rf"\node[above] at ({cols / 2:.2f},0) {{${label}$}};"]
