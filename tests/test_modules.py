@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import subprocess
 import tomllib
 
 import pytest
@@ -264,8 +265,9 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
     assert result.returncode == 2 and "at most 6 time steps" in result.stderr
 
 
-@pytest.mark.parametrize("command", [("slides", "--out", "deck"), ("snippet", "--part", "forward"),
-                                     ("exam", "--out", "exam")])
+@pytest.mark.parametrize("command", [("slides", "--out", "deck"), ("snippet", "--part", "network"),
+                                     ("snippet", "--step", "E"), ("snippet", "--part", "forward", "--format",
+                                                                  "markdown"), ("exam", "--out", "exam")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
     result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
     assert result.returncode == 2
@@ -289,3 +291,32 @@ def test_module_worksheets_and_solutions_fit_their_pages(tmp_path_factory, name)
         assert (out / f"{document}.pdf").stat().st_size > 10_000
     key = json.loads((out / "key.json").read_text())
     assert key == solve_modules(load(ROOT / "examples" / f"{name}.toml")).key
+
+
+FULL = pytest.mark.full
+SNIPPETS = [pytest.param(name, part, "article", marks=[] if name == "cnn" else [FULL], id=f"{name}-{part}")
+            for name in EXAMPLES for part in ("forward", "loss", "backward", "update")] + [
+    pytest.param(name, "backward", fit, marks=[] if name == "cnn" and fit == "beamer" else [FULL],
+                 id=f"{name}-backward-{fit}") for name in EXAMPLES for fit in ("beamer", "twocolumn")]
+
+
+@pytest.mark.parametrize("name, part, fit", SNIPPETS)
+def test_module_snippets_fit_the_document_they_land_in(tmp_path, name, part, fit):
+    result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", part, "--fit", fit, "--standalone",
+                     "-o", tmp_path / "part.tex")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "part.tex").read_text()
+    assert "\\begin{align*}" in text
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
+                   cwd=tmp_path, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=300)
+    log = (tmp_path / "part.log").read_text(errors="replace")
+    assert (tmp_path / "part.pdf").exists(), log[-2000:]
+    assert overflows(log) == []
+
+
+def test_the_kernel_gradient_snippet_shows_the_correlation_and_its_numbers():
+    result = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--part", "backward")
+    assert result.returncode == 0
+    assert "a correlation of the input with \\ensuremath{\\delta}" in result.stdout
+    assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
+    assert "-0.172868299" in result.stdout

@@ -15,6 +15,8 @@ from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
+from ..modules.layout import SNIPPET_PARTS, snippet_sections
+from ..modules.solution import ModuleSolution
 from ..output.render import render, templates_folder
 from ..regularization.layout import regularization_context
 from ..regularization.layout import regularization_sections as build_regularization
@@ -142,10 +144,12 @@ WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-col
          "beamer": "in a beamer document"}
 
 
-def snippet(solution: Solution, part: str | None, step: str | None, standalone: bool,
+def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | None, standalone: bool,
             headings: bool = True, fit: Fit = FITS["article"], frame_bodies: bool = False) -> str:
     if frame_bodies and not fit.beamer:
         raise DeriveError("frame bodies are for beamer: add --fit beamer", field="--frame-bodies")
+    if isinstance(solution, ModuleSolution):
+        return _module_snippet(solution, part, step, standalone, headings, fit, frame_bodies)
     where = WHERE.get(fit.name, f"in a column {fit.name} wide")
     standalone_context = {"preamble": preamble(fit)} if standalone else None
     if step is None and part == "regularization":
@@ -172,4 +176,25 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
         "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
         "narrow": fit.points < NARROW_POINTS,
         "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
+        "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
+
+
+def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None, standalone: bool,
+                    headings: bool, fit: Fit, frame_bodies: bool) -> str:
+    """A part of a module spec's worked solution: the same fitting, frames and template."""
+    if step is not None or part not in SNIPPET_PARTS:
+        asked = f"--step {step}" if step is not None else f"--part {part}"
+        raise DeriveError(f"a spec with [[module]] tables gives the parts {', '.join(SNIPPET_PARTS)}; "
+                          f"{asked} is not yet supported for it", file=solution.spec.source, field="module")
+    sections = snippet_sections(solution, part)
+    cut = None
+    if fit.beamer:
+        cut = [{"key": f"{part}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
+               for i, f in enumerate(frames(sections, fit))]
+    sections = fitted(sections, fit)
+    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
+    return render("snippet.tex", {
+        "standalone": {"preamble": preamble(fit)} if standalone else None,
+        "where": WHERE.get(fit.name, f"in a column {fit.name} wide"), "sections": sections, "tall": tall,
+        "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1",
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

@@ -68,7 +68,7 @@ def _run(argv: list[str] | None) -> int:
             args.spec = load(args.spec)
             if isinstance(args.spec, ModuleSpec) and args.command not in MODULE_COMMANDS:
                 raise DeriveError(f"a spec with [[module]] tables is not yet supported by derive "
-                                  f"{args.command}; derive key and derive worksheet take it",
+                                  f"{args.command}; derive " + ", ".join(MODULE_COMMANDS) + " take it",
                                   file=args.spec.source, field="module")
         command = importlib.import_module(f"{__name__}.{BY_NAME[args.command].module}")
         return command.run(args)

@@ -19,7 +19,7 @@ from ..printing.latex import Printer
 from ..printing.names import name_latex
 from .derivation import ModuleDerivation, Step
 from .graph import flat
-from .printing import UPDATE_RULE, backward_rule, forward_rule, grid, output_name, rnn_chain
+from .printing import UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -181,7 +181,9 @@ class Pages:
         for (s, module, op, t), steps in by_module:
             if module >= len(spec.modules):
                 title = "The loss" + (f" of sample {s + 1}" if several and op != "sum" else "")
-                text = [LOSS_TEXT[spec.loss].capitalize() + "."] if op != "sum" else ["The total loss."]
+                formula = loss_rule(spec.loss, spec.modules[-1], spec.modules)
+                text = ([LOSS_TEXT[spec.loss].capitalize() + ", ", Math(formula), ":"] if op != "sum"
+                        else ["The total loss is the sum of the samples' losses:"])
                 items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in steps])])])))
                 continue
             m = spec.modules[module]
@@ -236,7 +238,7 @@ class Pages:
             zero = len(group) - len(shown)
             text: list = []
             if formula:
-                text += ["By the chain rule, ", Math(formula), "."]
+                text += ["By the chain rule, ", Math(formula), EXPLAIN.get(group[0].rule, ".")]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
@@ -315,6 +317,17 @@ def _map_gradient(node) -> str:
     return rf"\partial E / \partial {name.base}{sup}"
 
 
+EXPLAIN = {   # what the rule's sum is, said after its formula
+    "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
+    "conv2d-input": ": a full convolution of δ with the flipped kernel.",
+    "conv1d-input": ": a full convolution of δ with the flipped kernel.",
+    "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
+    "rnn-input_weights": ": the same U at every time step, so its gradient sums over them.",
+    "rnn-recurrent_weights": ": the same W at every time step, so its gradient sums over them.",
+    "rnn-biases": ": the same b at every time step, so its gradient sums over them.",
+}
+
+
 def _zero_reason(rule: str) -> str:
     return {"maxpool": " (not the maximum of their window)",
             "act-relu": " (ReLU is off, z ≤ 0, or no gradient reaches a)",
@@ -326,7 +339,7 @@ def _backward_title(rule: str, m, modules) -> str:
     n = f"Module {m.index + 1} ({KIND_TEXT[m.kind]})"
     return {
         "loss": "The loss: its gradient at the outputs",
-        "softmax-ce": f"{n}: softmax with cross-entropy, δ = a − t",
+        "softmax-ce": f"{n}: softmax with cross-entropy",
         "act-relu": f"{n}: through ReLU",
         "act-sigmoid": f"{n}: through the sigmoid",
         "act-tanh": f"{n}: through tanh" if m.kind != "rnn" else f"{n}: backpropagation through time",
@@ -335,15 +348,15 @@ def _backward_title(rule: str, m, modules) -> str:
         "dense-weights": f"{n}: the weight gradients",
         "dense-biases": f"{n}: the bias gradients",
         "dense-input": f"{n}: the gradient of its input",
-        "conv2d-kernels": f"{n}: the kernel gradient, a correlation of the input with δ",
-        "conv1d-kernels": f"{n}: the kernel gradient, a correlation of the input with δ",
+        "conv2d-kernels": f"{n}: the kernel gradient",
+        "conv1d-kernels": f"{n}: the kernel gradient",
         "conv2d-biases": f"{n}: the bias gradient",
         "conv1d-biases": f"{n}: the bias gradient",
-        "conv2d-input": f"{n}: the input gradient, a full convolution of δ with the flipped kernel",
-        "conv1d-input": f"{n}: the input gradient, a full convolution of δ with the flipped kernel",
-        "maxpool": f"{n}: the gradient goes to each window's maximum",
-        "avgpool": f"{n}: the gradient is shared out over each window",
-        "residual": f"{n}: the skip connection's +1 path",
+        "conv2d-input": f"{n}: the input gradient",
+        "conv1d-input": f"{n}: the input gradient",
+        "maxpool": f"{n}: routing the gradient",
+        "avgpool": f"{n}: sharing the gradient out",
+        "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
         "rnn-input_weights": f"{n}: ∂E/∂U, summed over the time steps",
@@ -359,6 +372,22 @@ def _numbered(parts: list[Part]) -> None:
             for step in item.section.steps:
                 number += 1
                 step.number = number
+
+
+SNIPPET_PARTS = ("forward", "loss", "backward", "update")
+
+
+def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
+    """One part of the worked solution as sections for a fragment: each step a section with its
+    title (a lecturer's notes have no step 7 to refer to); the gradient grids stay in the solution."""
+    pages = Pages(solution)
+    items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
+             "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
+             "backward": pages.backward_items(), "update": pages.update_items()}[part]
+    sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
+    if part == "update":
+        sections.append(Section("The loss after the step", [pages.after()]))
+    return sections
 
 
 def solutions_context(solution: ModuleSolution) -> dict:

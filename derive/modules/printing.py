@@ -82,6 +82,16 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     return None
 
 
+def loss_rule(loss: str, m: Module, modules) -> str:
+    """The loss's general formula, in the last module's output."""
+    y = output_name(m, modules)
+    n = m.out_shape[0]
+    if loss == "cross_entropy":
+        return rf"E = -\sum_{{k}} t_{{k}} \ln {y}_{{k}}"
+    factor = r"\frac{1}{2}" if loss == "half_sse" else rf"\frac{{1}}{{{n}}}"
+    return rf"E = {factor}\sum_{{k}} \left(t_{{k}} - {y}_{{k}}\right)^{{2}}"
+
+
 def backward_rule(rule: str, m: Module, modules) -> str | None:
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
