@@ -265,7 +265,7 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
     assert result.returncode == 2 and "at most 6 time steps" in result.stderr
 
 
-@pytest.mark.parametrize("command", [("slides", "--out", "deck"), ("snippet", "--part", "network"),
+@pytest.mark.parametrize("command", [("snippet", "--part", "network"),
                                      ("snippet", "--step", "E"), ("snippet", "--part", "forward", "--format",
                                                                   "markdown"), ("exam", "--out", "exam")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
@@ -320,3 +320,17 @@ def test_the_kernel_gradient_snippet_shows_the_correlation_and_its_numbers():
     assert "a correlation of the input with \\ensuremath{\\delta}" in result.stdout
     assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
     assert "-0.172868299" in result.stdout
+
+
+@pytest.mark.parametrize("name, ratio", [pytest.param(n, r, marks=[] if (n, r) == ("cnn", "16:9") else [FULL],
+                                                      id=f"{n}-{r}") for n in EXAMPLES for r in ("16:9", "4:3")])
+def test_module_decks_fit_their_frames(tmp_path, name, ratio):
+    spec = (ROOT / "examples" / f"{name}.toml").read_text() + f'\n[slides]\naspect_ratio = "{ratio}"\n'
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    out = tmp_path / "deck"
+    result = run_cli("slides", tmp_path / "spec.toml", "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    log = (out / tex.BUILD / "slides.log").read_text(errors="replace")
+    assert overflows(log) == []
+    text = (out / "slides.tex").read_text()
+    assert text.count("\\begin{frame}") > 20 and "The loss after one step" in text

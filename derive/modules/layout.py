@@ -19,7 +19,8 @@ from ..printing.latex import Printer
 from ..printing.names import name_latex
 from .derivation import ModuleDerivation, Step
 from .graph import flat
-from .printing import UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain
+from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
+                       side_by_side, Picture)
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -102,7 +103,8 @@ class Pages:
         loss = LOSS_TEXT[spec.loss]
         return {
             "modules": [f"Module {m.index + 1}, {_describe(m, modules)}." for m in modules],
-            "pictures": pictures,
+            "pictures": [p.tex for p in pictures],
+            "sized": pictures,
             "given": [Block(None, lines)],
             "loss": f"The loss is {loss}"
                     + (", summed over the samples." if several else "."),
@@ -127,7 +129,7 @@ class Pages:
         base = {"eta": r"\eta"}.get(inner.base, inner.base)
         return base + (f"^{{{inner.sup}}}" if inner.sup else "")
 
-    def _data_pictures(self, blank: bool) -> list[str]:
+    def _data_pictures(self, blank: bool) -> list[Picture]:
         """Rows of pictures: the input grids; each conv module's kernels; each conv2d's feature maps
         (with their values in the solution, blank in the worksheet); the unrolled RNN."""
         spec = self.spec
@@ -162,7 +164,7 @@ class Pages:
                     values = [[self.d.values[v] for v in line] for line in z]
                     label = self._map_name(z[0][0]) + (f"_{{{f + 1}}}" if m.out_shape[0] > 1 else "")
                     rows.append([grid(values, False, spec.decimals, label, blank=blank)])
-        return [r"\quad ".join(row) for row in rows]
+        return [side_by_side(row) for row in rows]
 
     # ---------------------------------------------------------------------------------- steps
     def line(self, step: Step) -> Line:
@@ -275,7 +277,7 @@ class Pages:
             for ix in keys:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
             label = _map_gradient(first) + (f"\\ (c = {c + 1})" if c is not None and len(channels) > 1 else "")
-            out.append(grid(values, False, self.spec.decimals, label, blank=blank))
+            out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
         return out
 
     def update_items(self) -> list[Item]:
@@ -388,6 +390,20 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     if part == "update":
         sections.append(Section("The loss after the step", [pages.after()]))
     return sections
+
+
+def slide_parts(solution: ModuleSolution) -> dict:
+    """What a deck of a module spec shows, in order: the modules, the pictures (with their sizes, to
+    scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
+    pages = Pages(solution)
+    problem = pages.problem(blank=False)
+    items = pages.forward_items() + pages.backward_items() + pages.update_items()
+    d = solution.derivation
+    return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
+            "given": problem["given"],
+            "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
+            "summary": pages.summary(), "loss_name": "E", "before": pages.p.number(d.values[d.graph.loss]),
+            "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 
 
 def solutions_context(solution: ModuleSolution) -> dict:

@@ -3,8 +3,27 @@ formula, the names of whole maps, and the TikZ pictures (a grid of values: the i
 feature map; the unrolled RNN chain). Every number in them is printed by `printing`'s rules."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..printing.numbers import format_number, given_number
 from .section import Module
+
+
+@dataclass(frozen=True)
+class Picture:
+    """A TikZ picture and its size in cm (what a frame scales it by)."""
+
+    tex: str
+    width: float
+    height: float
+
+
+QUAD = 0.4     # cm between two pictures side by side (\quad at 11 pt)
+
+
+def side_by_side(pictures: list[Picture]) -> Picture:
+    return Picture(r"\quad ".join(p.tex for p in pictures), sum(p.width for p in pictures)
+                   + QUAD * (len(pictures) - 1), max(p.height for p in pictures))
 
 
 def _sup(m: Module) -> str:
@@ -167,7 +186,7 @@ MAX_GRID = 16.0     # cm: the widest grid (the page's text is 16.6 cm wide)
 UPDATE_RULE = r"\theta^{+} = \theta - \eta\, \frac{\partial E}{\partial \theta}"
 
 
-def grid(values, given: bool, decimals: int, label: str, blank: bool = False) -> str:
+def grid(values, given: bool, decimals: int, label: str, blank: bool = False) -> Picture:
     """A TikZ grid of numbers (rows of a map or kernel) with its name above it; `blank`: empty cells
     for a worksheet to fill in. Given data print as written, computed values by the rule."""
     rows, cols = len(values), len(values[0])
@@ -191,10 +210,10 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
             if text:
                 out.append(rf"\node[font={font}] at ({j + 0.5:.2f},{-i - 0.5:.2f}) {{${text}$}};")
     out.append(r"\end{tikzpicture}")
-    return "\n".join(out)
+    return Picture("\n".join(out), width * cols, 0.6 * rows + 0.6)
 
 
-def rnn_chain(steps: int, names: list[str]) -> str:
+def rnn_chain(steps: int, names: list[str]) -> Picture:
     """The unrolled RNN: h_0 -> h_1 -> ... -> h_T, x_t entering each step from below, the same U, W
     and b at every step. `names`: the LaTeX of x_1..x_T."""
     dx = 2.2 if steps <= 5 else 1.9
@@ -208,4 +227,4 @@ def rnn_chain(steps: int, names: list[str]) -> str:
     out.append(rf"\node (out) at ({dx * steps:.2f},1.4) {{$E$}};")
     out.append(rf"\draw[->, dashed] (h{steps}) -- (out);")
     out.append(r"\end{tikzpicture}")
-    return "\n".join(out)
+    return Picture("\n".join(out), dx * steps + 1.1, 3.6)

@@ -156,13 +156,13 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     """Validate a spec with `[[module]]` tables; every problem is one DeriveError naming the field."""
     r = FieldReader(source)
     for key, value in raw.items():
-        if key in ("title", "module"):
+        if key in ("title", "module", "slides"):     # [slides] is read by derive slides
             continue
-        if key in ("exam", "slides", "regularization", "parameters") or key not in SECTIONS:
+        if key in ("exam", "regularization", "parameters") or key not in SECTIONS:
             if key == "parameters":
                 raise r.fail("[parameters]", "a spec with [[module]] tables gives each module's parameters "
                              "in its own table (weights, biases, kernels, ...), not in [parameters]")
-            if key in ("exam", "slides", "regularization"):
+            if key in ("exam", "regularization"):
                 raise r.fail(f"[{key}]", f"[{key}] is not yet supported with [[module]] tables")
             raise r.fail(f"[{key}]" if isinstance(value, dict) else key, "unknown section or field; a spec "
                          "with [[module]] tables has title, [[module]], " + ", ".join(f"[{s}]" for s in SECTIONS))
@@ -244,7 +244,8 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
         raise r.fail("[training] learning_rate", f"expected a number > 0, got {lr:g}")
     decimals = r.integer(out.get("decimals", 9), "[output] decimals", 1, MAX_DECIMALS)
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
-                      single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source)
+                      single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
+                      extra={"slides": raw["slides"]} if "slides" in raw else {})
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
