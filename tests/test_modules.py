@@ -334,3 +334,19 @@ def test_module_decks_fit_their_frames(tmp_path, name, ratio):
     assert overflows(log) == []
     text = (out / "slides.tex").read_text()
     assert text.count("\\begin{frame}") > 20 and "The loss after one step" in text
+
+
+@pytest.mark.parametrize("table, expected", [
+    ({"kind": "dense", "units": 1, "activation": "sigmoid", "weights": [[1e308]], "biases": [0.0]},
+     "module[0] (dense): z(1)_1 is not a finite number"),
+    ({"kind": "dense", "units": 2, "activation": "softmax", "weights": [[1000.0], [-1000.0]], "biases": [0.0, 0.0]},
+     "[network] loss: E is not a finite number"),
+])
+def test_numbers_that_overflow_are_refused_in_one_line(tmp_path, table, expected):
+    spec = {"module": [table], "network": {"loss": "cross_entropy" if table["units"] == 2 else "half_sse"},
+            "data": {"inputs": [10.0], "targets": [0.0, 1.0] if table["units"] == 2 else [1.0]}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 2 and expected in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -15,6 +15,7 @@ symbolic line, the substituted line and the value printed from it cannot disagre
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import math
 
 import sympy as sp
 
@@ -70,9 +71,15 @@ def leaf_values(g: Graph, params: dict | None = None) -> dict:
 
 
 def evaluate(expr: sp.Expr, values: dict) -> float:
+    """The expression's value at `values`; nan when it is no finite real number (an overflow, the
+    log of a probability that rounded to 0)."""
     if isinstance(expr, sp.Symbol):
         return float(values[expr])
-    return float(expr.xreplace({s: sp.Float(values[s]) for s in expr.free_symbols}))
+    result = expr.xreplace({s: sp.Float(values[s]) for s in expr.free_symbols})
+    if not result.is_real or not result.is_finite:
+        return math.nan
+    value = float(result)
+    return value if math.isfinite(value) else math.nan
 
 
 def forward_values(g: Graph, values: dict) -> dict:
@@ -82,6 +89,19 @@ def forward_values(g: Graph, values: dict) -> dict:
         if node.expr is not None:
             values[node.sym] = evaluate(node.expr, values)
     return values
+
+
+def _check_finite(g: Graph, values: dict, sym: sp.Symbol, name) -> None:
+    """A value that is no finite number (or rounds to a probability of 0 or 1 under a log) is refused
+    in one line naming the quantity, before anything is checked or written."""
+    if math.isfinite(values[sym]):
+        return
+    node = g.by_sym.get(sym)
+    module = g.spec.modules[node.module].where if node is not None and 0 <= node.module < len(g.spec.modules) \
+        else "[network] loss"
+    inner = getattr(name, "inner", name)
+    raise DeriveError(f"{inner.plain} is not a finite number here (the numbers overflow, or a probability "
+                      "rounds to 0 under the log); use smaller weights or inputs", file=g.spec.source, field=module)
 
 
 def _plain(node: Node) -> str:
@@ -160,8 +180,11 @@ def derive_modules(g: Graph) -> ModuleDerivation:
     spec = g.spec
     given_values = leaf_values(g)
     values = forward_values(g, given_values)
-    _check_kinks(g, values)
     names = g.names()
+    for node in g.nodes:
+        if node.expr is not None:
+            _check_finite(g, values, node.sym, names[node.sym])
+    _check_kinks(g, values)
     forward = []
     for node in g.nodes:
         if node.expr is not None:
@@ -206,6 +229,7 @@ def derive_modules(g: Graph) -> ModuleDerivation:
         sym = sp.Symbol(f"g:{node.sym.name}")
         names[sym] = gradient_name(node)
         values[sym] = evaluate(expr, values)
+        _check_finite(g, values, sym, names[sym])
         gradient[node.sym] = sym
         backward.append(Step(sym, expr, values[sym], rule, module, node.sample, omitted))
     updates, updated = [], {}
@@ -217,9 +241,11 @@ def derive_modules(g: Graph) -> ModuleDerivation:
         names[new] = Name(name.base, name.sub, name.sup, "+")
         expr = sp.Add(node.sym, sp.Mul(-1, g.rate, gradient[node.sym], evaluate=False), evaluate=False)
         values[new] = evaluate(expr, values)
+        _check_finite(g, values, new, names[new])
         updated[node.sym] = new
         updates.append(Step(new, expr, values[new], "update", node.module))
     after = forward_values(g, leaf_values(g, {p: values[u] for p, u in updated.items()}))
+    _check_finite(g, after, g.loss, Name("E", "", "", "+"))
     return ModuleDerivation(g, values, names, frozenset(given_values), forward, backward, updates,
                             gradient, updated, after[g.loss], after)
 

@@ -182,10 +182,6 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
         raise r.fail("module", f"expected at most {MAX_MODULES} modules, got {len(tables)}")
     network, data = raw.get("network", {}), raw.get("data", {})
     train, out = raw.get("training", {}), raw.get("output", {})
-    for name in ("inputs", "targets"):
-        if name not in data:
-            raise r.fail(f"[data] {name}", "missing field")
-
     kinds = []
     for i, table in enumerate(tables):
         kind = r.choice(table.get("kind"), f"module[{i}].kind", KINDS) if "kind" in table else None
@@ -196,6 +192,9 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
                 raise r.fail(f"module[{i}].{name}", f"unknown field for kind = \"{kind}\"; expected one "
                              "of: " + ", ".join(FIELDS[kind]))
         kinds.append(kind)
+    for name in ("inputs", "targets"):
+        if name not in data:
+            raise r.fail(f"[data] {name}", "missing field")
     first = next((i for i, k in enumerate(kinds) if k != "residual"), None)
     if first is None or kinds[first] not in ("dense", "conv1d", "conv2d", "rnn"):
         where = f"module[{first}].kind" if first is not None else "module[0].kind"
