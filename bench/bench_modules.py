@@ -17,7 +17,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import sympy  # noqa: E402,F401  (start-up, not measured)
 
 from derive.modules.derivation import derive_spec  # noqa: E402
 from derive.modules.documents import module_documents  # noqa: E402

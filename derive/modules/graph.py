@@ -155,7 +155,6 @@ def _parameters(b: Builder, m: Module) -> dict:
     sup = "" if m.kind == "rnn" else f"({m.index + 1})"
     out: dict = {}
     if m.kind in ("conv1d", "conv2d"):
-        kernels = m.param("kernels")
         shape = (m.out_shape[0], m.in_shape[0], *m.size)
         keep = (shape[0] > 1, shape[1] > 1) + (True,) * len(m.size)
         out["kernels"] = nested(shape, lambda ix: b.add(Name("K", index_text(*_drop(ix, keep)), sup), m.index,
@@ -163,7 +162,6 @@ def _parameters(b: Builder, m: Module) -> dict:
         out["biases"] = nested((shape[0],), lambda ix: b.add(
             Name("b", index_text(*ix) if shape[0] > 1 else "", sup), m.index, "param", index=ix,
             param="biases", shared=True))
-        del kernels
     elif m.kind == "dense":
         units, n = m.out_shape[0], m.in_shape[0]
         out["weights"] = nested((units, n), lambda ix: b.add(Name("w", index_text(*ix), sup), m.index, "param",

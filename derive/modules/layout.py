@@ -18,7 +18,6 @@ from ..layout.blocks import Block, Line, Math, NumberedStep, Section
 from ..printing.latex import Printer
 from ..printing.names import name_latex
 from .derivation import ModuleDerivation, Step
-from .graph import flat
 from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
                        side_by_side, Picture)
 from .solution import ModuleSolution
@@ -259,7 +258,6 @@ class Pages:
 
     def _gradient_maps(self, group: list[Step], blank: bool = False) -> list[str]:
         """The whole gradient of a map as a grid (most of it 0: where max-pooling or ReLU stopped it)."""
-        d = self.d
         nodes = {}
         for st in group:
             node = self.g.by_sym[self.source[st.target]]

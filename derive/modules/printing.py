@@ -60,7 +60,6 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     """The general formula of a module's forward step."""
     s = _sup(m)
     x = _reads(m, modules)
-    st = m.stride
     if op == "linear" and m.kind in ("conv1d", "conv2d"):
         c = r"\sum_{c}" if m.in_shape[0] > 1 else ""
         ch = "c," if m.in_shape[0] > 1 else ""
