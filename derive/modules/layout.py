@@ -243,7 +243,8 @@ class Pages:
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
-                text += [f" The other {zero} entries are 0" + _zero_reason(group[0].rule) + "."]
+                text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")
+                         + _zero_reason(group[0].rule) + "."]
             title = _backward_title(group[0].rule, m, modules) + (f", sample {sample + 1}" if not spec.single_sample else "")
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []

@@ -38,22 +38,25 @@ def _reads(m: Module, modules) -> str:
     if prev.kind == "flatten":
         prev = modules[m.index - 2]
     if prev.kind == "residual":
-        return "x"
+        return _reads(prev, modules)       # a residual block's first module reads the block's x
     return output_name(prev, modules)
 
 
-def output_name(m: Module, modules) -> str:
-    """The letter of a module's output map: a (activation), p (pooled), y (residual sum), h (rnn)."""
+def output_name(m: Module, modules, inside: bool = False) -> str:
+    """The letter of a module's output map: a (activation), p (pooled), y (residual sum), h (rnn);
+    `inside`: the module's own output, before a residual block that ends with it adds x."""
     if m.kind in ("maxpool", "avgpool"):
-        return f"p{_sup(m)}"
-    if m.kind == "rnn":
-        return "h"
-    if m.kind == "flatten":
-        return output_name(modules[m.index - 1], modules)
+        own = f"p{_sup(m)}"
+    elif m.kind == "rnn":
+        own = "h"
+    elif m.kind == "flatten":
+        own = output_name(modules[m.index - 1], modules)
+    else:
+        own = f"a{_sup(m)}"
     end = {r.index + r.wraps: r for r in modules if r.kind == "residual"}
-    if m.index in end:
+    if m.index in end and not inside:
         return f"y{_sup(end[m.index])}"
-    return f"a{_sup(m)}"
+    return own
 
 
 def forward_rule(m: Module, modules, op: str) -> str | None:
@@ -96,7 +99,8 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
         return rf"p{s}_{{ij}} = \frac{{1}}{{{n}}}\sum_{{u,v}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" \
             if len(m.size) == 2 else rf"p{s}_{{i}} = \frac{{1}}{{{n}}}\sum_{{u}} {x}_{{{m.stride}(i-1)+u}}"
     if op == "add":
-        return rf"y{s} = x + f(x)"
+        inner = output_name(modules[m.index + m.wraps], modules, inside=True)
+        return rf"y{s} = x + f(x) = {x} + {inner}"
     return None
 
 
