@@ -236,6 +236,12 @@ BAD = [
     (lambda s: s["module"][0].update(activation="softmax"), "module[0].activation", "only for the last"),
     (lambda s: s["module"].insert(0, {"kind": "maxpool", "size": 2}), "module[0].kind", "reads the data"),
     (lambda s: s.update(parameters={"weights": []}), "[parameters]", "own table"),
+    (lambda s: s["module"].insert(1, {"kind": "maxpool", "size": [2, 3]}), "module[1].size", "at most 4 entries"),
+    (lambda s: s["module"][2].update(units=5, activation="softmax", weights=[[0.1] * 4] * 5, biases=[0.0] * 5) or
+     s["data"].update(targets=[0.2] * 5), "module[2].activation", "softmax over at most 4"),
+    (lambda s: s["module"][0].update(kernels=[[[[0.1]]]] * 4, biases=[0.0] * 4, padding=2) or
+     s["module"].insert(1, {"kind": "avgpool", "size": 2, "stride": 6}) or s["data"].update(
+         inputs=[[0.1] * 8] * 8), "module", "at most 800"),
 ]
 
 

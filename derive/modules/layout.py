@@ -29,7 +29,11 @@ LOSS_TEXT = {"half_sse": "half the sum of squared errors", "mse": "mean squared 
 KIND_TEXT = {"dense": "dense layer", "conv1d": "convolution", "conv2d": "convolution", "maxpool": "max-pooling",
              "avgpool": "average pooling", "flatten": "flatten", "residual": "residual block",
              "rnn": "recurrent cell"}
-NAMES_PER_ROW = 8        # asked names in one row of a worksheet task
+NAMES_PER_ROW = 8
+TABLE_ROWS = 36          # rows of one summary table (a table does not break across pages)
+STEP_LINES = 30          # lines of one numbered step at most
+STEP_ROWS = 60           # ... and display rows (a long sum wraps to many)
+WIDE = 8                 # a weight matrix with more columns is drawn as grids of this many columns        # asked names in one row of a worksheet task
 
 
 @dataclass
@@ -113,6 +117,8 @@ class Pages:
         if m.kind in ("conv1d", "conv2d") and name == "kernels":
             return []     # drawn as grids beside the input
         if name in ("weights", "input_weights", "recurrent_weights"):
+            if len(value[0]) > WIDE:
+                return []     # drawn as grids of WIDE columns each (a matrix that wide runs off the page)
             first = syms[0][0]
             return [Line(self._map_name(first), [self.p.number_matrix(value, given=True)])]
         if name == "biases":
@@ -163,6 +169,13 @@ class Pages:
                     values = [[self.d.values[v] for v in line] for line in z]
                     label = self._map_name(z[0][0]) + (f"_{{{f + 1}}}" if m.out_shape[0] > 1 else "")
                     rows.append([grid(values, False, spec.decimals, label, blank=blank)])
+        for m in spec.modules:
+            weights = m.param("weights") if m.kind == "dense" else None
+            if weights is not None and len(weights[0]) > WIDE:
+                for start in range(0, len(weights[0]), WIDE):
+                    end = min(start + WIDE, len(weights[0]))
+                    label = rf"w^{{({m.index + 1})}}\ (\text{{columns {start + 1} to {end}}})"
+                    rows.append([grid([row[start:end] for row in weights], True, spec.decimals, label)])
         return [side_by_side(row) for row in rows]
 
     # ---------------------------------------------------------------------------------- steps
@@ -185,7 +198,7 @@ class Pages:
                 formula = loss_rule(spec.loss, spec.modules[-1], spec.modules)
                 text = ([LOSS_TEXT[spec.loss].capitalize() + ", ", Math(formula), ":"] if op != "sum"
                         else ["The total loss is the sum of the samples' losses:"])
-                items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in steps])])])))
+                items.append(Item(_section(title, text, [self.line(st) for st in steps])))
                 continue
             m = spec.modules[module]
             if module > 0 and spec.modules[module - 1].kind == "flatten" and op == "linear":
@@ -199,7 +212,7 @@ class Pages:
                 what = f"time step {t + 1}"
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
             text = ["By ", Math(rule), ":"] if rule else None
-            items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in steps])])])))
+            items.append(Item(_section(title, text, [self.line(st) for st in steps])))
         return items
 
     def _flatten_item(self, m, s: int) -> Item:
@@ -253,7 +266,7 @@ class Pages:
                 pictures = self._gradient_maps(group)
                 blank = self._gradient_maps(group, blank=True)
                 asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
-            items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text or None, lines)])]), pictures,
+            items.append(Item(_section(title, text or None, lines), pictures,
                               asked, blank))
         return items
 
@@ -286,7 +299,7 @@ class Pages:
             m = self.spec.modules[module]
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
             text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]
-            items.append(Item(Section("", steps=[NumberedStep(0, title, [Block(text, [self.line(st) for st in group])])])))
+            items.append(Item(_section(title, text, [self.line(st) for st in group])))
         return items
 
     def after(self) -> Block:
@@ -366,6 +379,23 @@ def _backward_title(rule: str, m, modules) -> str:
     }.get(rule, n)
 
 
+def _section(title: str, text, lines: list[Line]) -> Section:
+    """A step of the worked solution; one of many lines alike (512 entries of a feature map) goes on
+    in further steps of STEP_LINES lines, so that each stays a box TeX can measure."""
+    chunks: list[list[Line]] = [[]]
+    rows = 0
+    for line in lines:
+        height = len(Block(None, [line]).lines)      # the rows it wraps to on the page
+        if chunks[-1] and (len(chunks[-1]) >= STEP_LINES or rows + height > STEP_ROWS):
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(line)
+        rows += height
+    return Section("", steps=[NumberedStep(0, title if k == 0 else f"{title} (continued)",
+                                           [Block(text if k == 0 else None, chunk)])
+                              for k, chunk in enumerate(chunks)])
+
+
 def _numbered(parts: list[Part]) -> None:
     number = 0
     for part in parts:
@@ -410,9 +440,10 @@ def solutions_context(solution: ModuleSolution) -> dict:
     parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items()),
              Part("One step of gradient descent", pages.update_items())]
     _numbered(parts)
+    rows = pages.summary()
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
             "problem": pages.problem(blank=False), "parts": parts, "after": pages.after(),
-            "summary": pages.summary()}
+            "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]}
 
 
 def worksheet_context(solution: ModuleSolution) -> dict:

@@ -179,8 +179,8 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
 
 
 def _at(m: Module, i: str, u: str) -> str:
-    if m.stride == 1 and not m.padding:
-        return f"{i}+{u}-1"
+    if m.stride == 1:
+        return f"{i}+{u}-{1 + m.padding}"
     shift = f"-{m.padding}" if m.padding else ""
     return f"{m.stride}({i}-1)+{u}{shift}"
 

@@ -40,9 +40,13 @@ MAX_STEPS = 6         # rnn: T <= 6
 MAX_FEATURES = 4
 MAX_HIDDEN = 4
 MAX_UNITS = 16
-MAX_DENSE_INPUTS = 64
+MAX_DENSE_INPUTS = 32
 MAX_SAMPLES = 4
 MAX_DECIMALS = 12
+MAX_MAX_WINDOW = 4    # entries of a pooling window (its max(...) or (...)/n is one unbreakable line)
+MAX_AVG_WINDOW = 4
+MAX_SOFTMAX = 4       # softmax outputs (the denominator of each is one unbreakable line)
+MAX_QUANTITIES = 800  # computed quantities over all samples (each is a forward and a backward step)
 
 
 @dataclass(frozen=True)
@@ -209,6 +213,12 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
         modules.append(module)
         shape = module.out_shape
         _check_residuals(r, modules)     # a block is checked where it ends, before what reads it
+    quantities = len(samples) * sum(_quantities(m) for m in modules)
+    if quantities > MAX_QUANTITIES:
+        raise r.fail("module", f"the network computes {quantities} quantities over its {len(samples)} "
+                     f"sample{'s' if len(samples) > 1 else ''} (pre-activations, activations, pooled values, "
+                     f"sums, states); a worked solution writes out at most {MAX_QUANTITIES}: use smaller "
+                     "inputs, fewer filters or fewer samples")
     if len(shape) != 1:
         raise r.fail(f"module[{len(modules) - 1}]", f"the last module gives a {shape_text(shape)} map; the "
                      "loss compares a vector with the targets: end with flatten and a dense module")
@@ -222,6 +232,9 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
                      "activation = \"softmax\"")
     if last.activation == "softmax" and shape[0] < 2:
         raise r.fail(f"module[{last.index}].activation", "softmax needs at least 2 outputs")
+    if last.activation == "softmax" and shape[0] > MAX_SOFTMAX:
+        raise r.fail(f"module[{last.index}].activation", f"softmax over at most {MAX_SOFTMAX} outputs is written "
+                     f"out (each denominator is one line), got {shape[0]}")
     n_out = shape[0]
     targets_raw = data["targets"]
     if single:
@@ -245,6 +258,24 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
                       single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
                       extra={"slides": raw["slides"]} if "slides" in raw else {})
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    n = 1
+    for s in shape:
+        n *= s
+    return n
+
+
+def _quantities(m: Module) -> int:
+    """The scalar quantities a module computes for one sample (z and a, or p, y, z and h)."""
+    if m.kind in ("dense", "conv1d", "conv2d"):
+        return 2 * _size(m.out_shape)
+    if m.kind == "rnn":
+        return 2 * m.in_shape[0] * m.out_shape[0]
+    if m.kind == "flatten":
+        return 0
+    return _size(m.out_shape)
 
 
 def _shape_of(value: Any) -> tuple[int, ...]:
@@ -338,6 +369,11 @@ def _module(r: FieldReader, i: int, kind: str, table: dict, shape: tuple[int, ..
             raise r.fail(at, f"{kind} reads a feature map of conv1d or conv2d, got a {shape_text(shape)} vector")
         dims = len(shape) - 1
         size = _int_pair(r, need("size"), f"{at}.size", dims, 1, MAX_SIDE)
+        entries = _size(size)
+        most = MAX_MAX_WINDOW if kind == "maxpool" else MAX_AVG_WINDOW
+        if entries > most:
+            raise r.fail(f"{at}.size", f"a {kind} window of at most {most} entries is written out in one line, "
+                         f"got {shape_text(size)}")
         stride = r.integer(table.get("stride", size[0]), f"{at}.stride", 1, MAX_SIDE)
         out = []
         for d, (n, k) in enumerate(zip(shape[1:], size)):
