@@ -213,12 +213,7 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
         modules.append(module)
         shape = module.out_shape
         _check_residuals(r, modules)     # a block is checked where it ends, before what reads it
-    quantities = len(samples) * sum(_quantities(m) for m in modules)
-    if quantities > MAX_QUANTITIES:
-        raise r.fail("module", f"the network computes {quantities} quantities over its {len(samples)} "
-                     f"sample{'s' if len(samples) > 1 else ''} (pre-activations, activations, pooled values, "
-                     f"sums, states); a worked solution writes out at most {MAX_QUANTITIES}: use smaller "
-                     "inputs, fewer filters or fewer samples")
+        _check_quantities(r, modules, len(samples))
     if len(shape) != 1:
         raise r.fail(f"module[{len(modules) - 1}]", f"the last module gives a {shape_text(shape)} map; the "
                      "loss compares a vector with the targets: end with flatten and a dense module")
@@ -258,6 +253,17 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
                       single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
                       extra={"slides": raw["slides"]} if "slides" in raw else {})
+
+
+def _check_quantities(r: FieldReader, modules: list[Module], samples: int) -> None:
+    """The modules so far compute at most MAX_QUANTITIES numbers over the samples (checked as each is
+    read, so the limit is named before what follows it)."""
+    quantities = samples * sum(_quantities(m) for m in modules)
+    if quantities > MAX_QUANTITIES:
+        raise r.fail("module", f"the network computes {quantities} quantities over its {samples} "
+                     f"sample{'s' if samples > 1 else ''} (pre-activations, activations, pooled values, "
+                     f"sums, states) up to {modules[-1].where}; a worked solution writes out at most "
+                     f"{MAX_QUANTITIES}: use smaller inputs, fewer filters or fewer samples")
 
 
 def _size(shape: tuple[int, ...]) -> int:
@@ -389,7 +395,7 @@ def _module(r: FieldReader, i: int, kind: str, table: dict, shape: tuple[int, ..
             raise r.fail(at, f"dense reads at most {MAX_DENSE_INPUTS} inputs, got {shape[0]}")
         units = r.integer(need("units"), f"{at}.units", 1, MAX_UNITS)
         weights = tensor(r, need("weights"), f"{at}.weights", (units, shape[0]),
-                         f"{units} units, each with {shape[0]} inputs")
+                         f"{units} unit{'s' if units > 1 else ''}, each with {shape[0]} inputs")
         biases = tensor(r, need("biases"), f"{at}.biases", (units,), "one per unit")
         return Module(i, kind, shape, (units,), activation("sigmoid"),
                       (("weights", weights), ("biases", biases)))
