@@ -14,6 +14,7 @@ from conftest import ROOT, toml_value
 from helpers import run_cli
 from test_pages import overflows
 
+import derive
 from derive.errors import DeriveError, VerificationError
 from derive.modules.solution import solve_modules
 from derive.modules.verify import verify_key
@@ -187,6 +188,20 @@ def test_the_cnn_example_has_no_pre_activation_on_the_relu_kink():
     z = [v for row in key["forward"][0]["z"][0] for v in row]
     assert min(abs(v) for v in z) > 0.005 and any(v < 0 for v in z)
     assert close(key["loss"]["total"], 0.5659345184320222)
+
+
+def test_the_python_interface_derives_a_module_spec_and_show_refuses_it():
+    solution = derive.derive(str(ROOT / "examples" / "rnn.toml"))
+    assert close(solution.key["loss"]["total"], solve_modules(load(ROOT / "examples" / "rnn.toml")).key["loss"]["total"])
+    with pytest.raises(DeriveError, match="not yet supported by derive.show"):
+        derive.show(str(ROOT / "examples" / "rnn.toml"))
+
+
+def test_same_spec_same_bytes(tmp_path):
+    for run in ("a", "b"):
+        assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", tmp_path / run, "--no-pdf").returncode == 0
+    for name in ("worksheet.tex", "solutions.tex", "key.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
 def test_a_wrong_key_is_refused_by_the_independent_check():

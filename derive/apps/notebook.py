@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..choices import PARTS
 from ..errors import DeriveError
+from ..modules.solution import ModuleSolution
 from ..solution import Solution, derive
 from ..spec import Spec
 from .markdown import markdown
@@ -64,4 +65,8 @@ class ShownSolution(Shown):
 
 def show(spec: Spec | dict | str) -> ShownSolution:
     """The verified solution of a spec (a path, a dict in the TOML schema or a `Spec`), for display."""
-    return ShownSolution(derive(spec))
+    solution = derive(spec)
+    if isinstance(solution, ModuleSolution):
+        raise DeriveError("a spec with [[module]] tables is not yet supported by derive.show; derive.derive "
+                          "gives its verified solution and .key", file=solution.spec.source, field="module")
+    return ShownSolution(solution)
