@@ -211,7 +211,8 @@ class Pages:
                 rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
                 what = f"time step {t + 1}"
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
-            text = ["By ", Math(rule), ":"] if rule else None
+            text = ["By ", Math(rule), ":" if not (m.padding and op == "linear") else
+                    f" (x is 0 in the padding of {m.padding} around the input):"] if rule else None
             items.append(Item(_section(title, text, [self.line(st) for st in steps])))
         return items
 
@@ -252,7 +253,10 @@ class Pages:
             zero = len(group) - len(shown)
             text: list = []
             if formula:
-                text += ["By the chain rule, ", Math(formula), EXPLAIN.get(group[0].rule, ".")]
+                explain = EXPLAIN.get(group[0].rule, ".")
+                if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
+                    explain = ": each δ goes back through the kernel to the inputs its window read."
+                text += ["By the chain rule, ", Math(formula), explain]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:

@@ -142,18 +142,9 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
         return rf"\frac{{\partial E}}{{\partial b{s}_{{k}}}} = \delta{s}_{{k}}"
     if rule == "dense-input":
         return rf"\frac{{\partial E}}{{\partial {x}_{{j}}}} = \sum_{{k}} \delta{s}_{{k}}\, w{s}_{{kj}}"
-    if rule == "conv2d-kernels":
-        return (rf"\frac{{\partial E}}{{\partial K{s}_{{uv}}}} = \sum_{{i,j}} \delta{s}_{{ij}}\, "
-                rf"{x}_{{{_at(m, 'i', 'u')},\,{_at(m, 'j', 'v')}}}")
-    if rule == "conv1d-kernels":
-        return rf"\frac{{\partial E}}{{\partial K{s}_{{u}}}} = \sum_{{i}} \delta{s}_{{i}}\, {x}_{{{_at(m, 'i', 'u')}}}"
-    if rule in ("conv2d-biases", "conv1d-biases"):
-        return rf"\frac{{\partial E}}{{\partial b{s}}} = \sum_{{i{',j' if m.kind == 'conv2d' else ''}}} \delta{s}_{{i{'j' if m.kind == 'conv2d' else ''}}}"
-    if rule == "conv2d-input":
-        return (rf"\frac{{\partial E}}{{\partial {x}_{{pq}}}} = \sum_{{u,v}} \delta{s}_{{p-u+1,\,q-v+1}}\, "
-                rf"K{s}_{{uv}}")
-    if rule == "conv1d-input":
-        return rf"\frac{{\partial E}}{{\partial {x}_{{p}}}} = \sum_{{u}} \delta{s}_{{p-u+1}}\, K{s}_{{u}}"
+    if rule in ("conv2d-kernels", "conv1d-kernels", "conv2d-biases", "conv1d-biases", "conv2d-input",
+                "conv1d-input"):
+        return _conv_backward(rule.split("-")[1], m, s, x)
     if rule == "maxpool":
         return (rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{\partial E}}{{\partial p{s}}} \text{{ at each "
                 rf"window's maximum, }} 0 \text{{ elsewhere}}")
@@ -176,6 +167,33 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
     if rule == "rnn-biases":
         return r"\frac{\partial E}{\partial b_{j}} = \sum_{t=1}^{T} \delta_{t,j}"
     return None
+
+
+def _conv_backward(what: str, m: Module, s: str, x: str) -> str:
+    """The kernel's, the bias's and the input's gradient of a convolution, with the filter f and the
+    channel c written only where there are several."""
+    two = m.kind == "conv2d"
+    f = "f," if m.out_shape[0] > 1 else ""
+    c = "c," if m.in_shape[0] > 1 else ""
+    sum_f = r"\sum_{f}" if m.out_shape[0] > 1 else ""
+    out_ix = "ij" if two else "i"
+    kernel_ix = "uv" if two else "u"
+    if what == "kernels":
+        at = f"{_at(m, 'i', 'u')},\\,{_at(m, 'j', 'v')}" if two else _at(m, "i", "u")
+        return (rf"\frac{{\partial E}}{{\partial K{s}_{{{f}{c}{kernel_ix}}}}} = \sum_{{{'i,j' if two else 'i'}}} "
+                rf"\delta{s}_{{{f}{out_ix}}}\, {x}_{{{c}{at}}}")
+    if what == "biases":
+        fb = "_{f}" if m.out_shape[0] > 1 else ""
+        return (rf"\frac{{\partial E}}{{\partial b{s}{fb}}} = \sum_{{{'i,j' if two else 'i'}}} "
+                rf"\delta{s}_{{{f}{out_ix}}}")
+    x_ix = "pq" if two else "p"
+    lhs = rf"\frac{{\partial E}}{{\partial {x}_{{{c}{x_ix}}}}}"
+    if m.stride == 1:
+        shift = 1 + m.padding
+        d = f"p-u+{shift},\\,q-v+{shift}" if two else f"p-u+{shift}"
+        return rf"{lhs} = {sum_f}\sum_{{{'u,v' if two else 'u'}}} \delta{s}_{{{f}{d}}}\, K{s}_{{{f}{c}{kernel_ix}}}"
+    where = (f"{_at(m, 'i', 'u')} = p,\\ {_at(m, 'j', 'v')} = q" if two else f"{_at(m, 'i', 'u')} = p")
+    return (rf"{lhs} = {sum_f}\sum_{{{where}}} \delta{s}_{{{f}{out_ix}}}\, K{s}_{{{f}{c}{kernel_ix}}}")
 
 
 def _at(m: Module, i: str, u: str) -> str:
