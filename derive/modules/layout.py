@@ -243,7 +243,8 @@ class Pages:
             group = order.get(st.rule, 2 if not st.rule.endswith("-input") else 4)
             if st.rule.endswith("-biases"):
                 group = 3
-            return (-st.module, st.sample, group, 0, 0, node.index)
+            within = list(self.g.params[node.module]).index(node.param) if node.role == "param" else 0
+            return (-st.module, st.sample, group, within, 0, node.index)   # a parameter's entries together
         steps.sort(key=rank)
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
             group = list(group)
@@ -262,7 +263,9 @@ class Pages:
             if zero:
                 text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")
                          + _zero_reason(group[0].rule) + "."]
-            title = _backward_title(group[0].rule, m, modules) + (f", sample {sample + 1}" if not spec.single_sample else "")
+            title = _backward_title(group[0].rule, m, modules)
+            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
+                title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}" + (f", sample {sample + 1}" if not spec.single_sample else "")
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []
             first = self.g.by_sym[self.source[group[0].target]]
