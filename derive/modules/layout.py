@@ -265,7 +265,9 @@ class Pages:
                          + _zero_reason(group[0].rule) + "."]
             title = _backward_title(group[0].rule, m, modules)
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
-                title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}" + (f", sample {sample + 1}" if not spec.single_sample else "")
+                title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}"
+            if not spec.single_sample:
+                title += f", sample {sample + 1}"
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []
             first = self.g.by_sym[self.source[group[0].target]]
