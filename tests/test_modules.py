@@ -12,6 +12,7 @@ import pytest
 
 from conftest import ROOT, toml_value
 from helpers import run_cli
+from test_markdown import formulas, katex_errors
 from test_pages import overflows
 
 import derive
@@ -287,7 +288,7 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("command", [("snippet", "--part", "network"),
-                                     ("snippet", "--step", "E"), ("snippet", "--part", "forward", "--format",
+                                     ("snippet", "--step", "E"), ("snippet", "--part", "network", "--format",
                                                                   "markdown"), ("exam", "--out", "exam")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
     result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
@@ -371,3 +372,15 @@ def test_numbers_that_overflow_are_refused_in_one_line(tmp_path, table, expected
     result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
     assert result.returncode == 2 and expected in result.stderr and result.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_module_parts_as_markdown_render_in_katex():
+    found = []
+    for name in EXAMPLES:
+        for part in ("forward", "loss", "backward", "update"):
+            result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", part, "--format", "markdown")
+            assert result.returncode == 0, (name, part, result.stderr)
+            assert "\\deriveheading" not in result.stdout and "\\begin{align*}" not in result.stdout
+            found += formulas(result.stdout)
+    assert len(found) > 100
+    assert katex_errors(found) == []

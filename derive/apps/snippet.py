@@ -179,14 +179,19 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
 
 
-def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None, standalone: bool,
-                    headings: bool, fit: Fit, frame_bodies: bool) -> str:
-    """A part of a module spec's worked solution: the same fitting, frames and template."""
+def module_sections(solution: ModuleSolution, part: str | None, step: str | None) -> list[Section]:
+    """The sections of a module spec's part (LaTeX and Markdown alike); what it lacks is refused."""
     if step is not None or part not in SNIPPET_PARTS:
         asked = f"--step {step}" if step is not None else f"--part {part}"
         raise DeriveError(f"a spec with [[module]] tables gives the parts {', '.join(SNIPPET_PARTS)}; "
                           f"{asked} is not yet supported for it", file=solution.spec.source, field="module")
-    sections = snippet_sections(solution, part)
+    return snippet_sections(solution, part)
+
+
+def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None, standalone: bool,
+                    headings: bool, fit: Fit, frame_bodies: bool) -> str:
+    """A part of a module spec's worked solution: the same fitting, frames and template."""
+    sections = module_sections(solution, part, step)
     cut = None
     if fit.beamer:
         cut = [{"key": f"{part}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}

@@ -7,7 +7,6 @@ from ..apps.markdown import markdown
 from ..apps.snippet import snippet
 from ..errors import DeriveError
 from ..layout.frames import fit_named
-from ..modules.section import ModuleSpec
 from ..output.folders import write_file
 from ..solution import solve
 
@@ -17,9 +16,6 @@ def run(args) -> int:
     if args.format == "markdown" and (args.standalone or args.frame_bodies or args.fit != "article"):
         raise DeriveError("Markdown has no page to fit: leave out --standalone, --fit and --frame-bodies",
                           field="--format markdown")
-    if args.format == "markdown" and isinstance(args.spec, ModuleSpec):
-        raise DeriveError("a spec with [[module]] tables is not yet supported by derive snippet --format "
-                          "markdown; leave out --format for LaTeX", file=args.spec.source, field="module")
     solution = solve(args.spec)
     if args.format == "markdown":
         text = markdown(solution, args.part, args.step, headings=not args.no_headings)
