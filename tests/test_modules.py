@@ -287,8 +287,8 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
     assert result.returncode == 2 and "at most 6 time steps" in result.stderr
 
 
-@pytest.mark.parametrize("command", [("snippet", "--part", "network"),
-                                     ("snippet", "--step", "E"), ("snippet", "--part", "network", "--format",
+@pytest.mark.parametrize("command", [("snippet", "--part", "vector"),
+                                     ("snippet", "--step", "E"), ("snippet", "--part", "regularization", "--format",
                                                                   "markdown"), ("exam", "--out", "exam")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
     result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
@@ -317,7 +317,7 @@ def test_module_worksheets_and_solutions_fit_their_pages(tmp_path_factory, name)
 
 FULL = pytest.mark.full
 SNIPPETS = [pytest.param(name, part, "article", marks=[] if name == "cnn" else [FULL], id=f"{name}-{part}")
-            for name in EXAMPLES for part in ("forward", "loss", "backward", "update")] + [
+            for name in EXAMPLES for part in ("network", "forward", "loss", "backward", "update")] + [
     pytest.param(name, "backward", fit, marks=[] if name == "cnn" and fit == "beamer" else [FULL],
                  id=f"{name}-backward-{fit}") for name in EXAMPLES for fit in ("beamer", "twocolumn")]
 
@@ -328,7 +328,7 @@ def test_module_snippets_fit_the_document_they_land_in(tmp_path, name, part, fit
                      "-o", tmp_path / "part.tex")
     assert result.returncode == 0, result.stderr
     text = (tmp_path / "part.tex").read_text()
-    assert "\\begin{align*}" in text
+    assert "\\begin{align*}" in text and ("\\scalebox" in text) == (part == "network")
     subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
                    cwd=tmp_path, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=300)
     log = (tmp_path / "part.log").read_text(errors="replace")
@@ -377,7 +377,7 @@ def test_numbers_that_overflow_are_refused_in_one_line(tmp_path, table, expected
 def test_module_parts_as_markdown_render_in_katex():
     found = []
     for name in EXAMPLES:
-        for part in ("forward", "loss", "backward", "update"):
+        for part in ("network", "forward", "loss", "backward", "update"):
             result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", part, "--format", "markdown")
             assert result.returncode == 0, (name, part, result.stderr)
             assert "\\deriveheading" not in result.stdout and "\\begin{align*}" not in result.stdout

@@ -15,7 +15,7 @@ from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
-from ..modules.layout import SNIPPET_PARTS, snippet_sections
+from ..modules.layout import SNIPPET_PARTS, network_parts, snippet_sections
 from ..modules.solution import ModuleSolution
 from ..output.render import render, templates_folder
 from ..regularization.layout import regularization_context
@@ -24,7 +24,8 @@ from ..solution import Solution
 
 DIAGRAM_CM_PER_STEP = 4.4     # see layout.problem.diagram: x is in cm
 DIAGRAM_MARGIN_PT = 40.0      # the outer neurons' halves and the bias labels beside the layers
-DIAGRAM_SKIP_PT = 30.0        # the space a centred picture takes above and below it
+DIAGRAM_SKIP_PT = 30.0
+CM_POINTS = 28.45276          # TeX points in a cm        # the space a centred picture takes above and below it
 
 
 def sections_for(solution: Solution, part: str) -> list[Section]:
@@ -192,6 +193,13 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
                     headings: bool, fit: Fit, frame_bodies: bool) -> str:
     """A part of a module spec's worked solution: the same fitting, frames and template."""
     sections = module_sections(solution, part, step)
+    pictures = []
+    if part == "network":      # the pictures, each scaled to the line (and a frame's height)
+        for picture in network_parts(solution)[0]:
+            scale = fit.points / (picture.width * CM_POINTS + 10.0)
+            if fit.beamer:
+                scale = min(scale, (fit.height - 20.0) / (picture.height * CM_POINTS))
+            pictures.append({"tex": picture.tex, "scale": f"{min(1.0, scale):.3f}"})
     cut = None
     if fit.beamer:
         cut = [{"key": f"{part}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
@@ -201,5 +209,5 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
     return render("snippet.tex", {
         "standalone": {"preamble": preamble(fit)} if standalone else None,
         "where": WHERE.get(fit.name, f"in a column {fit.name} wide"), "sections": sections, "tall": tall,
-        "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1",
+        "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1", "pictures": pictures,
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

@@ -414,12 +414,22 @@ def _numbered(parts: list[Part]) -> None:
                 step.number = number
 
 
-SNIPPET_PARTS = ("forward", "loss", "backward", "update")
+SNIPPET_PARTS = ("network", "forward", "loss", "backward", "update")
+
+
+def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section]]:
+    """The problem as a fragment shows it: the pictures (input grids, kernels, the feature map with its
+    values, or the unrolled RNN) and the parameters."""
+    pages = Pages(solution)
+    problem = pages.problem(blank=False)
+    return problem["sized"], [Section("The parameters", problem["given"])]
 
 
 def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     """One part of the worked solution as sections for a fragment: each step a section with its
     title (a lecturer's notes have no step 7 to refer to); the gradient grids stay in the solution."""
+    if part == "network":
+        return network_parts(solution)[1]
     pages = Pages(solution)
     items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
              "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
