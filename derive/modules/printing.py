@@ -204,6 +204,7 @@ def _at(m: Module, i: str, u: str) -> str:
 
 
 MAX_GRID = 16.0     # cm: the widest grid (the page's text is 16.6 cm wide)
+DIGIT = 0.16        # cm a character of a \scriptsize number takes, to be safe (digits 0.14, a minus 0.22)
 UPDATE_RULE = r"\theta^{+} = \theta - \eta\, \frac{\partial E}{\partial \theta}"
 
 
@@ -216,13 +217,13 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     longest = max((len(t) for row in texts for t in row), default=1)
     if blank:
         longest = decimals + 3
-    # \scriptsize digits are about 0.135 cm wide; a grid of a long map is narrowed to the text width
-    # (16 cm of the page's 16.6), in \tiny when its numbers need it
-    width = 0.85 if given and not blank else max(1.0, 0.135 * longest + 0.25)
+    # a cell holds its number and the node's inner sep (0.35 cm); a grid of a long map is narrowed
+    # to the text width (16 cm of the page's 16.6), in \tiny when its numbers need it
+    width = 0.85 if given and not blank else max(1.0, DIGIT * longest + 0.35)
     font = r"\footnotesize" if given else r"\scriptsize"
     if width * cols > MAX_GRID:
         width = MAX_GRID / cols
-        font = r"\tiny" if width < 0.135 * longest + 0.25 else font
+        font = r"\tiny" if width < DIGIT * longest + 0.35 else font
     out = [rf"\begin{{tikzpicture}}[x={width:.2f}cm, y=0.6cm, baseline=(current bounding box.center)]",
            rf"\draw[step=1] (0,0) grid ({cols},{-rows});",
            rf"\node[above] at ({cols / 2:.2f},0) {{${label}$}};"]
