@@ -384,3 +384,39 @@ def test_module_parts_as_markdown_render_in_katex():
             found += formulas(result.stdout)
     assert len(found) > 100
     assert katex_errors(found) == []
+
+
+# Two specs that reach what the examples do not: channels, filters, padding, a stride, sigmoid,
+# average pooling, softmax under squared error; conv1d over two samples with tanh, max-pooling, mse.
+MULTI = {"title": "Two channels, two filters, padding and stride", "module": [
+    {"kind": "conv2d", "kernels": [[[[0.2, -0.1], [0.3, 0.1]], [[-0.2, 0.4], [0.1, -0.3]]],
+                                   [[[0.1, 0.2], [-0.3, 0.2]], [[0.3, -0.1], [0.2, 0.1]]]],
+     "biases": [0.013, -0.021], "stride": 2, "padding": 1, "activation": "sigmoid"},
+    {"kind": "avgpool", "size": [2, 2]}, {"kind": "flatten"},
+    {"kind": "dense", "units": 2, "activation": "softmax", "weights": [[0.3, -0.2], [-0.1, 0.5]],
+     "biases": [0.0, 0.1]}],
+    "network": {"loss": "half_sse"},
+    "data": {"inputs": [[[0.2, 0.8, 0.1, 0.5], [0.6, 0.1, 0.7, 0.2], [0.3, 0.9, 0.2, 0.6], [0.7, 0.4, 0.8, 0.3]],
+                        [[0.5, 0.3, 0.9, 0.1], [0.2, 0.6, 0.4, 0.8], [0.9, 0.1, 0.5, 0.3], [0.4, 0.7, 0.2, 0.6]]],
+             "targets": [0.9, 0.1]}}
+CONV1D = {"title": "conv1d, two samples", "module": [
+    {"kind": "conv1d", "kernels": [0.5, -0.3, 0.2], "biases": 0.05, "activation": "tanh"},
+    {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+    {"kind": "dense", "units": 1, "activation": "linear", "weights": [[0.7, -0.4, 0.3]], "biases": [0.1]}],
+    "network": {"loss": "mse"},
+    "data": {"inputs": [[0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6], [0.5, 0.2, 0.8, 0.1, 0.9, 0.3, 0.6, 0.35]],
+             "targets": [[0.5], [-0.2]]}}
+
+
+@pytest.mark.parametrize("spec", [pytest.param(MULTI, id="channels-filters-padding-stride"),
+                                  pytest.param(CONV1D, id="conv1d-two-samples", marks=[FULL])])
+def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec):
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("worksheet", path, "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    for document in ("worksheet", "solutions"):
+        assert overflows((out / tex.BUILD / f"{document}.log").read_text(errors="replace")) == [], document
+    text = (out / "solutions.tex").read_text()
+    assert "sample 2" in text if spec is CONV1D else "K^{(1)}_{f,c,uv}" in text

@@ -203,7 +203,7 @@ def _at(m: Module, i: str, u: str) -> str:
     return f"{m.stride}({i}-1)+{u}{shift}"
 
 
-MAX_GRID = 16.0     # cm: the widest grid (the page's text is 16.6 cm wide)
+MAX_GRID = 15.0     # cm: the widest grid (the text is 16.6 cm wide, a worksheet task's list item 15.7)
 DIGIT = 0.16        # cm a character of a \scriptsize number takes, to be safe (digits 0.14, a minus 0.22)
 UPDATE_RULE = r"\theta^{+} = \theta - \eta\, \frac{\partial E}{\partial \theta}"
 
@@ -218,7 +218,7 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     if blank:
         longest = decimals + 3
     # a cell holds its number and the node's inner sep (0.35 cm); a grid of a long map is narrowed
-    # to the text width (16 cm of the page's 16.6), in \tiny when its numbers need it
+    # to MAX_GRID, in \tiny when its numbers need it
     width = 0.85 if given and not blank else max(1.0, DIGIT * longest + 0.35)
     font = r"\footnotesize" if given else r"\scriptsize"
     if width * cols > MAX_GRID:
