@@ -23,7 +23,8 @@ from ..errors import DeriveError
 from ..model.naming import Name, Sampled
 from .graph import Graph, Node, at, build, flat, gradient_name
 
-KINK = 1e-9      # a ReLU pre-activation or two pool candidates closer than this are refused
+KINK = 1e-5      # a ReLU pre-activation or two pool candidates closer than this are refused (the finite
+                 # differences of the independent check, steps of 1e-6, must not cross the kink)
 
 
 @dataclass(frozen=True)
