@@ -313,10 +313,11 @@ class Pages:
 
     def after(self) -> Block:
         g = self.g
+        falls = self.d.loss_after < self.d.values[g.loss]
         text = ["A new forward pass with the updated parameters gives the loss ",
-                Math(f"E = {self.p.number(self.d.loss_after)}"), ", down from ",
-                Math(self.p.number(self.d.values[g.loss])), "." if self.d.loss_after < self.d.values[g.loss]
-                else " (the step was too long: the loss rose)."]
+                Math(f"{self.name(g.loss)} = {self.p.number(self.d.loss_after)}"),
+                ", down from " if falls else ", up from ", Math(self.p.number(self.d.values[g.loss])),
+                "." if falls else " (the step was too long for this learning rate)."]
         return Block(text)
 
     def summary(self) -> list[dict]:
