@@ -420,3 +420,24 @@ def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec):
         assert overflows((out / tex.BUILD / f"{document}.log").read_text(errors="replace")) == [], document
     text = (out / "solutions.tex").read_text()
     assert "sample 2" in text if spec is CONV1D else "K^{(1)}_{f,c,uv}" in text
+
+
+def test_a_max_pooling_tie_is_refused_in_one_line(tmp_path):
+    spec = {"module": [{"kind": "conv2d", "kernels": [[1.0]], "biases": [0.0], "activation": "linear"},
+                       {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+                       {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.0]], "biases": [0.0]}],
+            "data": {"inputs": [[0.7, 0.700001], [0.5, 0.2]], "targets": [1.0]}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2 and "module[1] (maxpool)" in result.stderr and "two maxima" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_worksheet_asks_without_answering(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    worksheet, solutions = (out / "worksheet.tex").read_text(), (out / "solutions.tex").read_text()
+    for answer in ("0.565934518", "-0.020000000", "0.290000000", "-0.172868299", "0.586434150"):
+        assert answer in solutions and answer not in worksheet
+    assert "\\partial E / \\partial a^{(1)}\\ \\text{(every entry)}" in worksheet   # not which entries are 0
