@@ -288,7 +288,7 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("command", [("snippet", "--part", "vector"),
-                                     ("snippet", "--step", "E"), ("snippet", "--part", "regularization", "--format",
+                                     ("snippet", "--part", "regularization", "--format",
                                                                   "markdown"), ("exam", "--out", "exam")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
     result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
@@ -441,3 +441,12 @@ def test_the_worksheet_asks_without_answering(tmp_path):
     for answer in ("0.565934518", "-0.020000000", "0.290000000", "-0.172868299", "0.586434150"):
         assert answer in solutions and answer not in worksheet
     assert "\\partial E / \\partial a^{(1)}\\ \\text{(every entry)}" in worksheet   # not which entries are 0
+
+
+def test_one_step_by_its_name(tmp_path):
+    result = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--step", "dE/dK(1)_11")
+    assert result.returncode == 0 and "\\deriveheading" not in result.stdout
+    assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
+    assert "-0.172868299" in result.stdout
+    wrong = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--step", "dE/dV")
+    assert wrong.returncode == 2 and "steps are named like: z_1,1" in wrong.stderr and wrong.stderr.count("\n") == 1

@@ -15,7 +15,7 @@ from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
-from ..modules.layout import SNIPPET_PARTS, network_parts, snippet_sections
+from ..modules.layout import SNIPPET_PARTS, network_parts, snippet_sections, step_sections
 from ..modules.solution import ModuleSolution
 from ..output.render import render, templates_folder
 from ..regularization.layout import regularization_context
@@ -182,10 +182,11 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
 
 def module_sections(solution: ModuleSolution, part: str | None, step: str | None) -> list[Section]:
     """The sections of a module spec's part (LaTeX and Markdown alike); what it lacks is refused."""
-    if step is not None or part not in SNIPPET_PARTS:
-        asked = f"--step {step}" if step is not None else f"--part {part}"
+    if step is not None:
+        return step_sections(solution, step)
+    if part not in SNIPPET_PARTS:
         raise DeriveError(f"a spec with [[module]] tables gives the parts {', '.join(SNIPPET_PARTS)}; "
-                          f"{asked} is not yet supported for it", file=solution.spec.source, field="module")
+                          f"--part {part} is not yet supported for it", file=solution.spec.source, field="module")
     return snippet_sections(solution, part)
 
 
@@ -193,6 +194,8 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
                     headings: bool, fit: Fit, frame_bodies: bool) -> str:
     """A part of a module spec's worked solution: the same fitting, frames and template."""
     sections = module_sections(solution, part, step)
+    if step is not None:
+        headings = False           # one step: its line, as for a layered network
     pictures = []
     if part == "network":      # the pictures, each scaled to the line (and a frame's height)
         for picture in network_parts(solution)[0]:

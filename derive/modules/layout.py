@@ -17,6 +17,7 @@ import sympy as sp
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
 from ..printing.latex import Printer
 from ..printing.names import name_latex
+from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
 from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
                        side_by_side, Picture)
@@ -416,6 +417,20 @@ def _numbered(parts: list[Part]) -> None:
 
 
 SNIPPET_PARTS = ("network", "forward", "loss", "backward", "update")
+
+
+def step_sections(solution: ModuleSolution, name: str) -> list[Section]:
+    """One step by its plain name (`z(1)_11`, `dE/dK(1)_11`, `delta(1)_21`, `K(1)_11+`), as a section."""
+    pages = Pages(solution)
+    d = solution.derivation
+    steps = d.forward + d.backward + d.updates
+    plain = {d.names[st.target].plain: st for st in steps}
+    if name not in plain:
+        known = ", ".join(list(plain)[:4] + [d.names[st.target].plain for st in d.backward[-2:]]
+                          + [d.names[d.updates[0].target].plain])
+        raise DeriveError(f"no step named {name!r}; steps are named like: {known}, ...",
+                          file=solution.spec.source, field="--step")
+    return [Section(name, [Block(None, [pages.line(plain[name])])])]
 
 
 def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section]]:
