@@ -191,11 +191,18 @@ def test_the_cnn_example_has_no_pre_activation_on_the_relu_kink():
     assert close(key["loss"]["total"], 0.5659345184320222)
 
 
-def test_the_python_interface_derives_a_module_spec_and_show_refuses_it():
+def test_the_python_interface_derives_and_shows_a_module_spec():
     solution = derive.derive(str(ROOT / "examples" / "rnn.toml"))
-    assert close(solution.key["loss"]["total"], solve_modules(load(ROOT / "examples" / "rnn.toml")).key["loss"]["total"])
-    with pytest.raises(DeriveError, match="not yet supported by derive.show"):
-        derive.show(str(ROOT / "examples" / "rnn.toml"))
+    key = solve_modules(load(ROOT / "examples" / "rnn.toml")).key
+    assert close(solution.key["loss"]["total"], key["loss"]["total"])
+    assert close(solution.value("E"), key["loss"]["total"])
+    assert close(solution.value("dE/dW12"), key["gradients"][0]["recurrent_weights"][0][1])
+    shown = derive.show(str(ROOT / "examples" / "cnn.toml"))
+    assert "### Module 1 (convolution): the kernel gradient" in shown.markdown
+    assert "-0.172868299" in shown.part("backward").markdown
+    assert close(shown.value("dE/dK(1)_11"), -0.17286829926857838)
+    with pytest.raises(DeriveError, match="no quantity named"):
+        shown.value("w5")
 
 
 def test_same_spec_same_bytes(tmp_path):

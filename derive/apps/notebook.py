@@ -37,7 +37,7 @@ class Shown:
 class ShownSolution(Shown):
     """A verified solution whose parts and steps display as mathematics in a notebook."""
 
-    def __init__(self, solution: Solution):
+    def __init__(self, solution: Solution | ModuleSolution):
         self.solution = solution
         super().__init__("\n\n".join(self.part(p).markdown for p in self.parts()))
 
@@ -65,8 +65,4 @@ class ShownSolution(Shown):
 
 def show(spec: Spec | dict | str) -> ShownSolution:
     """The verified solution of a spec (a path, a dict in the TOML schema or a `Spec`), for display."""
-    solution = derive(spec)
-    if isinstance(solution, ModuleSolution):
-        raise DeriveError("a spec with [[module]] tables is not yet supported by derive.show; derive.derive "
-                          "gives its verified solution and .key", file=solution.spec.source, field="module")
-    return ShownSolution(solution)
+    return ShownSolution(derive(spec))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import DeriveError
 from .derivation import ModuleDerivation, derive_spec
 from .section import ModuleSpec
 from .verify import verify_key
@@ -16,6 +17,23 @@ class ModuleSolution:
     derivation: ModuleDerivation
     key: dict
     report: dict
+    regularization = None      # what the notebook's parts ask of any solution
+    optimizer = None
+
+    def value(self, plain: str, sample: int = 0) -> float:
+        """A number by its plain name (`z(1)_11`, `dE/dK(1)_11`, `K(1)_11+`, `E`); with several samples
+        a per-sample quantity is `z(1)_11[2]` (or the `sample`, from 0)."""
+        d = self.derivation
+        names = {}
+        for sym, name in d.names.items():
+            if sym in d.values:
+                names.setdefault(name.plain, sym)
+        if plain not in names and not self.spec.single_sample and "[" not in plain:
+            plain = f"{plain}[{sample + 1}]"
+        if plain not in names:
+            raise DeriveError(f"no quantity named {plain!r}; names are like: "
+                              + ", ".join(list(names)[:6]), file=self.spec.source)
+        return d.values[names[plain]]
 
 
 def solve_modules(spec: ModuleSpec, check: bool = True) -> ModuleSolution:
