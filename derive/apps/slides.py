@@ -9,7 +9,6 @@ spec may choose the theme and the aspect ratio.
 """
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ..output.render import escape_tex, render
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
-from .snippet import diagram_scale
+from .snippet import diagram_scale, module_frame
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
@@ -227,17 +226,13 @@ def frame_count(text: str) -> int:
 
 
 CM = 28.45276    # pt per cm
-MODULE_SHARE = 0.75   # of a frame's height that a module spec's deck fills by the estimate
 
 
 def module_deck_context(solution: ModuleSolution, options: SlideSettings, handout: bool) -> dict:
     """A module spec's deck: the modules, the data's pictures scaled to a frame, the parameters, a
     frame (or several) per step of the worked solution, the parameters after the step, the loss."""
     spec = solution.spec
-    # rows of names with a superscript and a subscript (K^{(1)}_{11}), in grown parentheses too, stand
-    # taller than the frames' estimate: a quarter of the frame is kept free (ten rows of the CNN's
-    # a^{(1)}_{ij} = max(0, z^{(1)}_{ij}) ran 52 pt over a 212 pt frame)
-    fit = dataclasses.replace(options.fit, height=options.fit.height * MODULE_SHARE)
+    fit = module_frame(options.fit)
     parts = slide_parts(solution)
     deck = [_frame("list", "The network", items=parts["modules"], text=parts["loss"])]
     for picture in parts["pictures"]:

@@ -7,6 +7,7 @@ are `\\deriveheading`, a macro of derive.sty, never a sectioning command (beamer
 """
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from ..errors import DeriveError
@@ -180,6 +181,16 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
 
 
+MODULE_SHARE = 0.75   # of a frame's height that a module spec's frames fill by the estimate
+
+
+def module_frame(fit: Fit) -> Fit:
+    """A frame for a module spec: rows of names with a superscript and a subscript (K^{(1)}_{11}), in
+    grown parentheses too, stand taller than the frames' estimate, so a quarter of the frame is kept
+    free (ten rows of the CNN's a^{(1)}_{ij} = max(0, z^{(1)}_{ij}) ran 52 pt over a 212 pt frame)."""
+    return dataclasses.replace(fit, height=fit.height * MODULE_SHARE)
+
+
 def module_sections(solution: ModuleSolution, part: str | None, step: str | None) -> list[Section]:
     """The sections of a module spec's part (LaTeX and Markdown alike); what it lacks is refused."""
     if step is not None:
@@ -194,6 +205,8 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
                     headings: bool, fit: Fit, frame_bodies: bool) -> str:
     """A part of a module spec's worked solution: the same fitting, frames and template."""
     sections = module_sections(solution, part, step)
+    if fit.beamer:
+        fit = module_frame(fit)
     if step is not None:
         headings = False           # one step: its line, as for a layered network
     pictures = []
