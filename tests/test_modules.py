@@ -415,9 +415,35 @@ CONV1D = {"title": "conv1d, two samples", "module": [
              "targets": [[0.5], [-0.2]]}}
 
 
-@pytest.mark.parametrize("spec", [pytest.param(MULTI, id="channels-filters-padding-stride"),
-                                  pytest.param(CONV1D, id="conv1d-two-samples", marks=[FULL])])
-def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec):
+# A residual block around a padded convolution (y on a map), and an rnn over two samples of two
+# features with a residual block after it.
+RESCONV = {"module": [
+    {"kind": "conv2d", "kernels": [[0.5, -0.3], [0.2, 0.4]], "biases": [0.05], "activation": "tanh"},
+    {"kind": "residual", "wraps": 1},
+    {"kind": "conv2d", "kernels": [[0.1, 0.2, -0.1], [0.3, -0.2, 0.1], [0.2, 0.1, -0.3]], "biases": [0.02],
+     "padding": 1, "activation": "tanh"},
+    {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+    {"kind": "dense", "units": 1, "activation": "sigmoid", "weights": [[0.4, -0.3, 0.2, 0.5]], "biases": [0.1]}],
+    "data": {"inputs": [[0.1, 0.5, 0.9, 0.3, 0.2], [0.7, 0.2, 0.4, 0.8, 0.6], [0.3, 0.8, 0.1, 0.5, 0.9],
+                        [0.6, 0.4, 0.7, 0.2, 0.3], [0.9, 0.1, 0.5, 0.6, 0.4]], "targets": [0.3]}}
+RNN2 = {"module": [
+    {"kind": "rnn", "units": 1, "input_weights": [[0.5, -0.4]], "recurrent_weights": [[0.3]], "biases": [0.1],
+     "initial_state": [0.2]},
+    {"kind": "residual"},
+    {"kind": "dense", "units": 1, "activation": "tanh", "weights": [[0.7]], "biases": [0.0]},
+    {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.2]], "biases": [-0.1]}],
+    "network": {"loss": "mse"},
+    "data": {"inputs": [[[1.0, 0.5], [0.2, -0.3], [0.4, 0.1]], [[-0.5, 0.3], [0.6, 0.2], [0.1, -0.7]]],
+             "targets": [[0.4], [-0.2]]}}
+SHOWS = {"channels-filters-padding-stride": "K^{(1)}_{f,c,uv}", "conv1d-two-samples": "sample 2",
+         "residual-conv": "y^{(2)}_{11}", "rnn-two-samples-residual": "x_{1,2}"}
+
+
+@pytest.mark.parametrize("spec, name", [pytest.param(MULTI, "channels-filters-padding-stride", id="multi"),
+                                        pytest.param(CONV1D, "conv1d-two-samples", id="conv1d", marks=[FULL]),
+                                        pytest.param(RESCONV, "residual-conv", id="resconv", marks=[FULL]),
+                                        pytest.param(RNN2, "rnn-two-samples-residual", id="rnn2", marks=[FULL])])
+def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec, name):
     path = tmp_path / "spec.toml"
     path.write_text(toml_text(spec), encoding="utf-8")
     out = tmp_path / "out"
@@ -425,8 +451,11 @@ def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec):
     assert result.returncode == 0, result.stderr
     for document in ("worksheet", "solutions"):
         assert overflows((out / tex.BUILD / f"{document}.log").read_text(errors="replace")) == [], document
-    text = (out / "solutions.tex").read_text()
-    assert "sample 2" in text if spec is CONV1D else "K^{(1)}_{f,c,uv}" in text
+    assert SHOWS[name] in (out / "solutions.tex").read_text()
+    deck = tmp_path / "deck"
+    result = run_cli("slides", path, "--out", deck, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert overflows((deck / tex.BUILD / "slides.log").read_text(errors="replace")) == []
 
 
 def test_a_max_pooling_tie_is_refused_in_one_line(tmp_path):

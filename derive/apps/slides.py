@@ -27,7 +27,7 @@ from ..output.render import escape_tex, render
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
-from .snippet import diagram_scale, module_frame
+from .snippet import diagram_scale, fit_long_lines, module_frame
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
@@ -240,7 +240,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
         deck.append(_frame("picture", "The data", picture=picture.tex, scale=f"{scale:.3f}"))
     deck += _blocks_frames(parts["given"], fit, "The parameters")
     for title, blocks in parts["steps"]:
-        deck += _blocks_frames([_shortened(b) for b in blocks], fit, title_tex(title))
+        deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
     rows = parts["summary"]
     for i in range(0, len(rows), TABLE_ROWS):
         deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""),
@@ -255,15 +255,14 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
 SHOWN_LINES = 3      # lines of a long step a module spec's deck works; the worked solution has them all
 
 
-def _shortened(block: Block) -> Block:
-    """A step of many lines alike (25 entries of a feature map) on a slide: the first few, and a sentence
-    saying that the others go the same way."""
-    if len(block.given) <= SHOWN_LINES + 1:
-        return block
-    others = len(block.given) - SHOWN_LINES
-    note = f"The other {others} entries are computed in the same way; the worked solution lists them all."
-    text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
-    return Block(text + ([" "] if text else []) + [note], block.given[:SHOWN_LINES])
+def _shortened(block: Block, fit: Fit) -> Block:
+    """A step on a slide: of many lines alike (25 entries of a feature map) the first few and a
+    sentence for the others; a line too tall for a frame as its rule and its value."""
+    if len(block.given) > SHOWN_LINES + 1:
+        note = f"The other {len(block.given) - SHOWN_LINES} entries are computed in the same way."
+        text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
+        block = Block(text + [" " + note if text else note], block.given[:SHOWN_LINES])
+    return fit_long_lines(block, fit)
 
 
 def write_slides(spec: Spec | ModuleSpec, out: str | Path, pdf: bool = True, handout: bool = False,

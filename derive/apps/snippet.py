@@ -191,6 +191,25 @@ def module_frame(fit: Fit) -> Fit:
     return dataclasses.replace(fit, height=fit.height * MODULE_SHARE)
 
 
+LONG_LINE = 6        # display rows: a line of a module spec longer in a frame shows its rule and its value
+
+
+def fit_long_lines(block: Block, fit: Fit) -> Block:
+    """A module spec's block for a frame: a line whose numbers substituted would fill the frame (a
+    kernel gradient summed over 16 positions) as its rule and its value, and a sentence saying so."""
+    lines, cut = [], False
+    for line in block.given:
+        if len(line.rhs) == 3 and len(Block(None, [line], fit.units).lines) > LONG_LINE:
+            line = Line(line.lhs, [line.rhs[0], line.rhs[2]], line.note, line.continued)
+            cut = True
+        lines.append(line)
+    if not cut:
+        return block
+    note = "Long sums are shown with their value; the worked solution has the numbers substituted."
+    text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
+    return Block(text + [" " + note if text else note], lines)
+
+
 def module_sections(solution: ModuleSolution, part: str | None, step: str | None) -> list[Section]:
     """The sections of a module spec's part (LaTeX and Markdown alike); what it lacks is refused."""
     if step is not None:
@@ -207,6 +226,7 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
     sections = module_sections(solution, part, step)
     if fit.beamer:
         fit = module_frame(fit)
+        sections = [Section(s.title, [fit_long_lines(b, fit) for b in s.blocks]) for s in sections]
     if step is not None:
         headings = False           # one step: its line, as for a layered network
     pictures = []
