@@ -20,6 +20,8 @@ from .numeric import verify_optimizers as optimizer_check
 from .numeric.compiled import Values
 from .regularization import solve as regularization
 from .regularization import verify as regularization_check
+from .modules.section import ModuleSpec
+from .modules.solution import ModuleSolution, solve_modules
 from .spec import Spec, load, parse
 
 
@@ -41,11 +43,14 @@ class Solution:
         return self.values.samples[sample][sym]
 
 
-def solve(spec: Spec, check: bool = True, tex: bool = False) -> Solution:
+def solve(spec: Spec | ModuleSpec, check: bool = True, tex: bool = False) -> Solution | ModuleSolution:
     """Derive (once per shape), substitute the spec's numbers, build the key and verify it.
 
     The spec's cost is estimated first (`tex`: its worked solution will be typeset too) and a spec
-    over the budget is refused before any work starts."""
+    over the budget is refused before any work starts. A spec of `[[module]]` tables (whose limits
+    its section enforced) is solved by the modules slice."""
+    if isinstance(spec, ModuleSpec):
+        return solve_modules(spec, check)
     budget.check(spec, tex)
     derivation = derive_shape(Shape.of(spec))
     trained = None
@@ -92,7 +97,7 @@ def verify_key(spec: Spec, key: dict, trajectory=None) -> dict:
     return verify.verify_key(spec, key, slices, trajectory)
 
 
-def derive(spec: Spec | dict | str) -> Solution:
+def derive(spec: Spec | dict | str) -> Solution | ModuleSolution:
     """The verified solution of a spec (a `Spec`, a dict in the TOML schema, or a file path)."""
     if isinstance(spec, str):
         spec = load(spec)

@@ -12,7 +12,8 @@ from typing import Any
 from .choices import ACTIVATIONS, LOSSES, NAMINGS, resolve_naming
 from .errors import DeriveError
 from .fields import FieldReader, show
-from .text import unsettable
+from .text import read_title
+from .modules.section import ModuleSpec, parse_modules
 from .regularization.section import Regularization, parse_section
 from .training import FIELDS as TRAINING_FIELDS
 from .training import Optimizer, parse_optimizer, refuse_with_regularization
@@ -90,7 +91,7 @@ SECTIONS = {
 EXTRA_SECTIONS: set[str] = {"regularization", "exam", "slides"}
 
 
-def load(path: str | Path) -> Spec:
+def load(path: str | Path) -> Spec | ModuleSpec:
     """Read and validate a spec file."""
     path = Path(path)
     source = str(path)
@@ -107,8 +108,11 @@ def load(path: str | Path) -> Spec:
     return parse(raw, source)
 
 
-def parse(raw: dict, source: str = "<spec>") -> Spec:
-    """Validate a spec given as a dict (the TOML schema)."""
+def parse(raw: dict, source: str = "<spec>") -> Spec | ModuleSpec:
+    """Validate a spec given as a dict (the TOML schema); one with `[[module]]` tables is read by the
+    modules slice's section and becomes a `ModuleSpec`."""
+    if "module" in raw:
+        return parse_modules(raw, source)
     r = FieldReader(source)
     for key, value in raw.items():
         if isinstance(value, dict):
@@ -134,17 +138,7 @@ def parse(raw: dict, source: str = "<spec>") -> Spec:
             raise r.fail(f"[{name}] {key}", "missing field")
         return sec[key]
 
-    title = raw.get("title", "Worked solution")
-    if not isinstance(title, str):
-        raise r.fail("title", f"expected a string, got {show(title)}")
-    if any(ord(c) < 32 and c not in "\t" for c in title) or len(title) > 200:
-        raise r.fail("title", "expected one line of at most 200 characters")
-    if not title.strip():
-        raise r.fail("title", "expected some text, got an empty or blank title")
-    bad = unsettable(title)
-    if bad:
-        raise r.fail("title", f"the pages cannot set the character {bad} of {show(title)}; use Latin "
-                     "letters (accents included), Greek letters, digits and punctuation")
+    title = read_title(raw, r)
 
     net = section("network")
     layers_raw = need(net, "network", "layers")

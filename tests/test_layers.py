@@ -19,34 +19,35 @@ ORDER = [
     # what every stage may use
     "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
-    "regularization.section", "training", "spec",
+    "regularization.section", "modules.section", "training", "spec",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
+    "modules.graph",
     # derivation
-    "derivation",
+    "derivation", "modules.derivation",
     # numbers and their independent check (the penalty's steps are compiled like the core's)
     "numeric.compiled", "numeric.optimizers", "regularization.symbolic", "numeric.optimize", "numeric.verify",
-    "numeric.verify_optimizers", "regularization.verify",
+    "numeric.verify_optimizers", "regularization.verify", "modules.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
     # the cost of a spec, estimated before work starts
     "budget",
-    # the spine
-    "solution",
+    # the spine (a module spec's beside it)
+    "modules.solution", "solution",
     # printing
     "printing.numbers", "printing.names", "printing.width", "printing.latex", "printing.matrix",
-    "printing.calculus",
+    "printing.calculus", "modules.printing",
     # layout
     "layout.blocks", "layout.placement", "regularization.path_plot", "layout.frames", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "layout.optimizer",
     "regularization.layout",
-    "layout.solution",
+    "layout.solution", "modules.layout",
     # output
     "output.folders", "output.render", "output.tex",
     # applications
     "apps.chain.expressions", "apps.chain.budget", "apps.chain.evaluation", "apps.chain.rules",
     "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify", "apps.chain.layout",
     "apps.chain.document",
-    "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
+    "modules.documents", "apps.worksheet", "apps.snippet", "apps.markdown", "apps.slides", "apps.notebook",
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.roster", "apps.exam.layout", "apps.exam.diagrams", "apps.exam.csvkeys", "apps.exam.package",
     "apps.exam.moodle", "apps.exam.cloze", "apps.exam.canvas", "apps.exam.qti", "apps.exam.folder",

@@ -16,7 +16,9 @@ from derive.choices import PARTS
 
 from helpers import ROOT, run_cli
 
-EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").glob("*.toml"))
+# Markdown is not yet written for module specs (refused in one line: tests/test_modules.py).
+EXAMPLES = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").glob("*.toml")
+                  if "[[module]]" not in p.read_text())
 MATH = re.compile(r"\$\$(.+?)\$\$|(?<![\\$])\$(?!\$)(.+?)(?<!\\)\$", re.DOTALL)
 
 

@@ -213,6 +213,8 @@ def test_worksheet_tasks_use_the_solutions_wording(lecture):
 def test_no_shipped_example_sits_on_a_relu_kink():
     for example in EXAMPLES:
         spec = derive.load(example)
+        if not hasattr(spec, "activations"):
+            continue        # a module spec: its kink is refused when derived (tests/test_modules.py)
         key = derive.derive(spec).key
         forwards = [key["forward"]] if spec.single_sample else key["forward"]
         for forward in forwards:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from ..layout import problem
 from ..layout.blocks import Block, Line, Section
+from ..modules.solution import ModuleSolution
 from ..regularization.layout import regularization_context
 from ..solution import Solution
-from .snippet import chosen_sections, regularization_sections
+from .snippet import chosen_sections, module_sections, regularization_sections
 
 _MARKDOWN_SPECIAL = "\\`*_[]<>#|$"
 
@@ -145,9 +146,13 @@ def network_markdown(solution: Solution, headings: bool) -> str:
     return "\n\n".join(out)
 
 
-def markdown(solution: Solution, part: str | None, step: str | None, headings: bool = True) -> str:
+def markdown(solution: Solution | ModuleSolution, part: str | None, step: str | None,
+             headings: bool = True) -> str:
     """The part (or step) as Markdown, ending with one newline."""
-    if step is None and part == "regularization":
+    if isinstance(solution, ModuleSolution):
+        sections = module_sections(solution, part, step)
+        text = "\n\n".join(section_markdown(s, headings) for s in sections)
+    elif step is None and part == "regularization":
         text = regularization_markdown(solution, headings)
     elif step is None and part == "network":
         text = network_markdown(solution, headings)

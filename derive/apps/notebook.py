@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..choices import PARTS
 from ..errors import DeriveError
+from ..modules.solution import ModuleSolution
 from ..solution import Solution, derive
 from ..spec import Spec
 from .markdown import markdown
@@ -36,7 +37,7 @@ class Shown:
 class ShownSolution(Shown):
     """A verified solution whose parts and steps display as mathematics in a notebook."""
 
-    def __init__(self, solution: Solution):
+    def __init__(self, solution: Solution | ModuleSolution):
         self.solution = solution
         super().__init__("\n\n".join(self.part(p).markdown for p in self.parts()))
 

@@ -17,6 +17,9 @@ from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames, pack,
                              regularization_frames, row_height, text_height)
+from ..modules.layout import slide_parts
+from ..modules.section import ModuleSpec
+from ..modules.solution import ModuleSolution
 from ..numeric.compiled import evaluator
 from ..output import tex
 from ..output.folders import check_target, staged_folder
@@ -24,7 +27,7 @@ from ..output.render import escape_tex, render
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
-from .snippet import diagram_scale
+from .snippet import diagram_scale, fit_long_lines, module_frame
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
@@ -50,7 +53,7 @@ class SlideSettings:
         return Fit(base.name, base.points, base.font, True, height)
 
 
-def settings(spec: Spec) -> SlideSettings:
+def settings(spec: Spec | ModuleSpec) -> SlideSettings:
     """The spec's [slides] section, validated (one-line errors naming the field)."""
     raw = spec.extra.get("slides", {})
     r = FieldReader(spec.source)
@@ -248,14 +251,57 @@ def frame_count(text: str) -> int:
     return text.count("\\begin{frame}")
 
 
-def write_slides(spec: Spec, out: str | Path, pdf: bool = True, handout: bool = False,
+CM = 28.45276    # pt per cm
+
+
+def module_deck_context(solution: ModuleSolution, options: SlideSettings, handout: bool) -> dict:
+    """A module spec's deck: the modules, the data's pictures scaled to a frame, the parameters, a
+    frame (or several) per step of the worked solution, the parameters after the step, the loss."""
+    spec = solution.spec
+    fit = module_frame(options.fit)
+    parts = slide_parts(solution)
+    deck = [_frame("list", "The network", items=parts["modules"], text=parts["loss"])]
+    for picture in parts["pictures"]:
+        scale = min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
+        deck.append(_frame("picture", "The data", picture=picture.tex, scale=f"{scale:.3f}"))
+    deck += _blocks_frames(parts["given"], fit, "The parameters")
+    for title, blocks in parts["steps"]:
+        deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
+    rows = parts["summary"]
+    for i in range(0, len(rows), TABLE_ROWS):
+        deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""),
+                           rows=rows[i:i + TABLE_ROWS]))
+    deck.append(_frame("after", "The loss after one step", before=parts["before"], after=parts["after"],
+                       loss=parts["loss_name"], falls=parts["falls"]))
+    return {"reg_frames": [], "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme,
+            "aspect": ASPECT_RATIOS[options.aspect_ratio], "handout": handout, "frames": deck, "diagram": None,
+            "diagram_scale": "1", "given": None, "regularization": None, "several": not spec.single_sample}
+
+
+SHOWN_LINES = 3      # lines of a long step a module spec's deck works; the worked solution has them all
+
+
+def _shortened(block: Block, fit: Fit) -> Block:
+    """A step on a slide: of many lines alike (25 entries of a feature map) the first few and a
+    sentence for the others; a line too tall for a frame as its rule and its value."""
+    if len(block.given) > SHOWN_LINES + 1:
+        note = f"The other {len(block.given) - SHOWN_LINES} entries are computed in the same way."
+        text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
+        block = Block(text + [" " + note if text else note], block.given[:SHOWN_LINES])
+    return fit_long_lines(block, fit)
+
+
+def write_slides(spec: Spec | ModuleSpec, out: str | Path, pdf: bool = True, handout: bool = False,
                  force: bool = False) -> int:
     """Solve, lay out and (with `pdf`) compile the deck into `out`; returns the number of frames."""
     options = settings(spec)
     inputs = [spec.source] if spec.source != "<spec>" else []
     check_target(out, inputs)
     solution = solve(spec)
-    text = render("slides.tex", deck_context(solution, options, handout))
+    if isinstance(solution, ModuleSolution):
+        text = render("slides.tex", module_deck_context(solution, options, handout))
+    else:
+        text = render("slides.tex", deck_context(solution, options, handout))
     if pdf:
         tex.require_tex()
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:

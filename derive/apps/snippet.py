@@ -7,6 +7,7 @@ are `\\deriveheading`, a macro of derive.sty, never a sectioning command (beamer
 """
 from __future__ import annotations
 
+import dataclasses
 
 from ..errors import DeriveError
 from ..layout import problem, steps
@@ -14,6 +15,8 @@ from ..layout.blocks import Block, Line, Section
 from ..layout.frames import FITS, Fit, block_height, fit_regularization, fitted, frames, regularization_frames
 from ..layout.optimizer import optimizer_sections
 from ..layout.vector import vector_sections
+from ..modules.layout import SNIPPET_PARTS, network_parts, snippet_sections, step_sections
+from ..modules.solution import ModuleSolution
 from ..output.render import render
 from ..regularization.layout import regularization_context
 from ..regularization.layout import regularization_sections as build_regularization
@@ -21,7 +24,8 @@ from ..solution import Solution
 
 DIAGRAM_CM_PER_STEP = 4.4     # see layout.problem.diagram: x is in cm
 DIAGRAM_MARGIN_PT = 40.0      # the outer neurons' halves and the bias labels beside the layers
-DIAGRAM_SKIP_PT = 30.0        # the space a centred picture takes above and below it
+DIAGRAM_SKIP_PT = 30.0
+CM_POINTS = 28.45276          # TeX points in a cm        # the space a centred picture takes above and below it
 
 
 def sections_for(solution: Solution, part: str) -> list[Section]:
@@ -141,10 +145,12 @@ WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-col
          "beamer": "in a beamer document"}
 
 
-def snippet(solution: Solution, part: str | None, step: str | None, standalone: bool,
+def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | None, standalone: bool,
             headings: bool = True, fit: Fit = FITS["article"], frame_bodies: bool = False) -> str:
     if frame_bodies and not fit.beamer:
         raise DeriveError("frame bodies are for beamer: add --fit beamer", field="--frame-bodies")
+    if isinstance(solution, ModuleSolution):
+        return _module_snippet(solution, part, step, standalone, headings, fit, frame_bodies)
     where = WHERE.get(fit.name, f"in a column {fit.name} wide")
     standalone_context = {"preamble": preamble(fit)} if standalone else None
     if step is None and part == "regularization":
@@ -171,4 +177,72 @@ def snippet(solution: Solution, part: str | None, step: str | None, standalone: 
         "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
         "narrow": fit.points < NARROW_POINTS,
         "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
+        "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
+
+
+MODULE_SHARE = 0.75   # of a frame's height that a module spec's frames fill by the estimate
+
+
+def module_frame(fit: Fit) -> Fit:
+    """A frame for a module spec: rows of names with a superscript and a subscript (K^{(1)}_{11}), in
+    grown parentheses too, stand taller than the frames' estimate, so a quarter of the frame is kept
+    free (ten rows of the CNN's a^{(1)}_{ij} = max(0, z^{(1)}_{ij}) ran 52 pt over a 212 pt frame)."""
+    return dataclasses.replace(fit, height=fit.height * MODULE_SHARE)
+
+
+LONG_LINE = 6        # display rows: a line of a module spec longer in a frame shows its rule and its value
+
+
+def fit_long_lines(block: Block, fit: Fit) -> Block:
+    """A module spec's block for a frame: a line whose numbers substituted would fill the frame (a
+    kernel gradient summed over 16 positions) as its rule and its value, and a sentence saying so."""
+    lines, cut = [], False
+    for line in block.given:
+        if len(line.rhs) == 3 and len(Block(None, [line], fit.units).lines) > LONG_LINE:
+            line = Line(line.lhs, [line.rhs[0], line.rhs[2]], line.note, line.continued)
+            cut = True
+        lines.append(line)
+    if not cut:
+        return block
+    note = "Long sums are shown with their value; the worked solution has the numbers substituted."
+    text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
+    return Block(text + [" " + note if text else note], lines)
+
+
+def module_sections(solution: ModuleSolution, part: str | None, step: str | None) -> list[Section]:
+    """The sections of a module spec's part (LaTeX and Markdown alike); what it lacks is refused."""
+    if step is not None:
+        return step_sections(solution, step)
+    if part not in SNIPPET_PARTS:
+        raise DeriveError(f"a spec with [[module]] tables gives the parts {', '.join(SNIPPET_PARTS)}; "
+                          f"--part {part} is not yet supported for it", file=solution.spec.source, field="module")
+    return snippet_sections(solution, part)
+
+
+def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None, standalone: bool,
+                    headings: bool, fit: Fit, frame_bodies: bool) -> str:
+    """A part of a module spec's worked solution: the same fitting, frames and template."""
+    sections = module_sections(solution, part, step)
+    if fit.beamer:
+        fit = module_frame(fit)
+        sections = [Section(s.title, [fit_long_lines(b, fit) for b in s.blocks]) for s in sections]
+    if step is not None:
+        headings = False           # one step: its line, as for a layered network
+    pictures = []
+    if part == "network":      # the pictures, each scaled to the line (and a frame's height)
+        for picture in network_parts(solution)[0]:
+            scale = fit.points / (picture.width * CM_POINTS + 10.0)
+            if fit.beamer:
+                scale = min(scale, (fit.height - 20.0) / (picture.height * CM_POINTS))
+            pictures.append({"tex": picture.tex, "scale": f"{min(1.0, scale):.3f}"})
+    cut = None
+    if fit.beamer:
+        cut = [{"key": f"{part}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
+               for i, f in enumerate(frames(sections, fit))]
+    sections = fitted(sections, fit)
+    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
+    return render("snippet.tex", {
+        "standalone": {"preamble": preamble(fit)} if standalone else None,
+        "where": WHERE.get(fit.name, f"in a column {fit.name} wide"), "sections": sections, "tall": tall,
+        "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1", "pictures": pictures,
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

@@ -12,13 +12,18 @@ from ..layout import solution as solution_layout
 from ..output import tex
 from ..output.folders import check_target, dumps_json, staged_folder
 from ..output.render import render
+from ..modules.documents import module_documents
+from ..modules.solution import ModuleSolution
 from ..regularization.layout import regularization_worksheet
 from ..solution import Solution, solve
+from ..modules.section import ModuleSpec
 from ..spec import Spec
 
 
-def documents(solution: Solution) -> dict[str, str]:
+def documents(solution: Solution | ModuleSolution) -> dict[str, str]:
     """The worksheet's files as text: worksheet.tex, solutions.tex, key.json."""
+    if isinstance(solution, ModuleSolution):
+        return module_documents(solution)
     return {
         "worksheet.tex": render("worksheet.tex", problem.worksheet_context(solution)
                                 | {"regularization": regularization_worksheet(solution)}),
@@ -31,7 +36,7 @@ def documents(solution: Solution) -> dict[str, str]:
 KNOWN = ("worksheet.tex", "solutions.tex", "key.json", "worksheet.pdf", "solutions.pdf")
 
 
-def write_worksheet(spec: Spec, out: str | Path, pdf: bool = True, force: bool = False) -> Solution:
+def write_worksheet(spec: Spec | ModuleSpec, out: str | Path, pdf: bool = True, force: bool = False) -> Solution:
     """Solve, render and (with `pdf`) compile into `out`; `force` writes beside files derive did not write."""
     inputs = [spec.source] if spec.source != "<spec>" else []
     check_target(out, inputs)

@@ -18,8 +18,9 @@ import sys
 import threading
 
 from ..errors import DeriveError, VerificationError, shorten
+from ..modules.section import ModuleSpec
 from ..spec import load
-from .arguments import BY_NAME, build_parser
+from .arguments import BY_NAME, MODULE_COMMANDS, build_parser
 
 
 class Terminated(BaseException):
@@ -65,6 +66,10 @@ def _run(argv: list[str] | None) -> int:
     try:
         if isinstance(getattr(args, "spec", None), str):
             args.spec = load(args.spec)
+            if isinstance(args.spec, ModuleSpec) and args.command not in MODULE_COMMANDS:
+                raise DeriveError(f"a spec with [[module]] tables is not yet supported by derive "
+                                  f"{args.command}; derive " + ", ".join(MODULE_COMMANDS) + " take it",
+                                  file=args.spec.source, field="module")
         command = importlib.import_module(f"{__name__}.{BY_NAME[args.command].module}")
         return command.run(args)
     except VerificationError as exc:

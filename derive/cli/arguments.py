@@ -136,6 +136,8 @@ SUBCOMMANDS = (
                "chain rule with --outer", _jacobian),
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
+# The commands that take a spec of [[module]] tables (the others refuse it in one line).
+MODULE_COMMANDS = ("key", "worksheet", "snippet", "slides")
 
 
 class Parser(argparse.ArgumentParser):

@@ -1,0 +1,501 @@
+"""Template contexts of a module spec's worksheet and worked solution.
+
+The solution: the problem (each module in words, the data and parameters, the input grid, kernels
+and — in the solution — the output map with its values, or the unrolled RNN), then numbered steps:
+the forward pass module by module, the loss, backpropagation module by module from the loss back
+to the data (each rule's general formula first, then its lines: symbolic = substituted = value),
+one gradient-descent update of every parameter, the loss after the step and a summary table. The
+worksheet: the same problem, blank maps, and one task per step of the solution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import groupby
+
+import sympy as sp
+
+from ..layout.blocks import Block, Line, Math, NumberedStep, Section
+from ..printing.latex import Printer
+from ..printing.names import name_latex
+from ..errors import DeriveError
+from .derivation import ModuleDerivation, Step
+from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
+                       side_by_side, Picture)
+from .solution import ModuleSolution
+
+ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
+                   "softmax": "softmax"}
+LOSS_TEXT = {"half_sse": "half the sum of squared errors", "mse": "mean squared error",
+             "cross_entropy": "cross-entropy"}
+KIND_TEXT = {"dense": "dense layer", "conv1d": "convolution", "conv2d": "convolution", "maxpool": "max-pooling",
+             "avgpool": "average pooling", "flatten": "flatten", "residual": "residual block",
+             "rnn": "recurrent cell"}
+NAMES_PER_ROW = 8
+TABLE_ROWS = 36          # rows of one summary table (a table does not break across pages)
+STEP_LINES = 30          # lines of one numbered step at most
+STEP_ROWS = 60           # ... and display rows (a long sum wraps to many)
+WIDE = 8                 # a weight matrix with more columns is drawn as grids of this many columns        # asked names in one row of a worksheet task
+
+
+@dataclass
+class Item:
+    """One numbered step and the pictures set right after it."""
+
+    section: Section
+    pictures: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)    # the worksheet's task: these names (else the lines')
+    blank: list[str] = field(default_factory=list)    # ... and these empty grids to fill in
+
+
+@dataclass
+class Part:
+    title: str
+    items: list[Item] = field(default_factory=list)
+
+
+def _describe(m, modules) -> str:
+    act = f", {ACTIVATION_TEXT[m.activation]}" if m.activation and m.kind != "rnn" else ""
+    size = "×".join(map(str, m.size))
+    if m.kind in ("conv1d", "conv2d"):
+        f = m.out_shape[0]
+        return (f"a {'one' if m.kind == 'conv1d' else 'two'}-dimensional convolution: {f} filter"
+                f"{'s' if f > 1 else ''} of {size}, stride {m.stride}, padding {m.padding}{act}")
+    if m.kind in ("maxpool", "avgpool"):
+        what = "max" if m.kind == "maxpool" else "average"
+        return f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"
+    if m.kind == "flatten":
+        return "flatten: the map read row by row as one vector"
+    if m.kind == "dense":
+        return f"a dense layer: {m.out_shape[0]} unit{'s' if m.out_shape[0] > 1 else ''}{act}"
+    if m.kind == "residual":
+        return f"a residual block: y = x + f(x), f = the next {m.wraps} module{'s' if m.wraps > 1 else ''}"
+    return (f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
+            f"tanh, unrolled over {m.in_shape[0]} time steps with the same U, W and b at every step")
+
+
+class Pages:
+    """What both documents of one module solution share: its printer and its problem statement."""
+
+    def __init__(self, solution: ModuleSolution):
+        self.solution = solution
+        self.spec = solution.spec
+        self.d: ModuleDerivation = solution.derivation
+        self.g = self.d.graph
+        self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given)
+        self.source = {grad: node for node, grad in self.d.gradient.items()}   # gradient -> its quantity
+
+    def name(self, sym: sp.Symbol) -> str:
+        return name_latex(self.d.names[sym])
+
+    # ---------------------------------------------------------------------------------- problem
+    def problem(self, blank: bool) -> dict:
+        spec, g = self.spec, self.g
+        modules = spec.modules
+        lines = []
+        for m in modules:
+            for name, syms in g.params[m.index].items():
+                value = m.param(name)
+                lines.extend(self._given(m, name, syms, value))
+            if m.kind == "rnn" and any(m.param("initial_state")):
+                lines.append(Line("h_{0}", [self.p.number_vector(m.param("initial_state"), given=True)]))
+        several = not spec.single_sample
+        for s, target in enumerate(spec.targets):
+            sup = f"^{{[{s + 1}]}}" if several else ""
+            lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
+        lines.append(Line(r"\eta", [self.p.given_number(spec.learning_rate)]))
+        pictures = self._data_pictures(blank)
+        loss = LOSS_TEXT[spec.loss]
+        return {
+            "modules": [f"Module {m.index + 1}, {_describe(m, modules)}." for m in modules],
+            "pictures": [p.tex for p in pictures],
+            "sized": pictures,
+            "given": [Block(None, lines)],
+            "loss": f"The loss is {loss}"
+                    + (", summed over the samples." if several else "."),
+        }
+
+    def _given(self, m, name: str, syms, value) -> list[Line]:
+        if m.kind in ("conv1d", "conv2d") and name == "kernels":
+            return []     # drawn as grids beside the input
+        if name in ("weights", "input_weights", "recurrent_weights"):
+            if len(value[0]) > WIDE:
+                return []     # drawn as grids of WIDE columns each (a matrix that wide runs off the page)
+            first = syms[0][0]
+            return [Line(self._map_name(first), [self.p.number_matrix(value, given=True)])]
+        if name == "biases":
+            if len(value) == 1:
+                return [Line(self.name(syms[0]), [self.p.given_number(value[0])])]
+            return [Line(self._map_name(syms[0]), [self.p.number_vector(value, given=True)])]
+        return []
+
+    def _map_name(self, sym: sp.Symbol) -> str:
+        """The name of the whole tensor an entry belongs to: K^{(1)} for K^{(1)}_{11}."""
+        name = self.d.names[sym]
+        inner = getattr(name, "inner", name)
+        base = {"eta": r"\eta"}.get(inner.base, inner.base)
+        return base + (f"^{{{inner.sup}}}" if inner.sup else "")
+
+    def _data_pictures(self, blank: bool) -> list[Picture]:
+        """Rows of pictures: the input grids; each conv module's kernels; each conv2d's feature maps
+        (with their values in the solution, blank in the worksheet); the unrolled RNN."""
+        spec = self.spec
+        first = next(m for m in spec.modules if m.kind != "residual")
+        rows = []
+        if first.kind == "rnn":
+            rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])])])
+            rows.append([grid([list(x_t) for x_t in sample], True, spec.decimals,
+                              "x" + (f"^{{[{s + 1}]}}" if not spec.single_sample else "")
+                              + r"\ (\text{row } t \text{ is } x_{t})")
+                         for s, sample in enumerate(spec.inputs)])
+        for s, sample in enumerate(spec.inputs):
+            tag = f"^{{[{s + 1}]}}" if not spec.single_sample else ""
+            if first.kind in ("conv1d", "conv2d"):
+                rows.append([grid(channel if first.kind == "conv2d" else [channel], True, spec.decimals,
+                                  f"x{tag}" + (f"_{{{c + 1}}}" if len(sample) > 1 else ""))
+                             for c, channel in enumerate(sample)])
+        for m in spec.modules:
+            if m.kind not in ("conv1d", "conv2d"):
+                continue
+            kernels = m.param("kernels")
+            row = []
+            for f, per_filter in enumerate(kernels):
+                for c, kernel in enumerate(per_filter):
+                    index = ",".join(str(i + 1) for i, n in ((f, len(kernels)), (c, len(per_filter))) if n > 1)
+                    label = f"K^{{({m.index + 1})}}" + (f"_{{{index}}}" if index else "")
+                    row.append(grid(kernel if m.kind == "conv2d" else [kernel], True, spec.decimals, label))
+            rows.append(row)
+            if m.kind == "conv2d":
+                for f in range(m.out_shape[0]):
+                    z = self.g.pre[0][m.index][f]
+                    values = [[self.d.values[v] for v in line] for line in z]
+                    label = self._map_name(z[0][0]) + (f"_{{{f + 1}}}" if m.out_shape[0] > 1 else "")
+                    rows.append([grid(values, False, spec.decimals, label, blank=blank)])
+        for m in spec.modules:
+            weights = m.param("weights") if m.kind == "dense" else None
+            if weights is not None and len(weights[0]) > WIDE:
+                for start in range(0, len(weights[0]), WIDE):
+                    end = min(start + WIDE, len(weights[0]))
+                    label = rf"w^{{({m.index + 1})}}\ (\text{{columns {start + 1} to {end}}})"
+                    rows.append([grid([row[start:end] for row in weights], True, spec.decimals, label)])
+        return [side_by_side(row) for row in rows]
+
+    # ---------------------------------------------------------------------------------- steps
+    def line(self, step: Step) -> Line:
+        return Line(self.name(step.target), self.p.chain(step.target, step.expr, self.d.values, step.value))
+
+    def forward_items(self) -> list[Item]:
+        spec, g = self.spec, self.g
+        items = []
+        several = not spec.single_sample
+        def key(st: Step):
+            node = g.by_sym[st.target]
+            if node.module < len(spec.modules) and spec.modules[node.module].kind == "rnn":
+                return (st.sample, st.module, "step", node.index[0])     # one step per time step
+            return (st.sample, st.module, node.op, 0)
+        by_module = [(k, list(group)) for k, group in groupby(self.d.forward, key=key)]
+        for (s, module, op, t), steps in by_module:
+            if module >= len(spec.modules):
+                title = "The loss" + (f" of sample {s + 1}" if several and op != "sum" else "")
+                formula = loss_rule(spec.loss, spec.modules[-1], spec.modules)
+                text = ([LOSS_TEXT[spec.loss].capitalize() + ", ", Math(formula), ":"] if op != "sum"
+                        else ["The total loss is the sum of the samples' losses:"])
+                items.append(Item(_section(title, text, [self.line(st) for st in steps])))
+                continue
+            m = spec.modules[module]
+            if module > 0 and spec.modules[module - 1].kind == "flatten" and op == "linear":
+                items.append(self._flatten_item(spec.modules[module - 1], s))
+            rule = forward_rule(m, spec.modules, op)
+            what = {"step": "", "linear": "pre-activations", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
+                    "identity": "identity", "softmax": "softmax", "max": "max-pooling", "avg": "average pooling",
+                    "add": "the skip connection"}[op]
+            if m.kind == "rnn":
+                rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
+                what = f"time step {t + 1}"
+            title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
+            text = ["By ", Math(rule), ":" if not (m.padding and op == "linear") else
+                    f" (x is 0 in the padding of {m.padding} around the input):"] if rule else None
+            items.append(Item(_section(title, text, [self.line(st) for st in steps])))
+        return items
+
+    def _flatten_item(self, m, s: int) -> Item:
+        """Flatten computes nothing: the map's entries, read row by row, are the next module's inputs."""
+        entries = self.g.outputs[s][m.index]
+        title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
+        names = self.p.matrix([[self.name(e)] for e in entries])
+        values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
+        line = Line(r"\mathrm{flatten}\left(" + output_name(self.spec.modules[m.index - 1], self.spec.modules)
+                    + r"\right)", [names, values])
+        text = [f"The {'×'.join(map(str, m.in_shape))} map read row by row is the vector of "
+                f"{m.out_shape[0]} inputs of module {m.index + 2}."]
+        return Item(Section("", steps=[NumberedStep(0, title, [Block(text, [line])])]))
+
+    def backward_items(self) -> list[Item]:
+        spec, d = self.spec, self.d
+        modules = spec.modules
+        items = []
+        order = {"loss": 0, "softmax-ce": 1, "act-relu": 1, "act-sigmoid": 1, "act-tanh": 1, "act-identity": 1,
+                 "act-softmax": 1}
+        steps = [st for st in d.backward if st.rule != "unused"]
+        # sections from the loss back to the data; inside one, the rule order of the lecture
+        def rank(st: Step):
+            node = self.g.by_sym[self.source[st.target]]
+            if modules[min(st.module, len(modules) - 1)].kind == "rnn" and st.rule in ("act-tanh", "rnn-state"):
+                return (-st.module, st.sample, 1, -node.index[0], 0 if st.rule == "rnn-state" else 1, node.index)
+            group = order.get(st.rule, 2 if not st.rule.endswith("-input") else 4)
+            if st.rule.endswith("-biases"):
+                group = 3
+            within = list(self.g.params[node.module]).index(node.param) if node.role == "param" else 0
+            return (-st.module, st.sample, group, within, 0, node.index)   # a parameter's entries together
+        steps.sort(key=rank)
+        for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
+            group = list(group)
+            m = modules[min(module, len(modules) - 1)]
+            formula = backward_rule(group[0].rule, m, modules)
+            shown = [st for st in group if st.expr != 0]
+            zero = len(group) - len(shown)
+            text: list = []
+            if formula:
+                explain = EXPLAIN.get(group[0].rule, ".")
+                if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
+                    explain = ": each δ goes back through the kernel to the inputs its window read."
+                text += ["By the chain rule, ", Math(formula), explain]
+            if any(st.omitted for st in shown):
+                text += [" Terms whose upstream gradient is 0 are left out."]
+            if zero:
+                text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")
+                         + _zero_reason(group[0].rule) + "."]
+            title = _backward_title(group[0].rule, m, modules)
+            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
+                title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}"
+            if not spec.single_sample:
+                title += f", sample {sample + 1}"
+            lines = [self.line(st) for st in shown]
+            pictures, blank, asked = [], [], []
+            first = self.g.by_sym[self.source[group[0].target]]
+            if zero and m.kind != "rnn" and first.role != "param":
+                pictures = self._gradient_maps(group)
+                blank = self._gradient_maps(group, blank=True)
+                asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
+            items.append(Item(_section(title, text or None, lines), pictures,
+                              asked, blank))
+        return items
+
+    def _gradient_maps(self, group: list[Step], blank: bool = False) -> list[str]:
+        """The whole gradient of a map as a grid (most of it 0: where max-pooling or ReLU stopped it)."""
+        nodes = {}
+        for st in group:
+            node = self.g.by_sym[self.source[st.target]]
+            nodes[node.index] = st
+        first = self.g.by_sym[self.source[group[0].target]]
+        if len(first.index) < 2:
+            return []
+        out = []
+        channels = sorted({ix[0] for ix in nodes}) if len(first.index) == 3 else [None]
+        for c in channels:
+            keys = [ix for ix in nodes if c is None or ix[0] == c]
+            rows = max(ix[-2] for ix in keys) + 1
+            cols = max(ix[-1] for ix in keys) + 1
+            values = [[0.0] * cols for _ in range(rows)]
+            for ix in keys:
+                values[ix[-2]][ix[-1]] = nodes[ix].value
+            label = _map_gradient(first) + (f"\\ (c = {c + 1})" if c is not None and len(channels) > 1 else "")
+            out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
+        return out
+
+    def update_items(self) -> list[Item]:
+        d = self.d
+        items = []
+        for module, group in groupby(d.updates, key=lambda st: st.module):
+            m = self.spec.modules[module]
+            title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
+            text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]
+            items.append(Item(_section(title, text, [self.line(st) for st in group])))
+        return items
+
+    def after(self) -> Block:
+        g = self.g
+        falls = self.d.loss_after < self.d.values[g.loss]
+        text = ["A new forward pass with the updated parameters gives the loss ",
+                Math(f"{self.name(g.loss)} = {self.p.number(self.d.loss_after)}"),
+                ", down from " if falls else ", up from ", Math(self.p.number(self.d.values[g.loss])),
+                "." if falls else " (the step was too long for this learning rate)."]
+        return Block(text)
+
+    def summary(self) -> list[dict]:
+        d = self.d
+        rows = []
+        for node in self.g.nodes:
+            if node.role != "param":
+                continue
+            rows.append({"name": self.name(node.sym), "value": self.p.given_number(d.values[node.sym]),
+                         "gradient": self.p.number(d.values[d.gradient[node.sym]]),
+                         "updated": self.p.number(d.values[d.updated[node.sym]])})
+        return rows
+
+
+def _map_gradient(node) -> str:
+    """The gradient of a whole map, as a grid's label: δ^{(1)} for pre-activations, else ∂E/∂a^{(1)}."""
+    name = getattr(node.name, "inner", node.name)
+    sup = f"^{{{name.sup}}}" if name.sup else ""
+    if node.role == "z":
+        return rf"\delta{sup}"
+    return rf"\partial E / \partial {name.base}{sup}"
+
+
+EXPLAIN = {   # what the rule's sum is, said after its formula
+    "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
+    "conv2d-input": ": a full convolution of δ with the flipped kernel.",
+    "conv1d-input": ": a full convolution of δ with the flipped kernel.",
+    "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
+    "rnn-input_weights": ": the same U at every time step, so its gradient sums over them.",
+    "rnn-recurrent_weights": ": the same W at every time step, so its gradient sums over them.",
+    "rnn-biases": ": the same b at every time step, so its gradient sums over them.",
+}
+
+
+def _zero_reason(rule: str) -> str:
+    return {"maxpool": " (not the maximum of their window)",
+            "act-relu": " (ReLU is off, z ≤ 0, or no gradient reaches a)",
+            "conv2d-input": " (no non-zero δ reaches them)", "conv1d-input": " (no non-zero δ reaches them)",
+            }.get(rule, "")
+
+
+def _backward_title(rule: str, m, modules) -> str:
+    n = f"Module {m.index + 1} ({KIND_TEXT[m.kind]})"
+    return {
+        "loss": "The loss: its gradient at the outputs",
+        "softmax-ce": f"{n}: softmax with cross-entropy",
+        "act-relu": f"{n}: through ReLU",
+        "act-sigmoid": f"{n}: through the sigmoid",
+        "act-tanh": f"{n}: through tanh" if m.kind != "rnn" else f"{n}: backpropagation through time",
+        "act-identity": f"{n}: through the identity",
+        "act-softmax": f"{n}: through softmax",
+        "dense-weights": f"{n}: the weight gradients",
+        "dense-biases": f"{n}: the bias gradients",
+        "dense-input": f"{n}: the gradient of its input",
+        "conv2d-kernels": f"{n}: the kernel gradient",
+        "conv1d-kernels": f"{n}: the kernel gradient",
+        "conv2d-biases": f"{n}: the bias gradient",
+        "conv1d-biases": f"{n}: the bias gradient",
+        "conv2d-input": f"{n}: the input gradient",
+        "conv1d-input": f"{n}: the input gradient",
+        "maxpool": f"{n}: routing the gradient",
+        "avgpool": f"{n}: sharing the gradient out",
+        "residual": f"{n}: the +1 path",
+        "rnn-state": f"{n}: backpropagation through time",
+        "rnn-input": f"{n}: the gradient of the inputs",
+        "rnn-input_weights": f"{n}: ∂E/∂U, summed over the time steps",
+        "rnn-recurrent_weights": f"{n}: ∂E/∂W, summed over the time steps",
+        "rnn-biases": f"{n}: ∂E/∂b, summed over the time steps",
+    }.get(rule, n)
+
+
+def _section(title: str, text, lines: list[Line]) -> Section:
+    """A step of the worked solution; one of many lines alike (512 entries of a feature map) goes on
+    in further steps of STEP_LINES lines, so that each stays a box TeX can measure."""
+    chunks: list[list[Line]] = [[]]
+    rows = 0
+    for line in lines:
+        height = len(Block(None, [line]).lines)      # the rows it wraps to on the page
+        if chunks[-1] and (len(chunks[-1]) >= STEP_LINES or rows + height > STEP_ROWS):
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(line)
+        rows += height
+    return Section("", steps=[NumberedStep(0, title if k == 0 else f"{title} (continued)",
+                                           [Block(text if k == 0 else None, chunk)])
+                              for k, chunk in enumerate(chunks)])
+
+
+def _numbered(parts: list[Part]) -> None:
+    number = 0
+    for part in parts:
+        for item in part.items:
+            for step in item.section.steps:
+                number += 1
+                step.number = number
+
+
+SNIPPET_PARTS = ("network", "forward", "loss", "backward", "update")
+
+
+def step_sections(solution: ModuleSolution, name: str) -> list[Section]:
+    """One step by its plain name (`z(1)_11`, `dE/dK(1)_11`, `delta(1)_21`, `K(1)_11+`), as a section."""
+    pages = Pages(solution)
+    d = solution.derivation
+    steps = d.forward + d.backward + d.updates
+    plain = {d.names[st.target].plain: st for st in steps}
+    if name not in plain:
+        known = ", ".join(list(plain)[:4] + [d.names[st.target].plain for st in d.backward[-2:]]
+                          + [d.names[d.updates[0].target].plain])
+        raise DeriveError(f"no step named {name!r}; steps are named like: {known}, ...",
+                          file=solution.spec.source, field="--step")
+    return [Section(name, [Block(None, [pages.line(plain[name])])])]
+
+
+def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section]]:
+    """The problem as a fragment shows it: the pictures (input grids, kernels, the feature map with its
+    values, or the unrolled RNN) and the parameters."""
+    pages = Pages(solution)
+    problem = pages.problem(blank=False)
+    return problem["sized"], [Section("The parameters", problem["given"])]
+
+
+def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
+    """One part of the worked solution as sections for a fragment: each step a section with its
+    title (a lecturer's notes have no step 7 to refer to); the gradient grids stay in the solution."""
+    if part == "network":
+        return network_parts(solution)[1]
+    pages = Pages(solution)
+    items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
+             "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
+             "backward": pages.backward_items(), "update": pages.update_items()}[part]
+    sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
+    if part == "update":
+        sections.append(Section("The loss after the step", [pages.after()]))
+    return sections
+
+
+def slide_parts(solution: ModuleSolution) -> dict:
+    """What a deck of a module spec shows, in order: the modules, the pictures (with their sizes, to
+    scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
+    pages = Pages(solution)
+    problem = pages.problem(blank=False)
+    items = pages.forward_items() + pages.backward_items() + pages.update_items()
+    d = solution.derivation
+    return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
+            "given": problem["given"],
+            "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
+            "summary": pages.summary(), "loss_name": "E", "before": pages.p.number(d.values[d.graph.loss]),
+            "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
+
+
+def solutions_context(solution: ModuleSolution) -> dict:
+    pages = Pages(solution)
+    parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items()),
+             Part("One step of gradient descent", pages.update_items())]
+    _numbered(parts)
+    rows = pages.summary()
+    return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
+            "problem": pages.problem(blank=False), "parts": parts, "after": pages.after(),
+            "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]}
+
+
+def worksheet_context(solution: ModuleSolution) -> dict:
+    """The handout: the problem with blank maps, and one task per step of the solution, asking for
+    the quantities that step computes."""
+    pages = Pages(solution)
+    parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items()),
+             Part("One step of gradient descent", pages.update_items())]
+    _numbered(parts)
+    tasks = []
+    for part in parts:
+        for item in part.items:
+            for step in item.section.steps:
+                names = item.asked or [line.lhs for block in step.blocks for line in block.given if line.lhs]
+                rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
+                lines = len([line for block in step.blocks for line in block.lines])
+                tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
+                              "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
+    return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
+            "problem": pages.problem(blank=True), "tasks": tasks}

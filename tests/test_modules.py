@@ -1,0 +1,488 @@
+"""Modules in the spec: each kind's key equals a small case worked by hand here, the shipped
+examples verify, bad module tables are refused in one line, and the new documents fit their pages."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import subprocess
+import tomllib
+
+import pytest
+
+from conftest import ROOT, toml_value
+from helpers import run_cli
+from test_markdown import formulas, katex_errors
+from test_pages import overflows
+
+import derive
+from derive.errors import DeriveError, VerificationError
+from derive.modules.solution import solve_modules
+from derive.modules.verify import verify_key
+from derive.output import tex
+from derive.spec import load, parse
+
+EXAMPLES = ("cnn", "residual", "rnn")
+
+
+def toml_text(spec: dict) -> str:
+    """A spec with [[module]] tables as TOML."""
+    lines = [f"title = {toml_value(spec['title'])}"] if "title" in spec else []
+    for table in spec.get("module", []):
+        lines += ["", "[[module]]"] + [f"{k} = {toml_value(v)}" for k, v in table.items()]
+    for name, section in spec.items():
+        if isinstance(section, dict):
+            lines += ["", f"[{name}]"] + [f"{k} = {toml_value(v)}" for k, v in section.items()]
+    return "\n".join(lines) + "\n"
+
+
+def key_of(tmp_path, spec: dict) -> dict:
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("key", path, "-o", tmp_path / "key.json")
+    assert result.returncode == 0, result.stderr
+    return json.loads((tmp_path / "key.json").read_text())
+
+
+def close(a, b) -> bool:
+    if isinstance(a, list):
+        return len(a) == len(b) and all(close(x, y) for x, y in zip(a, b))
+    return abs(a - b) <= 1e-9
+
+
+# ------------------------------------------------------------------------------------ one case per kind
+
+def test_conv2d_on_a_3x3_input_with_a_2x2_kernel_by_hand(tmp_path):
+    x = [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0], [2.0, 1.0, 1.0]]
+    K = [[0.5, -1.0], [0.25, 0.1]]
+    b, w, t, eta = 0.2, [0.1, 0.2, -0.3, 0.4], 1.0, 0.5
+    spec = {"module": [
+        {"kind": "conv2d", "kernels": K, "biases": [b], "activation": "linear"},
+        {"kind": "flatten"},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [w], "biases": [0.0]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": x, "targets": [t]},
+        "training": {"learning_rate": eta}}
+    key = key_of(tmp_path, spec)
+    # z_ij = sum_uv K_uv x_(i+u)(j+v) + b, by hand: -1.2, 1.75, -0.2, -1.95
+    z = [[-1.2, 1.75], [-0.2, -1.95]]
+    assert close(key["forward"][0]["z"], [z])
+    y = 0.1 * -1.2 + 0.2 * 1.75 - 0.3 * -0.2 + 0.4 * -1.95       # -0.49
+    assert close(key["forward"][2]["out"], [y])
+    assert close(key["loss"]["total"], 0.5 * (t - y) ** 2)         # 1.11005
+    delta = [[(y - t) * w[0], (y - t) * w[1]], [(y - t) * w[2], (y - t) * w[3]]]
+    # the kernel gradient: a correlation of the input with delta
+    dK = [[sum(delta[i][j] * x[i + u][j + v] for i in range(2) for j in range(2)) for v in range(2)]
+          for u in range(2)]
+    assert abs(dK[0][0] - (-1.341)) < 1e-12
+    assert close(key["gradients"][0]["kernels"], [[dK]])
+    assert close(key["gradients"][0]["biases"], [sum(map(sum, delta))])
+    # the input gradient: a full convolution of delta with the kernel (flipped)
+    dx = [[sum(delta[p - u][q - v] * K[u][v] for u in range(2) for v in range(2)
+               if 0 <= p - u < 2 and 0 <= q - v < 2) for q in range(3)] for p in range(3)]
+    assert close(key["input_gradient"], [dx])
+    assert close(key["updated"][0]["kernels"], [[[[K[u][v] - eta * dK[u][v] for v in range(2)] for u in range(2)]]])
+
+
+def test_maxpool_routes_the_gradient_to_the_argmax_only(tmp_path):
+    x = [[0.1, 0.9, 0.3], [0.4, 0.2, 0.8], [0.7, 0.5, 0.6]]
+    spec = {"module": [
+        {"kind": "conv2d", "kernels": [[1.0]], "biases": [0.0], "activation": "relu"},
+        {"kind": "maxpool", "size": [2, 2], "stride": 1},
+        {"kind": "flatten"},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.0, -2.0, 0.5, 3.0]],
+         "biases": [0.0]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": x, "targets": [0.0]}}
+    key = key_of(tmp_path, spec)
+    # windows (stride 1): max 0.9 at (0,1), 0.9 at (0,1), 0.7 at (2,0), 0.8 at (1,2)
+    p = [[0.9, 0.9], [0.7, 0.8]]
+    assert close(key["forward"][1]["out"], [p])
+    y = 0.9 - 1.8 + 0.35 + 2.4
+    assert close(key["loss"]["total"], 0.5 * y * y)
+    # dE/dK = sum over windows of dE/dp * x at the window's argmax (1x1 kernel, ReLU on)
+    dK = y * (1.0 * 0.9 + -2.0 * 0.9 + 0.5 * 0.7 + 3.0 * 0.8)
+    assert close(key["gradients"][0]["kernels"], [[[[dK]]]])
+    # x_(0,1) is the maximum of two windows: it gets both gradients; x_(0,0) none
+    grad = key["input_gradient"][0]
+    assert close(grad[0][1], y * (1.0 - 2.0)) and grad[0][0] == 0.0 and grad[1][1] == 0.0
+
+
+def test_residual_adds_the_plus_one_path(tmp_path):
+    x, t, w1, w2, b2, v = 0.8, 0.3, 2.0, 0.5, 0.1, 1.5
+    spec = {"module": [
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[w1]], "biases": [0.0]},
+        {"kind": "residual", "wraps": 1},
+        {"kind": "dense", "units": 1, "activation": "tanh", "weights": [[w2]], "biases": [b2]},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[v]], "biases": [0.0]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": [x], "targets": [t]}}
+    key = key_of(tmp_path, spec)
+    h = w1 * x
+    f = math.tanh(w2 * h + b2)
+    yres = h + f
+    out = v * yres
+    assert close(key["forward"][1]["out"], [yres])
+    assert close(key["loss"]["total"], 0.5 * (t - out) ** 2)
+    d_y = (out - t) * v
+    d_h = d_y * 1 + d_y * (1 - f * f) * w2          # the +1 path and the path through f
+    assert close(key["gradients"][0]["weights"], [[d_h * x]])
+    assert close(key["gradients"][2]["weights"], [[d_y * (1 - f * f) * h]])
+
+
+def test_rnn_backpropagates_through_time_with_the_sum_over_steps(tmp_path):
+    xs, u, w, b, h0, v, c, t = [1.0, -0.5], 0.7, 0.4, 0.1, 0.2, 1.2, -0.1, 0.5
+    spec = {"module": [
+        {"kind": "rnn", "units": 1, "input_weights": [[u]], "recurrent_weights": [[w]], "biases": [b],
+         "initial_state": [h0]},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[v]], "biases": [c]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": [[xs[0]], [xs[1]]], "targets": [t]}}
+    key = key_of(tmp_path, spec)
+    h1 = math.tanh(u * xs[0] + w * h0 + b)
+    h2 = math.tanh(u * xs[1] + w * h1 + b)
+    out = v * h2 + c
+    assert close(key["forward"][0]["states"], [[h1], [h2]])
+    assert close(key["loss"]["total"], 0.5 * (t - out) ** 2)
+    d2 = (out - t) * v * (1 - h2 * h2)
+    d1 = d2 * w * (1 - h1 * h1)
+    g = key["gradients"][0]
+    assert close(g["input_weights"], [[d1 * xs[0] + d2 * xs[1]]])      # dE/dU = sum_t delta_t x_t
+    assert close(g["recurrent_weights"], [[d1 * h0 + d2 * h1]])        # dE/dW = sum_t delta_t h_(t-1)
+    assert close(g["biases"], [d1 + d2])
+    assert close(key["updated"][0]["recurrent_weights"], [[w - 0.5 * (d1 * h0 + d2 * h1)]])
+
+
+def test_conv1d_and_average_pooling_by_hand(tmp_path):
+    x, k, w, t = [1.0, 2.0, 3.0, 4.0, 5.0], [1.0, 0.5], 0.2, 1.0
+    spec = {"module": [
+        {"kind": "conv1d", "kernels": k, "biases": [0.0], "activation": "linear"},
+        {"kind": "avgpool", "size": 2},
+        {"kind": "flatten"},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[w, -w]], "biases": [0.0]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": [x], "targets": [t]}}
+    key = key_of(tmp_path, spec)
+    z = [x[i] + 0.5 * x[i + 1] for i in range(4)]                  # 2, 3.5, 5, 6.5
+    p = [(z[0] + z[1]) / 2, (z[2] + z[3]) / 2]
+    out = w * p[0] - w * p[1]
+    assert close(key["forward"][0]["z"], [z]) and close(key["forward"][1]["out"], [p])
+    dz = [(out - t) * w / 2] * 2 + [-(out - t) * w / 2] * 2        # average pooling divides the gradient
+    dk = [sum(dz[i] * x[i + u] for i in range(4)) for u in range(2)]
+    assert close(key["gradients"][0]["kernels"], [[dk]])
+
+
+def test_two_samples_sum_their_losses_and_gradients(tmp_path):
+    spec = {"module": [{"kind": "dense", "units": 1, "activation": "linear", "weights": [[2.0]],
+                        "biases": [0.0]}],
+            "network": {"loss": "half_sse"}, "data": {"inputs": [[1.0], [3.0]], "targets": [[0.0], [1.0]]}}
+    key = key_of(tmp_path, spec)
+    assert close(key["loss"]["per_sample"], [2.0, 12.5])
+    assert close(key["gradients"][0]["weights"], [[2.0 * 1.0 + 5.0 * 3.0]])
+
+
+# ------------------------------------------------------------------------------------ the examples
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_each_example_verifies(name):
+    solution = solve_modules(load(ROOT / "examples" / f"{name}.toml"))
+    assert solution.report["after_step"] < solution.report["loss"]
+
+
+def test_the_cnn_example_has_no_pre_activation_on_the_relu_kink():
+    key = solve_modules(load(ROOT / "examples" / "cnn.toml")).key
+    z = [v for row in key["forward"][0]["z"][0] for v in row]
+    assert min(abs(v) for v in z) > 0.005 and any(v < 0 for v in z)
+    assert close(key["loss"]["total"], 0.5659345184320222)
+
+
+def test_the_python_interface_derives_and_shows_a_module_spec():
+    solution = derive.derive(str(ROOT / "examples" / "rnn.toml"))
+    key = solve_modules(load(ROOT / "examples" / "rnn.toml")).key
+    assert close(solution.key["loss"]["total"], key["loss"]["total"])
+    assert close(solution.value("E"), key["loss"]["total"])
+    assert close(solution.value("dE/dW12"), key["gradients"][0]["recurrent_weights"][0][1])
+    shown = derive.show(str(ROOT / "examples" / "cnn.toml"))
+    assert "### Module 1 (convolution): the kernel gradient" in shown.markdown
+    assert "-0.172868299" in shown.part("backward").markdown
+    assert close(shown.value("dE/dK(1)_11"), -0.17286829926857838)
+    with pytest.raises(DeriveError, match="no quantity named"):
+        shown.value("w5")
+
+
+def test_same_spec_same_bytes(tmp_path):
+    for run in ("a", "b"):
+        assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", tmp_path / run, "--no-pdf").returncode == 0
+    for name in ("worksheet.tex", "solutions.tex", "key.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_wrong_key_is_refused_by_the_independent_check():
+    spec = load(ROOT / "examples" / "cnn.toml")
+    key = copy.deepcopy(solve_modules(spec).key)
+    key["gradients"][0]["kernels"][0][0][1][1] += 1e-6
+    with pytest.raises(VerificationError):
+        verify_key(spec, key)
+
+
+def test_a_pre_activation_on_the_relu_kink_is_refused(tmp_path):
+    spec = {"module": [{"kind": "dense", "units": 1, "activation": "relu", "weights": [[1.0]], "biases": [-1.0]}],
+            "data": {"inputs": [1.0], "targets": [0.5]}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2 and "ReLU's kink" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+# ------------------------------------------------------------------------------------ bad tables
+
+BASE = {"module": [{"kind": "conv2d", "kernels": [[1.0, 0.0], [0.0, 1.0]], "biases": [0.0]},
+                   {"kind": "flatten"},
+                   {"kind": "dense", "units": 1, "weights": [[0.1, 0.2, 0.3, 0.4]], "biases": [0.0]}],
+        "data": {"inputs": [[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]], "targets": [0.5]}}
+
+
+def _bad(change):
+    spec = copy.deepcopy(BASE)
+    change(spec)
+    return spec
+
+
+BAD = [
+    (lambda s: s["module"][0].update(kind="conv3d"), "module[0].kind", "unknown value"),
+    (lambda s: s["module"][0].pop("kernels"), "module[0].kernels", "missing field"),
+    (lambda s: s["module"][0].update(kernels=[[1.0, 0.0, 2.0], [0.0, 1.0]]), "module[0].kernels", "expected shape"),
+    (lambda s: s["module"][0].update(colour="red"), "module[0].colour", "unknown field"),
+    (lambda s: s["module"][2].update(weights=[[0.1, 0.2]]), "module[2].weights", "expected shape 1×4"),
+    (lambda s: s["module"].insert(1, {"kind": "dense", "units": 2, "weights": [[0.1]], "biases": [0.0]}),
+     "module[1]", "put a flatten module before it"),
+    (lambda s: s["module"].insert(1, {"kind": "residual", "wraps": 1}) or s["module"].insert(
+        2, {"kind": "conv2d", "kernels": [[1.0, 0.0], [0.0, 1.0]], "biases": [0.0]}),
+     "module[1] (residual)", "residual shapes 1×2×2"),
+    (lambda s: s.update(network={"layers": [2, 1]}), "[network] layers", "two ways"),
+    (lambda s: s["data"].update(inputs=[[0.1] * 9] * 9), "[data] inputs", "at most 8×8"),
+    (lambda s: s["module"][0].update(activation="softmax"), "module[0].activation", "only for the last"),
+    (lambda s: s["module"].insert(0, {"kind": "maxpool", "size": 2}), "module[0].kind", "reads the data"),
+    (lambda s: s.update(parameters={"weights": []}), "[parameters]", "own table"),
+    (lambda s: s["module"].insert(1, {"kind": "maxpool", "size": [2, 3]}), "module[1].size", "at most 4 entries"),
+    (lambda s: s["module"][2].update(units=5, activation="softmax", weights=[[0.1] * 4] * 5, biases=[0.0] * 5) or
+     s["data"].update(targets=[0.2] * 5), "module[2].activation", "softmax over at most 4"),
+    (lambda s: s["module"][0].update(kernels=[[[[0.1]]]] * 4, biases=[0.0] * 4, padding=2) or
+     s["module"].insert(1, {"kind": "avgpool", "size": 2, "stride": 6}) or s["data"].update(
+         inputs=[[0.1] * 8] * 8), "module", "at most 800"),
+]
+
+
+@pytest.mark.parametrize("change, where, what", BAD, ids=[b[1] + " " + b[2] for b in BAD])
+def test_bad_module_tables_are_refused_in_one_line(tmp_path, change, where, what):
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(_bad(change)), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and where in lines[0] and what in lines[0], lines
+
+
+def test_the_residual_shape_message_names_both_shapes():
+    with pytest.raises(DeriveError) as info:
+        parse(_bad(BAD[6][0]), "spec.toml")
+    assert info.value.line() == ("spec.toml: module[1] (residual): residual shapes 1×2×2 and 1×1×1 disagree: x is "
+                                 "1×2×2 but f(x), the output of module[2] (conv2d), is 1×1×1")
+
+
+def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
+    spec = tomllib.loads((ROOT / "examples" / "rnn.toml").read_text())
+    spec["data"]["inputs"] = [[0.1]] * 7
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2 and "at most 6 time steps" in result.stderr
+
+
+@pytest.mark.parametrize("command", [("snippet", "--part", "vector"),
+                                     ("snippet", "--part", "regularization", "--format",
+                                                                  "markdown"), ("exam", "--out", "exam")])
+def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
+    result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "module" in result.stderr and "not yet supported" in result.stderr
+    assert not (tmp_path / "deck").exists() and not (tmp_path / "exam").exists()
+
+
+# ------------------------------------------------------------------------------------ the pages
+
+_BUILT: dict = {}
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_module_worksheets_and_solutions_fit_their_pages(tmp_path_factory, name):
+    out = tmp_path_factory.mktemp(name) / "out"
+    result = run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    for document in ("worksheet", "solutions"):
+        log = (out / tex.BUILD / f"{document}.log").read_text(errors="replace")
+        assert overflows(log) == [], (document, overflows(log))
+        assert (out / f"{document}.pdf").stat().st_size > 10_000
+    key = json.loads((out / "key.json").read_text())
+    assert key == solve_modules(load(ROOT / "examples" / f"{name}.toml")).key
+
+
+FULL = pytest.mark.full
+SNIPPETS = [pytest.param(name, part, "article", marks=[] if name == "cnn" else [FULL], id=f"{name}-{part}")
+            for name in EXAMPLES for part in ("network", "forward", "loss", "backward", "update")] + [
+    pytest.param(name, "backward", fit, marks=[] if name == "cnn" and fit == "beamer" else [FULL],
+                 id=f"{name}-backward-{fit}") for name in EXAMPLES for fit in ("beamer", "twocolumn")]
+
+
+@pytest.mark.parametrize("name, part, fit", SNIPPETS)
+def test_module_snippets_fit_the_document_they_land_in(tmp_path, name, part, fit):
+    result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", part, "--fit", fit, "--standalone",
+                     "-o", tmp_path / "part.tex")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "part.tex").read_text()
+    assert "\\begin{align*}" in text and ("\\scalebox" in text) == (part == "network" and name != "residual")
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
+                   cwd=tmp_path, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=300)
+    log = (tmp_path / "part.log").read_text(errors="replace")
+    assert (tmp_path / "part.pdf").exists(), log[-2000:]
+    assert overflows(log) == []
+
+
+def test_the_kernel_gradient_snippet_shows_the_correlation_and_its_numbers():
+    result = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--part", "backward")
+    assert result.returncode == 0
+    assert "a correlation of the input with \\ensuremath{\\delta}" in result.stdout
+    assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
+    assert "-0.172868299" in result.stdout
+
+
+@pytest.mark.parametrize("name, ratio", [pytest.param(n, r, marks=[] if (n, r) == ("cnn", "16:9") else [FULL],
+                                                      id=f"{n}-{r}") for n in EXAMPLES for r in ("16:9", "4:3")])
+def test_module_decks_fit_their_frames(tmp_path, name, ratio):
+    spec = (ROOT / "examples" / f"{name}.toml").read_text() + f'\n[slides]\naspect_ratio = "{ratio}"\n'
+    (tmp_path / "spec.toml").write_text(spec, encoding="utf-8")
+    out = tmp_path / "deck"
+    result = run_cli("slides", tmp_path / "spec.toml", "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    log = (out / tex.BUILD / "slides.log").read_text(errors="replace")
+    assert overflows(log) == []
+    text = (out / "slides.tex").read_text()
+    assert text.count("\\begin{frame}") > 20 and "The loss after one step" in text
+
+
+@pytest.mark.parametrize("table, expected", [
+    ({"kind": "dense", "units": 1, "activation": "sigmoid", "weights": [[1e308]], "biases": [0.0]},
+     "module[0] (dense): z(1)_1 is not a finite number"),
+    ({"kind": "dense", "units": 2, "activation": "softmax", "weights": [[1000.0], [-1000.0]], "biases": [0.0, 0.0]},
+     "[network] loss: E is not a finite number"),
+])
+def test_numbers_that_overflow_are_refused_in_one_line(tmp_path, table, expected):
+    spec = {"module": [table], "network": {"loss": "cross_entropy" if table["units"] == 2 else "half_sse"},
+            "data": {"inputs": [10.0], "targets": [0.0, 1.0] if table["units"] == 2 else [1.0]}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 2 and expected in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_module_parts_as_markdown_render_in_katex():
+    found = []
+    for name in EXAMPLES:
+        for part in ("network", "forward", "loss", "backward", "update"):
+            result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", part, "--format", "markdown")
+            assert result.returncode == 0, (name, part, result.stderr)
+            assert "\\deriveheading" not in result.stdout and "\\begin{align*}" not in result.stdout
+            found += formulas(result.stdout)
+    assert len(found) > 100
+    assert katex_errors(found) == []
+
+
+# Two specs that reach what the examples do not: channels, filters, padding, a stride, sigmoid,
+# average pooling, softmax under squared error; conv1d over two samples with tanh, max-pooling, mse.
+MULTI = {"title": "Two channels, two filters, padding and stride", "module": [
+    {"kind": "conv2d", "kernels": [[[[0.2, -0.1], [0.3, 0.1]], [[-0.2, 0.4], [0.1, -0.3]]],
+                                   [[[0.1, 0.2], [-0.3, 0.2]], [[0.3, -0.1], [0.2, 0.1]]]],
+     "biases": [0.013, -0.021], "stride": 2, "padding": 1, "activation": "sigmoid"},
+    {"kind": "avgpool", "size": [2, 2]}, {"kind": "flatten"},
+    {"kind": "dense", "units": 2, "activation": "softmax", "weights": [[0.3, -0.2], [-0.1, 0.5]],
+     "biases": [0.0, 0.1]}],
+    "network": {"loss": "half_sse"},
+    "data": {"inputs": [[[0.2, 0.8, 0.1, 0.5], [0.6, 0.1, 0.7, 0.2], [0.3, 0.9, 0.2, 0.6], [0.7, 0.4, 0.8, 0.3]],
+                        [[0.5, 0.3, 0.9, 0.1], [0.2, 0.6, 0.4, 0.8], [0.9, 0.1, 0.5, 0.3], [0.4, 0.7, 0.2, 0.6]]],
+             "targets": [0.9, 0.1]}}
+CONV1D = {"title": "conv1d, two samples", "module": [
+    {"kind": "conv1d", "kernels": [0.5, -0.3, 0.2], "biases": 0.05, "activation": "tanh"},
+    {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+    {"kind": "dense", "units": 1, "activation": "linear", "weights": [[0.7, -0.4, 0.3]], "biases": [0.1]}],
+    "network": {"loss": "mse"},
+    "data": {"inputs": [[0.1, 0.9, 0.3, 0.7, 0.2, 0.8, 0.4, 0.6], [0.5, 0.2, 0.8, 0.1, 0.9, 0.3, 0.6, 0.35]],
+             "targets": [[0.5], [-0.2]]}}
+
+
+# A residual block around a padded convolution (y on a map), and an rnn over two samples of two
+# features with a residual block after it.
+RESCONV = {"module": [
+    {"kind": "conv2d", "kernels": [[0.5, -0.3], [0.2, 0.4]], "biases": [0.05], "activation": "tanh"},
+    {"kind": "residual", "wraps": 1},
+    {"kind": "conv2d", "kernels": [[0.1, 0.2, -0.1], [0.3, -0.2, 0.1], [0.2, 0.1, -0.3]], "biases": [0.02],
+     "padding": 1, "activation": "tanh"},
+    {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+    {"kind": "dense", "units": 1, "activation": "sigmoid", "weights": [[0.4, -0.3, 0.2, 0.5]], "biases": [0.1]}],
+    "data": {"inputs": [[0.1, 0.5, 0.9, 0.3, 0.2], [0.7, 0.2, 0.4, 0.8, 0.6], [0.3, 0.8, 0.1, 0.5, 0.9],
+                        [0.6, 0.4, 0.7, 0.2, 0.3], [0.9, 0.1, 0.5, 0.6, 0.4]], "targets": [0.3]}}
+RNN2 = {"module": [
+    {"kind": "rnn", "units": 1, "input_weights": [[0.5, -0.4]], "recurrent_weights": [[0.3]], "biases": [0.1],
+     "initial_state": [0.2]},
+    {"kind": "residual"},
+    {"kind": "dense", "units": 1, "activation": "tanh", "weights": [[0.7]], "biases": [0.0]},
+    {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.2]], "biases": [-0.1]}],
+    "network": {"loss": "mse"},
+    "data": {"inputs": [[[1.0, 0.5], [0.2, -0.3], [0.4, 0.1]], [[-0.5, 0.3], [0.6, 0.2], [0.1, -0.7]]],
+             "targets": [[0.4], [-0.2]]}}
+SHOWS = {"channels-filters-padding-stride": "K^{(1)}_{f,c,uv}", "conv1d-two-samples": "sample 2",
+         "residual-conv": "y^{(2)}_{11}", "rnn-two-samples-residual": "x_{1,2}"}
+
+
+@pytest.mark.parametrize("spec, name", [pytest.param(MULTI, "channels-filters-padding-stride", id="multi"),
+                                        pytest.param(CONV1D, "conv1d-two-samples", id="conv1d", marks=[FULL]),
+                                        pytest.param(RESCONV, "residual-conv", id="resconv", marks=[FULL]),
+                                        pytest.param(RNN2, "rnn-two-samples-residual", id="rnn2", marks=[FULL])])
+def test_other_module_specs_verify_and_fit_their_pages(tmp_path, spec, name):
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    out = tmp_path / "out"
+    result = run_cli("worksheet", path, "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    for document in ("worksheet", "solutions"):
+        assert overflows((out / tex.BUILD / f"{document}.log").read_text(errors="replace")) == [], document
+    assert SHOWS[name] in (out / "solutions.tex").read_text()
+    deck = tmp_path / "deck"
+    result = run_cli("slides", path, "--out", deck, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert overflows((deck / tex.BUILD / "slides.log").read_text(errors="replace")) == []
+
+
+def test_a_max_pooling_tie_is_refused_in_one_line(tmp_path):
+    spec = {"module": [{"kind": "conv2d", "kernels": [[1.0]], "biases": [0.0], "activation": "linear"},
+                       {"kind": "maxpool", "size": 2}, {"kind": "flatten"},
+                       {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.0]], "biases": [0.0]}],
+            "data": {"inputs": [[0.7, 0.700001], [0.5, 0.2]], "targets": [1.0]}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2 and "module[1] (maxpool)" in result.stderr and "two maxima" in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_the_worksheet_asks_without_answering(tmp_path):
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    worksheet, solutions = (out / "worksheet.tex").read_text(), (out / "solutions.tex").read_text()
+    for answer in ("0.565934518", "-0.020000000", "0.290000000", "-0.172868299", "0.586434150"):
+        assert answer in solutions and answer not in worksheet
+    assert "\\partial E / \\partial a^{(1)}\\ \\text{(every entry)}" in worksheet   # not which entries are 0
+
+
+def test_one_step_by_its_name(tmp_path):
+    result = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--step", "dE/dK(1)_11")
+    assert result.returncode == 0 and "\\deriveheading" not in result.stdout
+    assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
+    assert "-0.172868299" in result.stdout
+    wrong = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--step", "dE/dV")
+    assert wrong.returncode == 2 and "steps are named like: z_1,1" in wrong.stderr and wrong.stderr.count("\n") == 1
