@@ -20,6 +20,8 @@ ORDER = [
     "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
     "regularization.section", "training", "spec",
+    # the cost of a spec, estimated before work starts (no sympy)
+    "budget",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
     # derivation
@@ -29,8 +31,6 @@ ORDER = [
     "numeric.verify_optimizers", "regularization.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
-    # the cost of a spec, estimated before work starts
-    "budget",
     # the spine
     "solution",
     # printing
