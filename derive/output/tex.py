@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeriveError
+from .cache import cache_dir
 
 PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
             "texlive-fonts-recommended lmodern cm-super poppler-utils")
@@ -274,14 +275,6 @@ def _dump_source(head: bytes) -> bytes:
             r"\hbox{}\penalty-10000 \endgroup" "\n"
             r"\deadcycles=0 \dump" "\n")
     return guard.encode() + head + restore.encode() + tail.encode()
-
-
-def cache_dir() -> Path:
-    """$XDG_CACHE_HOME/derive, or ~/.cache/derive (a relative $XDG_CACHE_HOME is ignored, as the
-    XDG spec says)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / "derive"
 
 
 def _tex_identity() -> list:
