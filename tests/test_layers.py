@@ -40,7 +40,7 @@ ORDER = [
     "layout.blocks", "layout.placement", "layout.frames", "layout.problem", "layout.steps", "layout.samples", "layout.vector", "layout.optimizer", "regularization.layout",
     "layout.solution",
     # output
-    "output.folders", "output.cache", "output.render", "output.tex",
+    "output.folders", "output.cache", "output.render", "output.tex", "output.raster",
     # applications
     "apps.chain.expressions", "apps.chain.budget", "apps.chain.evaluation", "apps.chain.rules",
     "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify", "apps.chain.layout",
