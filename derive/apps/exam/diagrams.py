@@ -36,8 +36,8 @@ def document(variants: list[Variant]) -> str:
 
 
 def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: float = 0) -> list[Future]:
-    """Write diagrams.tex into `folder` and queue its parts; each future gives {variant number: PNG}."""
-    (folder / SOURCE).write_text(document(variants), encoding="utf-8")
+    """Queue the parts of diagrams.tex, then write it whole into `folder` (TeX starts on the first
+    part meanwhile); each future gives {variant number: PNG}."""
     (folder / tex.BUILD).mkdir(exist_ok=True)
     futures = []
     for first in range(0, len(variants), PART):
@@ -47,6 +47,7 @@ def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: flo
         numbers = [v.number for v in part]
         futures.append(batch.submit(name, priority=priority, keep=False,
                                     then=lambda compiled, numbers=numbers: _images(compiled.pdf, numbers)))
+    (folder / SOURCE).write_text(document(variants), encoding="utf-8")
     return futures
 
 
