@@ -84,3 +84,14 @@ def test_diagrams_drawn_in_parts_have_the_pixels_of_one_whole_run(tmp_path, monk
     for mine, pdftoppm in zip(ours, theirs):
         assert decode(mine.read_bytes()) == decode(pdftoppm.read_bytes()), mine.name
     assert len({decode(p.read_bytes())[2] for p in ours}) == 5          # five different networks
+
+
+def test_without_pdftoppm_the_exam_stops_before_any_tex_and_says_how_to_install_it(tmp_path, monkeypatch):
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda tool, *a, **k: None if tool == "pdftoppm" else real(tool, *a, **k))
+    out = tmp_path / "exam"
+    started = []
+    monkeypatch.setattr(diagrams.tex.Batch, "submit", lambda self, *a, **k: started.append(a))
+    result = run_cli("exam", EXAM, "--variants", 2, "--seed", 4, "--out", out)
+    assert result.returncode == 2 and "pdftoppm not found" in result.stderr and "poppler-utils" in result.stderr
+    assert started == [] and not out.exists()

@@ -18,11 +18,15 @@ TIMEOUT = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
-def png_pages(pdf: Path, resolution: int) -> list[bytes]:
-    """Every page of `pdf` as a PNG of `resolution` pixels per inch (RGB, 8 bits a channel)."""
+def require_pdftoppm() -> None:
     if shutil.which("pdftoppm") is None:
         raise DeriveError("pdftoppm not found; install it with: sudo apt-get install poppler-utils "
                           "(or use --no-pdf)")
+
+
+def png_pages(pdf: Path, resolution: int) -> list[bytes]:
+    """Every page of `pdf` as a PNG of `resolution` pixels per inch (RGB, 8 bits a channel)."""
+    require_pdftoppm()
     try:
         result = subprocess.run(["pdftoppm", "-r", str(resolution), str(pdf)], capture_output=True,
                                 stdin=subprocess.DEVNULL, timeout=TIMEOUT)

@@ -38,6 +38,7 @@ def document(variants: list[Variant]) -> str:
 def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: float = 0) -> list[Future]:
     """Queue the parts of diagrams.tex, then write it whole into `folder` (TeX starts on the first
     part meanwhile); each future gives {variant number: PNG}."""
+    raster.require_pdftoppm()            # before any TeX runs, not after the first part
     (folder / tex.BUILD).mkdir(exist_ok=True)
     futures = []
     for first in range(0, len(variants), PART):
