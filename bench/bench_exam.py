@@ -8,9 +8,10 @@
 (c) the same per variant with the derivation redone for every variant (the caches cleared): the
     naive baseline that "derive once" avoids;
 (d) the independent check's share on a larger network (3-4-4-2), where finite differences cost most;
-(e) TeX: exam.pdf, solutions.pdf and keys.pdf of N variants as derive compiles them (one pdflatex pass
-    each on the cached format, side by side), against TeX's floor: plain pdflatex, one pass per
-    document, measured in the same run, summed and divided by the cores (bench/texfloor.py);
+(e) TeX: exam.pdf, solutions.pdf, keys.pdf and the diagram PNGs of N variants as derive makes them
+    (one pdflatex pass each on the cached format, the diagrams in parts, side by side), against TeX's
+    floor: plain pdflatex, one pass per document (diagrams.tex whole), measured in the same run,
+    summed and divided by the cores (bench/texfloor.py);
 (f) `derive exam --no-pdf` end to end in a fresh process, as a user runs it;
 (g) `derive exam` with the PDFs end to end in a fresh process, against the same floor.
 
@@ -125,19 +126,27 @@ def larger_network(n: int) -> tuple[float, float]:
 
 
 def tex_time(spec, settings, n: int) -> dict:
-    """derive's TeX for N variants' three PDFs (cache warmed first) and plain pdflatex's floor."""
+    """derive's TeX for N variants (cache warmed first): solutions.pdf, exam.pdf, keys.pdf and the
+    diagrams' PNGs as `derive exam` makes them (the diagrams in parts, all side by side, each started
+    at once, without the Python that writes them), and plain pdflatex's floor of the same four .tex."""
     specs = exam_draw.variants(spec, settings, n)
     files = exam_cli.documents(spec, settings, specs)
     files[diagrams.SOURCE] = diagrams.document(specs)
+    sources = exam_cli.PDFS + [diagrams.SOURCE]
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)
-        for name in exam_cli.PDFS:
+        for name in sources:
             (folder / name).write_text(files[name])
         head = tex.head_of((folder / "keys.tex").read_bytes())
         if tex.cached_format(head) is None:
             tex.build_format(head)
         cpu = texfloor.children_cpu()
-        compiled, t = timed(tex.compile_all, folder, exam_cli.PDFS, single_run=True)
+        start = time.perf_counter()
+        with tex.Batch(folder, single_run=True) as batch:
+            drawn = diagrams.start(batch, folder, specs)
+            compiled = [batch.submit(name) for name in exam_cli.PDFS]
+            diagrams.collect(drawn, folder)
+        t = time.perf_counter() - start
         cpu_derive = texfloor.children_cpu() - cpu
         pages = {}
         for name in exam_cli.PDFS:
@@ -145,11 +154,11 @@ def tex_time(spec, settings, n: int) -> dict:
                                   capture_output=True, text=True).stdout
             pages[name] = next(int(line.split()[-1]) for line in info.splitlines() if line.startswith("Pages"))
         cpu = texfloor.children_cpu()
-        plain = {name: texfloor.plain_pass(folder, name) for name in exam_cli.PDFS}
+        plain = {name: texfloor.plain_pass(folder, name) for name in sources}
         cpu_plain = texfloor.children_cpu() - cpu
     return {"derive": t, "pages": pages, "plain": plain, "floor": texfloor.floor(plain),
-            "formats": sum(c.format is not None for c in compiled), "cpu_derive": cpu_derive,
-            "cpu_plain": cpu_plain}
+            "formats": sum(c.result().format is not None for c in compiled), "cpu_derive": cpu_derive,
+            "cpu_plain": cpu_plain, "parts": len(drawn)}
 
 
 def worksheet_process(k: int) -> float:
@@ -162,13 +171,18 @@ def worksheet_process(k: int) -> float:
         return (time.perf_counter() - start) / k
 
 
+# Fresh processes run as an installed package runs, with Python's bytecode cache (this machine's
+# sessions set PYTHONDONTWRITEBYTECODE=1, which would compile derive's modules in every process).
+BYTECODE = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def cli(n: int, pdf: bool = False) -> float:
     """Seconds of `derive exam examples/exam.toml --variants N --seed 1 --out DIR` in a fresh process."""
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "derive", "exam", str(EXAM), "--variants", str(n), "--seed", "1",
                         "--out", str(Path(folder) / "x")] + ([] if pdf else ["--no-pdf"]), cwd=ROOT, check=True,
-                       capture_output=True)
+                       capture_output=True, env=BYTECODE)
         return time.perf_counter() - start
 
 
@@ -219,21 +233,26 @@ def main() -> None:
     print(f"`derive exam examples/exam.toml --variants {n} --no-pdf` in a fresh process: {t_cli:.2f} s "
           "(start-up included)")
     if not args.no_tex:
+        load_before = texfloor.load()
         t = tex_time(spec, settings, n)
+        cpu = texfloor.children_cpu()
         t_end = cli(n, pdf=True)
+        cpu_end = texfloor.children_cpu() - cpu
         floor, cores = t["floor"], texfloor.cores()
         print()
-        print(f"TeX on {cores} cores, {texfloor.load()}; plain pdflatex, one pass: "
+        print(f"TeX on {cores} cores, before: {load_before}, after: {texfloor.load()}; plain pdflatex, one pass: "
               + ", ".join(f"{name} {s:.1f} s" for name, s in t["plain"].items()))
         print(f"CPU time of the TeX processes: plain pdflatex {t['cpu_plain']:.1f} s, derive's "
-              f"{t['cpu_derive']:.1f} s")
+              f"{t['cpu_derive']:.1f} s (with pdftoppm); `derive exam` in a fresh process, Python and its "
+              f"children: {cpu_end:.1f} s (CPU time is what the load of other jobs does not inflate)")
         print()
         print(f"| TeX for {n} variants: solutions.pdf, exam.pdf, keys.pdf ({t['pages']['solutions.tex']} + "
-              f"{t['pages']['exam.tex']} + {t['pages']['keys.tex']} pages) | time | / floor |")
+              f"{t['pages']['exam.tex']} + {t['pages']['keys.tex']} pages) and {n} diagram PNGs | time | / floor |")
         print("| --- | --- | --- |")
-        print(f"| floor: plain pdflatex, one pass each, sum / {cores} cores | {floor:.1f} s | 1.00 |")
-        print(f"| derive's TeX: one pass each on the cached format ({t['formats']}/3), side by side | "
-              f"{t['derive']:.1f} s | {t['derive'] / floor:.2f} |")
+        print(f"| floor: plain pdflatex of the four .tex (diagrams.tex whole), one pass each, sum / {cores} cores "
+              f"| {floor:.1f} s | 1.00 |")
+        print(f"| derive's TeX: one pass each on the cached format ({t['formats']}/3), the diagrams in "
+              f"{t['parts']} parts with their PNGs, side by side | {t['derive']:.1f} s | {t['derive'] / floor:.2f} |")
         print(f"| `derive exam examples/exam.toml --variants {n} --seed 1 --out DIR` in a fresh process "
               f"(goal <= 1.2 x floor) | {t_end:.1f} s | {t_end / floor:.2f} |")
 

@@ -51,12 +51,23 @@ def once(folder: Path) -> tuple[float, float, list[tex.Compiled]]:
     return ours, time.perf_counter() - start, compiled
 
 
-def fresh_process(out: Path) -> float:
-    """Seconds of `python -m derive worksheet examples/lecture.toml --out DIR`, as a user runs it."""
+# Fresh processes run as an installed package runs: with Python's bytecode cache (.pyc). (This
+# machine's sessions set PYTHONDONTWRITEBYTECODE=1, under which a fresh checkout compiles derive's
+# 60 modules from source in every process: about 0.1 s more.)
+BYTECODE = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def process(*args: str) -> float:
+    """Seconds of one fresh `python ARGS` in the repository."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "derive", "worksheet", str(LECTURE), "--out", str(out)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run([sys.executable, *args], cwd=ROOT, check=True, capture_output=True, env=BYTECODE)
     return time.perf_counter() - start
+
+
+def fresh_process(out: Path, *extra: str) -> float:
+    """Seconds of `python -m derive worksheet examples/lecture.toml --out DIR`, as a user runs it."""
+    shutil.rmtree(out, ignore_errors=True)
+    return process("-m", "derive", "worksheet", str(LECTURE), "--out", str(out), *extra)
 
 
 def main() -> None:
@@ -76,12 +87,18 @@ def main() -> None:
     cpu_plain = (texfloor.children_cpu() - cpu) / 3
     floor = texfloor.floor(plain)
     old = {name: min(texfloor.latexmk(cold_dir, name) for _ in range(3)) for name in NAMES}
-    processes = []
+    processes, no_pdf, python, with_sympy = [], [], [], []
     with tempfile.TemporaryDirectory() as outs:
+        fresh_process(Path(outs) / "pyc", "--no-pdf")          # derive's .pyc written once
         for i in range(RUNS):
             processes.append(fresh_process(Path(outs) / str(i)))
+            no_pdf.append(fresh_process(Path(outs) / f"n{i}", "--no-pdf"))
+            python.append(process("-c", "pass"))
+            with_sympy.append(process("-c", "import sympy"))
     shutil.rmtree(cold_dir)
     o, t, p = statistics.median(ours), statistics.median(tex_times), statistics.median(processes)
+    n, py, sy = (statistics.median(x) for x in (no_pdf, python, with_sympy))
+    share = n - sy
     print(f"{texfloor.cores()} cores, {texfloor.load()}")
     print(f"import sympy: {t_import:.3f} s (once per process)")
     print(f"plain pdflatex, one pass: " + ", ".join(f"{n} {s:.3f} s" for n, s in plain.items())
@@ -101,10 +118,16 @@ def main() -> None:
     print(f"| repeated, in one process (median of {RUNS}) | {o * 1000:.0f} ms | {t:.2f} s | {o + t:.2f} s | "
           f"{t / floor:.2f} |")
     print(f"| `derive worksheet` in a fresh process (median of {RUNS}; goal <= 1.0 s) | | | {p:.2f} s | |")
+    print(f"| `derive worksheet --no-pdf` in a fresh process: python {py:.2f} s + `import sympy` {sy - py:.2f} s "
+          f"+ derive's own {share:.2f} s | {share:.2f} s | | {n:.2f} s | |")
     print(f"| plain pdflatex of the two .tex, one pass each (floor: sum / {texfloor.cores()} cores) | | "
           f"{floor:.2f} s | | 1.00 |")
     print(f"| latexmk -pdf of the two .tex (before; they ran two at a time: the longer) | | {max(old.values()):.2f} s | | "
           f"{max(old.values()) / floor:.2f} |")
+    print()
+    print(f"derive's own share beyond Python's and sympy's start-up: {share:.3f} s = {share / t:.2f} x derive's TeX "
+          f"({t:.3f} s), {share / floor:.2f} x the floor ({floor:.3f} s); goal <= 0.5")
+    print(f"after: {texfloor.load()}")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,15 @@ iterations I, and for a hard constraint on a network the solver's step caps (whi
 full). The constants below are seconds measured on the 2-core machine this project runs on (under
 load, rounded up; `bench/` and the README's limits say how). An estimate above `BUDGET_SECONDS`
 is refused in one line naming the field that costs most, so that every accepted spec finishes
-within a minute, TeX included, instead of running for hours.
+within a minute, TeX included, instead of running for hours. It reads only the spec and the
+limits: no sympy or numpy is loaded to refuse a spec.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .errors import DeriveError
-from .regularization.problem import MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, PATH_ITERATIONS, PATH_POINTS
+from .limits import MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, PATH_ITERATIONS, PATH_POINTS
 from .spec import Spec
 
 BUDGET_SECONDS = 40.0          # estimated work allowed (the rest of a minute is margin and start-up)

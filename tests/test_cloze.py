@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 import zlib
@@ -94,8 +95,18 @@ def test_one_network_per_question_with_its_wiring_in_words(quiz):
     assert r"\mathit{net}_{h1}" in feedback and "w^{+}_{1}" in feedback   # the worked solution
 
 
-def test_the_diagram_is_embedded_and_has_the_pictures_size(quiz, folder):
-    pages = subprocess.run(["pdfinfo", "-f", "1", "-l", str(N), str(folder / "diagrams.pdf")],
+@pytest.fixture(scope="module")
+def diagrams_pdf(folder, tmp_path_factory) -> Path:
+    """The folder's diagrams.tex compiled by plain pdflatex (derive keeps its PNGs, not its PDF)."""
+    work = tmp_path_factory.mktemp("diagrams")
+    shutil.copy(folder / "diagrams.tex", work)
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "diagrams.tex"], cwd=work,
+                   capture_output=True, check=True, timeout=600)
+    return work / "diagrams.pdf"
+
+
+def test_the_diagram_is_embedded_and_has_the_pictures_size(quiz, folder, diagrams_pdf):
+    pages = subprocess.run(["pdfinfo", "-f", "1", "-l", str(N), str(diagrams_pdf)],
                            capture_output=True, text=True, check=True).stdout
     sizes = [tuple(float(x) for x in m) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", pages)]
     assert len(sizes) == N

@@ -111,6 +111,36 @@ def test_the_activation_and_loss_identities_hold():
         losses.check_identities.__wrapped__(n_out)
 
 
+def test_the_activation_and_loss_identities_are_proved_by_sympy():
+    """The symbolic proof each process used to run (simplify), now run here: the run-time check
+    compares at rational points only."""
+    activations.prove_identities()
+    for n_out in (1, 2, 3):
+        losses.prove_identities(n_out)
+
+
+@pytest.mark.parametrize("kind", ["activation", "loss"])
+def test_a_wrong_written_derivative_is_caught_at_the_points(kind, monkeypatch):
+    """The cheap check is not a check that cannot fail: out(1 + out) for sigmoid's out(1 - out),
+    +(target - out) for half_sse's -(target - out), are refused."""
+    if kind == "activation":
+        monkeypatch.setattr(activations.Activation, "derivative",
+                            lambda self, net, out: out * (1 + out))
+        with pytest.raises(AssertionError, match="sigmoid"):
+            activations.check_identities.__wrapped__(("sigmoid",))
+    else:
+        monkeypatch.setattr(losses.Loss, "derivative", lambda self, t, o: t - o)
+        with pytest.raises(AssertionError, match="half_sse"):
+            losses.check_identities.__wrapped__(2, ("half_sse",))
+
+
+def test_the_point_check_sees_a_difference_below_double_precision():
+    """At 50 digits a difference of 1e-20 (invisible to floats) is still a difference."""
+    x = sp.Symbol("x")
+    assert activations.differs(x * sp.Rational(1, 10**20), {x: sp.Integer(1)})
+    assert not activations.differs(sp.tanh(x) - (1 - sp.exp(-2 * x)) / (1 + sp.exp(-2 * x)), {x: sp.Rational(2, 5)})
+
+
 IDENTITY_SHAPES = [
     Shape((2, 3, 2), ("sigmoid", "sigmoid"), "half_sse", "lecture", (True, True), 1, "sum", False),
     Shape((2, 3, 2), ("tanh", "linear"), "mse", "indexed", (False, True), 1, "sum", True),

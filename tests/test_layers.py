@@ -20,6 +20,8 @@ ORDER = [
     "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
     "regularization.section", "modules.section", "training", "spec",
+    # the cost of a spec, estimated before work starts (no sympy)
+    "budget",
     # model
     "model.unevaluated", "model.naming", "model.activations", "model.losses", "model.network",
     "modules.graph",
@@ -30,8 +32,6 @@ ORDER = [
     "numeric.verify_optimizers", "regularization.verify", "modules.verify",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
-    # the cost of a spec, estimated before work starts
-    "budget",
     # the spine (a module spec's beside it)
     "modules.solution", "solution",
     # printing
@@ -42,7 +42,7 @@ ORDER = [
     "regularization.layout",
     "layout.solution", "modules.layout",
     # output
-    "output.folders", "output.render", "output.tex",
+    "output.folders", "output.cache", "output.render", "output.tex", "output.raster",
     # applications
     "apps.chain.expressions", "apps.chain.budget", "apps.chain.evaluation", "apps.chain.rules",
     "apps.chain.calculus", "apps.chain.graph", "apps.chain.verify", "apps.chain.layout",

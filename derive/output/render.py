@@ -1,7 +1,8 @@
 """Jinja2 for LaTeX: one environment, LaTeX-friendly delimiters, one escaping filter.
 
 Templates only lay out: they loop over records whose mathematics the printing module already
-typeset. User text (titles, names) passes the `tex` filter.
+typeset. User text (titles, names) passes the `tex` filter. Compiled templates are kept in derive's
+cache folder (output/cache.py), so a new process does not compile them again.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import jinja2
 from ..errors import DeriveError
 from ..layout.blocks import pieces
 from ..text import GREEK, MATH
+from .cache import TemplateCache
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -50,19 +52,23 @@ def environment(folder: str | None = None) -> jinja2.Environment:
     return _environment(folder or templates_folder())
 
 
+# How templates are read. The compiled templates cached on disk depend on these: their cache folder
+# is named by a hash of them.
+SETTINGS = dict(
+    block_start_string=r"\BLOCK{", block_end_string="}",
+    variable_start_string=r"\VAR{", variable_end_string="}",
+    comment_start_string=r"\#{", comment_end_string="}",
+    line_statement_prefix=None, line_comment_prefix="%#",
+    trim_blocks=True, lstrip_blocks=True, autoescape=False, keep_trailing_newline=True,
+)
+
+
 @cache
 def _environment(folder: str) -> jinja2.Environment:
     if not Path(folder).is_dir():
         raise DeriveError("templates folder not found", file=folder)
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folder),
-        block_start_string=r"\BLOCK{", block_end_string="}",
-        variable_start_string=r"\VAR{", variable_end_string="}",
-        comment_start_string=r"\#{", comment_end_string="}",
-        line_statement_prefix=None, line_comment_prefix="%#",
-        trim_blocks=True, lstrip_blocks=True, autoescape=False,
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
-    )
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(folder), undefined=jinja2.StrictUndefined,
+                             bytecode_cache=TemplateCache(repr(sorted(SETTINGS.items()))), **SETTINGS)
     env.filters["tex"] = escape_tex
     env.filters["pieces"] = pieces      # a long table's rows in pieces that each fit a page
     return env

@@ -20,18 +20,23 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import heapq
+import itertools
 import json
+import math
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import DeriveError
+from .cache import cache_dir
 
 PACKAGES = ("latexmk texlive-latex-base texlive-latex-recommended texlive-pictures "
             "texlive-fonts-recommended lmodern cm-super poppler-utils")
@@ -70,40 +75,118 @@ def compile_all(folder: Path, names: list[str], single_run: bool = False) -> lis
     `single_run`: one pdflatex pass even if the log asks for more (documents known to need one).
     The results are in the order of `names`; the first failure is raised after all have finished.
     """
-    require_tex()
     folder = Path(folder).resolve()
-    build = folder / BUILD
-    texts = {name: (folder / name).read_bytes() for name in names}
-    heads = {name: head_of(text) for name, text in texts.items()}
-    formats: dict[bytes, Path | None] = {}
-    to_dump: list[bytes] = []
-    for head in dict.fromkeys(h for h in heads.values() if h):
-        formats[head] = cached_format(head)
-        if formats[head] is None and not _failed_before(head):
-            to_dump.append(head)
-    order = sorted(names, key=lambda n: len(texts[n]), reverse=True)
-    try:
-        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
-            for head in to_dump:
-                pool.submit(build_format, head)
-            futures = {name: pool.submit(compile_pdf, folder / name, build / Path(name).stem, single_run,
-                                         formats.get(heads[name]), texts[name])
-                       for name in order}
-            results = [futures[name].result() for name in names]
-        moved = []
-        for result in results:
-            target = folder / result.pdf.name
-            shutil.move(str(result.pdf), target)
-            moved.append(Compiled(target, result.passes, result.format))
-            if keep_logs():
-                shutil.move(str(result.pdf.with_suffix(".log")), build / (result.pdf.stem + ".log"))
-        return moved
-    finally:
-        if keep_logs() and build.is_dir():
-            for sub in [p for p in build.iterdir() if p.is_dir()]:
-                shutil.rmtree(sub, ignore_errors=True)
-        else:
-            shutil.rmtree(build, ignore_errors=True)
+    sizes = {name: (folder / name).stat().st_size for name in names}
+    with Batch(folder, single_run) as batch:
+        futures = {name: batch.submit(name) for name in sorted(names, key=sizes.get, reverse=True)}
+    return [futures[name].result() for name in names]
+
+
+class Batch:
+    """Documents compiled while the program writes the next ones: as many TeX runs at a time as there
+    are cores, the waiting document of highest priority first (by default the largest).
+
+    `submit` starts a document as soon as its .tex is written (a long one need not wait for the
+    short ones to be written, nor a core sit idle while Python renders). Leaving the `with` block
+    waits for every run, removes the build folder and raises the first failure (in the order of
+    submission); leaving it on an exception cancels the documents not yet started.
+    """
+
+    def __init__(self, folder: Path, single_run: bool = False, workers: int | None = None):
+        require_tex()
+        self.folder = Path(folder).resolve()
+        self.build = self.folder / BUILD
+        self.single_run = single_run
+        self.workers = workers or max(1, os.cpu_count() or 1)
+        self._queue: list = []                     # heap of (priority, order, job, future)
+        self._order = itertools.count()
+        self._ready = threading.Condition()
+        self._closed = False
+        self._threads: list[threading.Thread] = []
+        self._submitted: list[Future] = []
+        self._formats: dict[bytes, Path | None] = {}
+
+    def __enter__(self) -> "Batch":
+        return self
+
+    def submit(self, name: str, priority: float | None = None, then=None, keep: bool = True) -> Future:
+        """Queue folder/name (a path below the folder). Its future gives the Compiled, or what
+        `then(compiled)` returns (run right after TeX, before the build folder goes). `keep`: the PDF
+        is moved beside the .tex; without it the PDF stays in the build folder for `then`."""
+        path = self.folder / name
+        text = path.read_bytes()
+        fmt = self._format(head_of(text))
+        # by-products in the build folder (a document already there: beside it)
+        build_dir = (self.build if path.parent == self.folder else path.parent) / path.stem
+
+        def job():
+            compiled = compile_pdf(path, build_dir, self.single_run, fmt, text)
+            if keep:
+                target = path.with_suffix(".pdf")
+                shutil.move(str(compiled.pdf), target)
+                if keep_logs():
+                    shutil.move(str(compiled.pdf.with_suffix(".log")), self.build / (path.stem + ".log"))
+                compiled = Compiled(target, compiled.passes, compiled.format)
+            return compiled if then is None else then(compiled)
+
+        future = self._push(-len(text) if priority is None else priority, job)
+        self._submitted.append(future)
+        return future
+
+    def _format(self, head: bytes) -> Path | None:
+        """The cached format of `head`; when there is none, its dump is queued first (for next time)."""
+        if head and head not in self._formats:
+            self._formats[head] = cached_format(head)
+            if self._formats[head] is None and not _failed_before(head):
+                self._push(-math.inf, lambda: build_format(head))
+        return self._formats.get(head)
+
+    def _push(self, priority: float, job) -> Future:
+        future: Future = Future()
+        with self._ready:
+            heapq.heappush(self._queue, (priority, next(self._order), job, future))
+            if len(self._threads) < self.workers:
+                thread = threading.Thread(target=self._work, name="derive-tex")
+                thread.start()
+                self._threads.append(thread)
+            self._ready.notify()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._closed:
+                    self._ready.wait()
+                if not self._queue:
+                    return
+                _, _, job, future = heapq.heappop(self._queue)
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(job())
+                except BaseException as exc:
+                    future.set_exception(exc)
+
+    def __exit__(self, kind, value, traceback) -> None:
+        with self._ready:
+            self._closed = True
+            if kind is not None:
+                for _, _, _, future in self._queue:
+                    future.cancel()
+                self._queue.clear()
+            self._ready.notify_all()
+        try:
+            for thread in self._threads:
+                thread.join()
+        finally:
+            if keep_logs() and self.build.is_dir():
+                for sub in [p for p in self.build.iterdir() if p.is_dir()]:
+                    shutil.rmtree(sub, ignore_errors=True)
+            else:
+                shutil.rmtree(self.build, ignore_errors=True)
+        if kind is None:
+            for future in self._submitted:
+                if future.exception() is not None:
+                    raise future.exception()
 
 
 def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False, fmt: Path | None = None,
@@ -274,14 +357,6 @@ def _dump_source(head: bytes) -> bytes:
             r"\hbox{}\penalty-10000 \endgroup" "\n"
             r"\deadcycles=0 \dump" "\n")
     return guard.encode() + head + restore.encode() + tail.encode()
-
-
-def cache_dir() -> Path:
-    """$XDG_CACHE_HOME/derive, or ~/.cache/derive (a relative $XDG_CACHE_HOME is ignored, as the
-    XDG spec says)."""
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    root = Path(base) if base and os.path.isabs(base) else Path.home() / ".cache"
-    return root / "derive"
 
 
 def _tex_identity() -> list:

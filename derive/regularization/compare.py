@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 
+from ..limits import FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, PATH_ITERATIONS, PATH_POINTS
 from ..numeric import optimize
 from .linear import l1_face
-from .problem import (FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE, PATH_ITERATIONS,
-                      PATH_POINTS, POLISH_TOLERANCE, gradient_scale, norm_value, objective_value,
+from .problem import (NUMERIC_TOLERANCE, POLISH_TOLERANCE, gradient_scale, norm_value, objective_value,
                       tolerance_text)
 from .result import Equivalence, RegularizationPath
 

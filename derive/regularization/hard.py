@@ -9,13 +9,13 @@ import numpy as np
 
 from ..derivation import Derivation
 from ..errors import DeriveError
+from ..limits import FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO
 from ..numeric import optimize
 from ..spec import Spec
 from .compare import regularization_path, soft_at_lambda_star
 from .linear import linear_model
-from .problem import (ACCEPTED_TOLERANCE, FIRST_PHASE, MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, NUMERIC_TOLERANCE,
-                      POLISH_TOLERANCE, Problem, gradient_scale, is_linear, kkt_point, norm_value,
-                      penalty_value, stationarity_residual, tolerance_text)
+from .problem import (ACCEPTED_TOLERANCE, NUMERIC_TOLERANCE, POLISH_TOLERANCE, Problem, gradient_scale,
+                      is_linear, kkt_point, norm_value, penalty_value, stationarity_residual, tolerance_text)
 from .result import Condition, HardResult
 from .section import Regularization
 from .symbolic import SymbolicRegularization

@@ -6,12 +6,12 @@ import numpy as np
 import sympy as sp
 
 from ..errors import DeriveError
+from ..limits import MAX_SOLVER_ITERATIONS
 from ..model.unevaluated import add as _add
 from ..model.unevaluated import mul as _mul
 from ..numeric import optimize
 from ..spec import Spec
-from .problem import (MAX_SOLVER_ITERATIONS, NUMERIC_TOLERANCE, Problem, Quadratic, norm_value,
-                      tolerance_text)
+from .problem import NUMERIC_TOLERANCE, Problem, Quadratic, norm_value, tolerance_text
 from .result import FORMULA_UP_TO, LinearSolution, rational
 from .section import Regularization
 from .symbolic import SymbolicRegularization

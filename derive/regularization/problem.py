@@ -18,11 +18,6 @@ from .symbolic import SymbolicRegularization
 NUMERIC_TOLERANCE = 1e-10     # KKT residual (gradient-mapping norm) at which the numerical solvers stop
 POLISH_TOLERANCE = 1e-14      # Newton's finish on an L2 problem: printed digits are then the true ones
 ACCEPTED_TOLERANCE = 1e-8     # a network's KKT residual still accepted when the step budget runs out
-MAX_SOLVER_ITERATIONS = 20_000
-FIRST_PHASE = 2_000           # projected-gradient steps before Newton's method may finish the job
-NEWTON_UP_TO = 300            # unknowns for which a Hessian by differences is affordable
-PATH_ITERATIONS = 2_000       # per point of the regularisation path (a network)
-PATH_POINTS = 21              # λ* · 10^(-1 .. 1), geometric, with λ* (and the soft part's λ) on it
 
 
 def tolerance_text(tolerance: float) -> str:

@@ -1,24 +1,28 @@
 """The network diagram of every variant as a PNG for the learning platforms, from our own TikZ.
 
-All variants' diagrams are one TeX run (one cropped page per diagram, `exam_diagrams.tex`) and one
-pdftoppm call, so 200 variants cost one TeX start, not 200.
+`diagrams.tex` (in the exam folder) holds every variant's diagram, one cropped page each. To make
+the PNGs, derive compiles it in parts of PART variants (each part the same document over fewer
+variants, in the build folder), queued as soon as the variants are drawn: TeX draws the first
+diagrams while Python writes the other documents, and the parts fill the cores around the long
+documents. Each page's pixels do not depend on which part it was drawn in. pdftoppm rasterises each
+part (output/raster.py). The PDF of all diagrams is not written: compile diagrams.tex to see them.
 """
 from __future__ import annotations
 
+from concurrent.futures import Future
 from pathlib import Path
-import shutil
 import struct
-import subprocess
 
 from ...errors import DeriveError
 from ...layout import problem
-from ...output import tex
+from ...output import raster, tex
 from ...output.render import render
 from .draw import Variant
 
 RESOLUTION = 110                    # pixels per inch: the picture about as large as on paper
 SOURCE = "diagrams.tex"
 FOLDER = "images"
+PART = 25                           # variants per part: small enough to fill the cores' last gaps
 
 
 def image_name(number: int) -> str:
@@ -31,40 +35,40 @@ def document(variants: list[Variant]) -> str:
                                         "diagrams": [problem.diagram(v.solution) for v in variants]})
 
 
-def rasterize(folder: Path, count: int) -> dict[int, bytes]:
-    """diagrams.pdf (compiled in `folder`) as PNGs in folder/images/, by variant number."""
-    if shutil.which("pdftoppm") is None:
-        raise DeriveError("pdftoppm not found; install it with: sudo apt-get install poppler-utils "
-                          "(or use --no-pdf)")
+def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: float = 0) -> list[Future]:
+    """Queue the parts of diagrams.tex, then write it whole into `folder` (TeX starts on the first
+    part meanwhile); each future gives {variant number: PNG}."""
+    raster.require_pdftoppm()            # before any TeX runs, not after the first part
+    (folder / tex.BUILD).mkdir(exist_ok=True)
+    futures = []
+    for first in range(0, len(variants), PART):
+        part = variants[first:first + PART]
+        name = f"{tex.BUILD}/diagrams-{part[0].number:03d}.tex"
+        (folder / name).write_text(document(part), encoding="utf-8")
+        numbers = [v.number for v in part]
+        futures.append(batch.submit(name, priority=priority, keep=False,
+                                    then=lambda compiled, numbers=numbers: _images(compiled.pdf, numbers)))
+    (folder / SOURCE).write_text(document(variants), encoding="utf-8")
+    return futures
+
+
+def _images(pdf: Path, numbers: list[int]) -> dict[int, bytes]:
+    pages = raster.png_pages(pdf, RESOLUTION)
+    if len(pages) != len(numbers):
+        raise DeriveError(f"pdftoppm made {len(pages)} images of {len(numbers)} diagrams", file=SOURCE)
+    return dict(zip(numbers, pages))
+
+
+def collect(futures: list[Future], folder: Path) -> dict[int, bytes]:
+    """Wait for the parts and write their PNGs into folder/images/; the PNGs by variant number."""
+    images: dict[int, bytes] = {}
+    for future in futures:
+        images |= future.result()
     out = folder / FOLDER
     out.mkdir(exist_ok=True)
-    work = out / ".pages"
-    work.mkdir()
-    try:
-        # Two pdftoppm processes on the two halves of the pages: the machine's two cores.
-        half = (count + 1) // 2
-        ranges = [(1, half), (half + 1, count)] if count > 1 else [(1, count)]
-        runs = [subprocess.Popen(["pdftoppm", "-png", "-r", str(RESOLUTION), "-f", str(first), "-l", str(last),
-                                  str(folder / "diagrams.pdf"), str(work / "page")],
-                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-                for first, last in ranges]
-        messages, failed = [], False
-        for run in runs:
-            said, _ = run.communicate(timeout=tex.TIMEOUT)
-            messages.append(said.decode(errors="replace").strip())
-            failed |= run.returncode != 0
-        pages = sorted(work.glob("page-*.png"), key=lambda p: int(p.stem.rsplit("-", 1)[1]))
-        if failed or len(pages) != count:
-            raise DeriveError(f"pdftoppm made {len(pages)} images of {count} diagrams: "
-                              + " ".join(m for m in messages if m), file="diagrams.pdf")
-        images = {}
-        for number, page in enumerate(pages, start=1):
-            target = out / image_name(number)
-            page.rename(target)
-            images[number] = target.read_bytes()
-        return images
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    for number, data in images.items():
+        (out / image_name(number)).write_bytes(data)
+    return images
 
 
 def png_size(data: bytes) -> tuple[int, int]:

@@ -6,12 +6,14 @@ for a learning platform (Moodle XML always; a Canvas or QTI 2.1 package on reque
     derive exam SPEC --stress K [--seed S]
 
 Everything is written into a staging folder and moved into place only when all succeeded (the
-folder is derive's alone, see output.folders); the three PDFs and the diagrams' PDF are one pdflatex pass
-each, side by side; the diagrams' PDF becomes the PNGs that the LMS files embed, so those are
-written after TeX.
+folder is derive's alone, see output.folders); the three PDFs are one pdflatex pass each, side by
+side, each started as soon as its .tex is written; the diagrams are drawn by TeX from the moment
+the variants are drawn (diagrams.py) and become the PNGs that the LMS files embed, which are
+written while TeX still runs on the long documents.
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 import sys
 import time
@@ -28,7 +30,7 @@ from .draw import Variant
 from .roster import Student
 from .settings import Settings
 
-PDFS = ["solutions.tex", "exam.tex", "keys.tex", diagrams.SOURCE]
+PDFS = ["solutions.tex", "exam.tex", "keys.tex"]          # the diagrams' PDF: see diagrams.py
 LMS = {"moodle": "moodle.xml", "canvas": "canvas.zip", "qti21": "qti21.zip"}
 # What the derive before manifests wrote: a folder holding only these names counts as derive's.
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
@@ -136,29 +138,33 @@ def write_exam(spec: Spec, settings: Settings, out: str | Path, pdf: bool = True
     if pdf:
         tex.require_tex()
     variants = exam_draw.variants(spec, settings, n, progress=Progress(n, "drawing and checking", stream))
-    files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream),
-                      students=students, dialect=dialect)
-    if pdf:
-        files[diagrams.SOURCE] = diagrams.document(variants)
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
-        for name, text in files.items():
-            path = stage / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        images = None
-        if pdf:
-            Progress(n, "", stream).say("running TeX on " + ", ".join(PDFS) + " ...")
-            tex.compile_all(stage, PDFS, single_run=True)
-            images = diagrams.rasterize(stage, len(variants))
-        else:
-            names = sorted({LMS["moodle"], LMS[lms]})
-            has, its = ("has", "its") if len(names) == 1 else ("have", "their")
-            (stream or sys.stderr).write(
-                f"note: {' and '.join(names)} {has} no picture of the network (--no-pdf skips TeX, which draws it); "
-                f"{its} questions state the wiring in words\n")
-        for name, data in lms_files(spec, settings, variants, lms, images, students).items():
-            if isinstance(data, bytes):
-                (stage / name).write_bytes(data)
+        batch = tex.Batch(stage, single_run=True) if pdf else contextlib.nullcontext()
+        with batch:
+            if pdf:          # TeX draws the diagrams while Python writes the documents
+                Progress(n, "", stream).say("running TeX on " + ", ".join([diagrams.SOURCE] + PDFS) + " ...")
+                drawn = diagrams.start(batch, stage, variants)
+            files = documents(spec, settings, variants, progress=Progress(n, "writing .tex        ", stream),
+                              students=students, dialect=dialect)
+            compiled = PDFS if pdf else []
+            for name in compiled + [name for name in files if name not in compiled]:
+                path = stage / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(files[name], encoding="utf-8")
+                if name in compiled:
+                    batch.submit(name)           # at once; the largest waiting document first
+            images = None
+            if pdf:
+                images = diagrams.collect(drawn, stage)
             else:
-                (stage / name).write_text(data, encoding="utf-8")
+                names = sorted({LMS["moodle"], LMS[lms]})
+                has, its = ("has", "its") if len(names) == 1 else ("have", "their")
+                (stream or sys.stderr).write(
+                    f"note: {' and '.join(names)} {has} no picture of the network (--no-pdf skips TeX, which draws it); "
+                    f"{its} questions state the wiring in words\n")
+            for name, data in lms_files(spec, settings, variants, lms, images, students).items():
+                if isinstance(data, bytes):
+                    (stage / name).write_bytes(data)
+                else:
+                    (stage / name).write_text(data, encoding="utf-8")
     return variants
