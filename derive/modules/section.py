@@ -98,6 +98,10 @@ class ModuleSpec:
         modules = []
         for m in self.modules:
             table: dict = {"kind": m.kind}
+            if m.kind in ("dense", "rnn"):
+                table["units"] = m.out_shape[0]
+            if m.kind in ("conv1d", "conv2d"):
+                table["filters"] = m.out_shape[0]
             if m.activation is not None and m.kind != "rnn":
                 table["activation"] = m.activation
             if m.kind in ("conv1d", "conv2d", "maxpool", "avgpool"):
