@@ -48,14 +48,34 @@ def _question_rows(v: Variant, settings: Settings) -> list[dict]:
             for q, a in zip(settings.questions, v.answers)]
 
 
+def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
+    """Error carried forward: an updated parameter whose gradient is an earlier answer is that
+    parameter minus η times the student's own gradient (the other answers' formulas are whole
+    forward and backward passes, not written here)."""
+    d = variant.solution.derivation
+    names = d.names
+    parameter = {u: p for p, u in d.updated.items()}
+    number = {q.symbol: i for i, q in enumerate(settings.questions, start=1)}
+    out = []
+    for j, q in enumerate(settings.questions, start=1):
+        if q.kind != "update":
+            continue
+        p = parameter[q.symbol]
+        i = number.get(d.gradient[p])
+        if i is not None and i < j:
+            out.append({"number": j, "name": name_latex(names[q.symbol]), "from": str(i),
+                        "formula": f"{name_latex(names[p])} - \\eta\\, {name_latex(names[d.gradient[p]])}"})
+    return out
+
+
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> dict:
-    """keys.tex's context (the MLP exam's template): no error-carried-forward formulas here."""
+    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
     qs = settings.questions
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
             "rounding": qs[0].rounding(), "significant": False, "smallest": given_number(10.0 ** -qs[0].digits),
             "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits, "tolerance": tolerance_text(qs[0].tolerance),
             "relative": "", "same_tolerance": len({q.tolerance for q in qs}) == 1, "plots": False,
-            "formulas": [], "variants": [{"number": v.number, "questions": _question_rows(v, settings),
+            "formulas": carried_forward(settings, variants[0]), "variants": [{"number": v.number, "questions": _question_rows(v, settings),
                                           "carried": [], "student": None} for v in variants]}
 
 
