@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import re
+import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, run_cli
+from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import overflows
 
 from derive.modules.solution import solve_modules
@@ -146,3 +148,15 @@ def test_asked_questions_are_the_ones_in_the_keys(tmp_path):
     keys = _keys(folder)
     assert list(keys[0]["answers"]) == ["z(1)_11", "dE/db(1)", "b(4)_2+"]
     assert (folder / "keys.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1].split(".")[1].__len__() == 5
+
+
+def test_every_formula_of_the_module_quiz_renders_in_mathjax(tmp_path):
+    require_mathjax()
+    folder = _exam(tmp_path / "x", pdf=False)
+    formulas_ = formulas(folder / "moodle.xml")
+    assert len(formulas_) > 100 and any(r"\frac{\partial E}{\partial K^{(1)}_{11}}" in t for t in formulas_)
+    done = subprocess.run(["node", str(CHECKER)], input=json.dumps(formulas_), capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["checked"] == len(formulas_) and report["errors"] == []

@@ -147,9 +147,19 @@ def question_html(spec: ModuleSpec, settings: Settings, v: Variant) -> str:
 
 
 def feedback_html(settings: Settings, v: Variant) -> str:
-    names = v.solution.derivation.names
-    return ("<p>The answers of this variant:</p>\n<ul>\n"
-            + "".join(f"<li>{math(name_latex(names[q.symbol]) + ' = ' + q.latex(a))}</li>\n"
+    """The asked steps of the variant's worked solution: each its rule, the numbers substituted and
+    the value (the lines of solutions.pdf), then the answers rounded as asked."""
+    d = v.solution.derivation
+    pages = Pages(v.solution)
+    steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    lines = []
+    for q in settings.questions:
+        line = pages.line(steps[q.symbol])
+        lines.append("<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n")
+    return ("<p>Worked solution of the asked steps: the rule, the numbers substituted and the value "
+            "(full precision carried, values shown rounded).</p>\n" + "".join(lines)
+            + "<p>The answers of this variant:</p>\n<ul>\n"
+            + "".join(f"<li>{math(name_latex(d.names[q.symbol]) + ' = ' + q.latex(a))}</li>\n"
                       for q, a in zip(settings.questions, v.answers)) + "</ul>\n")
 
 
