@@ -17,7 +17,7 @@ import pytest
 
 from helpers import ROOT, run_cli
 from test_mathjax import CHECKER, formulas, require_mathjax
-from test_pages import overflows
+from test_pages import lone_headings, nearly_empty, overflows
 
 from derive.modules.solution import solve_modules
 from derive.output import tex
@@ -100,6 +100,9 @@ def test_cnn_pdfs_fit(cnn, document):
     log = (cnn / tex.BUILD / f"{document}.log").read_text(errors="replace")
     assert "Output written" in log
     assert overflows(log) == []
+    assert lone_headings(cnn / f"{document}.pdf") == []
+    if document != "exam":           # the exam's pages hold answer space
+        assert nearly_empty(cnn / f"{document}.pdf") == []
 
 
 @pytest.mark.parametrize("name", ["rnn", "residual"])
@@ -111,6 +114,7 @@ def test_rnn_and_residual_exams(tmp_path, name):
             assert abs(value - solution.value(q)) <= 1e-9
     for document in ("exam", "solutions", "keys"):
         assert overflows((folder / tex.BUILD / f"{document}.log").read_text(errors="replace")) == []
+        assert lone_headings(folder / f"{document}.pdf") == []
 
 
 def test_same_seed_same_files(tmp_path):

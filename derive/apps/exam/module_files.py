@@ -23,6 +23,7 @@ from ...printing.numbers import SCIENTIFIC_FORM, given_number
 from . import csvkeys
 from .cloze import field
 from .draw import Variant
+from .folder import Progress
 from .layout import ASK, ASK_BACKWARD, tolerance_text
 from .modules import module_variants
 from .moodle import cdata, math, tags_xml
@@ -196,12 +197,14 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
     check_target(out, inputs)
     if pdf:
         tex.require_tex()
-    variants = module_variants(spec, settings, settings.variants)
+    n = settings.variants
+    variants = module_variants(spec, settings, n, progress=Progress(n, "drawing and checking"))
     files = documents(spec, settings, variants, dialect)
     files["moodle.xml"] = quiz(spec, settings, variants)
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():
             (stage / name).write_text(text, encoding="utf-8")
         if pdf:
+            Progress(n, "").say("running TeX on " + ", ".join(PDFS) + " ...")
             tex.compile_all(stage, PDFS, single_run=True)
     return variants
