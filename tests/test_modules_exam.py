@@ -124,10 +124,8 @@ def test_same_seed_same_files(tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("option", [("--lms", "canvas"), ("--lms", "qti21"), ("--stress", "3"),
-                                    ("--students", "roster.csv")])
+@pytest.mark.parametrize("option", [("--lms", "canvas"), ("--lms", "qti21"), ("--stress", "3")])
 def test_what_module_exams_do_not_take_is_refused_in_one_line(tmp_path, option):
-    (tmp_path / "roster.csv").write_text("id,name\n1,Ada\n", encoding="utf-8")
     args = ("exam", CNN, "--variants", 1, "--seed", 1) + option + (("--out", tmp_path / "x")
                                                                   if option[0] != "--stress" else ())
     result = run_cli(*args, cwd=tmp_path)
@@ -164,3 +162,17 @@ def test_every_formula_of_the_module_quiz_renders_in_mathjax(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["checked"] == len(formulas_) and report["errors"] == []
+
+
+def test_a_roster_gives_each_student_a_variant(tmp_path):
+    (tmp_path / "roster.csv").write_text("id,name\n101,Ada Lovelace\n102,Alan Turing\n", encoding="utf-8")
+    result = run_cli("exam", CNN, "--seed", 1, "--students", tmp_path / "roster.csv", "--out", tmp_path / "x",
+                     "--no-pdf", "--csv-dialect", "excel-de")
+    assert result.returncode == 0, result.stderr
+    keys = _keys(tmp_path / "x")
+    assert [(k["variant"], k["student"]["name"]) for k in keys] == [(1, "Ada Lovelace"), (2, "Alan Turing")]
+    rows = list(csv.reader(io.StringIO((tmp_path / "x" / "keys.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["variant", "student_id", "student_name"] and rows[2][:3] == ["2", "102", "Alan Turing"]
+    assert float(rows[1][3].replace(",", ".")) == pytest.approx(keys[0]["answers"]["E"], abs=0.5e-4)
+    exam = (tmp_path / "x" / "exam.tex").read_text(encoding="utf-8")
+    assert exam.count(r"\textbf{Ada Lovelace}") == 1 and exam.count(r"\textbf{102}") == 1

@@ -52,22 +52,23 @@ def run(args) -> int:
 
 def run_modules(args) -> int:
     """A spec of [[module]] tables: the exam's PDFs, keys and Moodle cloze quiz; what is not yet
-    supported for it (--stress, --students, --lms canvas or qti21) is refused."""
+    supported for it (--stress, --lms canvas or qti21) is refused in one line."""
     spec = args.spec
-    for given, option in ((args.stress is not None, "--stress"), (bool(args.students), "--students"),
-                          (args.lms != "moodle", f"--lms {args.lms}")):
+    for given, option in ((args.stress is not None, "--stress"), (args.lms != "moodle", f"--lms {args.lms}")):
         if given:
             raise DeriveError(f"{option} is not yet supported for a spec with [[module]] tables; "
                               "derive exam writes its PDFs, keys and moodle.xml", file=spec.source, field="module")
     settings = module_settings(spec, variants=args.variants, seed=args.seed)
     if not args.out:
         raise DeriveError("give the output folder with --out DIR", field="--out")
-    if settings.variants is None:
-        raise DeriveError("how many variants? give --variants N or set [exam] variants",
-                          file=spec.source, field="[exam] variants")
+    students = read_roster(args.students) if args.students else None
+    if students and args.variants is not None and args.variants < len(students):
+        raise DeriveError(f"--variants {args.variants} is fewer than the {len(students)} students of "
+                          f"{args.students}: leave out --variants (one variant per student) or give more",
+                          field="--variants")
     pdf = not args.no_pdf
-    variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force,
-                                 dialect=args.csv_dialect)
+    variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force, dialect=args.csv_dialect,
+                                 students=students, roster=args.students)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")

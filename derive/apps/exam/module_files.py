@@ -23,7 +23,8 @@ from ...printing.numbers import SCIENTIFIC_FORM, given_number
 from . import csvkeys
 from .cloze import field
 from .draw import Variant
-from .folder import Progress
+from .folder import Progress, variant_count
+from .roster import Student
 from .layout import ASK, ASK_BACKWARD, tolerance_text
 from .modules import module_variants
 from .moodle import cdata, math, tags_xml
@@ -69,7 +70,7 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
     return out
 
 
-def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> dict:
+def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
     """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
     qs = settings.questions
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
@@ -77,27 +78,31 @@ def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant]) 
             "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits, "tolerance": tolerance_text(qs[0].tolerance),
             "relative": "", "same_tolerance": len({q.tolerance for q in qs}) == 1, "plots": False,
             "formulas": carried_forward(settings, variants[0]), "variants": [{"number": v.number, "questions": _question_rows(v, settings),
-                                          "carried": [], "student": None} for v in variants]}
+                                          "carried": [], "student": who[n] if n < len(who) else None}
+                                         for n, v in enumerate(variants)]}
 
 
-def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant],
-              dialect: str = "excel") -> dict[str, str]:
-    """Every text file of the exam folder but moodle.xml, by its name."""
+def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dialect: str = "excel",
+              students: list[Student] | None = None) -> dict[str, str]:
+    """Every text file of the exam folder but moodle.xml, by its name; with a roster, variant k is
+    the k-th student's (name and ID on the pages and in the keys)."""
+    who = [s.as_dict() for s in students] if students else []
     pages, solutions = [], []
-    for v in variants:
+    for n, v in enumerate(variants):
         problem = Pages(v.solution).problem(blank=True)
         pages.append({"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
-                      "questions": _question_rows(v, settings)})
+                      "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None})
         solutions.append({"number": v.number} | solutions_context(v.solution))
     return {
         "exam.tex": render("module_exam.tex", {"title": spec.title, "plots": False, "variants": pages}),
         "solutions.tex": render("module_exam_solutions.tex", {"title": spec.title, "plots": False,
                                                               "variants": solutions}),
-        "keys.tex": render("keys.tex", keys_context(spec, settings, variants)),
-        "keys.json": dumps_json([{"variant": v.number, "spec": v.spec_dict(),
+        "keys.tex": render("keys.tex", keys_context(spec, settings, variants, who)),
+        "keys.json": dumps_json([{"variant": v.number, **({"student": who[n]} if n < len(who) else {}),
+                                  "spec": v.spec_dict(),
                                   "answers": {q.name: a for q, a in zip(settings.questions, v.answers)},
-                                  "key": v.solution.key} for v in variants]),
-        "keys.csv": csvkeys.wide(settings, variants, None, dialect),
+                                  "key": v.solution.key} for n, v in enumerate(variants)]),
+        "keys.csv": csvkeys.wide(settings, variants, students, dialect),
         "keys-long.csv": csvkeys.long(settings, variants, dialect),
     }
 
@@ -190,16 +195,17 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> str:
 
 
 def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
-                      force: bool = False, dialect: str = "excel") -> list[Variant]:
+                      force: bool = False, dialect: str = "excel", students: list[Student] | None = None,
+                      roster: str | None = None) -> list[Variant]:
     """Draw, verify, render and (with `pdf`) compile a module spec's exam into `out`; on any error
     `out` is untouched."""
-    inputs = [spec.source] if spec.source != "<spec>" else []
+    inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
     check_target(out, inputs)
+    n = variant_count(spec, settings, students)
     if pdf:
         tex.require_tex()
-    n = settings.variants
     variants = module_variants(spec, settings, n, progress=Progress(n, "drawing and checking"))
-    files = documents(spec, settings, variants, dialect)
+    files = documents(spec, settings, variants, dialect, students)
     files["moodle.xml"] = quiz(spec, settings, variants)
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
         for name, text in files.items():
