@@ -51,6 +51,7 @@ ORDER = [
     "apps.exam.questions", "apps.exam.settings", "apps.exam.draw", "apps.exam.stress",
     "apps.exam.roster", "apps.exam.layout", "apps.exam.diagrams", "apps.exam.csvkeys", "apps.exam.package",
     "apps.exam.moodle", "apps.exam.cloze", "apps.exam.canvas", "apps.exam.qti", "apps.exam.folder",
+    "apps.exam.modules", "apps.exam.module_files",
     # the command line
     "cli.arguments", "cli", "cli.key", "cli.worksheet", "cli.snippet", "cli.slides", "cli.style", "cli.exam",
     "cli.chain", "cli.jacobian",

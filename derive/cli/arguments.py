@@ -137,7 +137,7 @@ SUBCOMMANDS = (
 )
 BY_NAME = {s.name: s for s in SUBCOMMANDS}
 # The commands that take a spec of [[module]] tables (the others refuse it in one line).
-MODULE_COMMANDS = ("key", "worksheet", "snippet", "slides")
+MODULE_COMMANDS = ("key", "worksheet", "snippet", "slides", "exam")
 
 
 class Parser(argparse.ArgumentParser):

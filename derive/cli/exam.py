@@ -7,13 +7,18 @@ from .. import budget
 from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import LMS, Progress, write_exam
+from ..apps.exam.module_files import write_module_exam
+from ..apps.exam.modules import module_settings
 from ..apps.exam.roster import read_roster
 from ..errors import DeriveError
 from ..limits import MAX_STRESS
+from ..modules.section import ModuleSpec
 
 
 def run(args) -> int:
     spec = args.spec
+    if isinstance(spec, ModuleSpec):
+        return run_modules(args)
     settings = exam_settings.settings(spec, variants=args.variants, seed=args.seed)
     if args.stress is not None:
         if args.out:
@@ -40,6 +45,34 @@ def run(args) -> int:
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
         [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
+    if settings.seed_drawn:
+        print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
+    return 0
+
+
+def run_modules(args) -> int:
+    """A spec of [[module]] tables: the exam's PDFs, keys and Moodle cloze quiz; what is not yet
+    supported for it (--stress, --lms canvas or qti21) is refused in one line."""
+    spec = args.spec
+    for given, option in ((args.stress is not None, "--stress"), (args.lms != "moodle", f"--lms {args.lms}")):
+        if given:
+            raise DeriveError(f"{option} is not yet supported for a spec with [[module]] tables; "
+                              "derive exam writes its PDFs, keys and moodle.xml", file=spec.source, field="module")
+    settings = module_settings(spec, variants=args.variants, seed=args.seed)
+    if not args.out:
+        raise DeriveError("give the output folder with --out DIR", field="--out")
+    students = read_roster(args.students) if args.students else None
+    if students and args.variants is not None and args.variants < len(students):
+        raise DeriveError(f"--variants {args.variants} is fewer than the {len(students)} students of "
+                          f"{args.students}: leave out --variants (one variant per student) or give more",
+                          field="--variants")
+    pdf = not args.no_pdf
+    variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force, dialect=args.csv_dialect,
+                                 students=students, roster=args.students)
+    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
+        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"]
+    print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
+    print("note: moodle.xml has no picture of the modules; its questions list every number", file=sys.stderr)
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
     return 0

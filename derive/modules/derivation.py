@@ -111,22 +111,30 @@ def _plain(node: Node) -> str:
     return text + (f" of sample {node.sample + 1}" if isinstance(node.name, Sampled) else "")
 
 
-def _check_kinks(g: Graph, values: dict) -> None:
-    """ReLU has no derivative at 0 and a max no unique argmax at a tie: such data is refused."""
+def kink(g: Graph, values: dict) -> tuple[str, str, str] | None:
+    """The first ReLU pre-activation within KINK of 0 ("relu_kink") or max-pool window with two
+    maxima within KINK ("max_tie"), as (rule, message, module field); None when there is none.
+    `derive exam` rejects such a draw with the same rule the engine refuses a spec with."""
     for node in g.nodes:
         if node.op == "relu" and abs(values[node.parents[0]]) < KINK:
             z = g.by_sym[node.parents[0]]
             m = g.spec.modules[node.module]
-            raise DeriveError(f"{_plain(z)} = {values[z.sym]:g} sits on ReLU's kink, where it has no "
-                              "derivative; change the data or the parameters", file=g.spec.source,
-                              field=m.where)
+            return ("relu_kink", f"{_plain(z)} = {values[z.sym]:g} sits on ReLU's kink, where it has no "
+                    "derivative; change the data or the parameters", m.where)
         if node.op == "max":
             top = sorted((values[p] for p in node.parents), reverse=True)
             if len(top) > 1 and top[0] - top[1] < KINK:
                 m = g.spec.modules[node.module]
-                raise DeriveError(f"the window of {_plain(node)} has two maxima ({top[0]:g}); the gradient "
-                                  "would have no single argmax to go to; change the data or the parameters",
-                                  file=g.spec.source, field=m.where)
+                return ("max_tie", f"the window of {_plain(node)} has two maxima ({top[0]:g}); the gradient "
+                        "would have no single argmax to go to; change the data or the parameters", m.where)
+    return None
+
+
+def _check_kinks(g: Graph, values: dict) -> None:
+    """ReLU has no derivative at 0 and a max no unique argmax at a tie: such data is refused."""
+    found = kink(g, values)
+    if found is not None:
+        raise DeriveError(found[1], file=g.spec.source, field=found[2])
 
 
 def _local(g: Graph, child: Node, parent: Node, values: dict) -> sp.Expr:

@@ -53,7 +53,7 @@ class Part:
     items: list[Item] = field(default_factory=list)
 
 
-def _describe(m, modules) -> str:
+def describe(m, modules) -> str:
     act = f", {ACTIVATION_TEXT[m.activation]}" if m.activation and m.kind != "rnn" else ""
     size = "×".join(map(str, m.size))
     if m.kind in ("conv1d", "conv2d"):
@@ -106,7 +106,7 @@ class Pages:
         pictures = self._data_pictures(blank)
         loss = LOSS_TEXT[spec.loss]
         return {
-            "modules": [f"Module {m.index + 1}, {_describe(m, modules)}." for m in modules],
+            "modules": [f"Module {m.index + 1}, {describe(m, modules)}." for m in modules],
             "pictures": [p.tex for p in pictures],
             "sized": pictures,
             "given": [Block(None, lines)],

@@ -98,6 +98,10 @@ class ModuleSpec:
         modules = []
         for m in self.modules:
             table: dict = {"kind": m.kind}
+            if m.kind in ("dense", "rnn"):
+                table["units"] = m.out_shape[0]
+            if m.kind in ("conv1d", "conv2d"):
+                table["filters"] = m.out_shape[0]
             if m.activation is not None and m.kind != "rnn":
                 table["activation"] = m.activation
             if m.kind in ("conv1d", "conv2d", "maxpool", "avgpool"):
@@ -160,13 +164,13 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     """Validate a spec with `[[module]]` tables; every problem is one DeriveError naming the field."""
     r = FieldReader(source)
     for key, value in raw.items():
-        if key in ("title", "module", "slides"):     # [slides] is read by derive slides
+        if key in ("title", "module", "slides", "exam"):   # [slides]: derive slides; [exam]: derive exam
             continue
-        if key in ("exam", "regularization", "parameters") or key not in SECTIONS:
+        if key in ("regularization", "parameters") or key not in SECTIONS:
             if key == "parameters":
                 raise r.fail("[parameters]", "a spec with [[module]] tables gives each module's parameters "
                              "in its own table (weights, biases, kernels, ...), not in [parameters]")
-            if key in ("exam", "regularization"):
+            if key == "regularization":
                 raise r.fail(f"[{key}]", f"[{key}] is not yet supported with [[module]] tables")
             raise r.fail(f"[{key}]" if isinstance(value, dict) else key, "unknown section or field; a spec "
                          "with [[module]] tables has title, [[module]], " + ", ".join(f"[{s}]" for s in SECTIONS))
@@ -252,7 +256,7 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     decimals = r.integer(out.get("decimals", 9), "[output] decimals", 1, MAX_DECIMALS)
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
                       single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
-                      extra={"slides": raw["slides"]} if "slides" in raw else {})
+                      extra={k: raw[k] for k in ("slides", "exam") if k in raw})
 
 
 def _check_quantities(r: FieldReader, modules: list[Module], samples: int) -> None:

@@ -93,6 +93,13 @@ class Draws:
         return f" (mostly {culprits.most_common(1)[0][0]})" if culprits else ""
 
 
+def grid_numbers(rng: np.random.Generator, r: Range, count: int) -> list[float]:
+    """`count` numbers on the range's grid, in the generator's order."""
+    lo, hi, scale = r.grid()
+    # Integers on the grid, divided once: 15 / 100 is the double nearest 0.15, as TOML reads it.
+    return [int(k) / scale for k in rng.integers(lo, hi, count, endpoint=True)]
+
+
 class Drawer:
     """Draws the numbers of one variant from the generator, always in the same order:
     weights (layer by layer, row by row), biases, then inputs and targets when they are drawn."""
@@ -104,21 +111,15 @@ class Drawer:
         self.n_weights = sum(r * c for r, c in self.shapes)
         self.n_biases = sum(1 if isinstance(b, float) else len(b) for b in spec.biases)
 
-    @staticmethod
-    def _numbers(rng: np.random.Generator, r: Range, count: int) -> list[float]:
-        lo, hi, scale = r.grid()
-        # Integers on the grid, divided once: 15 / 100 is the double nearest 0.15, as TOML reads it.
-        return [int(k) / scale for k in rng.integers(lo, hi, count, endpoint=True)]
-
     def draw(self, rng: np.random.Generator) -> tuple[Spec, list[float]]:
         """A new spec with drawn numbers, and the drawn weights, biases and inputs (for zero_number)."""
         spec = self.spec
-        flat = self._numbers(rng, self.ranges["weights"], self.n_weights)
+        flat = grid_numbers(rng, self.ranges["weights"], self.n_weights)
         weights, at = [], 0
         for rows, cols in self.shapes:
             weights.append(tuple(tuple(flat[at + j * cols: at + (j + 1) * cols]) for j in range(rows)))
             at += rows * cols
-        flat_b = self._numbers(rng, self.ranges["biases"], self.n_biases)
+        flat_b = grid_numbers(rng, self.ranges["biases"], self.n_biases)
         biases, at = [], 0
         for b in spec.biases:
             if isinstance(b, float):
@@ -131,7 +132,7 @@ class Drawer:
         changes: dict = {"weights": tuple(weights), "biases": tuple(biases)}
         n_samples, n_in, n_out = len(spec.inputs), spec.layers[0], spec.layers[-1]
         if "inputs" in self.ranges:
-            flat_x = self._numbers(rng, self.ranges["inputs"], n_samples * n_in)
+            flat_x = grid_numbers(rng, self.ranges["inputs"], n_samples * n_in)
             changes["inputs"] = tuple(tuple(flat_x[s * n_in:(s + 1) * n_in]) for s in range(n_samples))
             drawn += flat_x
         targets = self.ranges.get("targets")
@@ -139,7 +140,7 @@ class Drawer:
             classes = rng.integers(0, n_out, n_samples)
             changes["targets"] = tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
         elif targets is not None:
-            flat_t = self._numbers(rng, targets, n_samples * n_out)
+            flat_t = grid_numbers(rng, targets, n_samples * n_out)
             changes["targets"] = tuple(tuple(flat_t[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
         return replace(spec, **changes), drawn
 
@@ -165,13 +166,22 @@ def rejection(spec: Spec, d: Derivation, values: numeric.Values, answers: tuple[
                 if act == "relu" and abs(sample[z]) < RELU_MARGIN:
                     return "relu_kink", z.name
     questions = settings.questions
-    for q, a in zip(questions, answers):
+    derivative = [is_derivative(d, q) for q in questions]
+    before = [values.totals[_parameter_of(d, q.symbol)] if q.kind == "update" else None for q in questions]
+    return answer_rejection(questions, answers, derivative, before)
+
+
+def answer_rejection(questions, answers: tuple[float, ...], derivative: list[bool],
+                     before: list[float | None]) -> tuple[str, str | None] | None:
+    """The answer rules (zero_gradient, near_zero, equal_answers) of RULES: `derivative` says which
+    questions ask a derivative, `before` the value of an updated parameter before its step (else None).
+    Shared by the exams of MLP and of module specs."""
+    for q, a, deriv, b in zip(questions, answers, derivative, before):
         zero = SIGNIFICANT_FLOOR if q.significant else max(q.tolerance, 0.5 * 10.0 ** -q.digits)
-        if is_derivative(d, q) and abs(a) <= zero:
+        if deriv and abs(a) <= zero:
             return "zero_gradient", q.name
         if q.kind == "update":   # the step must show: w+ neither equal to w nor guessable as w
-            before = values.totals[_parameter_of(d, q.symbol)]
-            if abs(a - before) <= q.tolerance_at(a) or q.shown(a) == q.shown(before):
+            if abs(a - b) <= q.tolerance_at(a) or q.shown(a) == q.shown(b):
                 return "zero_gradient", q.name
     for q, a in zip(questions, answers):
         if not q.significant and abs(a) <= q.tolerance:

@@ -164,12 +164,12 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
         if not float(q.points).is_integer() or q.points > MAX_POINTS:
             raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze "
                        f"question weighs its parts in whole points), got {q.points:g} for {q.name}")
-    saturation = _positive(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
-    ranges = _ranges(spec, raw.get("random", {}), fail)
-    return Settings(n, seed, seed_drawn, questions, saturation, ranges, _lms(spec, raw, seed, fail))
+    saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
+    ranges = random_ranges(spec, raw.get("random", {}), fail)
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
 
 
-def _lms(spec: Spec, raw: dict, seed: int, fail) -> Lms:
+def lms_fields(spec: Spec, raw: dict, seed: int, fail) -> Lms:
     moodle = raw.get("moodle", "cloze")
     if moodle not in MOODLE_FORMS:
         raise fail("[exam] moodle", f"expected one of: {', '.join(MOODLE_FORMS)}, got {moodle!r}")
@@ -193,11 +193,11 @@ def _per_question(d: Derivation, questions: tuple[Question, ...], raw: Any, fail
                   key: str, example: str) -> tuple[Question, ...]:
     """[exam] tolerance or points: one number, or a table of numbers by question with a default."""
     if not isinstance(raw, dict):
-        value = _positive(fail, raw, f"[exam] {key}")
+        value = positive_number(fail, raw, f"[exam] {key}")
         return tuple(replace(q, **{key: value}) for q in questions)
     if "default" not in raw:
         raise fail(f"[exam] {key}", f"expected a number, or a table with a default: {example}")
-    default = _positive(fail, raw["default"], f"[exam] {key} default")
+    default = positive_number(fail, raw["default"], f"[exam] {key} default")
     own: dict[str, float] = {}
     for given, value in raw.items():
         if given == "default":
@@ -206,7 +206,7 @@ def _per_question(d: Derivation, questions: tuple[Question, ...], raw: Any, fail
         if q.name not in {x.name for x in questions}:
             raise fail(f"[exam] {key} {given}", "not one of the asked questions: "
                        + ", ".join(x.name for x in questions))
-        own[q.name] = _positive(fail, value, f"[exam] {key} {given}")
+        own[q.name] = positive_number(fail, value, f"[exam] {key} {given}")
     return tuple(replace(q, **{key: own.get(q.name, default)}) for q in questions)
 
 
@@ -226,14 +226,14 @@ def _number(fail, value: Any, where: str) -> float:
     return float(value)
 
 
-def _positive(fail, value: Any, where: str) -> float:
+def positive_number(fail, value: Any, where: str) -> float:
     number = _number(fail, value, where)
     if number <= 0:
         raise fail(where, f"expected a number > 0, got {number:g}")
     return number
 
 
-def _ranges(spec: Spec, raw: Any, fail) -> dict[str, Range | str]:
+def random_ranges(spec: Spec, raw: Any, fail) -> dict[str, Range | str]:
     if not isinstance(raw, dict):
         raise fail("[exam.random]", "expected a section [exam.random]")
     for key in raw:

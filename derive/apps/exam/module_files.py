@@ -1,0 +1,216 @@
+"""The files of a module spec's exam: question pages with the module pictures, the worked solutions,
+the answer keys (PDF, JSON, CSV) and the Moodle cloze quiz.
+
+The keys (keys.tex, keys.csv, keys-long.csv) are the MLP exam's writers, which take any variant with
+numbered answers to its questions; the question pages and the solutions are the module documents'
+problem and body, once per variant. moodle.xml holds one cloze question per variant, every number
+of the network written out (there is no picture of the modules in it: the modules' pictures are
+TikZ inside the pages, not one diagram per network).
+"""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from ...modules.layout import LOSS_TEXT, Pages, describe, solutions_context
+from ...output import tex
+from ...output.folders import check_target, dumps_json, staged_folder
+from ...output.render import render
+from ...modules.section import ModuleSpec
+from ...printing.names import name_latex
+from ...printing.numbers import SCIENTIFIC_FORM, given_number
+from . import csvkeys
+from .cloze import field
+from .draw import Variant
+from .folder import Progress, variant_count
+from .roster import Student
+from .layout import ASK, ASK_BACKWARD, tolerance_text
+from .modules import module_variants
+from .moodle import cdata, math, tags_xml
+from .settings import Settings
+
+PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
+KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
+         "keys.csv", "keys-long.csv", "moodle.xml")
+# Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
+# pass down to its module, an update one line.
+SPACE = {"forward": "3.0cm", "loss": "5.0cm", "backward": "5.0cm", "update": "1.5cm"}
+
+
+def _ask(kind: str) -> str:
+    return ASK.get(kind, ASK_BACKWARD)
+
+
+def _question_rows(v: Variant, settings: Settings) -> list[dict]:
+    names = v.solution.derivation.names
+    return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
+             "plain": q.name, "plain_answer": q.shown(a), "tolerance": tolerance_text(q.tolerance_at(a)),
+             "points": q.points, "space": SPACE[q.kind]}
+            for q, a in zip(settings.questions, v.answers)]
+
+
+def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
+    """Error carried forward: an updated parameter whose gradient is an earlier answer is that
+    parameter minus η times the student's own gradient (the other answers' formulas are whole
+    forward and backward passes, not written here)."""
+    d = variant.solution.derivation
+    names = d.names
+    parameter = {u: p for p, u in d.updated.items()}
+    number = {q.symbol: i for i, q in enumerate(settings.questions, start=1)}
+    out = []
+    for j, q in enumerate(settings.questions, start=1):
+        if q.kind != "update":
+            continue
+        p = parameter[q.symbol]
+        i = number.get(d.gradient[p])
+        if i is not None and i < j:
+            out.append({"number": j, "name": name_latex(names[q.symbol]), "from": str(i),
+                        "formula": f"{name_latex(names[p])} - \\eta\\, {name_latex(names[d.gradient[p]])}"})
+    return out
+
+
+def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
+    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
+    qs = settings.questions
+    return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
+            "rounding": qs[0].rounding(), "significant": False, "smallest": given_number(10.0 ** -qs[0].digits),
+            "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits, "tolerance": tolerance_text(qs[0].tolerance),
+            "relative": "", "same_tolerance": len({q.tolerance for q in qs}) == 1, "plots": False,
+            "formulas": carried_forward(settings, variants[0]), "variants": [{"number": v.number, "questions": _question_rows(v, settings),
+                                          "carried": [], "student": who[n] if n < len(who) else None}
+                                         for n, v in enumerate(variants)]}
+
+
+def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dialect: str = "excel",
+              students: list[Student] | None = None) -> dict[str, str]:
+    """Every text file of the exam folder but moodle.xml, by its name; with a roster, variant k is
+    the k-th student's (name and ID on the pages and in the keys)."""
+    who = [s.as_dict() for s in students] if students else []
+    pages, solutions = [], []
+    for n, v in enumerate(variants):
+        problem = Pages(v.solution).problem(blank=True)
+        pages.append({"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
+                      "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None})
+        solutions.append({"number": v.number} | solutions_context(v.solution))
+    return {
+        "exam.tex": render("module_exam.tex", {"title": spec.title, "plots": False, "variants": pages}),
+        "solutions.tex": render("module_exam_solutions.tex", {"title": spec.title, "plots": False,
+                                                              "variants": solutions}),
+        "keys.tex": render("keys.tex", keys_context(spec, settings, variants, who)),
+        "keys.json": dumps_json([{"variant": v.number, **({"student": who[n]} if n < len(who) else {}),
+                                  "spec": v.spec_dict(),
+                                  "answers": {q.name: a for q, a in zip(settings.questions, v.answers)},
+                                  "key": v.solution.key} for n, v in enumerate(variants)]),
+        "keys.csv": csvkeys.wide(settings, variants, students, dialect),
+        "keys-long.csv": csvkeys.long(settings, variants, dialect),
+    }
+
+
+def _numbers_html(v: Variant) -> list[str]:
+    """Every given number of a variant as `\\(name = value\\)` items: the data, the parameters, the
+    targets and the learning rate."""
+    d = v.solution.derivation
+    g = d.graph
+    items = []
+
+    def entries(syms) -> str:
+        return ", ".join(math(f"{name_latex(d.names[s])} = {given_number(d.values[s])}") for s in syms)
+
+    for s, data in enumerate(g.inputs):
+        label = f"Sample {s + 1}, inputs" if len(g.inputs) > 1 else "Inputs"
+        items.append(f"{label}: {entries(_flat(data))}")
+    for m, params in zip(v.spec.modules, g.params):
+        for name, syms in params.items():
+            items.append(f"Module {m.index + 1}, {html.escape(name.replace('_', ' '))}: {entries(_flat(syms))}")
+    for s, targets in enumerate(g.targets):
+        label = f"Sample {s + 1}, targets" if len(g.targets) > 1 else "Targets"
+        items.append(f"{label}: {entries(targets)}")
+    eta = r"\eta = " + given_number(v.spec.learning_rate)
+    items.append(f"Learning rate: {math(eta)}")
+    return items
+
+
+def _flat(tensor) -> list:
+    return [x for t in tensor for x in _flat(t)] if isinstance(tensor, list) else [tensor]
+
+
+def question_html(spec: ModuleSpec, settings: Settings, v: Variant) -> str:
+    names = v.solution.derivation.names
+    modules = "".join(f"<li>Module {m.index + 1}: {html.escape(describe(m, spec.modules))}.</li>\n"
+                      for m in spec.modules)
+    several = len(spec.inputs) > 1
+    loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")
+    numbers = "".join(f"<li>{item}.</li>\n" for item in _numbers_html(v))
+    parts = "".join(f"<li><p>{html.escape(_ask(q.kind))} {math(name_latex(names[q.symbol]))} "
+                    f"({q.points:g} point{'s' if q.points != 1 else ''}): {field(q, a)}</p></li>\n"
+                    for q, a in zip(settings.questions, v.answers))
+    return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {v.number})</p>\n"
+            f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n<p>{html.escape(loss)} One step of "
+            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n"
+            f"<p>Give every answer {html.escape(settings.questions[0].rounding())}, and keep full precision in "
+            "intermediate steps.</p>\n<ol>\n" + parts + "</ol>\n")
+
+
+def feedback_html(settings: Settings, v: Variant) -> str:
+    """The asked steps of the variant's worked solution: each its rule, the numbers substituted and
+    the value (the lines of solutions.pdf), then the answers rounded as asked."""
+    d = v.solution.derivation
+    pages = Pages(v.solution)
+    steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    lines = []
+    for q in settings.questions:
+        line = pages.line(steps[q.symbol])
+        lines.append("<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n")
+    return ("<p>Worked solution of the asked steps: the rule, the numbers substituted and the value "
+            "(full precision carried, values shown rounded).</p>\n" + "".join(lines)
+            + "<p>The answers of this variant:</p>\n<ul>\n"
+            + "".join(f"<li>{math(name_latex(d.names[q.symbol]) + ' = ' + q.latex(a))}</li>\n"
+                      for q, a in zip(settings.questions, v.answers)) + "</ul>\n")
+
+
+def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> str:
+    """moodle.xml: a category and one cloze question per variant (deterministic)."""
+    lms = settings.lms
+    info = (f"<p>{len(variants)} variants (seed {settings.seed}), one question each. Add one random "
+            "question from this category to the quiz: each student gets one variant.</p>")
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>",
+           '  <question type="category">',
+           f"    <category><text>{escape('$course$/top/' + lms.category.replace('/', '//'))}</text></category>",
+           f'    <info format="html"><text>{cdata(info)}</text></info>',
+           "  </question>"]
+    for v in variants:
+        out += ['  <question type="cloze">',
+                f"    <name><text>{escape(f'{lms.name} (variant {v.number:03d})')}</text></name>",
+                '    <questiontext format="html">',
+                f"      <text>{cdata(question_html(spec, settings, v))}</text>",
+                "    </questiontext>",
+                f'    <generalfeedback format="html"><text>{cdata(feedback_html(settings, v))}</text></generalfeedback>',
+                f"    <penalty>{lms.penalty:.7f}</penalty>",
+                "    <hidden>0</hidden>",
+                f"    <idnumber>{escape(f'{lms.idnumber}-v{v.number:03d}')}</idnumber>"] + tags_xml(lms.tags) + [
+                "  </question>"]
+    out.append("</quiz>")
+    return "\n".join(out) + "\n"
+
+
+def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
+                      force: bool = False, dialect: str = "excel", students: list[Student] | None = None,
+                      roster: str | None = None) -> list[Variant]:
+    """Draw, verify, render and (with `pdf`) compile a module spec's exam into `out`; on any error
+    `out` is untouched."""
+    inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
+    check_target(out, inputs)
+    n = variant_count(spec, settings, students)
+    if pdf:
+        tex.require_tex()
+    variants = module_variants(spec, settings, n, progress=Progress(n, "drawing and checking"))
+    files = documents(spec, settings, variants, dialect, students)
+    files["moodle.xml"] = quiz(spec, settings, variants)
+    with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
+        for name, text in files.items():
+            (stage / name).write_text(text, encoding="utf-8")
+        if pdf:
+            Progress(n, "").say("running TeX on " + ", ".join(PDFS) + " ...")
+            tex.compile_all(stage, PDFS, single_run=True)
+    return variants

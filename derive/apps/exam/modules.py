@@ -1,0 +1,254 @@
+"""`derive exam` on a spec of [[module]] tables: one network per student, drawn, checked, solved.
+
+Each variant draws every parameter of every module (kernels and weights from `[exam.random]
+weights`, biases from `biases`; an RNN's initial state is kept) from one seeded generator, module by
+module in the spec's order, each tensor row by row, so the same spec and seed give the same
+variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
+exam's are, when a drawn number is 0, when the numbers overflow, when a ReLU pre-activation or a
+max-pool tie lies within the module engine's KINK of its kink (the engine's own check, which refuses
+such a spec), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
+does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
+variant is solved and verified by the module engine (numpy and finite differences) like
+`derive key`.
+
+Questions are the plain names `derive snippet --step` takes (`E`, `dE/dK(1)_11`, `K(1)_11+`,
+`z(1)_11`); without `[exam] questions`: the loss, the first kernel or weight gradient of every
+module with parameters, and the first module's first updated kernel or weight.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+import secrets
+from typing import Any, Callable
+
+import numpy as np
+
+from ...errors import DeriveError
+from ...limits import MAX_VARIANTS
+from ...modules.derivation import ModuleDerivation, derive_modules, forward_values, kink, leaf_values
+from ...modules.graph import build
+from ...modules.section import ModuleSpec
+from ...modules.solution import solve_modules
+from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
+from .questions import Question
+from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, field_failer, lms_fields, positive_number,
+                       random_ranges, whole_number)
+
+MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
+DEFAULT_DIGITS = 4               # [exam] decimals: the places an answer is given with
+WEIGHT_PARAMS = ("kernels", "weights", "input_weights", "recurrent_weights")   # drawn from [exam.random] weights
+KEPT_PARAMS = ("initial_state",)                                               # not drawn
+EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "random", "answer_format",
+               "moodle", "penalty", "name", "category", "idnumber", "tags")
+RANDOM_FIELDS = ("decimals", "weights", "biases")
+MODULE_RULES = RULES | {"max_tie": "two entries of a max-pool window lie within 1e-5 of each other"}
+MODULE_RULES["relu_kink"] = "a ReLU pre-activation lies within 1e-5 of its kink at 0"
+MODULE_HINTS = HINTS | {"max_tie": "widen the ranges or use more decimals in [exam.random]",
+                        "relu_kink": "use more decimals in [exam.random], or other ranges"}
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """The askable quantities of a module spec by plain name: symbol and step kind."""
+
+    by_name: dict
+
+    @staticmethod
+    def of(d: ModuleDerivation) -> "Quantities":
+        by_name: dict = {}
+        loss_syms = {n.sym for n in d.graph.nodes if n.role == "loss"}
+        for st in d.forward:
+            by_name[d.names[st.target].plain] = (st.target, "loss" if st.target in loss_syms else "forward")
+        for st in d.backward:
+            by_name[d.names[st.target].plain] = (st.target, "backward")
+        for st in d.updates:
+            by_name[d.names[st.target].plain] = (st.target, "update")
+        return Quantities(by_name)
+
+    def question(self, given: str, source: str, digits: int) -> Question:
+        name = "".join(given.split())
+        if name not in self.by_name:
+            examples = [n for n, (_, kind) in self.by_name.items() if kind in ("loss", "update")][:3]
+            examples += [n for n, (_, kind) in self.by_name.items() if kind == "backward"][-2:]
+            raise DeriveError(f"this network has no quantity {given!r}; names are like: " + ", ".join(examples),
+                              file=source, field="[exam] questions")
+        sym, kind = self.by_name[name]
+        return Question(name, sym, None, kind, digits=digits)
+
+
+def default_names(d: ModuleDerivation) -> list[str]:
+    """The loss, one kernel or weight gradient per module with parameters, one updated parameter."""
+    g = d.graph
+    names = [d.names[g.loss].plain]
+    first = None
+    for params in g.params:
+        weight = next((params[k] for k in WEIGHT_PARAMS if k in params), None)
+        if weight is None:
+            continue
+        while isinstance(weight, list):
+            weight = weight[0]
+        names.append(d.names[d.gradient[weight]].plain)
+        first = first or weight
+    if first is not None:
+        names.append(d.names[d.updated[first]].plain)
+    return names
+
+
+def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | None = None) -> Settings:
+    """The [exam] section of a module spec, validated (command-line values take precedence)."""
+    raw = spec.extra.get("exam", {})
+    fail = field_failer(spec.source)
+    if not isinstance(raw, dict):
+        raise fail("[exam]", "expected a section [exam]")
+    for key in raw:
+        if key not in EXAM_FIELDS:
+            raise fail(f"[exam] {key}", "unknown field for a spec with [[module]] tables; expected one of: "
+                       + ", ".join(EXAM_FIELDS))
+    if variants is not None:
+        n = whole_number(fail, variants, "--variants", 1, MAX_VARIANTS)
+    else:
+        n = whole_number(fail, raw["variants"], "[exam] variants", 1, MAX_VARIANTS) if "variants" in raw else None
+    seed_drawn = False
+    if seed is not None:
+        seed = whole_number(fail, seed, "--seed", 0, 2 ** 63 - 1)
+    elif "seed" in raw:
+        seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
+    else:
+        seed, seed_drawn = secrets.randbelow(1_000_000), True
+    if raw.get("answer_format", "decimals") != "decimals":
+        value = raw["answer_format"]
+        if value in ANSWER_FORMATS:
+            raise fail("[exam] answer_format", f"{value!r} is not yet supported with [[module]] tables; "
+                       "expected \"decimals\"")
+        raise fail("[exam] answer_format", f"expected \"decimals\", got {value!r}")
+    digits = whole_number(fail, raw.get("decimals", DEFAULT_DIGITS), "[exam] decimals", 1, 8)
+    d = solve_modules(spec, check=False).derivation
+    quantities = Quantities.of(d)
+    names = raw.get("questions", None)
+    if names is not None and (not isinstance(names, list) or not names or not all(isinstance(q, str) for q in names)):
+        raise fail("[exam] questions", "expected a non-empty list of quantity names such as "
+                   '["E", "dE/dK(1)_11", "K(1)_11+"]')
+    questions = tuple(quantities.question(q, spec.source, digits) for q in names or default_names(d))
+    seen: set = set()
+    for q in questions:
+        if q.name in seen:
+            raise fail("[exam] questions", f"{q.name!r} is asked twice")
+        seen.add(q.name)
+    for key in ("tolerance", "points"):
+        if isinstance(raw.get(key), dict):
+            raise fail(f"[exam] {key}", "one number for every question with [[module]] tables "
+                       "(a table by question is not yet supported for them)")
+    tolerance = positive_number(fail, raw.get("tolerance", 5 * 10.0 ** -digits), "[exam] tolerance")
+    points = positive_number(fail, raw.get("points", 1.0), "[exam] points")
+    if not points.is_integer() or points > MAX_POINTS:
+        raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
+                   f"its parts in whole points), got {points:g}")
+    questions = tuple(replace(q, tolerance=tolerance, points=points) for q in questions)
+    random = raw.get("random", {})
+    if isinstance(random, dict):
+        for key in random:
+            if key not in RANDOM_FIELDS:
+                raise fail(f"[exam.random] {key}", "unknown field for a spec with [[module]] tables; expected "
+                           "one of: " + ", ".join(RANDOM_FIELDS) + " (kernels are drawn from the weights' range)")
+    ranges = random_ranges(spec, random, fail)
+    lms = lms_fields(spec, raw, seed, fail)
+    if lms.moodle != "cloze":
+        raise fail("[exam] moodle", f"{lms.moodle!r} is not yet supported with [[module]] tables; "
+                   "expected \"cloze\"")
+    return Settings(n, seed, seed_drawn, questions, 0.0, ranges, lms)
+
+
+def _shape(value: Any) -> tuple[int, ...]:
+    return (len(value), *_shape(value[0])) if isinstance(value, tuple) else ()
+
+
+def _fill(shape: tuple[int, ...], numbers: list[float], at: int = 0) -> tuple[Any, int]:
+    if not shape:
+        return numbers[at], at + 1
+    out = []
+    for _ in range(shape[0]):
+        item, at = _fill(shape[1:], numbers, at)
+        out.append(item)
+    return tuple(out), at
+
+
+def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
+                    rng: np.random.Generator) -> tuple[ModuleSpec, list[float]]:
+    """A new spec with every module's kernels, weights and biases drawn, and the drawn numbers."""
+    modules, drawn = [], []
+    for m in spec.modules:
+        params = []
+        for name, value in m.params:
+            if name in KEPT_PARAMS:
+                params.append((name, value))
+                continue
+            shape = _shape(value)
+            count = int(np.prod(shape)) if shape else 1
+            numbers = grid_numbers(rng, ranges["biases" if name == "biases" else "weights"], count)
+            drawn += numbers
+            params.append((name, _fill(shape, numbers)[0]))
+        modules.append(replace(m, params=tuple(params)))
+    return replace(spec, modules=tuple(modules)), drawn
+
+
+def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) -> tuple[str, Any]:
+    """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one."""
+    if any(v == 0 for v in drawn):
+        return "zero_number", None
+    g = build(candidate)
+    values = forward_values(g, leaf_values(g))
+    if not all(np.isfinite(v) for v in values.values()):
+        return "overflow", None
+    found = kink(g, values)
+    if found is not None:
+        return found[0], found[2]
+    try:
+        d = derive_modules(g)
+    except DeriveError:
+        return "overflow", None
+    questions = settings.questions
+    answers = tuple(d.values[q.symbol] for q in questions)
+    parameter = {u: p for p, u in d.updated.items()}
+    before = [d.values[parameter[q.symbol]] if q.kind == "update" else None for q in questions]
+    reason = answer_rejection(questions, answers, [q.kind == "backward" for q in questions], before)
+    if reason is not None:
+        return reason
+    return None, (d, answers)
+
+
+def module_variants(spec: ModuleSpec, settings: Settings, count: int,
+                    progress: Callable[[int], None] | None = None) -> list[Variant]:
+    """`count` accepted variants, each solved and verified by the module engine's independent check."""
+    rng = np.random.default_rng(settings.seed)
+    out: list[Variant] = []
+    accepted = np.empty((0, len(settings.questions)))
+    rejected: Counter = Counter()
+    while len(out) < count:
+        for _ in range(MODULE_DRAWS):
+            candidate, drawn = draw_parameters(spec, settings.ranges, rng)
+            reason, culprit = _rejection(candidate, drawn, settings)
+            if reason is None:
+                answers = culprit[1]
+                if len(accepted) and bool(np.any(np.all(
+                        np.abs(accepted - np.array(answers)) <= settings.tolerances_at(answers), axis=1))):
+                    reason = "duplicate"
+            if reason is not None:
+                rejected[reason] += 1
+                continue
+            break
+        else:
+            counts = ", ".join(f"{rule} {k}" for rule, k in rejected.most_common())
+            worst = rejected.most_common(1)[0][0]
+            raise DeriveError(f"the acceptance rules cannot be met: {MODULE_DRAWS} draws in a row were rejected "
+                              f"for variant {len(out) + 1} (rejections so far: {counts}); mostly '{worst}': "
+                              f"{MODULE_RULES[worst]}; {MODULE_HINTS[worst]}", file=spec.source, field="[exam.random]")
+        number = len(out) + 1
+        accepted = np.vstack([accepted, answers])
+        candidate = replace(candidate, source=f"{spec.source} (variant {number})")
+        solution = solve_modules(candidate)          # verified: numpy and finite differences, or exit 3
+        out.append(Variant(number, candidate, solution,
+                           tuple(solution.derivation.values[q.symbol] for q in settings.questions)))
+        if progress is not None:
+            progress(number)
+    return out

@@ -1,0 +1,178 @@
+"""`derive exam` on specs of [[module]] tables (a CNN, an RNN, a residual block): drawn parameters,
+answers equal to the module engine's own solve of each variant and to numpy written here, cloze
+fields read by a small parser of Moodle's syntax, pages that fit, the same files for the same seed.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import ROOT, run_cli
+from test_mathjax import CHECKER, formulas, require_mathjax
+from test_pages import lone_headings, nearly_empty, overflows
+
+from derive.modules.solution import solve_modules
+from derive.output import tex
+from derive.spec import parse
+
+CNN = ROOT / "examples" / "cnn.toml"
+FIELD = re.compile(r"\{(\d+):NUMERICAL:=([^:}#~]+):([^}#~]+)\}")
+TEXT = ("exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml")
+
+
+def _exam(out: Path, spec: Path = CNN, *extra, pdf: bool = True) -> Path:
+    args = ("exam", spec, "--variants", 3, "--seed", 1, "--out", out) + (() if pdf else ("--no-pdf",)) + extra
+    result = run_cli(*args, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def cnn(tmp_path_factory) -> Path:
+    return _exam(tmp_path_factory.mktemp("modexam") / "cnn")
+
+
+def _keys(folder: Path) -> list[dict]:
+    return json.loads((folder / "keys.json").read_text(encoding="utf-8"))
+
+
+def test_cnn_answers_are_the_module_engines_solve_of_each_variant(cnn):
+    keys = _keys(cnn)
+    assert [k["variant"] for k in keys] == [1, 2, 3]
+    assert list(keys[0]["answers"]) == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    kernels = set()
+    for k in keys:
+        solution = solve_modules(parse(k["spec"], "variant.toml"))
+        for name, value in k["answers"].items():
+            assert abs(value - solution.value(name)) <= 1e-9, name
+        assert k["key"]["loss"]["total"] == pytest.approx(k["answers"]["E"], abs=1e-12)
+        kernels.add(json.dumps(k["spec"]["module"][0]["kernels"]))
+    assert len(kernels) == 3                       # one network per student: drawn kernels differ
+
+
+def test_cnn_loss_and_a_dense_gradient_by_numpy(cnn):
+    """conv 2×2 (ReLU) on the 6×6 input, max-pool 2×2 stride 2 (5×5 → 2×2), flatten, softmax, cross-entropy."""
+    for k in _keys(cnn):
+        spec = k["spec"]
+        x = np.array(spec["data"]["inputs"], dtype=float).reshape(6, 6)      # one channel
+        K = np.array(spec["module"][0]["kernels"], dtype=float).reshape(2, 2)
+        b = float(np.ravel(spec["module"][0]["biases"])[0])
+        W = np.array(spec["module"][3]["weights"])
+        c = np.array(spec["module"][3]["biases"])
+        t = np.array(spec["data"]["targets"], dtype=float)
+        z = np.array([[np.sum(x[i:i + 2, j:j + 2] * K) + b for j in range(5)] for i in range(5)])
+        a = np.maximum(z, 0)
+        p = np.array([[a[2 * i:2 * i + 2, 2 * j:2 * j + 2].max() for j in range(2)] for i in range(2)]).ravel()
+        u = W @ p + c
+        y = np.exp(u - u.max()) / np.exp(u - u.max()).sum()
+        assert k["answers"]["E"] == pytest.approx(-np.sum(t * np.log(y)), abs=1e-9)
+        assert k["answers"]["dE/dw(4)_11"] == pytest.approx((y[0] - t[0]) * p[0], abs=1e-9)
+        assert k["answers"]["K(1)_11+"] == pytest.approx(
+            K[0, 0] - spec["training"]["learning_rate"] * k["answers"]["dE/dK(1)_11"], abs=1e-12)
+
+
+def test_cloze_answers_parse_and_equal_the_keys(cnn):
+    keys = _keys(cnn)
+    root = ET.parse(cnn / "moodle.xml").getroot()
+    questions = root.findall("question[@type='cloze']")
+    assert len(questions) == 3
+    rows = list(csv.DictReader(io.StringIO((cnn / "keys.csv").read_text(encoding="utf-8"))))
+    for q, k, row in zip(questions, keys, rows):
+        fields = FIELD.findall(q.find("questiontext/text").text)
+        assert len(fields) == len(k["answers"]) == 4
+        for (points, shown, tolerance), (name, value) in zip(fields, k["answers"].items()):
+            assert points == "1" and float(tolerance) == 0.0005
+            assert abs(float(shown) - value) <= 0.5e-4 + 1e-12
+            assert shown == row[name]
+        assert q.find("idnumber").text == f"exam-1-v{k['variant']:03d}"
+
+
+@pytest.mark.parametrize("document", ["exam", "solutions", "keys"])
+def test_cnn_pdfs_fit(cnn, document):
+    log = (cnn / tex.BUILD / f"{document}.log").read_text(errors="replace")
+    assert "Output written" in log
+    assert overflows(log) == []
+    assert lone_headings(cnn / f"{document}.pdf") == []
+    if document != "exam":           # the exam's pages hold answer space
+        assert nearly_empty(cnn / f"{document}.pdf") == []
+
+
+@pytest.mark.parametrize("name", ["rnn", "residual"])
+def test_rnn_and_residual_exams(tmp_path, name):
+    folder = _exam(tmp_path / name, ROOT / "examples" / f"{name}.toml")
+    for k in _keys(folder):
+        solution = solve_modules(parse(k["spec"], "variant.toml"))
+        for q, value in k["answers"].items():
+            assert abs(value - solution.value(q)) <= 1e-9
+    for document in ("exam", "solutions", "keys"):
+        assert overflows((folder / tex.BUILD / f"{document}.log").read_text(errors="replace")) == []
+        assert lone_headings(folder / f"{document}.pdf") == []
+
+
+def test_same_seed_same_files(tmp_path):
+    one = _exam(tmp_path / "one", pdf=False)
+    two = _exam(tmp_path / "two", pdf=False)
+    for name in TEXT:
+        assert (one / name).read_bytes() == (two / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("option", [("--lms", "canvas"), ("--lms", "qti21"), ("--stress", "3")])
+def test_what_module_exams_do_not_take_is_refused_in_one_line(tmp_path, option):
+    args = ("exam", CNN, "--variants", 1, "--seed", 1) + option + (("--out", tmp_path / "x")
+                                                                  if option[0] != "--stress" else ())
+    result = run_cli(*args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and option[0] in result.stderr and "[[module]]" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_unknown_question_is_named(tmp_path):
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + '\n[exam]\nquestions = ["E", "dE/dQ"]\n', encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and "'dE/dQ'" in result.stderr and "[exam] questions" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_asked_questions_are_the_ones_in_the_keys(tmp_path):
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8")
+                    + '\n[exam]\nquestions = ["z(1)_11", "dE/db(1)", "b(4)_2+"]\ndecimals = 5\n', encoding="utf-8")
+    folder = _exam(tmp_path / "x", spec, pdf=False)
+    keys = _keys(folder)
+    assert list(keys[0]["answers"]) == ["z(1)_11", "dE/db(1)", "b(4)_2+"]
+    assert (folder / "keys.csv").read_text(encoding="utf-8").splitlines()[1].split(",")[1].split(".")[1].__len__() == 5
+
+
+def test_every_formula_of_the_module_quiz_renders_in_mathjax(tmp_path):
+    require_mathjax()
+    folder = _exam(tmp_path / "x", pdf=False)
+    formulas_ = formulas(folder / "moodle.xml")
+    assert len(formulas_) > 100 and any(r"\frac{\partial E}{\partial K^{(1)}_{11}}" in t for t in formulas_)
+    done = subprocess.run(["node", str(CHECKER)], input=json.dumps(formulas_), capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["checked"] == len(formulas_) and report["errors"] == []
+
+
+def test_a_roster_gives_each_student_a_variant(tmp_path):
+    (tmp_path / "roster.csv").write_text("id,name\n101,Ada Lovelace\n102,Alan Turing\n", encoding="utf-8")
+    result = run_cli("exam", CNN, "--seed", 1, "--students", tmp_path / "roster.csv", "--out", tmp_path / "x",
+                     "--no-pdf", "--csv-dialect", "excel-de")
+    assert result.returncode == 0, result.stderr
+    keys = _keys(tmp_path / "x")
+    assert [(k["variant"], k["student"]["name"]) for k in keys] == [(1, "Ada Lovelace"), (2, "Alan Turing")]
+    rows = list(csv.reader(io.StringIO((tmp_path / "x" / "keys.csv").read_text(encoding="utf-8-sig")), delimiter=";"))
+    assert rows[0][:3] == ["variant", "student_id", "student_name"] and rows[2][:3] == ["2", "102", "Alan Turing"]
+    assert float(rows[1][3].replace(",", ".")) == pytest.approx(keys[0]["answers"]["E"], abs=0.5e-4)
+    exam = (tmp_path / "x" / "exam.tex").read_text(encoding="utf-8")
+    assert exam.count(r"\textbf{Ada Lovelace}") == 1 and exam.count(r"\textbf{102}") == 1
