@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -105,6 +106,14 @@ def test_solutions_pdf_and_keys_pdf_show_every_variants_answers(with_pdf):
         gradient = plain_number(entry["key"]["gradients"]["weights"][1][0][0], 4)
         for text in (solutions, key_text):
             assert total in text and gradient in text
+
+
+def test_each_error_carried_forward_formula_keeps_from_answer_on_one_line(with_pdf):
+    """The wide formula of dE_total/dw1 fills its line: "from answer 1" moves to the next line
+    whole (a closing note), never "from" at the right margin and "answer 1" below it."""
+    text = pdf_text(with_pdf / "keys.pdf")
+    assert text.count("from answer") == len(QUESTIONS) - 1
+    assert not re.search(r"from\s*\n\s*answer", text)
 
 
 # -- same seed, same bytes; another seed, other numbers ------------------------------------------
