@@ -237,3 +237,17 @@ def test_a_neuron_on_the_kink_is_named_dead_with_the_convention(tmp_path):
 def pdf_text_of(tmp_path: Path, example: str) -> str:
     assert run_cli("worksheet", example, "--out", tmp_path / "deep", "--no-pdf").returncode == 0
     return (tmp_path / "deep" / "solutions.tex").read_text()
+
+
+@pytest.mark.parametrize("example, net, out", [("lecture", r"$\mathit{net}$", r"$\mathit{out}$"),
+                                               ("deep", "$z$", "$a$")])
+def test_prose_names_net_and_out_with_the_letters_of_the_displays(tmp_path, example, net, out):
+    """The indexed notation writes z and a: its prose said "net is the weighted sum ..., out the
+    activation of net" and "from net" above displays of z^(l)_j and a^(l)_j."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{example}.toml", "--out", tmp_path / "o",
+                   "--no-pdf").returncode == 0
+    tex = " ".join((tmp_path / "o" / "solutions.tex").read_text().split())
+    assert f"{net} is the weighted sum of the inputs plus the bias,{{}} {out} the activation of {net}:" in tex
+    assert re.findall(r"(?:from|enters|on|where|every) (?:net|out)\b", tex) == []
+    sheet = (tmp_path / "o" / "worksheet.tex").read_text()
+    assert ("compute net and out of every neuron" in sheet) == (example == "lecture")

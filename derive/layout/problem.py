@@ -271,7 +271,9 @@ def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
     layers = [[s for pair in zip(m.net[l], m.out[l]) for s in pair] for l in range(1, L + 1)]
     tasks = [
         Task("Forward pass" + (" (for each sample)" if several else "")
-             + ": compute net and out of every neuron, layer by layer:", nodes, len(nodes) * n, layers),
+             + (": compute net and out of every neuron, layer by layer:" if m.shape.naming == "lecture" else
+                ": compute the weighted sum and the activation of every neuron, layer by layer:"),
+             nodes, len(nodes) * n, layers),
         Task("Loss: compute the loss term of each output neuron and the total loss"
              + (" (for each sample), then the loss over the samples" if several else "") + ":",
              m.loss_terms + [m.loss_total] + ([d.loss] if several else []),
