@@ -251,3 +251,13 @@ def test_prose_names_net_and_out_with_the_letters_of_the_displays(tmp_path, exam
     assert re.findall(r"(?:from|enters|on|where|every) (?:net|out)\b", tex) == []
     sheet = (tmp_path / "o" / "worksheet.tex").read_text()
     assert ("compute net and out of every neuron" in sheet) == (example == "lecture")
+
+
+def test_a_numbered_layer_is_named_without_an_article(tmp_path):
+    """"the error signals of hidden layer 2", not "of the hidden layer 2"; the lecture's network
+    keeps "of the output layer"."""
+    deep = " ".join(pdf_text_of(tmp_path, "examples/deep.toml").split())
+    assert "The error signals of hidden layer 2" in deep and "each neuron of hidden layer 1:" in deep
+    assert "the hidden layer 1" not in deep and "the hidden layer 2" not in deep
+    lecture = " ".join(pdf_text_of(tmp_path / "l", "examples/lecture.toml").split())
+    assert "The error signals of the output layer" in lecture

@@ -173,7 +173,7 @@ def weight_frames(given: dict, diagram: dict) -> list[dict]:
     note says; a long list goes on over several frames."""
     if diagram["labelled"] and diagram["bias_labels"]:
         return []
-    rows = [] if diagram["labelled"] else [(f"Weights into the {r['layer']}", r["entries"])
+    rows = [] if diagram["labelled"] else [(f"Weights into {r['layer']}", r["entries"])
                                            for r in given["weight_rows"]]
     if not diagram["bias_labels"]:
         rows.append(("Biases", given["bias_list"]))

@@ -165,7 +165,7 @@ def given(solution: Solution) -> dict:
                         "number": s + 1})
     weight_rows = []
     for l, matrix in enumerate(m.weights):
-        weight_rows.append({"layer": layer_name(len(m.weights), l + 1), "entries": [
+        weight_rows.append({"layer": the_layer(len(m.weights), l + 1), "entries": [
             f"{p.name(sym)} = {p.given_number(spec.weights[l][j][k])}" for j, row in enumerate(matrix)
             for k, sym in enumerate(row)]})
     rules = []
@@ -258,6 +258,12 @@ def layer_name(depth: int, l: int) -> str:
     if l == depth:
         return "output layer"
     return "hidden layer" if depth == 2 else f"hidden layer {l}"
+
+
+def the_layer(depth: int, l: int) -> str:
+    """The layer's name with its article: "the output layer", "the hidden layer", but "hidden layer 2"."""
+    name = layer_name(depth, l)
+    return name if name[-1].isdigit() else "the " + name
 
 
 def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:

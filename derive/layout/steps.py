@@ -20,7 +20,7 @@ from ..printing.names import name_latex
 from ..printing.width import latex_width
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
-from .problem import ACTIVATION_TEXT, LOSS_TEXT
+from .problem import ACTIVATION_TEXT, LOSS_TEXT, layer_name, the_layer
 
 ONE_ROW = 75  # latex_width of a worked line kept on one row (the page holds about 90)
 KINK = 1e-9   # a ReLU pre-activation this close to 0 sits on the kink: the solution says so
@@ -130,9 +130,10 @@ class _Writer:
         section.steps.append(NumberedStep(self.counter.next(), title, [b for b in blocks if b.text or b.lines]))
 
     def layer_name(self, l: int) -> str:
-        if l == self.L:
-            return "output layer"
-        return "hidden layer" if self.L == 2 else f"hidden layer {l}"
+        return layer_name(self.L, l)
+
+    def the_layer(self, l: int) -> str:
+        return the_layer(self.L, l)
 
     def updates(self, params) -> list[Line]:
         """The updates of `params` when they follow their gradients (one sample), else none."""
@@ -298,9 +299,9 @@ class _Writer:
                 blocks.append(Block("The product of the first two factors is the error signal of each "
                                     "output neuron:", [w.line(s) for s in deltas]))
         else:
-            blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
+            blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                 [w.line(s) for s in deltas]))
-        self.step(sec, f"The error signals of the {self.layer_name(l)}", blocks)
+        self.step(sec, f"The error signals of {self.the_layer(l)}", blocks)
 
     def hidden_layer(self, l: int) -> None:
         d, w, m = self.d, self.w, self.m
@@ -369,14 +370,14 @@ class _Writer:
         for l in range(1, self.L + 1):
             deltas = [s for s in _steps(d, "delta", l) if s.name not in w.shown]
             if deltas:
-                blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
+                blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                     [w.line(s) for s in deltas]))
         text: list = ["A bias enters ", self.net, " with the factor 1, so its gradient is the error signal of its neuron."]
         shared = [s for s in d.sample_steps if s.kind == "gradient" and s.note and not _is_weight(m, s, s.layer)]
         for i, s in enumerate(shared):
             b = _parameter_of_gradient(m, s)
             text += [" The bias " if i == 0 else " Likewise ", w.math(b),
-                     f" is one parameter shared by every neuron of the {self.layer_name(s.layer)}"
+                     f" is one parameter shared by every neuron of {self.the_layer(s.layer)}"
                      + (", so its partials over the layer add up." if i == 0 else ".")]
         update = self.inline and self.w.solution.spec.update_biases
         if not self.w.solution.spec.update_biases:
