@@ -261,3 +261,10 @@ def test_a_numbered_layer_is_named_without_an_article(tmp_path):
     assert "the hidden layer 1" not in deep and "the hidden layer 2" not in deep
     lecture = " ".join(pdf_text_of(tmp_path / "l", "examples/lecture.toml").split())
     assert "The error signals of the output layer" in lecture
+
+
+def test_a_linear_layer_is_named_without_nested_parentheses(tmp_path):
+    """"Output layer (linear (identity))" read as a typo; the given list says out_o1 = net_o1."""
+    tex = pdf_text_of(tmp_path, "examples/tanh.toml")
+    assert "Output layer (linear)" in tex and "(identity)" not in tex
+    assert r"output layer linear, $\mathit{out}_{o1} = \mathit{net}_{o1}$" in " ".join(tex.split())

@@ -16,7 +16,7 @@ from ..solution import Solution
 from .blocks import Math
 from .placement import Box, Segment, box_at, crosses, free, label_size, place
 
-ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear (identity)",
+ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear",
                    "softmax": "softmax"}
 LOSS_TEXT = {"half_sse": "half the sum of squared errors", "mse": "mean squared error",
              "cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy"}
