@@ -268,3 +268,11 @@ def test_a_linear_layer_is_named_without_nested_parentheses(tmp_path):
     tex = pdf_text_of(tmp_path, "examples/tanh.toml")
     assert "Output layer (linear)" in tex and "(identity)" not in tex
     assert r"output layer linear, $\mathit{out}_{o1} = \mathit{net}_{o1}$" in " ".join(tex.split())
+
+
+def test_an_optimizers_steps_are_counted_by_t_not_by_a_second_step_number(tmp_path):
+    """"Step 13. Step 1, the loss before it" gave one step two numbers."""
+    tex = pdf_text_of(tmp_path, "examples/adam.toml")
+    assert not re.search(r"\\begin\{derivestep\}\{\d+\}\{Step ", tex)
+    assert re.search(r"\\begin\{derivestep\}\{\d+\}\{The step at \$t = 1\$,\{\} the loss before it", tex)
+    assert "The step at $t = 3$, every trained parameter:" in tex
