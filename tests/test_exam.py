@@ -116,6 +116,13 @@ def test_each_error_carried_forward_formula_keeps_from_answer_on_one_line(with_p
     assert not re.search(r"from\s*\n\s*answer", text)
 
 
+def test_an_error_carried_forward_update_is_written_as_the_lecture_writes_it(five):
+    """w5+ = w5 - eta * dE/dw5, the lecture's order, not sympy's (w5 - dE/dw5 * eta)."""
+    text = (five / "keys.tex").read_text()
+    assert r"$w^{+}_{5} = w_{5} - \eta \cdot \frac{\partial E_{\mathit{total}}}{\partial w_{5}}$" in text
+    assert r"\cdot \eta$" not in text
+
+
 # -- same seed, same bytes; another seed, other numbers ------------------------------------------
 def test_two_runs_with_one_seed_are_byte_identical(five, tmp_path):
     again = tmp_path / "again"
