@@ -95,6 +95,14 @@ def test_the_loss_after_the_step_stands_beside_the_old_one(lecture):
     text = " ".join(pdf_text(lecture / "solutions.pdf").split())
     after = text[text.index("After the update"):]
     assert "0.291027774" in after and "0.298371109" in after and "smaller" in after
+    assert after.index("0.298371109") < after.index("0.291027774")       # before the step, then after it
+
+
+def test_the_slides_name_the_loss_after_the_step_as_the_solution_does(tmp_path):
+    """"after one step: E_total = 0.291027774" wrote the new loss with the old one's name."""
+    assert run_cli("slides", ROOT / "examples" / "lecture.toml", "--out", tmp_path / "d", "--no-pdf").returncode == 0
+    tex = (tmp_path / "d" / "slides.tex").read_text()
+    assert r"\text{after one step:}\quad E^{+}_{\mathit{total}} &= 0.291027774" in tex
 
 
 def test_the_loss_after_one_step_is_verified_before_it_is_printed():

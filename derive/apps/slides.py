@@ -243,7 +243,7 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
         deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk))
     before, after = solution.values.totals[w.d.loss], loss_after(solution)
     deck.append(_frame("after", "The loss after one step", before=w.p.number(before), after=w.p.number(after),
-                       loss=w.p.name(w.d.loss), falls=after < before))
+                       loss=w.p.name(w.d.loss), loss_after=w.p.name(w.d.loss_after), falls=after < before))
     regularization, reg_frames = None, []
     if solution.regularization is not None:
         regularization = fit_regularization(regularization_context(solution, "none"), fit)

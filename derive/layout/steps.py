@@ -493,8 +493,8 @@ def after_section(solution: Solution, counter: Counter) -> Section | None:
     change = "smaller" if t[d.loss_after] < t[d.loss] else "not smaller"
     block = Block(["A new forward pass with the updated weights" + kept + " gives the loss after the step; "
                    f"it is {change} than before the step:"],
-                  [Line(p.name(d.loss_after), [p.number(t[d.loss_after])]),
-                   Line(p.name(d.loss), [p.number(t[d.loss])])])
+                  [Line(p.name(d.loss), [p.number(t[d.loss])]),                 # before, then after:
+                   Line(p.name(d.loss_after), [p.number(t[d.loss_after])])])   # 0.298371109 -> 0.291027774
     return Section("After the update", steps=[NumberedStep(counter.next(), "The loss after one step", [block])])
 
 
