@@ -298,11 +298,13 @@ def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
                           "over every path to the loss" + _each(several) + ":", [d.gradient[hidden_weight]],
                           (paths + 6 + 3 * max(0, L - 2)) * n))
         asked.append(hidden_weight)
+    # The update asks for the weights whose gradients the tasks above asked for, not every weight.
+    these = "the weight whose gradient you computed" if len(asked) == 1 else "the weights whose gradients you computed"
     if not optimizer_lines:
-        tasks.append(Task("The update: each weight after one step of gradient descent:",
+        tasks.append(Task(f"The update: {these}, after one step of gradient descent:",
                           [d.updated[w] for w in asked], len(asked)))
     else:   # the optimiser's first step: its state, (Adam) the bias correction, then the update
-        tasks.append(Task("The update: each weight after the first step of the optimiser given above, "
+        tasks.append(Task(f"The update: {these}, after the first step of the optimiser given above, "
                           "with its state before the step at 0:", [d.updated[w] for w in asked],
                           optimizer_lines * len(asked)))
     return tasks
