@@ -271,3 +271,9 @@ def test_the_table_shows_given_values_as_written():
     """The value column holds the spec's data as written (0.15), computed columns at nine places."""
     text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
     assert "$w_{1}$ & $0.15$ & $0.000438568$" in text and "0.150000000" not in text
+
+
+def test_a_fixed_bias_keeps_its_value_after_the_step_in_the_table_as_in_the_summary():
+    """The summary says b1 is 0.35 after the step; the regularisation table left the cells empty."""
+    text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
+    assert "$b_{1}$ & $0.35$ & $0.018725609$ & $0.018725609$ & $0.35$ & $0.35$" in text
