@@ -192,3 +192,11 @@ def test_the_deck_shows_the_slides_intermediate_lines_and_every_output_update_be
     assert -1 < text.find(")2-1 · (-1) + 0") < hidden and -1 < text.find("w51-1 + 0 + 0 = out h1 = 0.593269992") < hidden
     for value in ("0.358916480", "0.408666186", "0.511301270", "0.561370121"):
         assert -1 < text.find(value) < hidden, value
+
+
+@pytest.mark.parametrize("spec", ["examples/regularization.toml", "examples/linear_constrained.toml"])
+def test_the_penalty_table_frame_names_its_first_column_and_fits(tmp_path, spec):
+    """The frame "With and without the penalty" had an empty header over the parameters' column."""
+    out, log, _ = deck(tmp_path, spec)
+    assert overfull(log) == []
+    assert "parameter & value & without $\\lambda$ & with $\\lambda$" in (out / "slides.tex").read_text()
