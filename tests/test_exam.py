@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -105,6 +106,21 @@ def test_solutions_pdf_and_keys_pdf_show_every_variants_answers(with_pdf):
         gradient = plain_number(entry["key"]["gradients"]["weights"][1][0][0], 4)
         for text in (solutions, key_text):
             assert total in text and gradient in text
+
+
+def test_each_error_carried_forward_formula_keeps_from_answer_on_one_line(with_pdf):
+    """The wide formula of dE_total/dw1 fills its line: "from answer 1" moves to the next line
+    whole (a closing note), never "from" at the right margin and "answer 1" below it."""
+    text = pdf_text(with_pdf / "keys.pdf")
+    assert text.count("from answer") == len(QUESTIONS) - 1
+    assert not re.search(r"from\s*\n\s*answer", text)
+
+
+def test_an_error_carried_forward_update_is_written_as_the_lecture_writes_it(five):
+    """w5+ = w5 - eta * dE/dw5, the lecture's order, not sympy's (w5 - dE/dw5 * eta)."""
+    text = (five / "keys.tex").read_text()
+    assert r"$w^{+}_{5} = w_{5} - \eta \cdot \frac{\partial E_{\mathit{total}}}{\partial w_{5}}$" in text
+    assert r"\cdot \eta$" not in text
 
 
 # -- same seed, same bytes; another seed, other numbers ------------------------------------------

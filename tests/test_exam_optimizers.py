@@ -124,7 +124,7 @@ def test_the_adam_exams_pages_fit_and_say_what_they_ask(adam):
     assert "with both moments starting at 0 and t = 1" in " ".join(page.split())
     assert "Gradient descent" not in page
     solutions = " ".join(pdf_text(adam / "solutions.pdf").split())
-    assert solutions.count("The update rule") == 3 and solutions.count("Step 1, the loss before it") == 3
+    assert solutions.count("The update rule") == 3 and solutions.count("The step at t = 1, the loss before it") == 3
 
 
 def test_moodle_feedback_works_the_optimizers_step_not_gradient_descents(adam):

@@ -245,11 +245,11 @@ def test_the_adam_solution_shows_the_moments_and_fits_the_page(tmp_path):
     key = derive.derive(str(ROOT / "examples/adam.toml")).key
     first = key["optimizer"]["steps"][0]
     # Step 1 for w5: m+ = 0.1 · 0.082167041, m-hat = m+ / (1 − 0.9) is the gradient again.
-    assert "Adam" in text and "Step1,thelossbeforeit" in text
+    assert "Adam" in text and "Thestepatt=1,thelossbeforeit" in text
     assert f"{first['m']['weights'][1][0][0]:.9f}" in text
     assert "0.9·0+(1-0.9)·0.082167041=0.008216704" in text
     assert f"{first['updated']['weights'][1][0][0]:.9f}" in text
-    assert "Step3,everytrainedparameter" in text
+    assert "Thestepatt=3,everytrainedparameter" in text
     # TeX's own log: nothing runs off the page by more than 1 pt.
     folder = tmp_path / "tex"
     folder.mkdir()

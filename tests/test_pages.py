@@ -77,6 +77,24 @@ def lone_headings(pdf: Path) -> list[str]:
     return [f"page {i}: {' '.join(page)!r} alone" for i, page in enumerate(pages[:-1], 1) if len(page) <= 2]
 
 
+def continued_tables(pdf: Path) -> list[str]:
+    """Pages that begin with a table's repeated header ("parameter ..."): a table split across pages."""
+    text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
+    firsts = [next((line.strip() for line in page.splitlines() if line.strip()), "") for page in text.split("\f")]
+    return [f"page {i}: {first!r}" for i, first in enumerate(firsts, 1) if first.startswith("parameter")]
+
+
+@pytest.mark.parametrize("args, document", [
+    (("worksheet", ROOT / "examples" / "adam.toml"), "solutions.pdf"),
+    (("exam", ROOT / "examples" / "exam.toml", "--variants", "3", "--seed", "7"), "solutions.pdf")],
+    ids=["adam-final-parameters", "exam-summaries"])
+def test_a_table_that_fits_a_page_is_not_split(tmp_path, args, document):
+    """The summary of ten parameters went 4 + 6 over two pages in every exam variant, and Adam's
+    final parameters 6 + 4 onto a last page of their own: a table that fits a page moves whole."""
+    assert run_cli(*args, "--out", tmp_path / "out").returncode == 0
+    assert continued_tables(tmp_path / "out" / document) == []
+
+
 def test_the_gate_reads_real_overfull_lines():
     log = ("Overfull \\hbox (0.5pt too wide) in paragraph at lines 1--2\n[]a\n"
            "Overfull \\hbox (12.25pt too wide) detected at line 170\n[]\n"

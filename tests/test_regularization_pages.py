@@ -207,6 +207,39 @@ def test_every_page_of_both_documents_fits(pages):
         assert _overfull(log) == [], name
 
 
+def _regularisation_displays(pages) -> list[str]:
+    """The aligned displays of the regularisation part of the solution's .tex, each with what precedes it."""
+    _, _, solution = pages
+    tex = (FOLDERS[solution.spec.source] / "solutions.tex").read_text(encoding="utf-8")
+    part = "\n".join(tex.splitlines()[_regularisation_starts(tex) - 1:])
+    return re.findall(r"(?<=\n)(\n?)\\begin\{align\*\}\n(.*?)\\end\{align\*\}", part, re.S)
+
+
+def test_no_empty_line_before_a_display(pages):
+    """A blank line before \\begin{align*} is an empty paragraph: a line's worth of space above the
+    display that the core network's displays do not have."""
+    displays = _regularisation_displays(pages)
+    assert displays and [body[:60] for blank, body in displays if blank] == []
+
+
+def test_a_short_display_stays_on_one_page(pages):
+    """The two Lagrangians, the KKT values, R and E_R: a display of a few rows is read as one, so
+    its rows are joined with \\\\* (no page break between them)."""
+    for _, body in _regularisation_displays(pages):
+        rows = body.count("\\\\") + 1
+        if rows <= 4:
+            assert body.count("\\\\*") == rows - 1, body[:200]
+
+
+def test_the_equivalence_table_starts_on_the_page_of_its_heading(pages):
+    """"The soft problem at λ* beside θ*", its sentence and its table on one page."""
+    _, _, solution = pages
+    out = subprocess.run(["pdftotext", str(FOLDERS[solution.spec.source] / "solutions.pdf"), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    page = next(p for p in out.split("\f") if "The soft problem, solved" in p)
+    assert "hard," in page and "beside" in page         # the table header, the heading
+
+
 def _task_positions(pdf) -> list[tuple[int, int, float]]:
     """(page, task number, top of its label in pt) of every numbered task, from pdftotext -bbox."""
     out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
@@ -238,3 +271,9 @@ def test_the_table_shows_given_values_as_written():
     """The value column holds the spec's data as written (0.15), computed columns at nine places."""
     text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
     assert "$w_{1}$ & $0.15$ & $0.000438568$" in text and "0.150000000" not in text
+
+
+def test_a_fixed_bias_keeps_its_value_after_the_step_in_the_table_as_in_the_summary():
+    """The summary says b1 is 0.35 after the step; the regularisation table left the cells empty."""
+    text = run_cli("snippet", "examples/regularization.toml", "--part", "regularization").stdout
+    assert "$b_{1}$ & $0.35$ & $0.018725609$ & $0.018725609$ & $0.35$ & $0.35$" in text

@@ -181,3 +181,22 @@ def test_a_formula_set_on_its_own_line_keeps_the_punctuation_after_it():
     parts = fit_regularization(context, FITS["beamer"])["hard"][0].blocks[0]["parts"]
     assert parts[1]["display"] and parts[1]["text"] == wide + ";"
     assert parts[2]["text"] == "it shifts the value."
+
+
+def test_the_deck_shows_the_slides_intermediate_lines_and_every_output_update_before_the_hidden_layer(lecture):
+    """The lecture's slides write dE_total/dout_o1 = 2 * 1/2 (target_o1 - out_o1)^(2-1) * (-1) + 0 and
+    dnet_o1/dw5 = 1 * out_h1 * w5^(1-1) + 0 + 0, then w5+ and w6+ ... w8+ before the hidden layer."""
+    out, _, _ = lecture
+    text = " ".join(pdf_text(out / "slides.pdf").split())
+    hidden = text.index("The hidden weight w1")
+    assert -1 < text.find(")2-1 · (-1) + 0") < hidden and -1 < text.find("w51-1 + 0 + 0 = out h1 = 0.593269992") < hidden
+    for value in ("0.358916480", "0.408666186", "0.511301270", "0.561370121"):
+        assert -1 < text.find(value) < hidden, value
+
+
+@pytest.mark.parametrize("spec", ["examples/regularization.toml", "examples/linear_constrained.toml"])
+def test_the_penalty_table_frame_names_its_first_column_and_fits(tmp_path, spec):
+    """The frame "With and without the penalty" had an empty header over the parameters' column."""
+    out, log, _ = deck(tmp_path, spec)
+    assert overfull(log) == []
+    assert "parameter & value & without $\\lambda$ & with $\\lambda$" in (out / "slides.tex").read_text()

@@ -95,6 +95,14 @@ def test_the_loss_after_the_step_stands_beside_the_old_one(lecture):
     text = " ".join(pdf_text(lecture / "solutions.pdf").split())
     after = text[text.index("After the update"):]
     assert "0.291027774" in after and "0.298371109" in after and "smaller" in after
+    assert after.index("0.298371109") < after.index("0.291027774")       # before the step, then after it
+
+
+def test_the_slides_name_the_loss_after_the_step_as_the_solution_does(tmp_path):
+    """"after one step: E_total = 0.291027774" wrote the new loss with the old one's name."""
+    assert run_cli("slides", ROOT / "examples" / "lecture.toml", "--out", tmp_path / "d", "--no-pdf").returncode == 0
+    tex = (tmp_path / "d" / "slides.tex").read_text()
+    assert r"\text{after one step:}\quad E^{+}_{\mathit{total}} &= 0.291027774" in tex
 
 
 def test_the_loss_after_one_step_is_verified_before_it_is_printed():
@@ -239,3 +247,42 @@ def test_a_neuron_on_the_kink_is_named_dead_with_the_convention(tmp_path):
 def pdf_text_of(tmp_path: Path, example: str) -> str:
     assert run_cli("worksheet", example, "--out", tmp_path / "deep", "--no-pdf").returncode == 0
     return (tmp_path / "deep" / "solutions.tex").read_text()
+
+
+@pytest.mark.parametrize("example, net, out", [("lecture", r"$\mathit{net}$", r"$\mathit{out}$"),
+                                               ("deep", "$z$", "$a$")])
+def test_prose_names_net_and_out_with_the_letters_of_the_displays(tmp_path, example, net, out):
+    """The indexed notation writes z and a: its prose said "net is the weighted sum ..., out the
+    activation of net" and "from net" above displays of z^(l)_j and a^(l)_j."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{example}.toml", "--out", tmp_path / "o",
+                   "--no-pdf").returncode == 0
+    tex = " ".join((tmp_path / "o" / "solutions.tex").read_text().split())
+    assert f"{net} is the weighted sum of the inputs plus the bias,{{}} {out} the activation of {net}:" in tex
+    assert re.findall(r"(?:from|enters|on|where|every) (?:net|out)\b", tex) == []
+    sheet = (tmp_path / "o" / "worksheet.tex").read_text()
+    assert ("compute net and out of every neuron" in sheet) == (example == "lecture")
+
+
+def test_a_numbered_layer_is_named_without_an_article(tmp_path):
+    """"the error signals of hidden layer 2", not "of the hidden layer 2"; the lecture's network
+    keeps "of the output layer"."""
+    deep = " ".join(pdf_text_of(tmp_path, "examples/deep.toml").split())
+    assert "The error signals of hidden layer 2" in deep and "each neuron of hidden layer 1:" in deep
+    assert "the hidden layer 1" not in deep and "the hidden layer 2" not in deep
+    lecture = " ".join(pdf_text_of(tmp_path / "l", "examples/lecture.toml").split())
+    assert "The error signals of the output layer" in lecture
+
+
+def test_a_linear_layer_is_named_without_nested_parentheses(tmp_path):
+    """"Output layer (linear (identity))" read as a typo; the given list says out_o1 = net_o1."""
+    tex = pdf_text_of(tmp_path, "examples/tanh.toml")
+    assert "Output layer (linear)" in tex and "(identity)" not in tex
+    assert r"output layer linear, $\mathit{out}_{o1} = \mathit{net}_{o1}$" in " ".join(tex.split())
+
+
+def test_an_optimizers_steps_are_counted_by_t_not_by_a_second_step_number(tmp_path):
+    """"Step 13. Step 1, the loss before it" gave one step two numbers."""
+    tex = pdf_text_of(tmp_path, "examples/adam.toml")
+    assert not re.search(r"\\begin\{derivestep\}\{\d+\}\{Step ", tex)
+    assert re.search(r"\\begin\{derivestep\}\{\d+\}\{The step at \$t = 1\$,\{\} the loss before it", tex)
+    assert "The step at $t = 3$, every trained parameter:" in tex

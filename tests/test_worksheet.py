@@ -165,3 +165,13 @@ def test_write_worksheet_raises_derive_error_for_missing_templates(tmp_path, mon
     with pytest.raises(DeriveError):
         write_worksheet(derive.load(ROOT / "examples/lecture.toml"), tmp_path / "out", pdf=False)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("example, asked", [("lecture", "the weights whose gradients you computed"),
+                                            ("linear_constrained", "the weight whose gradient you computed")])
+def test_the_update_task_asks_for_the_weights_it_names(tmp_path, example, asked):
+    """"each weight after one step: w5+, w1+" said each weight and asked for two."""
+    assert run_cli("worksheet", f"examples/{example}.toml", "--out", tmp_path / "o", "--no-pdf").returncode == 0
+    sheet = " ".join((tmp_path / "o" / "worksheet.tex").read_text().split())
+    assert f"The update: {asked},{{}} after one step of gradient descent:" in sheet    # ,{}: TeX-escaped
+    assert "each weight after" not in sheet

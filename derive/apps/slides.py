@@ -121,14 +121,24 @@ def chain_rule_frames(solution: Solution, fit: Fit) -> list[dict]:
         out.append(_frame("blocks", f"The output weight ${name}$: what each factor differentiates", blocks=fitted(
             [Section("", [Block("The loss reaches the weight through a chain of local expressions:",
                                 definitions)])], fit)[0].blocks))
-    rows = _rows([w.rule(gradient.name)], fit, 1)
-    for k, factor in enumerate(factors):
-        rows += _rows([w.line(factor)], fit, k + 2)
-    product = _rows([w.line(gradient)], fit, len(factors) + 2)
     title = f"The chain rule for ${name}$, factor by factor"
     text = "A product of local partial derivatives:"
-    height = text_height(text, fit) + DISPLAY_SKIP * fit.font + sum(row_height(r["line"], fit) for r in rows + product)
-    if height <= fit.height:
+
+    def height(rows: list[dict]) -> float:
+        return text_height(text, fit) + DISPLAY_SKIP * fit.font + sum(row_height(r["line"], fit) for r in rows)
+
+    def factor_rows(lines) -> list[dict]:
+        rows = _rows([w.rule(gradient.name)], fit, 1)
+        for k, factor in enumerate(factors):
+            rows += _rows(lines(factor), fit, k + 2)
+        return rows
+
+    # With the slides' intermediate lines (2 * 1/2 (target - out)^(2-1) * (-1) + 0) when they fit a frame.
+    rows = factor_rows(w.worked)
+    if height(rows) > fit.height:
+        rows = factor_rows(lambda factor: [w.line(factor)])
+    product = _rows([w.line(gradient)], fit, len(factors) + 2)
+    if height(rows + product) <= fit.height:
         out.append(_frame("reveal", title, text=text, rows=rows + product))
     else:       # a narrow frame: the factors, then their product on the next frame
         out.append(_frame("reveal", title, text=text, rows=rows))
@@ -138,6 +148,12 @@ def chain_rule_frames(solution: Solution, fit: Fit) -> list[dict]:
     update = next(s for s in d.total_steps if s.kind == "update" and s.name == d.updated[weight])
     out.append(_frame("blocks", f"Updating ${name}$", blocks=fitted([Section("", [Block(
         "Gradient descent moves the weight against its gradient:", [w.line(update)])])], fit)[0].blocks))
+    # The lecture goes on with w6+ ... w8+ before the hidden layer: the other output weights' updates.
+    others = [s for s in d.total_steps if s.kind == "update" and s.name in
+              {d.updated[x] for row in m.weights[-1] for x in row if x != weight and x in d.updated}]
+    if others:
+        out += _blocks_frames([Block("The same rule for the other weights into the output layer:",
+                                     [w.line(s) for s in others])], fit, "The other output weights")
     return out
 
 
@@ -176,7 +192,7 @@ def weight_frames(given: dict, diagram: dict) -> list[dict]:
     note says; a long list goes on over several frames."""
     if diagram["labelled"] and diagram["bias_labels"]:
         return []
-    rows = [] if diagram["labelled"] else [(f"Weights into the {r['layer']}", r["entries"])
+    rows = [] if diagram["labelled"] else [(f"Weights into {r['layer']}", r["entries"])
                                            for r in given["weight_rows"]]
     if not diagram["bias_labels"]:
         rows.append(("Biases", given["bias_list"]))
@@ -230,7 +246,7 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
         deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk))
     before, after = solution.values.totals[w.d.loss], loss_after(solution)
     deck.append(_frame("after", "The loss after one step", before=w.p.number(before), after=w.p.number(after),
-                       loss=w.p.name(w.d.loss), falls=after < before))
+                       loss=w.p.name(w.d.loss), loss_after=w.p.name(w.d.loss_after), falls=after < before))
     regularization, reg_frames = None, []
     if solution.regularization is not None:
         regularization = fit_regularization(regularization_context(solution, "none"), fit)

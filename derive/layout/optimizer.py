@@ -88,7 +88,8 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
             lines = parameter_lines(solution, par, it, p, by_parameter[par])
             blocks.append(Block(["For ", Math(p.name(par)), ", with the gradient at the current parameters"
                                  f"{batch_text} and ", Math(f"t = {it.number}"), ":"], lines))
-        title = [f"Step {it.number}, the loss before it ",
+        # "Step 13. The step at t = 1": the optimiser counts its steps by t, the solution by number.
+        title = ["The step at ", Math(f"t = {it.number}"), ", the loss before it ",
                  Math(f"{p.name(solution.derivation.loss)} = {p.number(it.loss)}")]
         steps.append(NumberedStep(counter.next(), title, blocks))
     return [Section(TITLES[config.name], steps=steps)]

@@ -16,7 +16,7 @@ from ..solution import Solution
 from .blocks import Math
 from .placement import Box, Segment, box_at, crosses, free, label_size, place
 
-ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear (identity)",
+ACTIVATION_TEXT = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear",
                    "softmax": "softmax"}
 LOSS_TEXT = {"half_sse": "half the sum of squared errors", "mse": "mean squared error",
              "cross_entropy": "cross-entropy", "binary_cross_entropy": "binary cross-entropy"}
@@ -165,7 +165,7 @@ def given(solution: Solution) -> dict:
                         "number": s + 1})
     weight_rows = []
     for l, matrix in enumerate(m.weights):
-        weight_rows.append({"layer": layer_name(len(m.weights), l + 1), "entries": [
+        weight_rows.append({"layer": the_layer(len(m.weights), l + 1), "entries": [
             f"{p.name(sym)} = {p.given_number(spec.weights[l][j][k])}" for j, row in enumerate(matrix)
             for k, sym in enumerate(row)]})
     rules = []
@@ -260,6 +260,12 @@ def layer_name(depth: int, l: int) -> str:
     return "hidden layer" if depth == 2 else f"hidden layer {l}"
 
 
+def the_layer(depth: int, l: int) -> str:
+    """The layer's name with its article: "the output layer", "the hidden layer", but "hidden layer 2"."""
+    name = layer_name(depth, l)
+    return name if name[-1].isdigit() else "the " + name
+
+
 def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
     """The worksheet's tasks, worded as the solution's headings; exams ask the same quantities.
     `optimizer_lines`: the lines of an optimiser's step per parameter (0: plain gradient descent)."""
@@ -271,7 +277,9 @@ def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
     layers = [[s for pair in zip(m.net[l], m.out[l]) for s in pair] for l in range(1, L + 1)]
     tasks = [
         Task("Forward pass" + (" (for each sample)" if several else "")
-             + ": compute net and out of every neuron, layer by layer:", nodes, len(nodes) * n, layers),
+             + (": compute net and out of every neuron, layer by layer:" if m.shape.naming == "lecture" else
+                ": compute the weighted sum and the activation of every neuron, layer by layer:"),
+             nodes, len(nodes) * n, layers),
         Task("Loss: compute the loss term of each output neuron and the total loss"
              + (" (for each sample), then the loss over the samples" if several else "") + ":",
              m.loss_terms + [m.loss_total] + ([d.loss] if several else []),
@@ -290,11 +298,13 @@ def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
                           "over every path to the loss" + _each(several) + ":", [d.gradient[hidden_weight]],
                           (paths + 6 + 3 * max(0, L - 2)) * n))
         asked.append(hidden_weight)
+    # The update asks for the weights whose gradients the tasks above asked for, not every weight.
+    these = "the weight whose gradient you computed" if len(asked) == 1 else "the weights whose gradients you computed"
     if not optimizer_lines:
-        tasks.append(Task("The update: each weight after one step of gradient descent:",
+        tasks.append(Task(f"The update: {these}, after one step of gradient descent:",
                           [d.updated[w] for w in asked], len(asked)))
     else:   # the optimiser's first step: its state, (Adam) the bias correction, then the update
-        tasks.append(Task("The update: each weight after the first step of the optimiser given above, "
+        tasks.append(Task(f"The update: {these}, after the first step of the optimiser given above, "
                           "with its state before the step at 0:", [d.updated[w] for w in asked],
                           optimizer_lines * len(asked)))
     return tasks

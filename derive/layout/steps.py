@@ -14,12 +14,13 @@ from __future__ import annotations
 import sympy as sp
 
 from ..derivation import Step
+from ..model.naming import Name
 from ..printing.latex import Printer
 from ..printing.names import name_latex
 from ..printing.width import latex_width
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
-from .problem import ACTIVATION_TEXT, LOSS_TEXT
+from .problem import ACTIVATION_TEXT, LOSS_TEXT, layer_name, the_layer
 
 ONE_ROW = 75  # latex_width of a worked line kept on one row (the page holds about 90)
 KINK = 1e-9   # a ReLU pre-activation this close to 0 sits on the kink: the solution says so
@@ -107,6 +108,11 @@ class _Writer:
         self.sections: list[Section] = []
         self.starts: list[int] = []           # where each section's steps begin in self.w.order
         self.relu_said = False
+        # net and out as the notation names them (net, out in the lecture's names; z, a indexed):
+        # prose about them uses the letters the student sees in the displays.
+        names = self.m.names.of
+        self.net = Math(name_latex(Name(names[self.m.net[1][0]].base)))
+        self.out = Math(name_latex(Name(names[self.m.out[1][0]].base)))
 
     def section(self, title: str) -> Section:
         self.sections.append(Section(title))
@@ -124,9 +130,10 @@ class _Writer:
         section.steps.append(NumberedStep(self.counter.next(), title, [b for b in blocks if b.text or b.lines]))
 
     def layer_name(self, l: int) -> str:
-        if l == self.L:
-            return "output layer"
-        return "hidden layer" if self.L == 2 else f"hidden layer {l}"
+        return layer_name(self.L, l)
+
+    def the_layer(self, l: int) -> str:
+        return the_layer(self.L, l)
 
     def updates(self, params) -> list[Line]:
         """The updates of `params` when they follow their gradients (one sample), else none."""
@@ -140,8 +147,8 @@ class _Writer:
         sec = self.section("Forward pass")
         for l in range(1, self.L + 1):
             act = m.shape.activations[l - 1]
-            blocks = [Block("net is the weighted sum of the inputs plus the bias, out the activation of net:",
-                            [w.line(s) for s in _steps(self.d, "forward", l)])]
+            blocks = [Block([self.net, " is the weighted sum of the inputs plus the bias, ", self.out,
+                             " the activation of ", self.net, ":"], [w.line(s) for s in _steps(self.d, "forward", l)])]
             blocks.append(self.kink_note(l))
             self.step(sec, f"{self.layer_name(l).capitalize()} ({ACTIVATION_TEXT[act]})", blocks)
 
@@ -160,12 +167,12 @@ class _Writer:
                  "and bias do not change in this step."]
         return Block(text)
 
-    def relu_convention(self, l: int) -> str:
+    def relu_convention(self, l: int) -> list:
         if self.m.shape.activations[l - 1] != "relu" or self.relu_said:
-            return ""
+            return []
         self.relu_said = True
-        return (" (ReLU's derivative is 1 where net is positive and 0 where it is negative; at 0 ReLU has "
-                "no derivative, and we take it to be 0 there)")
+        return [" (ReLU's derivative is 1 where ", self.net, " is positive and 0 where it is negative; at 0 ReLU "
+                "has no derivative, and we take it to be 0 there)"]
 
     def loss(self) -> None:
         d, w = self.d, self.w
@@ -187,8 +194,8 @@ class _Writer:
                 blocks = [Block(["By the chain rule, the gradient of the loss with respect to the output weight ",
                                  wname, " is a product of local partial derivatives:"], [w.rule(first.name)])]
                 blocks += factors
-                blocks.append(Block(["The last factor, from net (the power rule on every term; only one "
-                                     "term holds ", wname, "):"],
+                blocks.append(Block(["The last factor, from ", self.net, " (the power rule on every term; only "
+                                     "one term holds ", wname, "):"],
                                     _lines(w.definition(local), *w.worked(local))))
                 blocks.append(Block("Together:", [w.line(first)]))
                 self.step(sec, ["The gradient of ", wname], blocks)
@@ -228,7 +235,7 @@ class _Writer:
                 lines = []
                 for s in losses:
                     lines += _lines(w.definition(s), *w.worked(s))
-                blocks.append(Block("The derivative of the loss with respect to every out:", lines))
+                blocks.append(Block(["The derivative of the loss with respect to every ", self.out, ":"], lines))
             net = m.net[L][j]
             jac = [s for s in _steps(d, "activation_derivative", L) if m.names.of[s.name].den == m.names.of[net]]
             lines = []
@@ -236,7 +243,7 @@ class _Writer:
                 if s.definition and first:
                     lines.append(w.definition(s))
                 lines.append(w.line(s))
-            blocks.append(Block(["Softmax couples the outputs: every out depends on ", Math(w.p.name(net)),
+            blocks.append(Block(["Softmax couples the outputs: every ", self.out, " depends on ", Math(w.p.name(net)),
                                  ", so the error signal of ", Math(w.p.name(net)),
                                  " sums over all outputs (a column of the Jacobian):"], _lines(*lines)))
             delta = next(s for s in _steps(d, "delta", L) if s.neuron == j)
@@ -254,7 +261,7 @@ class _Writer:
         act = next(a for a in _steps(d, "activation_derivative", L) if a.neuron == j)
         lines = _lines(w.definition(act), w.line(act))
         if first and s.intermediate is not None:
-            blocks.append(Block("The second factor, from the activation" + self.relu_convention(L) + ":", lines))
+            blocks.append(Block(["The second factor, from the activation", *self.relu_convention(L), ":"], lines))
         else:
             blocks.append(Block("Its first two factors, from the same local expressions:",
                                 _lines(w.definition(s), w.line(s)) + lines))
@@ -292,9 +299,9 @@ class _Writer:
                 blocks.append(Block("The product of the first two factors is the error signal of each "
                                     "output neuron:", [w.line(s) for s in deltas]))
         else:
-            blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
+            blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                 [w.line(s) for s in deltas]))
-        self.step(sec, f"The error signals of the {self.layer_name(l)}", blocks)
+        self.step(sec, f"The error signals of {self.the_layer(l)}", blocks)
 
     def hidden_layer(self, l: int) -> None:
         d, w, m = self.d, self.w, self.m
@@ -325,14 +332,14 @@ class _Writer:
             above = m.weights[l][0][j]
             old = ([" The backward pass uses the weights of the forward pass: ", w.math(above), ", not ",
                     w.math(d.updated[above]), "."] if first and self.inline and above in d.updated else [])
-            blocks.append(Block((["Path by path" + (" (the power rule on net, as before)" if first else "") + "."]
-                                 + old), paths))
+            blocks.append(Block(["Path by path", *([" (the power rule on ", self.net, ", as before)"] if first else []),
+                                 ".", *old], paths))
             blocks.append(Block("Their sum:", [w.line(hidden)]))
-            blocks.append(Block("The activation's derivative" + self.relu_convention(l) + ":",
+            blocks.append(Block(["The activation's derivative", *self.relu_convention(l), ":"],
                                 _lines(w.definition(act), w.line(act))))
             if first:
                 local = w.by_name[grads[0].expr.args[-1]]
-                blocks.append(Block("The last factor, from net:", _lines(w.definition(local),
+                blocks.append(Block(["The last factor, from ", self.net, ":"], _lines(w.definition(local),
                                                                          *w.worked(local))))
                 blocks.append(Block("Together:", [w.line(grads[0])]))
                 self.step(sec, ["The gradient of ", wname], blocks)
@@ -363,14 +370,14 @@ class _Writer:
         for l in range(1, self.L + 1):
             deltas = [s for s in _steps(d, "delta", l) if s.name not in w.shown]
             if deltas:
-                blocks.append(Block(f"The error signal of each neuron of the {self.layer_name(l)}:",
+                blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                     [w.line(s) for s in deltas]))
-        text: list = ["A bias enters net with the factor 1, so its gradient is the error signal of its neuron."]
+        text: list = ["A bias enters ", self.net, " with the factor 1, so its gradient is the error signal of its neuron."]
         shared = [s for s in d.sample_steps if s.kind == "gradient" and s.note and not _is_weight(m, s, s.layer)]
         for i, s in enumerate(shared):
             b = _parameter_of_gradient(m, s)
             text += [" The bias " if i == 0 else " Likewise ", w.math(b),
-                     f" is one parameter shared by every neuron of the {self.layer_name(s.layer)}"
+                     f" is one parameter shared by every neuron of {self.the_layer(s.layer)}"
                      + (", so its partials over the layer add up." if i == 0 else ".")]
         update = self.inline and self.w.solution.spec.update_biases
         if not self.w.solution.spec.update_biases:
@@ -486,8 +493,8 @@ def after_section(solution: Solution, counter: Counter) -> Section | None:
     change = "smaller" if t[d.loss_after] < t[d.loss] else "not smaller"
     block = Block(["A new forward pass with the updated weights" + kept + " gives the loss after the step; "
                    f"it is {change} than before the step:"],
-                  [Line(p.name(d.loss_after), [p.number(t[d.loss_after])]),
-                   Line(p.name(d.loss), [p.number(t[d.loss])])])
+                  [Line(p.name(d.loss), [p.number(t[d.loss])]),                 # before, then after:
+                   Line(p.name(d.loss_after), [p.number(t[d.loss_after])])])   # 0.298371109 -> 0.291027774
     return Section("After the update", steps=[NumberedStep(counter.next(), "The loss after one step", [block])])
 
 

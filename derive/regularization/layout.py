@@ -222,8 +222,11 @@ def soft_section(w: Words) -> tuple[Section, list[dict]]:
     for key in ("gradient", "regularized_gradient", "updated", "regularized_updated"):
         present = [i for i, t in enumerate(soft.table) if getattr(t, key) is not None]
         shown = dict(zip(present, p.column([getattr(soft.table[i], key) for i in present])))  # one form a column
+        # A parameter the step leaves as it is (a bias when biases stay fixed) keeps its value after
+        # the step, as the summary shows it; it has no regularised gradient only when it is not trained.
+        kept = key in ("updated", "regularized_updated")
         for i, row in enumerate(rows):
-            row[key] = shown.get(i, "")
+            row[key] = shown.get(i, row["value"] if kept else "")
     out.blocks = pieces
     return out, rows
 

@@ -270,7 +270,10 @@ def carried_forward(d: Derivation, questions: tuple[Question, ...],
             expr = rules.get(key[0], step.expr)
             parts = {f: expand(f, key[1]) for f in expr.free_symbols}
             if any(hit for _, hit in parts.values()):
-                memo[key] = (expr.xreplace({f: e for f, (e, _) in parts.items()}), True)
+                # An asked rule that only names earlier answers (w5+ = w5 - eta dE/dw5) keeps the
+                # lecture's form: replacing them by themselves would rebuild it in sympy's order.
+                same = top and all(e == f for f, (e, _) in parts.items())
+                memo[key] = (expr if same else expr.xreplace({f: e for f, (e, _) in parts.items()}), True)
             else:
                 memo[key] = (sym, False)
                 if not top:
