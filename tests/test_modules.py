@@ -486,3 +486,14 @@ def test_one_step_by_its_name(tmp_path):
     assert "-0.172868299" in result.stdout
     wrong = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--step", "dE/dV")
     assert wrong.returncode == 2 and "steps are named like: z_1,1" in wrong.stderr and wrong.stderr.count("\n") == 1
+
+
+def test_the_loss_after_the_step_is_named_e_plus_in_the_solution_and_the_deck(tmp_path):
+    """As the MLP pages do (E+_total): the new forward pass's loss is E+, beside the old E."""
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", tmp_path / "w", "--no-pdf").returncode == 0
+    assert run_cli("slides", ROOT / "examples" / "cnn.toml", "--out", tmp_path / "s", "--no-pdf").returncode == 0
+    after = json.loads((tmp_path / "w" / "key.json").read_text())["loss"]["after_step"]
+    solution = (tmp_path / "w" / "solutions.tex").read_text()
+    assert f"E^{{+}} = {after:.9f}" in solution
+    deck = next((tmp_path / "s").glob("*.tex")).read_text()
+    assert f"E^{{+}} &= {after:.9f}" in deck

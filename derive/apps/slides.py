@@ -288,7 +288,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
         deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""),
                            rows=rows[i:i + TABLE_ROWS]))
     deck.append(_frame("after", "The loss after one step", before=parts["before"], after=parts["after"],
-                       loss=parts["loss_name"], falls=parts["falls"]))
+                       loss=parts["loss_name"], loss_after=parts["loss_after_name"], falls=parts["falls"]))
     return {"reg_frames": [], "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme,
             "aspect": ASPECT_RATIOS[options.aspect_ratio], "handout": handout, "frames": deck, "diagram": None,
             "diagram_scale": "1", "given": None, "regularization": None, "several": not spec.single_sample}

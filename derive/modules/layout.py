@@ -316,7 +316,7 @@ class Pages:
         g = self.g
         falls = self.d.loss_after < self.d.values[g.loss]
         text = ["A new forward pass with the updated parameters gives the loss ",
-                Math(f"{self.name(g.loss)} = {self.p.number(self.d.loss_after)}"),
+                Math(f"{self.name(g.loss)}^{{+}} = {self.p.number(self.d.loss_after)}"),
                 ", down from " if falls else ", up from ", Math(self.p.number(self.d.values[g.loss])),
                 "." if falls else " (the step was too long for this learning rate)."]
         return Block(text)
@@ -466,7 +466,7 @@ def slide_parts(solution: ModuleSolution) -> dict:
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
             "given": problem["given"],
             "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
-            "summary": pages.summary(), "loss_name": "E", "before": pages.p.number(d.values[d.graph.loss]),
+            "summary": pages.summary(), "loss_name": "E", "loss_after_name": "E^{+}", "before": pages.p.number(d.values[d.graph.loss]),
             "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 
 
