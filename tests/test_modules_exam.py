@@ -19,9 +19,10 @@ from helpers import ROOT, run_cli
 from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import lone_headings, nearly_empty, overflows
 
+from derive import budget
 from derive.modules.solution import solve_modules
 from derive.output import tex
-from derive.spec import parse
+from derive.spec import load, parse
 
 CNN = ROOT / "examples" / "cnn.toml"
 FIELD = re.compile(r"\{(\d+):NUMERICAL:=([^:}#~]+):([^}#~]+)\}")
@@ -176,3 +177,17 @@ def test_a_roster_gives_each_student_a_variant(tmp_path):
     assert float(rows[1][3].replace(",", ".")) == pytest.approx(keys[0]["answers"]["E"], abs=0.5e-4)
     exam = (tmp_path / "x" / "exam.tex").read_text(encoding="utf-8")
     assert exam.count(r"\textbf{Ada Lovelace}") == 1 and exam.count(r"\textbf{102}") == 1
+
+
+def test_an_over_budget_module_exam_is_refused_in_one_line_before_anything_is_written(tmp_path):
+    """500 CNN variants with PDFs would take minutes: refused before any draw, naming the variants
+    and how many fit; without PDFs more fit, but not 500."""
+    assert budget.module_terms(load(CNN)) == 25 * 4 + 4 * 4 + 2 * 4 + 2 * 2   # conv, max-pool, dense, softmax
+    for extra in ((), ("--no-pdf",)):
+        out = tmp_path / f"x{len(extra)}"
+        result = run_cli("exam", CNN, "--variants", 500, "--seed", 1, "--out", out, *extra)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "[exam] variants" in result.stderr
+        assert "too much work: 500 variants" in result.stderr and "at most 40 s" in result.stderr
+        assert ("with PDFs" in result.stderr) == (not extra)
+        assert not out.exists()

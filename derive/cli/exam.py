@@ -6,7 +6,7 @@ import sys
 from .. import budget
 from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
-from ..apps.exam.folder import LMS, Progress, write_exam
+from ..apps.exam.folder import LMS, Progress, variant_count, write_exam
 from ..apps.exam.module_files import write_module_exam
 from ..apps.exam.modules import module_settings
 from ..apps.exam.roster import read_roster
@@ -67,6 +67,7 @@ def run_modules(args) -> int:
                           f"{args.students}: leave out --variants (one variant per student) or give more",
                           field="--variants")
     pdf = not args.no_pdf
+    budget.check_module_exam(spec, variant_count(spec, settings, students), pdf)
     variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force, dialect=args.csv_dialect,
                                  students=students, roster=args.students)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
