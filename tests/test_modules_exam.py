@@ -4,6 +4,7 @@ fields read by a small parser of Moodle's syntax, pages that fit, the same files
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -16,6 +17,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, run_cli
+from test_cloze import parse_png
 from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import lone_headings, nearly_empty, overflows
 
@@ -191,3 +193,50 @@ def test_an_over_budget_module_exam_is_refused_in_one_line_before_anything_is_wr
         assert "too much work: 500 variants" in result.stderr and "at most 40 s" in result.stderr
         assert ("with PDFs" in result.stderr) == (not extra)
         assert not out.exists()
+
+
+def test_each_cloze_question_shows_its_variants_pictures(cnn, tmp_path):
+    """The input grid, the kernel and the blank feature map as a PNG inside the question, the page of
+    diagrams.tex (plain pdflatex) at 110 dpi, different kernels in each variant."""
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", cnn / "diagrams.tex"], cwd=tmp_path,
+                   capture_output=True, check=True, timeout=600)
+    log = (tmp_path / "diagrams.log").read_text(errors="replace")
+    assert overflows(log) == [] and "Output written on diagrams.pdf (3 pages" in log
+    pages = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(tmp_path / "diagrams.pdf")],
+                           capture_output=True, text=True, check=True).stdout
+    sizes = [tuple(float(x) for x in m) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", pages)]
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "diagrams.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    spec = _keys(cnn)[0]["spec"]
+    words = [w.replace("−", "-") for w in text.split()]
+    assert words[0] == "x" and [float(w) for w in words[1:37]] == list(np.ravel(spec["data"]["inputs"]))
+    assert words[37:39] == ["K", "(1)"] and "z" in words[39:]                   # the kernel, then the blank map
+    assert sorted(float(w) for w in words[39:] if w not in ("z", "(1)")) == sorted(
+        np.ravel(spec["module"][0]["kernels"]))                                  # variant 1's drawn kernel only
+    questions = ET.parse(cnn / "moodle.xml").getroot().findall("question[@type='cloze']")
+    seen = set()
+    for k, (q, (w_pt, h_pt)) in enumerate(zip(questions, sizes), start=1):
+        name = f"diagram-{k:03d}.png"
+        files = q.findall("questiontext/file")
+        assert [(f.get("name"), f.get("path"), f.get("encoding")) for f in files] == [(name, "/", "base64")]
+        data = base64.b64decode(files[0].text)
+        assert data == (cnn / "images" / name).read_bytes()
+        width, height, pixels = parse_png(data)
+        assert abs(width - w_pt * 110 / 72) <= 1 and abs(height - h_pt * 110 / 72) <= 1
+        assert 300 < width < 800 and 300 < height < 700 and len(set(pixels)) > 10
+        body = q.find("questiontext/text").text
+        assert f'<img src="@@PLUGINFILE@@/{name}" alt="The network of variant {k}: input grids' in body
+        assert f'width="{width}" height="{height}"' in body
+        seen.add(data)
+    assert len(seen) == 3
+
+
+def test_no_pdf_or_nothing_to_draw_keeps_the_words_only_quiz_and_says_so(tmp_path):
+    result = run_cli("exam", CNN, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 0 and result.stderr == (
+        "note: moodle.xml has no picture of the modules; its questions list every number\n")
+    result = run_cli("exam", ROOT / "examples" / "residual.toml", "--variants", 1, "--seed", 1, "--out", tmp_path / "y")
+    assert result.returncode == 0 and "has no picture of the modules (these modules have no grids" in result.stderr
+    for folder in (tmp_path / "x", tmp_path / "y"):
+        assert "@@PLUGINFILE@@" not in (folder / "moodle.xml").read_text(encoding="utf-8")
+        assert not (folder / "images").exists()

@@ -68,12 +68,11 @@ def run_modules(args) -> int:
                           field="--variants")
     pdf = not args.no_pdf
     budget.check_module_exam(spec, variant_count(spec, settings, students), pdf)
-    variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force, dialect=args.csv_dialect,
-                                 students=students, roster=args.students)
-    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
+    variants, pictured = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force,
+                                           dialect=args.csv_dialect, students=students, roster=args.students)
+    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + (["images/"] if pictured else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
-    print("note: moodle.xml has no picture of the modules; its questions list every number", file=sys.stderr)
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
     return 0

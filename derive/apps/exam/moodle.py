@@ -48,10 +48,11 @@ def wiring_html(variant: Variant) -> str:
                                       for w, a, b in wiring(variant)) + ".</p>\n")
 
 
-def image_html(src: str, size: tuple[int, int] | None, number: int) -> str:
+def image_html(src: str, size: tuple[int, int] | None, number: int,
+               shows: str = "neurons, weights on their edges, biases") -> str:
     width = f' width="{size[0]}" height="{size[1]}"' if size else ""
-    return (f'<p><img src="{html.escape(src)}" alt="The network of variant {number}: neurons, '
-            f'weights on their edges, biases"{width} /></p>\n')
+    return (f'<p><img src="{html.escape(src)}" alt="The network of variant {number}: '
+            f'{html.escape(shows)}"{width} /></p>\n')
 
 
 def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
