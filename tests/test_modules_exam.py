@@ -18,6 +18,7 @@ import pytest
 
 from helpers import ROOT, run_cli
 from test_cloze import parse_png
+from test_lms_packages import QTI12, QTI21, members, schema_errors, schemas, xml_members  # noqa: F401
 from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import lone_headings, nearly_empty, overflows
 
@@ -127,7 +128,7 @@ def test_same_seed_same_files(tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("option", [("--lms", "canvas"), ("--lms", "qti21"), ("--stress", "3")])
+@pytest.mark.parametrize("option", [("--stress", "3")])
 def test_what_module_exams_do_not_take_is_refused_in_one_line(tmp_path, option):
     args = ("exam", CNN, "--variants", 1, "--seed", 1) + option + (("--out", tmp_path / "x")
                                                                   if option[0] != "--stress" else ())
@@ -240,3 +241,39 @@ def test_no_pdf_or_nothing_to_draw_keeps_the_words_only_quiz_and_says_so(tmp_pat
     for folder in (tmp_path / "x", tmp_path / "y"):
         assert "@@PLUGINFILE@@" not in (folder / "moodle.xml").read_text(encoding="utf-8")
         assert not (folder / "images").exists()
+
+
+@pytest.mark.parametrize("lms", ["canvas", "qti21"])
+def test_module_exam_packages_are_valid_and_hold_the_keys_and_pictures(tmp_path, schemas, lms):
+    """canvas.zip and qti21.zip of the CNN exam: every XML file valid against the IMS schemas, each
+    variant's answers those of keys.csv, its picture inside the package where its question shows it."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\n1001,Jürgen Müller & Co\n1002,Ada Lovelace\n", encoding="utf-8")
+    out = _exam(tmp_path / lms, CNN, "--lms", lms, "--students", roster)
+    files = members(out / f"{lms}.zip")
+    xml = xml_members(out / f"{lms}.zip")
+    assert len(xml) == 3 + (2 if lms == "qti21" else 1)           # the manifest, qti21's test, a file per variant
+    assert [p for name, data in xml.items() for p in schema_errors(schemas, lms, name, data)] == []
+    rows = list(csv.reader(io.StringIO((out / "keys.csv").read_text(encoding="utf-8"))))
+    assert rows[0][3:] == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    for k, row in enumerate(rows[1:], start=1):
+        name = f"variant-{k:03d}"
+        png = (out / "images" / f"diagram-{k:03d}.png").read_bytes()
+        if lms == "qti21":
+            item = ET.fromstring(xml[f"items/{name}.xml"])
+            shown = [d.find(f"{QTI21}correctResponse/{QTI21}value").text
+                     for d in item.findall(QTI21 + "responseDeclaration")]
+            src = [i.get("src") for i in item.iter(QTI21 + "img")]
+            assert src == [f"../images/diagram-{k:03d}.png"] and files[src[0][3:]] == png
+        else:
+            quiz = ET.fromstring(xml[f"{name}/{name}.xml"])
+            items = list(quiz.iter(QTI12 + "item"))
+            shown = [i.find(f".//{QTI12}varequal").text for i in items[1:]]
+            problem = items[0].find(f".//{QTI12}mattext").text
+            src = re.search(r'src="([^"]+)"', problem).group(1)
+            assert src == f"$IMS-CC-FILEBASE$/images/diagram-{k:03d}.png"
+            assert files[src.replace("$IMS-CC-FILEBASE$", "web_resources")] == png
+            assert "convolution: 1 filter of 2×2" in problem and "Module 4, weights" in problem
+        assert shown == row[3:]
+    if lms == "canvas":
+        assert "Jürgen Müller &amp; Co" in xml["variant-001/variant-001.xml"].decode()

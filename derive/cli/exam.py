@@ -51,13 +51,12 @@ def run(args) -> int:
 
 
 def run_modules(args) -> int:
-    """A spec of [[module]] tables: the exam's PDFs, keys and Moodle cloze quiz; what is not yet
-    supported for it (--stress, --lms canvas or qti21) is refused in one line."""
+    """A spec of [[module]] tables: the exam's PDFs, keys, Moodle cloze quiz and --lms package; what
+    is not yet supported for it (--stress) is refused in one line."""
     spec = args.spec
-    for given, option in ((args.stress is not None, "--stress"), (args.lms != "moodle", f"--lms {args.lms}")):
-        if given:
-            raise DeriveError(f"{option} is not yet supported for a spec with [[module]] tables; "
-                              "derive exam writes its PDFs, keys and moodle.xml", file=spec.source, field="module")
+    if args.stress is not None:
+        raise DeriveError("--stress is not yet supported for a spec with [[module]] tables; derive exam "
+                          "writes its PDFs, keys, moodle.xml and --lms packages", file=spec.source, field="module")
     settings = module_settings(spec, variants=args.variants, seed=args.seed)
     if not args.out:
         raise DeriveError("give the output folder with --out DIR", field="--out")
@@ -69,9 +68,11 @@ def run_modules(args) -> int:
     pdf = not args.no_pdf
     budget.check_module_exam(spec, variant_count(spec, settings, students), pdf)
     variants, pictured = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force,
-                                           dialect=args.csv_dialect, students=students, roster=args.students)
+                                           dialect=args.csv_dialect, students=students, roster=args.students,
+                                           lms=args.lms)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + (["images/"] if pictured else []) + [
-        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"]
+        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
+        [LMS[args.lms]] if args.lms != "moodle" else [])
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")

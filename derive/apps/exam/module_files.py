@@ -25,19 +25,20 @@ from ...output.render import render
 from ...modules.section import ModuleSpec
 from ...printing.names import name_latex
 from ...printing.numbers import SCIENTIFIC_FORM, given_number
-from . import csvkeys, diagrams
+from . import canvas, csvkeys, diagrams, qti
 from .cloze import field
 from .draw import Variant
-from .folder import Progress, variant_count
+from .questions import Question
+from .folder import LMS, Progress, variant_count
 from .roster import Student
 from .layout import ASK, ASK_BACKWARD, tolerance_text
 from .modules import module_variants
 from .diagrams import image_name, png_size
-from .moodle import cdata, image_html, math, tags_xml
+from .moodle import QuestionHtml, cdata, image_html, math, tags_xml
 from .settings import Settings
 
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
-NO_PICTURE = "note: moodle.xml has no picture of the modules{why}; its questions list every number\n"
+NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} questions list every number\n"
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml")
 # Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
@@ -153,20 +154,33 @@ def diagram_document(variants: list[Variant]) -> str:
     return render("module_exam_diagrams.tex", {"plots": False, "diagrams": [pictures(v) for v in variants]})
 
 
-def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str = "") -> str:
-    names = v.solution.derivation.names
+def problem_html(spec: ModuleSpec, v: Variant, image: str = "") -> str:
+    """The problem of one variant as HTML: the modules in words, the picture (`image`, its <img>
+    paragraph, when there is one), the loss and every number."""
     modules = "".join(f"<li>Module {m.index + 1}: {html.escape(describe(m, spec.modules))}.</li>\n"
                       for m in spec.modules)
     several = len(spec.inputs) > 1
     loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")
     numbers = "".join(f"<li>{item}.</li>\n" for item in _numbers_html(v))
-    parts = "".join(f"<li><p>{html.escape(_ask(q.kind))} {math(name_latex(names[q.symbol]))} "
-                    f"({q.points:g} point{'s' if q.points != 1 else ''}): {field(q, a)}</p></li>\n"
-                    for q, a in zip(settings.questions, v.answers))
     return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {v.number})</p>\n"
             f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n{image}<p>{html.escape(loss)} One step of "
-            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n"
-            f"<p>Give every answer {html.escape(settings.questions[0].rounding())}, and keep full precision in "
+            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n")
+
+
+def ask_html(v: Variant, q: Question) -> str:
+    """What a part asks, in words and its symbol."""
+    return f"{html.escape(_ask(q.kind))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
+
+
+MODULE_HTML = QuestionHtml(problem_html, ask_html, ALT)
+
+
+def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str = "") -> str:
+    parts = "".join(f"<li><p>{ask_html(v, q)} "
+                    f"({q.points:g} point{'s' if q.points != 1 else ''}): {field(q, a)}</p></li>\n"
+                    for q, a in zip(settings.questions, v.answers))
+    return (problem_html(spec, v, image)
+            + f"<p>Give every answer {html.escape(settings.questions[0].rounding())}, and keep full precision in "
             "intermediate steps.</p>\n<ol>\n" + parts + "</ol>\n")
 
 
@@ -221,7 +235,7 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
 
 def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
                       force: bool = False, dialect: str = "excel", students: list[Student] | None = None,
-                      roster: str | None = None, stream=None) -> tuple[list[Variant], bool]:
+                      roster: str | None = None, lms: str = "moodle", stream=None) -> tuple[list[Variant], bool]:
     """Draw, verify, render and (with `pdf`) compile a module spec's exam into `out`; on any error
     `out` is untouched. Returns the variants and whether moodle.xml has their pictures."""
     inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
@@ -245,6 +259,14 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
                     batch.submit(name)
             images = diagrams.collect(parts, stage) if drawn else None
             (stage / "moodle.xml").write_text(quiz(spec, settings, variants, images), encoding="utf-8")
+            if lms == "canvas":
+                (stage / LMS[lms]).write_bytes(canvas.package(spec, settings, variants, images,
+                                                              [s.as_dict() for s in students or []], MODULE_HTML))
+            elif lms == "qti21":
+                (stage / LMS[lms]).write_bytes(qti.package(spec, settings, variants, images, MODULE_HTML))
     if not drawn:
-        (stream or sys.stderr).write(NO_PICTURE.format(why="" if not pdf else " (these modules have no grids to draw)"))
+        names = sorted({LMS["moodle"], LMS[lms]})
+        has, its = ("has", "its") if len(names) == 1 else ("have", "their")
+        (stream or sys.stderr).write(NO_PICTURE.format(
+            files=" and ".join(names), has=has, its=its, why="" if not pdf else " (these modules have no grids to draw)"))
     return variants, drawn
