@@ -177,20 +177,25 @@ def module_terms(spec: ModuleSpec) -> int:
     return terms * len(spec.inputs)
 
 
-def check_module_exam(spec: ModuleSpec, count: int, pdf: bool) -> float:
+def check_module_exam(spec: ModuleSpec, count: int, pdf: bool, stress: bool = False) -> float:
     """A module spec's exam: its derivation once, then per variant the draws, the solve and its
-    check, and (with PDFs) TeX on its pages; refused in one line, naming the variants, above the budget."""
+    check, and (with PDFs) TeX on its pages (a stress run: only about two draws' derivations per
+    variant); refused in one line, naming the variants (or --stress), above the budget."""
     terms = module_terms(spec)
     per_variant = MODULE_VARIANT + MODULE_PER_TERM * terms
-    if pdf:
+    if stress:
+        per_variant = 2 * (MODULE_VARIANT + MODULE_DERIVE_PER_TERM * terms)
+    elif pdf:
         per_variant += MODULE_TEX_PER_BYTE * (MODULE_TEX_BYTES + MODULE_TEX_BYTES_PER_TERM * terms)
     fixed = MODULE_DERIVE_PER_TERM * terms
     seconds = fixed + count * per_variant
     if seconds > BUDGET_SECONDS:
         most = max(1, int((BUDGET_SECONDS - fixed) / per_variant))
-        raise DeriveError(f"too much work: {count} variants of this network of {len(spec.modules)} modules "
-                          f"({terms} terms in its sums{', with PDFs' if pdf else ''}) would take about "
+        with_pdfs = pdf and not stress
+        what = "draws" if stress else "variants"
+        raise DeriveError(f"too much work: {count} {what} of this network of {len(spec.modules)} modules "
+                          f"({terms} terms in its sums{', with PDFs' if with_pdfs else ''}) would take about "
                           f"{_duration(seconds)}; at most {BUDGET_SECONDS:.0f} s of estimated work is allowed "
-                          f"(here at most {most} variants{'; --no-pdf allows more' if pdf else ''})",
-                          file=spec.source, field="[exam] variants")
+                          f"(here at most {most} {what}{'; --no-pdf allows more' if with_pdfs else ''})",
+                          file=spec.source, field="--stress" if stress else "[exam] variants")
     return seconds

@@ -128,13 +128,30 @@ def test_same_seed_same_files(tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("option", [("--stress", "3")])
-def test_what_module_exams_do_not_take_is_refused_in_one_line(tmp_path, option):
-    args = ("exam", CNN, "--variants", 1, "--seed", 1) + option + (("--out", tmp_path / "x")
-                                                                  if option[0] != "--stress" else ())
-    result = run_cli(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and option[0] in result.stderr and "[[module]]" in result.stderr
+def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path):
+    """--stress 3 with the exam's seed draws the exam's three variants (none was a duplicate): each
+    answer's min, median and max are those of keys.json; every draw is accepted or rejected by a rule."""
+    result = run_cli("exam", CNN, "--stress", 3, "--seed", 1, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    accepted, draws = re.match(r"3 variants accepted from (\d+) draws \(seed 1\); nothing written", lines[0]).group(0, 1)
+    answers = np.array([list(k["answers"].values()) for k in _keys(cnn)])
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in lines[3:7]}
+    assert list(rows) == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    for column, name in enumerate(rows):
+        assert rows[name] == pytest.approx([answers[:, column].min(), np.median(answers[:, column]),
+                                            answers[:, column].max()], abs=0.6e-9)
+    rejected = [int(line.split()[1]) for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
+    assert sum(rejected) == int(draws) - 3 and any("max_tie" in line for line in lines)
+    assert lines[-1].startswith("near-duplicates: 0 pairs") and list(tmp_path.iterdir()) == []
+
+
+def test_stress_over_the_budget_or_with_an_output_folder_is_refused_in_one_line(tmp_path):
+    result = run_cli("exam", CNN, "--stress", 5000, "--seed", 1, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--stress: too much work: 5000 draws" in result.stderr and "here at most" in result.stderr
+    result = run_cli("exam", CNN, "--stress", 3, "--seed", 1, "--out", tmp_path / "x", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--out" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
