@@ -8,6 +8,7 @@ import base64
 import csv
 import io
 import json
+import math
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ import pytest
 
 from helpers import ROOT, run_cli
 from test_cloze import parse_png
+from test_keys_csv import significant_digits
 from test_lms_packages import QTI12, QTI21, members, schema_errors, schemas, xml_members  # noqa: F401
 from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import lone_headings, nearly_empty, overflows
@@ -294,3 +296,40 @@ def test_module_exam_packages_are_valid_and_hold_the_keys_and_pictures(tmp_path,
         assert shown == row[3:]
     if lms == "canvas":
         assert "Jürgen Müller &amp; Co" in xml["variant-001/variant-001.xml"].decode()
+
+
+def test_significant_digits_for_module_answers(tmp_path, schemas):
+    """answer_format = "significant" with [exam] decimals = 3: every shown answer has 3 significant
+    digits (trailing zeros kept), the tolerance is 0.5 % of the answer in moodle.xml and the QTI
+    package, the pages and keys say so, and keys.pdf fits its pages."""
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + '\n[exam]\nanswer_format = "significant"\ndecimals = 3\n',
+                    encoding="utf-8")
+    out = _exam(tmp_path / "x", spec, "--lms", "qti21")
+    keys = _keys(out)
+    rows = list(csv.DictReader(io.StringIO((out / "keys.csv").read_text(encoding="utf-8"))))
+    fields = [FIELD.findall(q.find("questiontext/text").text)
+              for q in ET.parse(out / "moodle.xml").getroot().findall("question[@type='cloze']")]
+    for k, row, parts in zip(keys, rows, fields):
+        for (name, value), (points, shown, tolerance) in zip(k["answers"].items(), parts):
+            assert significant_digits(row[name]) == 3 and shown == row[name]
+            assert abs(float(shown) - value) <= 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - 2) + 1e-15
+            assert float(tolerance) == pytest.approx(0.005 * abs(value), rel=1e-9)
+    xml = xml_members(out / "qti21.zip")
+    assert [p for name, data in xml.items() for p in schema_errors(schemas, "qti21", name, data)] == []
+    assert "to 3 significant digits" in (out / "exam.tex").read_text(encoding="utf-8")
+    assert "Give every answer to 3 significant digits" in (out / "moodle.xml").read_text(encoding="utf-8")
+    keys_pdf = subprocess.run(["pdftotext", out / "keys.pdf", "-"], capture_output=True, text=True, check=True).stdout
+    assert "rounded to 3 significant digits" in keys_pdf and "relative" in keys_pdf
+    assert overflows((out / tex.BUILD / "keys.log").read_text(errors="replace")) == []
+
+
+@pytest.mark.parametrize("field, value", [("moodle", '"numerical"'), ("tolerance", '{default = 0.001, E = 0.01}'),
+                                          ("points", '{default = 1, E = 2}')])
+def test_what_module_exams_do_not_take_yet_is_refused_in_one_line(tmp_path, field, value):
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + f"\n[exam]\n{field} = {value}\n", encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"[exam] {field}" in result.stderr and "not yet supported" in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -31,7 +31,7 @@ from .draw import Variant
 from .questions import Question
 from .folder import LMS, Progress, variant_count
 from .roster import Student
-from .layout import ASK, ASK_BACKWARD, tolerance_text
+from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
 from .modules import module_variants
 from .diagrams import image_name, png_size
 from .moodle import QuestionHtml, cdata, image_html, math, tags_xml
@@ -54,7 +54,8 @@ def _ask(kind: str) -> str:
 def _question_rows(v: Variant, settings: Settings) -> list[dict]:
     names = v.solution.derivation.names
     return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
-             "plain": q.name, "plain_answer": q.shown(a), "tolerance": tolerance_text(q.tolerance_at(a)),
+             "plain": q.name, "plain_answer": q.shown(a),
+             "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
              "points": q.points, "space": SPACE[q.kind]}
             for q, a in zip(settings.questions, v.answers)]
 
@@ -82,10 +83,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
     """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
     qs = settings.questions
+    significant = qs[0].significant
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
-            "rounding": qs[0].rounding(), "significant": False, "smallest": given_number(10.0 ** -qs[0].digits),
-            "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits, "tolerance": tolerance_text(qs[0].tolerance),
-            "relative": "", "same_tolerance": len({q.tolerance for q in qs}) == 1, "plots": False,
+            "rounding": qs[0].rounding(), "significant": significant,
+            "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
+            "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
+            "relative": tolerance_text(qs[0].tolerance) if significant else "",
+            "same_tolerance": not significant and len({q.tolerance for q in qs}) == 1, "plots": False,
             "formulas": carried_forward(settings, variants[0]), "variants": [{"number": v.number, "questions": _question_rows(v, settings),
                                           "carried": [], "student": who[n] if n < len(who) else None}
                                          for n, v in enumerate(variants)]}

@@ -117,12 +117,11 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
         seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
     else:
         seed, seed_drawn = secrets.randbelow(1_000_000), True
-    if raw.get("answer_format", "decimals") != "decimals":
-        value = raw["answer_format"]
-        if value in ANSWER_FORMATS:
-            raise fail("[exam] answer_format", f"{value!r} is not yet supported with [[module]] tables; "
-                       "expected \"decimals\"")
-        raise fail("[exam] answer_format", f"expected \"decimals\", got {value!r}")
+    answer_format = raw.get("answer_format", "decimals")
+    if answer_format not in ANSWER_FORMATS:
+        raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")
+    significant = answer_format == "significant"
+    # [exam] decimals: places, or (significant) significant digits
     digits = whole_number(fail, raw.get("decimals", DEFAULT_DIGITS), "[exam] decimals", 1, 8)
     d = solve_modules(spec, check=False).derivation
     quantities = Quantities.of(d)
@@ -145,7 +144,7 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     if not points.is_integer() or points > MAX_POINTS:
         raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
                    f"its parts in whole points), got {points:g}")
-    questions = tuple(replace(q, tolerance=tolerance, points=points) for q in questions)
+    questions = tuple(replace(q, tolerance=tolerance, points=points, significant=significant) for q in questions)
     random = raw.get("random", {})
     if isinstance(random, dict):
         for key in random:
@@ -288,5 +287,7 @@ def module_stress(spec: ModuleSpec, settings: Settings, count: int,
     table = np.array([answers for _, answers in draws.accepted])
     spread = [(float(c.min()), float(np.median(c)), float(c.max())) for c in table.T]
     return StressReport(settings.questions, count, draws.draws, draws.rejected, spread,
-                        near_duplicates(table, settings.tolerances), spec.decimals, settings.seed,
+                        near_duplicates(table, settings.tolerances,
+                                        np.array([q.significant for q in settings.questions])),
+                        spec.decimals, settings.seed,
                         rules=MODULE_RULES)
