@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from .errors import DeriveError
 from .limits import MAX_SOLVER_ITERATIONS, NEWTON_UP_TO, PATH_ITERATIONS, PATH_POINTS
+from .modules.section import ModuleSpec
 from .spec import Spec
 
 BUDGET_SECONDS = 40.0          # estimated work allowed (the rest of a minute is margin and start-up)
@@ -31,6 +32,16 @@ BACKTRACKING = 1.5             # loss evaluations per proximal step, on average 
 # A hard constraint on a network may use every step its solvers are allowed: the constrained
 # solve, the soft solve at λ*, each point of the regularisation path; Newton's method (at most
 # three times, 30 steps, a Hessian of 2n gradients each) when there are few unknowns.
+# A module exam's variant: every draw (a rejected one too) derives the network, the accepted one is
+# solved and checked; all of it grows with the terms of the network's sums (a weight times an input,
+# a kernel entry times an input entry, a window's entry), per sample. Measured on the shipped CNN
+# (124 terms, 0.15 s a variant) and a 3×8×8 two-filter CNN with dense 16 (4160 terms, 6.7 s), rounded up.
+MODULE_VARIANT = 0.02          # a variant's fixed share
+MODULE_PER_TERM = 1.7e-3       # ... and per term: the draws' derivations, the solve and its check
+MODULE_DERIVE_PER_TERM = 4e-4  # the derivation of the spec itself (once, for its questions)
+MODULE_TEX_BYTES = 10_000      # a variant's worked solution: fixed ...
+MODULE_TEX_BYTES_PER_TERM = 200   # ... and per term (the CNN's is 34 kB, the large one's 770 kB)
+MODULE_TEX_PER_BYTE = 1.2e-5   # pdflatex on the exam's documents (solutions.pdf beside the other two)
 HARD_EVALUATIONS = int(BACKTRACKING * (2 * MAX_SOLVER_ITERATIONS + PATH_POINTS * PATH_ITERATIONS))
 NEWTON_EVALUATIONS_PER_UNKNOWN = 3 * 30 * 2
 
@@ -134,4 +145,57 @@ def check_exam(spec: Spec, count: int, stress: bool) -> float:
                           f"{_duration(seconds)}; at most {BUDGET_SECONDS:.0f} s of estimated work is allowed "
                           f"(here at most {max(1, int((BUDGET_SECONDS - seconds + count * per_variant) / per_variant))})",
                           file=spec.source, field=field)
+    return seconds
+
+
+def module_terms(spec: ModuleSpec) -> int:
+    """The terms of every sum the module network computes, over its samples: what its derivation,
+    its check and its worked solution grow with."""
+    terms = 0
+    for m in spec.modules:
+        out = 1
+        for n in m.out_shape:
+            out *= n
+        if m.kind == "dense":
+            terms += out * m.in_shape[0]
+        elif m.kind in ("conv1d", "conv2d"):
+            window = 1
+            for n in m.size:
+                window *= n
+            terms += out * m.in_shape[0] * window
+        elif m.kind in ("maxpool", "avgpool"):
+            window = 1
+            for n in m.size:
+                window *= n
+            terms += out * window
+        elif m.kind == "rnn":
+            terms += m.in_shape[0] * m.out_shape[0] * (m.in_shape[1] + m.out_shape[0])
+        elif m.kind == "residual":
+            terms += out
+        if m.activation == "softmax":
+            terms += out * out
+    return terms * len(spec.inputs)
+
+
+def check_module_exam(spec: ModuleSpec, count: int, pdf: bool, stress: bool = False) -> float:
+    """A module spec's exam: its derivation once, then per variant the draws, the solve and its
+    check, and (with PDFs) TeX on its pages (a stress run: only about two draws' derivations per
+    variant); refused in one line, naming the variants (or --stress), above the budget."""
+    terms = module_terms(spec)
+    per_variant = MODULE_VARIANT + MODULE_PER_TERM * terms
+    if stress:
+        per_variant = 2 * (MODULE_VARIANT + MODULE_DERIVE_PER_TERM * terms)
+    elif pdf:
+        per_variant += MODULE_TEX_PER_BYTE * (MODULE_TEX_BYTES + MODULE_TEX_BYTES_PER_TERM * terms)
+    fixed = MODULE_DERIVE_PER_TERM * terms
+    seconds = fixed + count * per_variant
+    if seconds > BUDGET_SECONDS:
+        most = max(1, int((BUDGET_SECONDS - fixed) / per_variant))
+        with_pdfs = pdf and not stress
+        what = "draws" if stress else "variants"
+        raise DeriveError(f"too much work: {count} {what} of this network of {len(spec.modules)} modules "
+                          f"({terms} terms in its sums{', with PDFs' if with_pdfs else ''}) would take about "
+                          f"{_duration(seconds)}; at most {BUDGET_SECONDS:.0f} s of estimated work is allowed "
+                          f"(here at most {most} {what}{'; --no-pdf allows more' if with_pdfs else ''})",
+                          file=spec.source, field="--stress" if stress else "[exam] variants")
     return seconds

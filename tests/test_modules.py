@@ -295,8 +295,7 @@ def test_an_rnn_over_more_than_six_steps_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize("command", [("snippet", "--part", "vector"),
-                                     ("snippet", "--part", "regularization", "--format",
-                                                                  "markdown"), ("exam", "--lms", "canvas", "--out", "exam")])
+                                     ("snippet", "--part", "regularization", "--format", "markdown")])
 def test_other_commands_refuse_a_module_spec_in_one_line(tmp_path, command):
     result = run_cli(command[0], ROOT / "examples" / "cnn.toml", *command[1:], cwd=tmp_path)
     assert result.returncode == 2

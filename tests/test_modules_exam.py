@@ -4,9 +4,11 @@ fields read by a small parser of Moodle's syntax, pages that fit, the same files
 """
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import math
 import re
 import subprocess
 import xml.etree.ElementTree as ET
@@ -16,12 +18,16 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, run_cli
+from test_cloze import parse_png
+from test_keys_csv import significant_digits
+from test_lms_packages import QTI12, QTI21, members, schema_errors, schemas, xml_members  # noqa: F401
 from test_mathjax import CHECKER, formulas, require_mathjax
 from test_pages import lone_headings, nearly_empty, overflows
 
+from derive import budget
 from derive.modules.solution import solve_modules
 from derive.output import tex
-from derive.spec import parse
+from derive.spec import load, parse
 
 CNN = ROOT / "examples" / "cnn.toml"
 FIELD = re.compile(r"\{(\d+):NUMERICAL:=([^:}#~]+):([^}#~]+)\}")
@@ -124,13 +130,30 @@ def test_same_seed_same_files(tmp_path):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
-@pytest.mark.parametrize("option", [("--lms", "canvas"), ("--lms", "qti21"), ("--stress", "3")])
-def test_what_module_exams_do_not_take_is_refused_in_one_line(tmp_path, option):
-    args = ("exam", CNN, "--variants", 1, "--seed", 1) + option + (("--out", tmp_path / "x")
-                                                                  if option[0] != "--stress" else ())
-    result = run_cli(*args, cwd=tmp_path)
-    assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and option[0] in result.stderr and "[[module]]" in result.stderr
+def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path):
+    """--stress 3 with the exam's seed draws the exam's three variants (none was a duplicate): each
+    answer's min, median and max are those of keys.json; every draw is accepted or rejected by a rule."""
+    result = run_cli("exam", CNN, "--stress", 3, "--seed", 1, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    accepted, draws = re.match(r"3 variants accepted from (\d+) draws \(seed 1\); nothing written", lines[0]).group(0, 1)
+    answers = np.array([list(k["answers"].values()) for k in _keys(cnn)])
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in lines[3:7]}
+    assert list(rows) == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    for column, name in enumerate(rows):
+        assert rows[name] == pytest.approx([answers[:, column].min(), np.median(answers[:, column]),
+                                            answers[:, column].max()], abs=0.6e-9)
+    rejected = [int(line.split()[1]) for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
+    assert sum(rejected) == int(draws) - 3 and any("max_tie" in line for line in lines)
+    assert lines[-1].startswith("near-duplicates: 0 pairs") and list(tmp_path.iterdir()) == []
+
+
+def test_stress_over_the_budget_or_with_an_output_folder_is_refused_in_one_line(tmp_path):
+    result = run_cli("exam", CNN, "--stress", 5000, "--seed", 1, cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "--stress: too much work: 5000 draws" in result.stderr and "here at most" in result.stderr
+    result = run_cli("exam", CNN, "--stress", 3, "--seed", 1, "--out", tmp_path / "x", cwd=tmp_path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1 and "--out" in result.stderr
     assert not (tmp_path / "x").exists()
 
 
@@ -176,3 +199,137 @@ def test_a_roster_gives_each_student_a_variant(tmp_path):
     assert float(rows[1][3].replace(",", ".")) == pytest.approx(keys[0]["answers"]["E"], abs=0.5e-4)
     exam = (tmp_path / "x" / "exam.tex").read_text(encoding="utf-8")
     assert exam.count(r"\textbf{Ada Lovelace}") == 1 and exam.count(r"\textbf{102}") == 1
+
+
+def test_an_over_budget_module_exam_is_refused_in_one_line_before_anything_is_written(tmp_path):
+    """500 CNN variants with PDFs would take minutes: refused before any draw, naming the variants
+    and how many fit; without PDFs more fit, but not 500."""
+    assert budget.module_terms(load(CNN)) == 25 * 4 + 4 * 4 + 2 * 4 + 2 * 2   # conv, max-pool, dense, softmax
+    for extra in ((), ("--no-pdf",)):
+        out = tmp_path / f"x{len(extra)}"
+        result = run_cli("exam", CNN, "--variants", 500, "--seed", 1, "--out", out, *extra)
+        assert result.returncode == 2 and result.stdout == ""
+        assert result.stderr.count("\n") == 1 and "[exam] variants" in result.stderr
+        assert "too much work: 500 variants" in result.stderr and "at most 40 s" in result.stderr
+        assert ("with PDFs" in result.stderr) == (not extra)
+        assert not out.exists()
+
+
+def test_each_cloze_question_shows_its_variants_pictures(cnn, tmp_path):
+    """The input grid, the kernel and the blank feature map as a PNG inside the question, the page of
+    diagrams.tex (plain pdflatex) at 110 dpi, different kernels in each variant."""
+    subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", cnn / "diagrams.tex"], cwd=tmp_path,
+                   capture_output=True, check=True, timeout=600)
+    log = (tmp_path / "diagrams.log").read_text(errors="replace")
+    assert overflows(log) == [] and "Output written on diagrams.pdf (3 pages" in log
+    pages = subprocess.run(["pdfinfo", "-f", "1", "-l", "3", str(tmp_path / "diagrams.pdf")],
+                           capture_output=True, text=True, check=True).stdout
+    sizes = [tuple(float(x) for x in m) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", pages)]
+    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(tmp_path / "diagrams.pdf"), "-"],
+                          capture_output=True, text=True, check=True).stdout
+    spec = _keys(cnn)[0]["spec"]
+    words = [w.replace("−", "-") for w in text.split()]
+    assert words[0] == "x" and [float(w) for w in words[1:37]] == list(np.ravel(spec["data"]["inputs"]))
+    assert words[37:39] == ["K", "(1)"] and "z" in words[39:]                   # the kernel, then the blank map
+    assert sorted(float(w) for w in words[39:] if w not in ("z", "(1)")) == sorted(
+        np.ravel(spec["module"][0]["kernels"]))                                  # variant 1's drawn kernel only
+    questions = ET.parse(cnn / "moodle.xml").getroot().findall("question[@type='cloze']")
+    seen = set()
+    for k, (q, (w_pt, h_pt)) in enumerate(zip(questions, sizes), start=1):
+        name = f"diagram-{k:03d}.png"
+        files = q.findall("questiontext/file")
+        assert [(f.get("name"), f.get("path"), f.get("encoding")) for f in files] == [(name, "/", "base64")]
+        data = base64.b64decode(files[0].text)
+        assert data == (cnn / "images" / name).read_bytes()
+        width, height, pixels = parse_png(data)
+        assert abs(width - w_pt * 110 / 72) <= 1 and abs(height - h_pt * 110 / 72) <= 1
+        assert 300 < width < 800 and 300 < height < 700 and len(set(pixels)) > 10
+        body = q.find("questiontext/text").text
+        assert f'<img src="@@PLUGINFILE@@/{name}" alt="The network of variant {k}: input grids' in body
+        assert f'width="{width}" height="{height}"' in body
+        seen.add(data)
+    assert len(seen) == 3
+
+
+def test_no_pdf_or_nothing_to_draw_keeps_the_words_only_quiz_and_says_so(tmp_path):
+    result = run_cli("exam", CNN, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 0 and result.stderr == (
+        "note: moodle.xml has no picture of the modules; its questions list every number\n")
+    result = run_cli("exam", ROOT / "examples" / "residual.toml", "--variants", 1, "--seed", 1, "--out", tmp_path / "y")
+    assert result.returncode == 0 and "has no picture of the modules (these modules have no grids" in result.stderr
+    for folder in (tmp_path / "x", tmp_path / "y"):
+        assert "@@PLUGINFILE@@" not in (folder / "moodle.xml").read_text(encoding="utf-8")
+        assert not (folder / "images").exists()
+
+
+@pytest.mark.parametrize("lms", ["canvas", "qti21"])
+def test_module_exam_packages_are_valid_and_hold_the_keys_and_pictures(tmp_path, schemas, lms):
+    """canvas.zip and qti21.zip of the CNN exam: every XML file valid against the IMS schemas, each
+    variant's answers those of keys.csv, its picture inside the package where its question shows it."""
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\n1001,Jürgen Müller & Co\n1002,Ada Lovelace\n", encoding="utf-8")
+    out = _exam(tmp_path / lms, CNN, "--lms", lms, "--students", roster)
+    files = members(out / f"{lms}.zip")
+    xml = xml_members(out / f"{lms}.zip")
+    assert len(xml) == 3 + (2 if lms == "qti21" else 1)           # the manifest, qti21's test, a file per variant
+    assert [p for name, data in xml.items() for p in schema_errors(schemas, lms, name, data)] == []
+    rows = list(csv.reader(io.StringIO((out / "keys.csv").read_text(encoding="utf-8"))))
+    assert rows[0][3:] == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    for k, row in enumerate(rows[1:], start=1):
+        name = f"variant-{k:03d}"
+        png = (out / "images" / f"diagram-{k:03d}.png").read_bytes()
+        if lms == "qti21":
+            item = ET.fromstring(xml[f"items/{name}.xml"])
+            shown = [d.find(f"{QTI21}correctResponse/{QTI21}value").text
+                     for d in item.findall(QTI21 + "responseDeclaration")]
+            src = [i.get("src") for i in item.iter(QTI21 + "img")]
+            assert src == [f"../images/diagram-{k:03d}.png"] and files[src[0][3:]] == png
+        else:
+            quiz = ET.fromstring(xml[f"{name}/{name}.xml"])
+            items = list(quiz.iter(QTI12 + "item"))
+            shown = [i.find(f".//{QTI12}varequal").text for i in items[1:]]
+            problem = items[0].find(f".//{QTI12}mattext").text
+            src = re.search(r'src="([^"]+)"', problem).group(1)
+            assert src == f"$IMS-CC-FILEBASE$/images/diagram-{k:03d}.png"
+            assert files[src.replace("$IMS-CC-FILEBASE$", "web_resources")] == png
+            assert "convolution: 1 filter of 2×2" in problem and "Module 4, weights" in problem
+        assert shown == row[3:]
+    if lms == "canvas":
+        assert "Jürgen Müller &amp; Co" in xml["variant-001/variant-001.xml"].decode()
+
+
+def test_significant_digits_for_module_answers(tmp_path, schemas):
+    """answer_format = "significant" with [exam] decimals = 3: every shown answer has 3 significant
+    digits (trailing zeros kept), the tolerance is 0.5 % of the answer in moodle.xml and the QTI
+    package, the pages and keys say so, and keys.pdf fits its pages."""
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + '\n[exam]\nanswer_format = "significant"\ndecimals = 3\n',
+                    encoding="utf-8")
+    out = _exam(tmp_path / "x", spec, "--lms", "qti21")
+    keys = _keys(out)
+    rows = list(csv.DictReader(io.StringIO((out / "keys.csv").read_text(encoding="utf-8"))))
+    fields = [FIELD.findall(q.find("questiontext/text").text)
+              for q in ET.parse(out / "moodle.xml").getroot().findall("question[@type='cloze']")]
+    for k, row, parts in zip(keys, rows, fields):
+        for (name, value), (points, shown, tolerance) in zip(k["answers"].items(), parts):
+            assert significant_digits(row[name]) == 3 and shown == row[name]
+            assert abs(float(shown) - value) <= 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - 2) + 1e-15
+            assert float(tolerance) == pytest.approx(0.005 * abs(value), rel=1e-9)
+    xml = xml_members(out / "qti21.zip")
+    assert [p for name, data in xml.items() for p in schema_errors(schemas, "qti21", name, data)] == []
+    assert "to 3 significant digits" in (out / "exam.tex").read_text(encoding="utf-8")
+    assert "Give every answer to 3 significant digits" in (out / "moodle.xml").read_text(encoding="utf-8")
+    keys_pdf = subprocess.run(["pdftotext", out / "keys.pdf", "-"], capture_output=True, text=True, check=True).stdout
+    assert "rounded to 3 significant digits" in keys_pdf and "relative" in keys_pdf
+    assert overflows((out / tex.BUILD / "keys.log").read_text(errors="replace")) == []
+
+
+@pytest.mark.parametrize("field, value", [("moodle", '"numerical"'), ("tolerance", '{default = 0.001, E = 0.01}'),
+                                          ("points", '{default = 1, E = 2}')])
+def test_what_module_exams_do_not_take_yet_is_refused_in_one_line(tmp_path, field, value):
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + f"\n[exam]\n{field} = {value}\n", encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert f"[exam] {field}" in result.stderr and "not yet supported" in result.stderr
+    assert not (tmp_path / "x").exists()

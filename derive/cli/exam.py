@@ -6,9 +6,9 @@ import sys
 from .. import budget
 from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
-from ..apps.exam.folder import LMS, Progress, write_exam
+from ..apps.exam.folder import LMS, Progress, variant_count, write_exam
 from ..apps.exam.module_files import write_module_exam
-from ..apps.exam.modules import module_settings
+from ..apps.exam.modules import module_settings, module_stress
 from ..apps.exam.roster import read_roster
 from ..errors import DeriveError
 from ..limits import MAX_STRESS
@@ -51,14 +51,18 @@ def run(args) -> int:
 
 
 def run_modules(args) -> int:
-    """A spec of [[module]] tables: the exam's PDFs, keys and Moodle cloze quiz; what is not yet
-    supported for it (--stress, --lms canvas or qti21) is refused in one line."""
+    """A spec of [[module]] tables: the exam's PDFs, keys, Moodle cloze quiz and --lms package, or
+    (--stress K) the spread of K draws."""
     spec = args.spec
-    for given, option in ((args.stress is not None, "--stress"), (args.lms != "moodle", f"--lms {args.lms}")):
-        if given:
-            raise DeriveError(f"{option} is not yet supported for a spec with [[module]] tables; "
-                              "derive exam writes its PDFs, keys and moodle.xml", file=spec.source, field="module")
     settings = module_settings(spec, variants=args.variants, seed=args.seed)
+    if args.stress is not None:
+        if args.out:
+            raise DeriveError("--stress draws without writing anything: leave out --out", field="--out")
+        if 1 <= args.stress <= MAX_STRESS:     # (outside: refused by module_stress, naming the range)
+            budget.check_module_exam(spec, args.stress, pdf=False, stress=True)
+        report = module_stress(spec, settings, args.stress, progress=Progress(args.stress, "drawing"))
+        sys.stdout.write(report.text())
+        return 0
     if not args.out:
         raise DeriveError("give the output folder with --out DIR", field="--out")
     students = read_roster(args.students) if args.students else None
@@ -67,12 +71,14 @@ def run_modules(args) -> int:
                           f"{args.students}: leave out --variants (one variant per student) or give more",
                           field="--variants")
     pdf = not args.no_pdf
-    variants = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force, dialect=args.csv_dialect,
-                                 students=students, roster=args.students)
-    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + [
-        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"]
+    budget.check_module_exam(spec, variant_count(spec, settings, students), pdf)
+    variants, pictured = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force,
+                                           dialect=args.csv_dialect, students=students, roster=args.students,
+                                           lms=args.lms)
+    written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + (["images/"] if pictured else []) + [
+        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
+        [LMS[args.lms]] if args.lms != "moodle" else [])
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
-    print("note: moodle.xml has no picture of the modules; its questions list every number", file=sys.stderr)
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
     return 0

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape, quoteattr
 from ...spec import Spec
 from .diagrams import FOLDER, image_name, png_size
 from .draw import Variant
-from .moodle import ask_html, image_html, problem_html
+from .moodle import MLP_HTML, QuestionHtml, image_html
 from .package import zip_bytes
 from .questions import tolerance_plain
 from .settings import Settings
@@ -41,17 +41,18 @@ def _material(text: str) -> str:
     return f'<material><mattext texttype="text/html">{escape(text)}</mattext></material>'
 
 
-def assessment(spec: Spec, settings: Settings, v: Variant, image: str, student: dict | None) -> str:
+def assessment(spec: Spec, settings: Settings, v: Variant, image: str, student: dict | None,
+               texts: QuestionHtml = MLP_HTML) -> str:
     ident = f"variant-{v.number:03d}"
     title = f"{settings.lms.name} (variant {v.number:03d})" + (
         f" for {student['name']} ({student['id']})" if student else "")
     items = [f'<item ident="{ident}-problem" title="The network">'
              + _metadata({"question_type": "text_only_question", "points_possible": "0"})
-             + f"<presentation>{_material(problem_html(spec, v, image))}</presentation></item>"]
+             + f"<presentation>{_material(texts.problem(spec, v, image))}</presentation></item>"]
     for i, (q, a) in enumerate(zip(settings.questions, v.answers), start=1):
         tol = q.tolerance_at(a)
         low, high = tolerance_plain(a - tol), tolerance_plain(a + tol)
-        text = f"<p>{ask_html(v, q)}. Give the answer {escape(q.rounding())}.</p>"
+        text = f"<p>{texts.ask(v, q)}. Give the answer {escape(q.rounding())}.</p>"
         items.append(
             f'<item ident="{ident}-q{i:02d}" title={quoteattr(q.name)}>'
             + _metadata({"question_type": "numerical_question", "points_possible": f"{q.points:.1f}"})
@@ -90,16 +91,18 @@ def manifest(variants: list[Variant], images: dict[int, bytes]) -> str:
 
 
 def package(spec: Spec, settings: Settings, variants: list[Variant], images: dict[int, bytes] | None,
-            students: list[dict] | None = None) -> bytes:
-    """canvas.zip: the manifest, one quiz per variant, the pictures."""
+            students: list[dict] | None = None, texts: QuestionHtml = MLP_HTML) -> bytes:
+    """canvas.zip: the manifest, one quiz per variant, the pictures; `texts`: the problem and parts
+    of an MLP (default) or of a module spec."""
     images = images or {}
     members: dict[str, str | bytes] = {"imsmanifest.xml": manifest(variants, images)}
     for n, v in enumerate(variants):
         ident = f"variant-{v.number:03d}"
         png = images.get(v.number)
-        image = image_html(f"{FILEBASE}/{FOLDER}/{image_name(v.number)}", png_size(png), v.number) if png else ""
+        image = image_html(f"{FILEBASE}/{FOLDER}/{image_name(v.number)}", png_size(png), v.number,
+                           texts.shows) if png else ""
         student = students[n] if students and n < len(students) else None
-        members[f"{ident}/{ident}.xml"] = assessment(spec, settings, v, image, student)
+        members[f"{ident}/{ident}.xml"] = assessment(spec, settings, v, image, student, texts)
         if png:
             members[f"web_resources/{FOLDER}/{image_name(v.number)}"] = png
     return zip_bytes(members)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from concurrent.futures import Future
 from pathlib import Path
 import struct
+from typing import Callable
 
 from ...errors import DeriveError
 from ...layout import problem
@@ -35,9 +36,11 @@ def document(variants: list[Variant]) -> str:
                                         "diagrams": [problem.diagram(v.solution) for v in variants]})
 
 
-def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: float = 0) -> list[Future]:
+def start(batch: tex.Batch, folder: Path, variants: list[Variant], priority: float = 0,
+          document: Callable[[list[Variant]], str] = document) -> list[Future]:
     """Queue the parts of diagrams.tex, then write it whole into `folder` (TeX starts on the first
-    part meanwhile); each future gives {variant number: PNG}."""
+    part meanwhile); each future gives {variant number: PNG}. `document`: the TeX of some variants'
+    pictures, one page each (a module spec draws its own)."""
     raster.require_pdftoppm()            # before any TeX runs, not after the first part
     (folder / tex.BUILD).mkdir(exist_ok=True)
     futures = []

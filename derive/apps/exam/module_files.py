@@ -4,13 +4,18 @@ the answer keys (PDF, JSON, CSV) and the Moodle cloze quiz.
 The keys (keys.tex, keys.csv, keys-long.csv) are the MLP exam's writers, which take any variant with
 numbered answers to its questions; the question pages and the solutions are the module documents'
 problem and body, once per variant. moodle.xml holds one cloze question per variant, every number
-of the network written out (there is no picture of the modules in it: the modules' pictures are
-TikZ inside the pages, not one diagram per network).
+of the network written out, and (with PDFs) the variant's pictures as a PNG inside the question: the
+input grids, kernels and blank feature maps, or the unrolled RNN, as on exam.pdf, drawn by TeX in
+parts while Python writes the other files (diagrams.py), one page per variant of diagrams.tex. A
+network with nothing to draw (dense modules and residual blocks only) has no picture anywhere.
 """
 from __future__ import annotations
 
+import base64
+import contextlib
 import html
 from pathlib import Path
+import sys
 from xml.sax.saxutils import escape
 
 from ...modules.layout import LOSS_TEXT, Pages, describe, solutions_context
@@ -20,21 +25,25 @@ from ...output.render import render
 from ...modules.section import ModuleSpec
 from ...printing.names import name_latex
 from ...printing.numbers import SCIENTIFIC_FORM, given_number
-from . import csvkeys
+from . import canvas, csvkeys, diagrams, qti
 from .cloze import field
 from .draw import Variant
-from .folder import Progress, variant_count
+from .questions import Question
+from .folder import LMS, Progress, variant_count
 from .roster import Student
-from .layout import ASK, ASK_BACKWARD, tolerance_text
+from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
 from .modules import module_variants
-from .moodle import cdata, math, tags_xml
+from .diagrams import image_name, png_size
+from .moodle import QuestionHtml, cdata, image_html, math, tags_xml
 from .settings import Settings
 
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
+NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} questions list every number\n"
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml")
 # Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
 # pass down to its module, an update one line.
+ALT = "input grids, kernels and feature maps, or the unrolled recurrent network, with their numbers"
 SPACE = {"forward": "3.0cm", "loss": "5.0cm", "backward": "5.0cm", "update": "1.5cm"}
 
 
@@ -45,7 +54,8 @@ def _ask(kind: str) -> str:
 def _question_rows(v: Variant, settings: Settings) -> list[dict]:
     names = v.solution.derivation.names
     return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
-             "plain": q.name, "plain_answer": q.shown(a), "tolerance": tolerance_text(q.tolerance_at(a)),
+             "plain": q.name, "plain_answer": q.shown(a),
+             "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
              "points": q.points, "space": SPACE[q.kind]}
             for q, a in zip(settings.questions, v.answers)]
 
@@ -73,10 +83,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
     """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
     qs = settings.questions
+    significant = qs[0].significant
     return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
-            "rounding": qs[0].rounding(), "significant": False, "smallest": given_number(10.0 ** -qs[0].digits),
-            "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits, "tolerance": tolerance_text(qs[0].tolerance),
-            "relative": "", "same_tolerance": len({q.tolerance for q in qs}) == 1, "plots": False,
+            "rounding": qs[0].rounding(), "significant": significant,
+            "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
+            "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
+            "relative": tolerance_text(qs[0].tolerance) if significant else "",
+            "same_tolerance": not significant and len({q.tolerance for q in qs}) == 1, "plots": False,
             "formulas": carried_forward(settings, variants[0]), "variants": [{"number": v.number, "questions": _question_rows(v, settings),
                                           "carried": [], "student": who[n] if n < len(who) else None}
                                          for n, v in enumerate(variants)]}
@@ -135,20 +148,43 @@ def _flat(tensor) -> list:
     return [x for t in tensor for x in _flat(t)] if isinstance(tensor, list) else [tensor]
 
 
-def question_html(spec: ModuleSpec, settings: Settings, v: Variant) -> str:
-    names = v.solution.derivation.names
+def pictures(v: Variant) -> list[str]:
+    """The variant's pictures as exam.pdf shows them (blank maps): TikZ, one row each."""
+    return Pages(v.solution).problem(blank=True)["pictures"]
+
+
+def diagram_document(variants: list[Variant]) -> str:
+    """The TeX document with one page per variant's pictures, stacked (for the LMS images)."""
+    return render("module_exam_diagrams.tex", {"plots": False, "diagrams": [pictures(v) for v in variants]})
+
+
+def problem_html(spec: ModuleSpec, v: Variant, image: str = "") -> str:
+    """The problem of one variant as HTML: the modules in words, the picture (`image`, its <img>
+    paragraph, when there is one), the loss and every number."""
     modules = "".join(f"<li>Module {m.index + 1}: {html.escape(describe(m, spec.modules))}.</li>\n"
                       for m in spec.modules)
     several = len(spec.inputs) > 1
     loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")
     numbers = "".join(f"<li>{item}.</li>\n" for item in _numbers_html(v))
-    parts = "".join(f"<li><p>{html.escape(_ask(q.kind))} {math(name_latex(names[q.symbol]))} "
+    return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {v.number})</p>\n"
+            f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n{image}<p>{html.escape(loss)} One step of "
+            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n")
+
+
+def ask_html(v: Variant, q: Question) -> str:
+    """What a part asks, in words and its symbol."""
+    return f"{html.escape(_ask(q.kind))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
+
+
+MODULE_HTML = QuestionHtml(problem_html, ask_html, ALT)
+
+
+def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str = "") -> str:
+    parts = "".join(f"<li><p>{ask_html(v, q)} "
                     f"({q.points:g} point{'s' if q.points != 1 else ''}): {field(q, a)}</p></li>\n"
                     for q, a in zip(settings.questions, v.answers))
-    return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {v.number})</p>\n"
-            f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n<p>{html.escape(loss)} One step of "
-            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n"
-            f"<p>Give every answer {html.escape(settings.questions[0].rounding())}, and keep full precision in "
+    return (problem_html(spec, v, image)
+            + f"<p>Give every answer {html.escape(settings.questions[0].rounding())}, and keep full precision in "
             "intermediate steps.</p>\n<ol>\n" + parts + "</ol>\n")
 
 
@@ -169,8 +205,10 @@ def feedback_html(settings: Settings, v: Variant) -> str:
                       for q, a in zip(settings.questions, v.answers)) + "</ul>\n")
 
 
-def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> str:
-    """moodle.xml: a category and one cloze question per variant (deterministic)."""
+def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
+         images: dict[int, bytes] | None = None) -> str:
+    """moodle.xml: a category and one cloze question per variant (deterministic), each with its
+    picture when `images` has it."""
     lms = settings.lms
     info = (f"<p>{len(variants)} variants (seed {settings.seed}), one question each. Add one random "
             "question from this category to the quiz: each student gets one variant.</p>")
@@ -180,10 +218,15 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> str:
            f'    <info format="html"><text>{cdata(info)}</text></info>',
            "  </question>"]
     for v in variants:
+        png = (images or {}).get(v.number)
+        name = image_name(v.number)
+        image = image_html(f"@@PLUGINFILE@@/{name}", png_size(png), v.number, ALT) if png else ""
+        files = ([f'      <file name="{name}" path="/" encoding="base64">'
+                  f"{base64.b64encode(png).decode('ascii')}</file>"] if png else [])
         out += ['  <question type="cloze">',
                 f"    <name><text>{escape(f'{lms.name} (variant {v.number:03d})')}</text></name>",
                 '    <questiontext format="html">',
-                f"      <text>{cdata(question_html(spec, settings, v))}</text>",
+                f"      <text>{cdata(question_html(spec, settings, v, image))}</text>"] + files + [
                 "    </questiontext>",
                 f'    <generalfeedback format="html"><text>{cdata(feedback_html(settings, v))}</text></generalfeedback>',
                 f"    <penalty>{lms.penalty:.7f}</penalty>",
@@ -196,21 +239,38 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant]) -> str:
 
 def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
                       force: bool = False, dialect: str = "excel", students: list[Student] | None = None,
-                      roster: str | None = None) -> list[Variant]:
+                      roster: str | None = None, lms: str = "moodle", stream=None) -> tuple[list[Variant], bool]:
     """Draw, verify, render and (with `pdf`) compile a module spec's exam into `out`; on any error
-    `out` is untouched."""
+    `out` is untouched. Returns the variants and whether moodle.xml has their pictures."""
     inputs = ([spec.source] if spec.source != "<spec>" else []) + ([roster] if roster else [])
     check_target(out, inputs)
     n = variant_count(spec, settings, students)
     if pdf:
         tex.require_tex()
     variants = module_variants(spec, settings, n, progress=Progress(n, "drawing and checking"))
-    files = documents(spec, settings, variants, dialect, students)
-    files["moodle.xml"] = quiz(spec, settings, variants)
+    drawn = pdf and bool(pictures(variants[0]))     # the pictures depend on the modules, not the numbers
     with staged_folder(out, force=force, inputs=inputs, known=KNOWN) as stage:
-        for name, text in files.items():
-            (stage / name).write_text(text, encoding="utf-8")
-        if pdf:
-            Progress(n, "").say("running TeX on " + ", ".join(PDFS) + " ...")
-            tex.compile_all(stage, PDFS, single_run=True)
-    return variants
+        batch = tex.Batch(stage, single_run=True) if pdf else contextlib.nullcontext()
+        with batch:
+            if pdf:          # TeX draws the pictures while Python writes the documents
+                Progress(n, "").say("running TeX on " + ", ".join(([diagrams.SOURCE] if drawn else []) + PDFS)
+                                    + " ...")
+            parts = diagrams.start(batch, stage, variants, document=diagram_document) if drawn else []
+            files = documents(spec, settings, variants, dialect, students)
+            for name in sorted(files, key=lambda name: (name not in PDFS, -len(files[name]) if pdf else 0)):
+                (stage / name).write_text(files[name], encoding="utf-8")
+                if pdf and name in PDFS:
+                    batch.submit(name)
+            images = diagrams.collect(parts, stage) if drawn else None
+            (stage / "moodle.xml").write_text(quiz(spec, settings, variants, images), encoding="utf-8")
+            if lms == "canvas":
+                (stage / LMS[lms]).write_bytes(canvas.package(spec, settings, variants, images,
+                                                              [s.as_dict() for s in students or []], MODULE_HTML))
+            elif lms == "qti21":
+                (stage / LMS[lms]).write_bytes(qti.package(spec, settings, variants, images, MODULE_HTML))
+    if not drawn:
+        names = sorted({LMS["moodle"], LMS[lms]})
+        has, its = ("has", "its") if len(names) == 1 else ("have", "their")
+        (stream or sys.stderr).write(NO_PICTURE.format(
+            files=" and ".join(names), has=has, its=its, why="" if not pdf else " (these modules have no grids to draw)"))
+    return variants, drawn

@@ -25,13 +25,14 @@ from typing import Any, Callable
 import numpy as np
 
 from ...errors import DeriveError
-from ...limits import MAX_VARIANTS
+from ...limits import MAX_STRESS, MAX_VARIANTS
 from ...modules.derivation import ModuleDerivation, derive_modules, forward_values, kink, leaf_values
 from ...modules.graph import build
 from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
+from .stress import StressReport, near_duplicates
 from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, field_failer, lms_fields, positive_number,
                        random_ranges, whole_number)
 
@@ -116,12 +117,11 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
         seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
     else:
         seed, seed_drawn = secrets.randbelow(1_000_000), True
-    if raw.get("answer_format", "decimals") != "decimals":
-        value = raw["answer_format"]
-        if value in ANSWER_FORMATS:
-            raise fail("[exam] answer_format", f"{value!r} is not yet supported with [[module]] tables; "
-                       "expected \"decimals\"")
-        raise fail("[exam] answer_format", f"expected \"decimals\", got {value!r}")
+    answer_format = raw.get("answer_format", "decimals")
+    if answer_format not in ANSWER_FORMATS:
+        raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")
+    significant = answer_format == "significant"
+    # [exam] decimals: places, or (significant) significant digits
     digits = whole_number(fail, raw.get("decimals", DEFAULT_DIGITS), "[exam] decimals", 1, 8)
     d = solve_modules(spec, check=False).derivation
     quantities = Quantities.of(d)
@@ -144,7 +144,7 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     if not points.is_integer() or points > MAX_POINTS:
         raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
                    f"its parts in whole points), got {points:g}")
-    questions = tuple(replace(q, tolerance=tolerance, points=points) for q in questions)
+    questions = tuple(replace(q, tolerance=tolerance, points=points, significant=significant) for q in questions)
     random = raw.get("random", {})
     if isinstance(random, dict):
         for key in random:
@@ -217,20 +217,33 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) ->
     return None, (d, answers)
 
 
-def module_variants(spec: ModuleSpec, settings: Settings, count: int,
-                    progress: Callable[[int], None] | None = None) -> list[Variant]:
-    """`count` accepted variants, each solved and verified by the module engine's independent check."""
+@dataclass
+class ModuleDraws:
+    """The accepted draws (each a spec and its answers, not yet verified) and the rejections."""
+
+    accepted: list[tuple[ModuleSpec, tuple[float, ...]]]
+    rejected: Counter
+    draws: int
+
+
+def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplicates: bool = True,
+                 progress: Callable[[int], None] | None = None) -> ModuleDraws:
+    """`count` draws that pass the acceptance rules (with `reject_duplicates`, none within the
+    tolerance of an earlier one in every answer), from the seeded generator; MODULE_DRAWS rejected in
+    a row is one line naming the rule."""
     rng = np.random.default_rng(settings.seed)
-    out: list[Variant] = []
+    out: list[tuple[ModuleSpec, tuple[float, ...]]] = []
     accepted = np.empty((0, len(settings.questions)))
     rejected: Counter = Counter()
+    draws = 0
     while len(out) < count:
         for _ in range(MODULE_DRAWS):
+            draws += 1
             candidate, drawn = draw_parameters(spec, settings.ranges, rng)
             reason, culprit = _rejection(candidate, drawn, settings)
             if reason is None:
                 answers = culprit[1]
-                if len(accepted) and bool(np.any(np.all(
+                if reject_duplicates and len(accepted) and bool(np.any(np.all(
                         np.abs(accepted - np.array(answers)) <= settings.tolerances_at(answers), axis=1))):
                     reason = "duplicate"
             if reason is not None:
@@ -243,8 +256,19 @@ def module_variants(spec: ModuleSpec, settings: Settings, count: int,
             raise DeriveError(f"the acceptance rules cannot be met: {MODULE_DRAWS} draws in a row were rejected "
                               f"for variant {len(out) + 1} (rejections so far: {counts}); mostly '{worst}': "
                               f"{MODULE_RULES[worst]}; {MODULE_HINTS[worst]}", file=spec.source, field="[exam.random]")
-        number = len(out) + 1
-        accepted = np.vstack([accepted, answers])
+        if reject_duplicates:
+            accepted = np.vstack([accepted, answers])
+        out.append((candidate, answers))
+        if progress is not None:
+            progress(len(out))
+    return ModuleDraws(out, rejected, draws)
+
+
+def module_variants(spec: ModuleSpec, settings: Settings, count: int,
+                    progress: Callable[[int], None] | None = None) -> list[Variant]:
+    """`count` accepted variants, each solved and verified by the module engine's independent check."""
+    out: list[Variant] = []
+    for number, (candidate, _) in enumerate(module_draws(spec, settings, count).accepted, start=1):
         candidate = replace(candidate, source=f"{spec.source} (variant {number})")
         solution = solve_modules(candidate)          # verified: numpy and finite differences, or exit 3
         out.append(Variant(number, candidate, solution,
@@ -252,3 +276,18 @@ def module_variants(spec: ModuleSpec, settings: Settings, count: int,
         if progress is not None:
             progress(number)
     return out
+
+
+def module_stress(spec: ModuleSpec, settings: Settings, count: int,
+                  progress: Callable[[int], None] | None = None) -> StressReport:
+    """`derive exam --stress K` on a module spec: K draws under the acceptance rules (duplicates
+    counted, not redrawn), neither verified nor written; each answer's spread and the rejections."""
+    count = whole_number(field_failer(spec.source), count, "--stress", 1, MAX_STRESS)
+    draws = module_draws(spec, settings, count, reject_duplicates=False, progress=progress)
+    table = np.array([answers for _, answers in draws.accepted])
+    spread = [(float(c.min()), float(np.median(c)), float(c.max())) for c in table.T]
+    return StressReport(settings.questions, count, draws.draws, draws.rejected, spread,
+                        near_duplicates(table, settings.tolerances,
+                                        np.array([q.significant for q in settings.questions])),
+                        spec.decimals, settings.seed,
+                        rules=MODULE_RULES)

@@ -14,7 +14,9 @@ an absolute <tolerance>.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 import html
+from typing import Callable
 from xml.sax.saxutils import escape
 
 from ...layout import problem
@@ -48,10 +50,13 @@ def wiring_html(variant: Variant) -> str:
                                       for w, a, b in wiring(variant)) + ".</p>\n")
 
 
-def image_html(src: str, size: tuple[int, int] | None, number: int) -> str:
+NETWORK_PICTURE = "neurons, weights on their edges, biases"     # what an MLP's picture shows (its alt text)
+
+
+def image_html(src: str, size: tuple[int, int] | None, number: int, shows: str = NETWORK_PICTURE) -> str:
     width = f' width="{size[0]}" height="{size[1]}"' if size else ""
-    return (f'<p><img src="{html.escape(src)}" alt="The network of variant {number}: neurons, '
-            f'weights on their edges, biases"{width} /></p>\n')
+    return (f'<p><img src="{html.escape(src)}" alt="The network of variant {number}: '
+            f'{html.escape(shows)}"{width} /></p>\n')
 
 
 def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
@@ -88,6 +93,20 @@ def ask_html(variant: Variant, q: Question) -> str:
     """What a part asks, in words and symbols, with how to round."""
     sample = f" for sample {q.sample + 1}" if len(variant.spec.inputs) > 1 and q.sample is not None else ""
     return f"{html.escape(ask(variant.solution, q))} {math(printer(variant).name(q.symbol))}{sample}"
+
+
+@dataclass(frozen=True)
+class QuestionHtml:
+    """What the LMS packages write of a variant: its problem (with the picture's <img> paragraph),
+    what a part asks, and what the picture shows (its alt text). An MLP's here; a module spec's in
+    module_files.py."""
+
+    problem: Callable[[Spec, Variant, str], str]
+    ask: Callable[[Variant, Question], str]
+    shows: str
+
+
+MLP_HTML = QuestionHtml(problem_html, ask_html, NETWORK_PICTURE)
 
 
 def solution_steps(variants: list[Variant], questions) -> list:

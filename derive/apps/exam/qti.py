@@ -21,7 +21,7 @@ from xml.sax.saxutils import quoteattr
 from ...spec import Spec
 from .diagrams import FOLDER, image_name, png_size
 from .draw import Variant
-from .moodle import ask_html, image_html, problem_html
+from .moodle import MLP_HTML, QuestionHtml, image_html
 from .package import zip_bytes
 from .questions import tolerance_plain
 from .settings import Settings
@@ -38,7 +38,7 @@ def ident(v: Variant) -> str:
     return f"variant-{v.number:03d}"
 
 
-def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
+def item(spec: Spec, settings: Settings, v: Variant, image: str, texts: QuestionHtml = MLP_HTML) -> str:
     """One variant as an assessmentItem (QTI 2.1 XML)."""
     qs = settings.questions
     declarations, parts, rules = [], [], []
@@ -49,7 +49,7 @@ def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
             f'  <responseDeclaration identifier="{rid}" cardinality="single" baseType="float">\n'
             f"    <correctResponse><value>{q.shown(a)}</value></correctResponse>\n"
             "  </responseDeclaration>")
-        parts.append(f"      <li>{ask_html(v, q)} ({q.points:g} point{'s' if q.points != 1 else ''}): "
+        parts.append(f"      <li>{texts.ask(v, q)} ({q.points:g} point{'s' if q.points != 1 else ''}): "
                      f'<textEntryInteraction responseIdentifier="{rid}" expectedLength="{EXPECTED_LENGTH}"/></li>')
         rules.append(
             "    <responseCondition>\n      <responseIf>\n"
@@ -68,7 +68,7 @@ def item(spec: Spec, settings: Settings, v: Variant, image: str) -> str:
             "<defaultValue><value>0</value></defaultValue></outcomeDeclaration>\n"
             '  <outcomeDeclaration identifier="MAXSCORE" cardinality="single" baseType="float">'
             f"<defaultValue><value>{total:g}</value></defaultValue></outcomeDeclaration>\n"
-            "  <itemBody>\n    <div>\n" + problem_html(spec, v, image)
+            "  <itemBody>\n    <div>\n" + texts.problem(spec, v, image)
             + f"<p>Give every answer {qs[0].rounding()}, and keep full precision in intermediate steps.</p>\n"
             "    <ol>\n" + "\n".join(parts) + "\n    </ol>\n    </div>\n  </itemBody>\n"
             "  <responseProcessing>\n" + "\n".join(rules) + "\n  </responseProcessing>\n"
@@ -114,15 +114,18 @@ def manifest(variants: list[Variant], images: dict[int, bytes]) -> str:
             "  <organizations/>\n  <resources>\n" + "\n".join(resources) + "\n  </resources>\n</manifest>\n")
 
 
-def package(spec: Spec, settings: Settings, variants: list[Variant], images: dict[int, bytes] | None) -> bytes:
-    """qti21.zip: the manifest, the test, one item per variant, the pictures (referenced from items/ as ../images/)."""
+def package(spec: Spec, settings: Settings, variants: list[Variant], images: dict[int, bytes] | None,
+            texts: QuestionHtml = MLP_HTML) -> bytes:
+    """qti21.zip: the manifest, the test, one item per variant, the pictures (referenced from items/ as
+    ../images/); `texts`: the problem and parts of an MLP (default) or of a module spec."""
     images = images or {}
     members: dict[str, str | bytes] = {"imsmanifest.xml": manifest(variants, images),
                                        TEST: test(settings, variants)}
     for v in variants:
         png = images.get(v.number)
-        image = image_html(f"../{FOLDER}/{image_name(v.number)}", png_size(png), v.number) if png else ""
-        members[f"items/{ident(v)}.xml"] = item(spec, settings, v, image)
+        image = image_html(f"../{FOLDER}/{image_name(v.number)}", png_size(png), v.number,
+                           texts.shows) if png else ""
+        members[f"items/{ident(v)}.xml"] = item(spec, settings, v, image, texts)
         if png:
             members[f"{FOLDER}/{image_name(v.number)}"] = png
     return zip_bytes(members)

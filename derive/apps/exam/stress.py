@@ -28,6 +28,7 @@ class StressReport:
     decimals: int
     seed: int
     mostly: dict[str, str] = field(default_factory=dict)   # rule -> " (mostly dE_total/dw1)"
+    rules: dict[str, str] = field(default_factory=lambda: RULES)   # the rules, in the order listed
 
     def text(self) -> str:
         p = lambda v: plain_number(v, self.decimals)   # noqa: E731
@@ -38,13 +39,13 @@ class StressReport:
         for q, (lo, mid, hi) in zip(self.questions, self.spread):
             lines.append(f"{q.name:<{width}}  {p(lo):>14}  {p(mid):>14}  {p(hi):>14}")
         lines += ["", "rejected draws by rule:"]
-        rule_width = max(len(r) for r in RULES)
-        for rule in RULES:
+        rule_width = max(len(r) for r in self.rules)
+        for rule in self.rules:
             if rule == "duplicate":
                 continue
             n = self.rejected.get(rule, 0)
             share = f"{100 * n / self.draws:5.1f} %" if self.draws else ""
-            lines.append(f"  {rule:<{rule_width}}  {n:>7}  {share}  {RULES[rule]}{self.mostly.get(rule, '')}")
+            lines.append(f"  {rule:<{rule_width}}  {n:>7}  {share}  {self.rules[rule]}{self.mostly.get(rule, '')}")
         lines += ["", f"near-duplicates: {self.near_duplicates} pairs of variants whose every answer "
                   "agrees within the tolerance (derive exam redraws such a variant)"]
         return "\n".join(lines) + "\n"
