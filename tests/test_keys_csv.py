@@ -141,3 +141,22 @@ def test_significant_digits_for_small_gradients(tmp_path):
     xml = (tmp_path / "x" / "moodle.xml").read_text()
     assert "Give every answer to 3 significant digits" in xml
     assert "to 3 significant digits" in (tmp_path / "x" / "exam.tex").read_text()
+
+
+@pytest.mark.parametrize("spec_name", ["exam", "cnn"])
+def test_a_relative_tolerance_of_one_or_more_is_refused(tmp_path, spec_name):
+    """With significant digits the tolerance is a fraction of the answer: 1 would accept anything
+    from 0 to twice the answer. Refused in one line for MLP and module exams alike."""
+    text = (ROOT / "examples" / f"{spec_name}.toml").read_text()
+    text = text.replace('tolerance = { default = 0.0005, "dE/dw1" = 0.0002 }   # absolute', "")
+    if "[exam]\n" not in text:
+        text += "\n[exam]\n"
+    spec = tmp_path / "exam.toml"
+    spec.write_text(text.replace("[exam]\n", '[exam]\nanswer_format = "significant"\ntolerance = 1.5\n'))
+    if spec_name == "exam":
+        spec.write_text(spec.read_text().replace("decimals = 4                # answers to 4 decimal places",
+                                                 "decimals = 3"))
+    result = run_cli("exam", spec, "--variants", 2, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "[exam] tolerance" in result.stderr and "less than 1" in result.stderr
+    assert not (tmp_path / "x").exists()

@@ -34,7 +34,7 @@ from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
 from .stress import StressReport, near_duplicates
 from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, field_failer, lms_fields, positive_number,
-                       random_ranges, whole_number)
+                       random_ranges, relative_below_one, whole_number)
 
 MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
 DEFAULT_DIGITS = 4               # [exam] decimals: the places an answer is given with
@@ -145,6 +145,7 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
         raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
                    f"its parts in whole points), got {points:g}")
     questions = tuple(replace(q, tolerance=tolerance, points=points, significant=significant) for q in questions)
+    relative_below_one(questions, fail)
     random = raw.get("random", {})
     if isinstance(random, dict):
         for key in random:

@@ -158,6 +158,7 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
     # significant digits (at least half a unit of the last digit, whatever the leading digit).
     questions = _per_question(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail,
                               spec.source, "tolerance", '{default = 0.0005, "dE/dw1" = 0.00005}')
+    relative_below_one(questions, fail)
     questions = _per_question(d, questions, raw.get("points", 1.0), fail, spec.source, "points",
                               '{default = 1, "dE/dw1" = 2}')
     for q in questions:
@@ -167,6 +168,15 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
     saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
     ranges = random_ranges(spec, raw.get("random", {}), fail)
     return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
+
+
+def relative_below_one(questions: tuple[Question, ...], fail) -> None:
+    """With significant digits a tolerance is a fraction of the answer: 1 or more would accept
+    anything from 0 to twice the answer (or any sign), so it is refused."""
+    for q in questions:
+        if q.significant and q.tolerance >= 1:
+            raise fail("[exam] tolerance", "with answer_format = \"significant\" the tolerance is a fraction "
+                       f"of the answer: expected less than 1 (e.g. 0.005), got {q.tolerance:g} for {q.name}")
 
 
 def lms_fields(spec: Spec, raw: dict, seed: int, fail) -> Lms:
