@@ -145,6 +145,8 @@ def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path
                                             answers[:, column].max()], abs=0.6e-9)
     rejected = [int(line.split()[1]) for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
     assert sum(rejected) == int(draws) - 3 and any("max_tie" in line for line in lines)
+    listed = [line.split()[0] for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
+    assert "saturated" not in listed and "targets_out_of_reach" not in listed   # never applied to modules
     assert lines[-1].startswith("near-duplicates: 0 pairs") and list(tmp_path.iterdir()) == []
 
 
