@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import base64
 import html
+from typing import Callable
 from xml.sax.saxutils import escape
 
 from ...spec import Spec
 from .diagrams import image_name, png_size
 from .draw import Variant
 from .layout import StepLines
-from .moodle import ask_html, cdata, feedback_html, image_html, problem_html, solution_steps, tags_xml
+from .moodle import (NETWORK_PICTURE, ask_html, cdata, feedback_html, image_html, problem_html, solution_steps,
+                     tags_xml)
 from .questions import Question, tolerance_plain
 from .settings import Settings
 
@@ -43,9 +45,19 @@ def question_html(spec: Spec, settings: Settings, v: Variant, image: str) -> str
 def quiz(spec: Spec, settings: Settings, variants: list[Variant],
          images: dict[int, bytes] | None = None) -> str:
     """The whole Moodle XML file: a category and one cloze question per variant (deterministic)."""
-    lms = settings.lms
     several = len(spec.inputs) > 1
     steps = solution_steps(variants, settings.questions)
+    return cloze_quiz(settings, variants, images, lambda v, image: question_html(spec, settings, v, image),
+                      lambda v: feedback_html(StepLines(v), steps, several))
+
+
+def cloze_quiz(settings: Settings, variants: list[Variant], images: dict[int, bytes] | None,
+               question: Callable[[Variant, str], str], feedback: Callable[[Variant], str],
+               shows: str = NETWORK_PICTURE) -> str:
+    """moodle.xml for any network: the category, then per variant a cloze question whose text is
+    `question(v, its picture's <img> or "")` and whose general feedback is `feedback(v)`; each
+    variant's PNG (when `images` has it) travels inside its question."""
+    lms = settings.lms
     info = (f"<p>{len(variants)} variants (seed {settings.seed}), one question each. Add one random "
             "question from this category to the quiz: each student gets one variant.</p>")
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>",
@@ -56,17 +68,15 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant],
     for v in variants:
         png = (images or {}).get(v.number)
         name = image_name(v.number)
-        image = image_html(f"@@PLUGINFILE@@/{name}", png_size(png), v.number) if png else ""
-        text = question_html(spec, settings, v, image)
-        feedback = feedback_html(StepLines(v), steps, several)
+        image = image_html(f"@@PLUGINFILE@@/{name}", png_size(png), v.number, shows) if png else ""
         files = ([f'      <file name="{name}" path="/" encoding="base64">'
                   f"{base64.b64encode(png).decode('ascii')}</file>"] if png else [])
         out += ['  <question type="cloze">',
                 f"    <name><text>{escape(f'{lms.name} (variant {v.number:03d})')}</text></name>",
                 '    <questiontext format="html">',
-                f"      <text>{cdata(text)}</text>"] + files + [
+                f"      <text>{cdata(question(v, image))}</text>"] + files + [
                 "    </questiontext>",
-                f'    <generalfeedback format="html"><text>{cdata(feedback)}</text></generalfeedback>',
+                f'    <generalfeedback format="html"><text>{cdata(feedback(v))}</text></generalfeedback>',
                 f"    <penalty>{lms.penalty:.7f}</penalty>",
                 "    <hidden>0</hidden>",
                 f"    <idnumber>{escape(f'{lms.idnumber}-v{v.number:03d}')}</idnumber>"] + tags_xml(lms.tags) + [

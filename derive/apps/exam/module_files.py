@@ -11,12 +11,10 @@ network with nothing to draw (dense modules and residual blocks only) has no pic
 """
 from __future__ import annotations
 
-import base64
 import contextlib
 import html
 from pathlib import Path
 import sys
-from xml.sax.saxutils import escape
 
 from ...modules.layout import LOSS_TEXT, Pages, describe, solutions_context
 from ...output import tex
@@ -26,15 +24,14 @@ from ...modules.section import ModuleSpec
 from ...printing.names import name_latex
 from ...printing.numbers import SCIENTIFIC_FORM, given_number
 from . import canvas, csvkeys, diagrams, qti
-from .cloze import field
+from .cloze import cloze_quiz, field
 from .draw import Variant
 from .questions import Question
 from .folder import LMS, Progress, variant_count
 from .roster import Student
 from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
 from .modules import module_variants
-from .diagrams import image_name, png_size
-from .moodle import QuestionHtml, cdata, image_html, math, tags_xml
+from .moodle import QuestionHtml, math
 from .settings import Settings
 
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
@@ -209,32 +206,8 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
          images: dict[int, bytes] | None = None) -> str:
     """moodle.xml: a category and one cloze question per variant (deterministic), each with its
     picture when `images` has it."""
-    lms = settings.lms
-    info = (f"<p>{len(variants)} variants (seed {settings.seed}), one question each. Add one random "
-            "question from this category to the quiz: each student gets one variant.</p>")
-    out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>",
-           '  <question type="category">',
-           f"    <category><text>{escape('$course$/top/' + lms.category.replace('/', '//'))}</text></category>",
-           f'    <info format="html"><text>{cdata(info)}</text></info>',
-           "  </question>"]
-    for v in variants:
-        png = (images or {}).get(v.number)
-        name = image_name(v.number)
-        image = image_html(f"@@PLUGINFILE@@/{name}", png_size(png), v.number, ALT) if png else ""
-        files = ([f'      <file name="{name}" path="/" encoding="base64">'
-                  f"{base64.b64encode(png).decode('ascii')}</file>"] if png else [])
-        out += ['  <question type="cloze">',
-                f"    <name><text>{escape(f'{lms.name} (variant {v.number:03d})')}</text></name>",
-                '    <questiontext format="html">',
-                f"      <text>{cdata(question_html(spec, settings, v, image))}</text>"] + files + [
-                "    </questiontext>",
-                f'    <generalfeedback format="html"><text>{cdata(feedback_html(settings, v))}</text></generalfeedback>',
-                f"    <penalty>{lms.penalty:.7f}</penalty>",
-                "    <hidden>0</hidden>",
-                f"    <idnumber>{escape(f'{lms.idnumber}-v{v.number:03d}')}</idnumber>"] + tags_xml(lms.tags) + [
-                "  </question>"]
-    out.append("</quiz>")
-    return "\n".join(out) + "\n"
+    return cloze_quiz(settings, variants, images, lambda v, image: question_html(spec, settings, v, image),
+                      lambda v: feedback_html(settings, v), ALT)
 
 
 def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
