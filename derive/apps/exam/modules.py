@@ -19,22 +19,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
-import secrets
 from typing import Any, Callable
 
 import numpy as np
 
 from ...errors import DeriveError
-from ...limits import MAX_STRESS, MAX_VARIANTS
+from ...limits import MAX_STRESS
 from ...modules.derivation import ModuleDerivation, derive_modules, forward_values, kink, leaf_values
 from ...modules.graph import build
 from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
+from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, exam_head, field_failer, lms_fields,
+                       positive_number, random_ranges, relative_below_one, whole_number)
 from .stress import StressReport, near_duplicates
-from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, field_failer, lms_fields, positive_number,
-                       random_ranges, relative_below_one, whole_number)
 
 MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
 DEFAULT_DIGITS = 4               # [exam] decimals: the places an answer is given with
@@ -101,25 +100,8 @@ def default_names(d: ModuleDerivation) -> list[str]:
 
 def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | None = None) -> Settings:
     """The [exam] section of a module spec, validated (command-line values take precedence)."""
-    raw = spec.extra.get("exam", {})
-    fail = field_failer(spec.source)
-    if not isinstance(raw, dict):
-        raise fail("[exam]", "expected a section [exam]")
-    for key in raw:
-        if key not in EXAM_FIELDS:
-            raise fail(f"[exam] {key}", "unknown field for a spec with [[module]] tables; expected one of: "
-                       + ", ".join(EXAM_FIELDS))
-    if variants is not None:
-        n = whole_number(fail, variants, "--variants", 1, MAX_VARIANTS)
-    else:
-        n = whole_number(fail, raw["variants"], "[exam] variants", 1, MAX_VARIANTS) if "variants" in raw else None
-    seed_drawn = False
-    if seed is not None:
-        seed = whole_number(fail, seed, "--seed", 0, 2 ** 63 - 1)
-    elif "seed" in raw:
-        seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
-    else:
-        seed, seed_drawn = secrets.randbelow(1_000_000), True
+    raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field for a spec with [[module]] tables",
+                                               variants, seed)
     answer_format = raw.get("answer_format", "decimals")
     if answer_format not in ANSWER_FORMATS:
         raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")

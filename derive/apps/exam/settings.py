@@ -102,15 +102,17 @@ class Settings:
         return np.array([q.tolerance_at(a) for q, a in zip(self.questions, answers)])
 
 
-def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -> Settings:
-    """The validated [exam] section, with command-line values (when given) taking precedence."""
+def exam_head(spec, fields: tuple[str, ...], unknown: str, variants: int | None, seed: int | None):
+    """What every [exam] reader starts with: the section as a table of known fields, the number of
+    variants and the seed (command-line values first; without a seed one is drawn and said so).
+    Returns (raw, fail, variants or None, seed, seed_drawn)."""
     raw = spec.extra.get("exam", {})
     fail = field_failer(spec.source)
     if not isinstance(raw, dict):
         raise fail("[exam]", "expected a section [exam]")
     for key in raw:
-        if key not in EXAM_FIELDS:
-            raise fail(f"[exam] {key}", "unknown field; expected one of: " + ", ".join(EXAM_FIELDS))
+        if key not in fields:
+            raise fail(f"[exam] {key}", f"{unknown}; expected one of: " + ", ".join(fields))
     if variants is not None:
         n = whole_number(fail, variants, "--variants", 1, MAX_VARIANTS)
     elif "variants" in raw:
@@ -124,6 +126,12 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
         seed = whole_number(fail, raw["seed"], "[exam] seed", 0, 2 ** 63 - 1)
     else:
         seed, seed_drawn = secrets.randbelow(1_000_000), True
+    return raw, fail, n, seed, seed_drawn
+
+
+def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -> Settings:
+    """The validated [exam] section, with command-line values (when given) taking precedence."""
+    raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field", variants, seed)
 
     d = derive_shape(Shape.of(spec))
     if "questions" in raw:
