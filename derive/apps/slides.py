@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..fields import FieldReader
 from ..layout import problem, steps
-from ..layout.blocks import Block, Line, NumberedStep, Section
+from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames, pack,
                              regularization_frames, row_height, text_height)
 from ..modules.layout import slide_parts
@@ -279,14 +279,12 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     deck = [_frame("list", "The network", items=parts["modules"], text=parts["loss"])]
     for picture in parts["pictures"]:
         scale = min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
-        deck.append(_frame("picture", "The data", picture=picture.tex, scale=f"{scale:.3f}"))
-    deck += _blocks_frames(parts["given"], fit, "The parameters")
+        deck.append(_frame("picture", "The network and its data", picture=picture.tex, scale=f"{scale:.3f}"))
+    deck += _blocks_frames(parts["given"], fit, "The given values")
     for title, blocks in parts["steps"]:
         deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
-    rows = parts["summary"]
-    for i in range(0, len(rows), TABLE_ROWS):
-        deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""),
-                           rows=rows[i:i + TABLE_ROWS]))
+    for i, chunk in enumerate(pieces(parts["summary"], TABLE_ROWS)):   # even pieces: no frame of one row
+        deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""), rows=chunk))
     deck.append(_frame("after", "The loss after one step", before=parts["before"], after=parts["after"],
                        loss=parts["loss_name"], loss_after=parts["loss_after_name"], falls=parts["falls"]))
     return {"reg_frames": [], "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme,
