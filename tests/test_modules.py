@@ -496,3 +496,29 @@ def test_the_loss_after_the_step_is_named_e_plus_in_the_solution_and_the_deck(tm
     assert f"E^{{+}} = {after:.9f}" in solution
     deck = next((tmp_path / "s").glob("*.tex")).read_text()
     assert f"E^{{+}} &= {after:.9f}" in deck
+
+
+def _given(tex: str) -> str:
+    """The given data of a module document: from "The network" to the first step or task."""
+    start = tex.index("\\section*{The network}")
+    ends = [tex.find(mark, start) for mark in ("\\begin{derivestep}", "\\section*{Tasks}")]
+    return tex[start:min(e for e in ends if e >= 0)]
+
+
+def test_a_dense_first_module_lists_its_inputs_and_targets_in_the_given_data(tmp_path):
+    """Step 1 computes from x1 = 0.5, x2 = 0.9: the problem must give them (as cnn and rnn draw theirs)."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--out", out, "--no-pdf").returncode == 0
+    for document in ("worksheet", "solutions"):
+        given = _given((out / f"{document}.tex").read_text())
+        assert "x &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given, document
+        assert "t &= \\begin{bmatrix} 0.8 \\end{bmatrix}" in given, document
+    spec = tomllib.loads((ROOT / "examples" / "residual.toml").read_text())
+    spec["data"] = {"inputs": [[0.5, 0.9], [-0.25, 1.0]], "targets": [[0.8], [0.1]]}
+    path = tmp_path / "two.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    assert run_cli("worksheet", path, "--out", tmp_path / "two", "--no-pdf").returncode == 0
+    given = _given((tmp_path / "two" / "solutions.tex").read_text())
+    assert "x^{[1]} &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given
+    assert "x^{[2]} &= \\begin{bmatrix} -0.25 \\\\ 1 \\end{bmatrix}" in given
+    assert "t^{[2]} &= \\begin{bmatrix} 0.1 \\end{bmatrix}" in given

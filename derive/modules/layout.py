@@ -99,6 +99,11 @@ class Pages:
             if m.kind == "rnn" and any(m.param("initial_state")):
                 lines.append(Line("h_{0}", [self.p.number_vector(m.param("initial_state"), given=True)]))
         several = not spec.single_sample
+        first = next(m for m in modules if m.kind != "residual")
+        if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
+            for s, sample in enumerate(spec.inputs):
+                sup = f"^{{[{s + 1}]}}" if several else ""
+                lines.append(Line(f"x{sup}", [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
             sup = f"^{{[{s + 1}]}}" if several else ""
             lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
