@@ -522,3 +522,26 @@ def test_a_dense_first_module_lists_its_inputs_and_targets_in_the_given_data(tmp
     assert "x^{[1]} &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given
     assert "x^{[2]} &= \\begin{bmatrix} -0.25 \\\\ 1 \\end{bmatrix}" in given
     assert "t^{[2]} &= \\begin{bmatrix} 0.1 \\end{bmatrix}" in given
+
+
+def _grid_after(tex: str, step: int) -> tuple[str, str]:
+    """Step `step`'s prose and the grid drawn right after it (its \\draw line and its cells)."""
+    start = tex.index(f"\\begin{{derivestep}}{{{step}}}")
+    grid_start = tex.index("\\begin{tikzpicture}", tex.index("\\end{derivestep}", start))
+    return tex[start:grid_start], tex[grid_start:tex.index("\\end{tikzpicture}", grid_start)]
+
+
+def test_the_gradient_grid_of_a_pooled_map_has_the_whole_map_s_shape(tmp_path):
+    """cnn.toml: a^(1) is 5x5 and the 2x2 max-pool of stride 2 never reads its row and column 5; its
+    gradient grid is still 5x5 (those entries 0), and the step counts 25 - 4 = 21 zero entries."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    solutions, worksheet = (out / "solutions.tex").read_text(), (out / "worksheet.tex").read_text()
+    prose, cells = _grid_after(solutions, 12)
+    assert "routing the gradient" in prose and "The other 21 entries are 0" in prose
+    assert "\\partial E / \\partial a^{(1)}" in cells and "grid (5,-5)" in cells
+    assert cells.count("{$0$}") == 21 and "(4.50,-4.50) {$0$}" in cells
+    assert cells.count("{$-0.172868299$}") == 1 and "(3.50,-2.50) {$0.043217075$}" in cells
+    task = worksheet[worksheet.index("routing the gradient"):]
+    blank = task[task.index("\\begin{tikzpicture}"):task.index("\\end{tikzpicture}")]
+    assert "\\partial E / \\partial a^{(1)}" in blank and "grid (5,-5)" in blank
