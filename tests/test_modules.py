@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import subprocess
 import tomllib
 
@@ -13,7 +14,7 @@ import pytest
 from conftest import ROOT, toml_value
 from helpers import run_cli
 from test_markdown import formulas, katex_errors
-from test_pages import overflows
+from test_pages import WORD, overflows
 
 import derive
 from derive.errors import DeriveError, VerificationError
@@ -545,3 +546,27 @@ def test_the_gradient_grid_of_a_pooled_map_has_the_whole_map_s_shape(tmp_path):
     task = worksheet[worksheet.index("routing the gradient"):]
     blank = task[task.index("\\begin{tikzpicture}"):task.index("\\end{tikzpicture}")]
     assert "\\partial E / \\partial a^{(1)}" in blank and "grid (5,-5)" in blank
+
+
+def heading_gaps(pdf) -> list[tuple[int, str, float]]:
+    """(page, step number, pt from the bottom of the words above to the top of its "Step n." heading)
+    for every step heading but one at the top of its page, from pdftotext -bbox."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    gaps = []
+    for number, page in enumerate(re.findall(r"<page.*?</page>", bbox, re.S), 1):
+        words = [(float(top), float(bottom), word) for _, top, bottom, word in WORD.findall(page)]
+        for (top, _, word), (_, _, following) in zip(words, words[1:]):
+            above = [bottom for _, bottom, _ in words if bottom <= top + 0.1]
+            if word == "Step" and re.fullmatch(r"\d+\.", following) and above:
+                gaps.append((number, following, round(top - max(above), 2)))
+    return gaps
+
+
+def test_a_gradient_grid_keeps_its_distance_from_the_next_step_heading(tmp_path):
+    """cnn.toml p.8: the δ^(1) grid's bottom rule touched "Step 14." under it (no space after a grid
+    that ends a step); every step heading stands as far below what comes before it as after a display."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out).returncode == 0
+    gaps = heading_gaps(out / "solutions.pdf")
+    assert any(step == "14." for _, step, _ in gaps)
+    assert [g for g in gaps if g[2] < 8.0] == []
