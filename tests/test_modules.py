@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 import subprocess
 import tomllib
 
@@ -13,7 +14,7 @@ import pytest
 from conftest import ROOT, toml_value
 from helpers import run_cli
 from test_markdown import formulas, katex_errors
-from test_pages import overflows
+from test_pages import WORD, overflows
 
 import derive
 from derive.errors import DeriveError, VerificationError
@@ -509,3 +510,76 @@ def test_a_module_deck_splits_its_table_evenly_and_names_its_frames(tmp_path):
     assert len(rows) >= 2 and max(rows) - min(rows) <= 1, rows
     assert "{The data}" not in deck and "{The parameters" not in deck
     assert "{The network and its data}" in deck and "{The given values}" in deck
+
+
+def _given(tex: str) -> str:
+    """The given data of a module document: from "The network" to the first step or task."""
+    start = tex.index("\\section*{The network}")
+    ends = [tex.find(mark, start) for mark in ("\\begin{derivestep}", "\\section*{Tasks}")]
+    return tex[start:min(e for e in ends if e >= 0)]
+
+
+def test_a_dense_first_module_lists_its_inputs_and_targets_in_the_given_data(tmp_path):
+    """Step 1 computes from x1 = 0.5, x2 = 0.9: the problem must give them (as cnn and rnn draw theirs)."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--out", out, "--no-pdf").returncode == 0
+    for document in ("worksheet", "solutions"):
+        given = _given((out / f"{document}.tex").read_text())
+        assert "x &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given, document
+        assert "t &= \\begin{bmatrix} 0.8 \\end{bmatrix}" in given, document
+    spec = tomllib.loads((ROOT / "examples" / "residual.toml").read_text())
+    spec["data"] = {"inputs": [[0.5, 0.9], [-0.25, 1.0]], "targets": [[0.8], [0.1]]}
+    path = tmp_path / "two.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    assert run_cli("worksheet", path, "--out", tmp_path / "two", "--no-pdf").returncode == 0
+    given = _given((tmp_path / "two" / "solutions.tex").read_text())
+    assert "x^{[1]} &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given
+    assert "x^{[2]} &= \\begin{bmatrix} -0.25 \\\\ 1 \\end{bmatrix}" in given
+    assert "t^{[2]} &= \\begin{bmatrix} 0.1 \\end{bmatrix}" in given
+
+
+def _grid_after(tex: str, step: int) -> tuple[str, str]:
+    """Step `step`'s prose and the grid drawn right after it (its \\draw line and its cells)."""
+    start = tex.index(f"\\begin{{derivestep}}{{{step}}}")
+    grid_start = tex.index("\\begin{tikzpicture}", tex.index("\\end{derivestep}", start))
+    return tex[start:grid_start], tex[grid_start:tex.index("\\end{tikzpicture}", grid_start)]
+
+
+def test_the_gradient_grid_of_a_pooled_map_has_the_whole_map_s_shape(tmp_path):
+    """cnn.toml: a^(1) is 5x5 and the 2x2 max-pool of stride 2 never reads its row and column 5; its
+    gradient grid is still 5x5 (those entries 0), and the step counts 25 - 4 = 21 zero entries."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    solutions, worksheet = (out / "solutions.tex").read_text(), (out / "worksheet.tex").read_text()
+    prose, cells = _grid_after(solutions, 12)
+    assert "routing the gradient" in prose and "The other 21 entries are 0" in prose
+    assert "\\partial E / \\partial a^{(1)}" in cells and "grid (5,-5)" in cells
+    assert cells.count("{$0$}") == 21 and "(4.50,-4.50) {$0$}" in cells
+    assert cells.count("{$-0.172868299$}") == 1 and "(3.50,-2.50) {$0.043217075$}" in cells
+    task = worksheet[worksheet.index("routing the gradient"):]
+    blank = task[task.index("\\begin{tikzpicture}"):task.index("\\end{tikzpicture}")]
+    assert "\\partial E / \\partial a^{(1)}" in blank and "grid (5,-5)" in blank
+
+
+def heading_gaps(pdf) -> list[tuple[int, str, float]]:
+    """(page, step number, pt from the bottom of the words above to the top of its "Step n." heading)
+    for every step heading but one at the top of its page, from pdftotext -bbox."""
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    gaps = []
+    for number, page in enumerate(re.findall(r"<page.*?</page>", bbox, re.S), 1):
+        words = [(float(top), float(bottom), word) for _, top, bottom, word in WORD.findall(page)]
+        for (top, _, word), (_, _, following) in zip(words, words[1:]):
+            above = [bottom for _, bottom, _ in words if bottom <= top + 0.1]
+            if word == "Step" and re.fullmatch(r"\d+\.", following) and above:
+                gaps.append((number, following, round(top - max(above), 2)))
+    return gaps
+
+
+def test_a_gradient_grid_keeps_its_distance_from_the_next_step_heading(tmp_path):
+    """cnn.toml p.8: the δ^(1) grid's bottom rule touched "Step 14." under it (no space after a grid
+    that ends a step); every step heading stands as far below what comes before it as after a display."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out).returncode == 0
+    gaps = heading_gaps(out / "solutions.pdf")
+    assert any(step == "14." for _, step, _ in gaps)
+    assert [g for g in gaps if g[2] < 8.0] == []

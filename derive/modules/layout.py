@@ -19,6 +19,7 @@ from ..printing.latex import Printer
 from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
+from .graph import flat
 from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
                        side_by_side, Picture)
 from .solution import ModuleSolution
@@ -99,6 +100,11 @@ class Pages:
             if m.kind == "rnn" and any(m.param("initial_state")):
                 lines.append(Line("h_{0}", [self.p.number_vector(m.param("initial_state"), given=True)]))
         several = not spec.single_sample
+        first = next(m for m in modules if m.kind != "residual")
+        if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
+            for s, sample in enumerate(spec.inputs):
+                sup = f"^{{[{s + 1}]}}" if several else ""
+                lines.append(Line(f"x{sup}", [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
             sup = f"^{{[{s + 1}]}}" if several else ""
             lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
@@ -247,12 +253,16 @@ class Pages:
             within = list(self.g.params[node.module]).index(node.param) if node.role == "param" else 0
             return (-st.module, st.sample, group, within, 0, node.index)   # a parameter's entries together
         steps.sort(key=rank)
+        computed = {self.source[st.target] for st in steps}   # an entry no later module reads has no step
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
             group = list(group)
             m = modules[min(module, len(modules) - 1)]
             formula = backward_rule(group[0].rule, m, modules)
             shown = [st for st in group if st.expr != 0]
-            zero = len(group) - len(shown)
+            first = self.g.by_sym[self.source[group[0].target]]
+            whole = self._whole_map(first) if m.kind != "rnn" and first.role != "param" else None
+            unread = sum(1 for sym in flat(whole) if sym not in computed) if whole is not None else 0
+            zero = len(group) - len(shown) + unread
             text: list = []
             if formula:
                 explain = EXPLAIN.get(group[0].rule, ".")
@@ -263,7 +273,7 @@ class Pages:
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
                 text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")
-                         + _zero_reason(group[0].rule) + "."]
+                         + _zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
                 title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}"
@@ -271,17 +281,26 @@ class Pages:
                 title += f", sample {sample + 1}"
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []
-            first = self.g.by_sym[self.source[group[0].target]]
             if zero and m.kind != "rnn" and first.role != "param":
-                pictures = self._gradient_maps(group)
-                blank = self._gradient_maps(group, blank=True)
+                pictures = self._gradient_maps(group, whole)
+                blank = self._gradient_maps(group, whole, blank=True)
                 asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
             items.append(Item(_section(title, text or None, lines), pictures,
                               asked, blank))
         return items
 
-    def _gradient_maps(self, group: list[Step], blank: bool = False) -> list[str]:
-        """The whole gradient of a map as a grid (most of it 0: where max-pooling or ReLU stopped it)."""
+    def _whole_map(self, node):
+        """The whole tensor (nested lists of symbols) `node` is an entry of: its module's z, its
+        output, or the data; None when it is none of them."""
+        s, g = node.sample, self.g
+        tensors = [g.inputs[s]]
+        if 0 <= node.module < len(self.spec.modules):
+            tensors = [g.pre[s][node.module], g.outputs[s][node.module]] + tensors
+        return next((t for t in tensors if isinstance(t, list) and node.sym in flat(t)), None)
+
+    def _gradient_maps(self, group: list[Step], whole, blank: bool = False) -> list[str]:
+        """The gradient of a whole map as a grid of the map's shape (most of it 0: where max-pooling
+        or ReLU stopped it, or where no later module reads the map, as a pooling window's leftover row)."""
         nodes = {}
         for st in group:
             node = self.g.by_sym[self.source[st.target]]
@@ -290,11 +309,18 @@ class Pages:
         if len(first.index) < 2:
             return []
         out = []
-        channels = sorted({ix[0] for ix in nodes}) if len(first.index) == 3 else [None]
+        if whole is not None:
+            channels = list(range(len(whole))) if len(first.index) == 3 else [None]
+        else:
+            channels = sorted({ix[0] for ix in nodes}) if len(first.index) == 3 else [None]
         for c in channels:
             keys = [ix for ix in nodes if c is None or ix[0] == c]
-            rows = max(ix[-2] for ix in keys) + 1
-            cols = max(ix[-1] for ix in keys) + 1
+            if whole is not None:
+                plane = whole if c is None else whole[c]
+                rows, cols = len(plane), len(plane[0])
+            else:
+                rows = max(ix[-2] for ix in keys) + 1
+                cols = max(ix[-1] for ix in keys) + 1
             values = [[0.0] * cols for _ in range(rows)]
             for ix in keys:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
@@ -353,7 +379,9 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
 }
 
 
-def _zero_reason(rule: str) -> str:
+def _zero_reason(rule: str, unread: int = 0) -> str:
+    if rule == "maxpool" and unread:
+        return " (not the maximum of their window, or in no window)"
     return {"maxpool": " (not the maximum of their window)",
             "act-relu": " (ReLU is off, z ≤ 0, or no gradient reaches a)",
             "conv2d-input": " (no non-zero δ reaches them)", "conv1d-input": " (no non-zero δ reaches them)",
