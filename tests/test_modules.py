@@ -583,3 +583,16 @@ def test_a_gradient_grid_keeps_its_distance_from_the_next_step_heading(tmp_path)
     gaps = heading_gaps(out / "solutions.pdf")
     assert any(step == "14." for _, step, _ in gaps)
     assert [g for g in gaps if g[2] < 8.0] == []
+
+
+def test_module_summary_rows_are_tall_and_grid_cells_have_room(tmp_path):
+    """w^{(1)}_{11} under w^{(1)}_{21}: the summary's rows are stretched as the MLP's are, and a
+    given kernel's cell holds -0.4 clear of its borders (0.85 cm made the minus touch the left one)."""
+    out = tmp_path / "cnn"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", out).returncode == 0
+    solution = (out / "solutions.tex").read_text()
+    summary = solution[solution.index(r"\section*{Summary}"):]
+    assert summary.index(r"\renewcommand{\arraystretch}{1.3}") < summary.index(r"\begin{tabular}{lrrr}")
+    kernel = solution[solution.index("{$K^{(1)}$}") - 400:solution.index("{$K^{(1)}$}")]
+    width = float(re.findall(r"x=([0-9.]+)cm", kernel)[-1])
+    assert width >= 1.0

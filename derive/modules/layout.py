@@ -506,7 +506,9 @@ def solutions_context(solution: ModuleSolution) -> dict:
     rows = pages.summary()
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
             "problem": pages.problem(blank=False), "parts": parts, "after": pages.after(),
-            "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]}
+            "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)],
+            # w^{(1)}_{11} under w^{(1)}_{21}: taller rows, as the MLP's summary sets them
+            "tall_names": any("^{" in row["name"] for row in rows)}
 
 
 def worksheet_context(solution: ModuleSolution) -> dict:

@@ -219,8 +219,9 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
         longest = decimals + 3
     # a cell holds its number and the node's inner sep (0.35 cm); a grid of a long map is narrowed
     # to MAX_GRID, in \tiny when its numbers need it
-    # given numbers print as written: 0.85 cm holds four characters (-0.4); a drawn -0.77 needs more
-    width = max(0.85, DIGIT * longest + 0.2) if given and not blank else max(1.0, DIGIT * longest + 0.35)
+    # given numbers print as written: -0.4 in a 0.85 cm cell touched its left border, so a given
+    # number has the same room as a computed one, 0.35 cm around it
+    width = max(1.0, DIGIT * longest + 0.35)
     font = r"\footnotesize" if given else r"\scriptsize"
     if width * cols > MAX_GRID:
         width = MAX_GRID / cols
