@@ -596,3 +596,19 @@ def test_module_summary_rows_are_tall_and_grid_cells_have_room(tmp_path):
     kernel = solution[solution.index("{$K^{(1)}$}") - 400:solution.index("{$K^{(1)}$}")]
     width = float(re.findall(r"x=([0-9.]+)cm", kernel)[-1])
     assert width >= 1.0
+
+
+def test_the_rnn_picture_draws_the_output_module_between_h_t_and_the_loss(tmp_path):
+    """rnn.toml's dense module 2 (w^(2), b^(2), sigmoid) is drawn between h_4 and E, and the RNN's
+    bias b beside U; the picture had a dashed arrow from h_4 straight to E."""
+    out = tmp_path / "rnn"
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", out).returncode == 0
+    for document in ("worksheet.tex", "solutions.tex"):
+        tex = (out / document).read_text()
+        picture = tex[tex.index(r"\node[cell] (h0)"):]
+        picture = picture[:picture.index(r"\end{tikzpicture}")]
+        assert r"\node[cell] (m0) at (8.80,1.60) {$a^{(2)}$};" in picture
+        assert r"{$w^{(2)},\ b^{(2)}$} (m0);" in picture
+        assert "{sigmoid};" in picture
+        assert r"\draw[->, dashed] (m0) -- (out);" in picture
+        assert picture.count(r"{$U,\ b$}") == 4

@@ -148,7 +148,8 @@ class Pages:
         first = next(m for m in spec.modules if m.kind != "residual")
         rows = []
         if first.kind == "rnn":
-            rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])])])
+            rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])],
+                                   self._head(first))])
             rows.append([grid([list(x_t) for x_t in sample], True, spec.decimals,
                               "x" + (f"^{{[{s + 1}]}}" if not spec.single_sample else "")
                               + r"\ (\text{row } t \text{ is } x_{t})")
@@ -184,6 +185,18 @@ class Pages:
                     label = rf"w^{{({m.index + 1})}}\ (\text{{columns {start + 1} to {end}}})"
                     rows.append([grid([row[start:end] for row in weights], True, spec.decimals, label)])
         return [side_by_side(row) for row in rows]
+
+    def _head(self, rnn) -> list[tuple[str, str, str]]:
+        """The modules after the RNN as its picture draws them: each one's output, the arrow into it
+        labelled with its parameters (w^{(2)}, b^{(2)}), and its activation."""
+        modules = self.spec.modules
+        head = []
+        for m in modules[rnn.index + 1:]:
+            params = ",\\ ".join(self._map_name(syms[0][0] if isinstance(syms[0], list) else syms[0])
+                                  for syms in self.g.params[m.index].values())
+            head.append((output_name(m, modules), params,
+                         ACTIVATION_TEXT.get(m.activation, "") if m.activation else KIND_TEXT[m.kind]))
+        return head
 
     # ---------------------------------------------------------------------------------- steps
     def line(self, step: Step) -> Line:

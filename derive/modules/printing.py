@@ -237,18 +237,25 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     return Picture("\n".join(out), width * cols, 0.6 * rows + 0.6)
 
 
-def rnn_chain(steps: int, names: list[str]) -> Picture:
+def rnn_chain(steps: int, names: list[str], head: list[tuple[str, str, str]] = ()) -> Picture:
     """The unrolled RNN: h_0 -> h_1 -> ... -> h_T, x_t entering each step from below, the same U, W
-    and b at every step. `names`: the LaTeX of x_1..x_T."""
+    and b at every step; then the modules after it (`head`: each one's output name, the label of the
+    arrow into it, its activation in words) up to the loss E. `names`: the LaTeX of x_1..x_T."""
     dx = 2.2 if steps <= 5 else 1.9
     out = [r"\begin{tikzpicture}[cell/.style={draw, rounded corners, minimum width=1.1cm, minimum height=0.7cm}]",
            r"\node[cell] (h0) at (0,0) {$h_{0}$};"]
     for t in range(1, steps + 1):
         out.append(rf"\node[cell] (h{t}) at ({dx * t:.2f},0) {{$h_{{{t}}}$}};")
         out.append(rf"\node (x{t}) at ({dx * t:.2f},-1.4) {{${names[t - 1]}$}};")
-        out.append(rf"\draw[->] (x{t}) -- node[right, font=\scriptsize] {{$U$}} (h{t});")
+        out.append(rf"\draw[->] (x{t}) -- node[right, font=\scriptsize] {{$U,\ b$}} (h{t});")
         out.append(rf"\draw[->] (h{t - 1}) -- node[above, font=\scriptsize] {{$W$}} (h{t});")
-    out.append(rf"\node (out) at ({dx * steps:.2f},1.4) {{$E$}};")
-    out.append(rf"\draw[->, dashed] (h{steps}) -- (out);")
+    below = f"h{steps}"
+    for k, (name, arrow, activation) in enumerate(head):
+        out.append(rf"\node[cell] (m{k}) at ({dx * steps:.2f},{1.6 * (k + 1):.2f}) {{${name}$}};")
+        out.append(rf"\node[right, font=\scriptsize] at (m{k}.east) {{{activation}}};")
+        out.append(rf"\draw[->] ({below}) -- node[left, font=\scriptsize] {{${arrow}$}} (m{k});")
+        below = f"m{k}"
+    out.append(rf"\node (out) at ({dx * steps:.2f},{1.6 * len(head) + 1.4:.2f}) {{$E$}};")
+    out.append(rf"\draw[->, dashed] ({below}) -- (out);")
     out.append(r"\end{tikzpicture}")
-    return Picture("\n".join(out), dx * steps + 1.1, 3.6)
+    return Picture("\n".join(out), dx * steps + 1.1 + (1.4 if head else 0), 3.6 + 1.6 * len(head))
