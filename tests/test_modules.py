@@ -612,3 +612,23 @@ def test_the_rnn_picture_draws_the_output_module_between_h_t_and_the_loss(tmp_pa
         assert "{sigmoid};" in picture
         assert r"\draw[->, dashed] (m0) -- (out);" in picture
         assert picture.count(r"{$U,\ b$}") == 4
+
+
+def test_symbols_in_module_step_titles_and_reasons_are_set_as_math(tmp_path):
+    """∂E/∂U, t = 3 in the RNN's step titles (solution, worksheet task, deck frame) and z ≤ 0, a in
+    the ReLU step's reason were upright text."""
+    rnn = tmp_path / "rnn"
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", rnn).returncode == 0
+    assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "deck").returncode == 0
+    solution = (rnn / "solutions.tex").read_text()
+    assert r"{Module 1 (recurrent cell): $\partial E/\partial U$,{} summed over the time steps}" in solution
+    assert r"{Module 1 (recurrent cell): $\partial E/\partial b$,{} summed over the time steps}" in solution
+    assert r"backpropagation through time,{} $t = 3$}" in solution
+    assert r"\item Module 1 (recurrent cell): $\partial E/\partial W$,{} summed" in (rnn / "worksheet.tex").read_text()
+    deck = (tmp_path / "deck" / "slides.tex").read_text()
+    assert r"\begin{frame}{Module 1 (recurrent cell): backpropagation through time,{} $t = 3$}" in deck
+    assert "∂" not in solution and "∂" not in deck
+    cnn = tmp_path / "cnn"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", cnn).returncode == 0
+    assert (r"(ReLU is off,{} $z^{(1)} \le 0$,{} or no gradient reaches $a^{(1)}$)."
+            in (cnn / "solutions.tex").read_text())

@@ -285,13 +285,20 @@ class Pages:
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
-                text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")
-                         + _zero_reason(group[0].rule, unread) + "."]
+                text += [(f" The other {zero} entries are 0" if zero > 1 else " The other entry is 0")]
+                if group[0].rule == "act-relu":      # z and a are symbols, set as math
+                    a = output_name(m, modules, inside=True)
+                    z = "z" + a[1:] if a.startswith("a") else "z"
+                    text += [" (ReLU is off, ", Math(rf"{z} \le 0"), ", or no gradient reaches ", Math(a), ")."]
+                else:
+                    text += [_zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
+            title = title if isinstance(title, list) else [title]     # pieces: the symbols set as math
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
-                title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}"
+                title += [", ", Math(f"t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}")]
             if not spec.single_sample:
-                title += f", sample {sample + 1}"
+                title += [f", sample {sample + 1}"]
+            title = title[0] if len(title) == 1 else title
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []
             if zero and m.kind != "rnn" and first.role != "param":
@@ -396,12 +403,11 @@ def _zero_reason(rule: str, unread: int = 0) -> str:
     if rule == "maxpool" and unread:
         return " (not the maximum of their window, or in no window)"
     return {"maxpool": " (not the maximum of their window)",
-            "act-relu": " (ReLU is off, z ≤ 0, or no gradient reaches a)",
             "conv2d-input": " (no non-zero δ reaches them)", "conv1d-input": " (no non-zero δ reaches them)",
             }.get(rule, "")
 
 
-def _backward_title(rule: str, m, modules) -> str:
+def _backward_title(rule: str, m, modules) -> str | list:
     n = f"Module {m.index + 1} ({KIND_TEXT[m.kind]})"
     return {
         "loss": "The loss: its gradient at the outputs",
@@ -425,13 +431,13 @@ def _backward_title(rule: str, m, modules) -> str:
         "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
-        "rnn-input_weights": f"{n}: ∂E/∂U, summed over the time steps",
-        "rnn-recurrent_weights": f"{n}: ∂E/∂W, summed over the time steps",
-        "rnn-biases": f"{n}: ∂E/∂b, summed over the time steps",
+        "rnn-input_weights": [f"{n}: ", Math(r"\partial E/\partial U"), ", summed over the time steps"],
+        "rnn-recurrent_weights": [f"{n}: ", Math(r"\partial E/\partial W"), ", summed over the time steps"],
+        "rnn-biases": [f"{n}: ", Math(r"\partial E/\partial b"), ", summed over the time steps"],
     }.get(rule, n)
 
 
-def _section(title: str, text, lines: list[Line]) -> Section:
+def _section(title: str | list, text, lines: list[Line]) -> Section:
     """A step of the worked solution; one of many lines alike (512 entries of a feature map) goes on
     in further steps of STEP_LINES lines, so that each stays a box TeX can measure."""
     chunks: list[list[Line]] = [[]]
@@ -443,9 +449,23 @@ def _section(title: str, text, lines: list[Line]) -> Section:
             rows = 0
         chunks[-1].append(line)
         rows += height
-    return Section("", steps=[NumberedStep(0, title if k == 0 else f"{title} (continued)",
+    return Section("", steps=[NumberedStep(0, title if k == 0 else _continued(title),
                                            [Block(text if k == 0 else None, chunk)])
                               for k, chunk in enumerate(chunks)])
+
+
+def _continued(title: str | list) -> str | list:
+    return f"{title} (continued)" if isinstance(title, str) else title + [" (continued)"]
+
+
+def plain_title(title: str | list) -> str:
+    """A title of pieces as plain text, for a fragment's heading (∂E/∂U, t = 3)."""
+    if isinstance(title, str):
+        return title
+    return "".join(p if isinstance(p, str) else PLAIN.get(p.tex, p.tex) for p in title)
+
+
+PLAIN = {r"\partial E/\partial U": "∂E/∂U", r"\partial E/\partial W": "∂E/∂W", r"\partial E/\partial b": "∂E/∂b"}
 
 
 def _numbered(parts: list[Part]) -> None:
@@ -491,7 +511,7 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
              "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
              "backward": pages.backward_items(), "update": pages.update_items()}[part]
-    sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
+    sections = [Section(plain_title(step.title), step.blocks) for item in items for step in item.section.steps]
     if part == "update":
         sections.append(Section("The loss after the step", [pages.after()]))
     return sections
