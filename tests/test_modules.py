@@ -632,3 +632,16 @@ def test_symbols_in_module_step_titles_and_reasons_are_set_as_math(tmp_path):
     assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", cnn).returncode == 0
     assert (r"(ReLU is off,{} $z^{(1)} \le 0$,{} or no gradient reaches $a^{(1)}$)."
             in (cnn / "solutions.tex").read_text())
+
+
+def test_the_rnn_s_shared_parameters_are_math_in_the_network_text(tmp_path):
+    """'the same U, W and b' (the network's text, solution and deck) and 'the same U at every time
+    step' (the gradient steps) set U, W, b as math."""
+    out = tmp_path / "rnn"
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", out).returncode == 0
+    assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "deck").returncode == 0
+    for tex in ((out / "solutions.tex").read_text(), (out / "worksheet.tex").read_text(),
+                (tmp_path / "deck" / "slides.tex").read_text()):
+        assert r"unrolled over 4 time steps with the same $U$,{} $W$ and $b$ at every step." in tex
+        assert "the same U" not in tex
+    assert r": the same $W$ at every time step,{} so its gradient sums" in (out / "solutions.tex").read_text()

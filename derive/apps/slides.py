@@ -276,7 +276,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     spec = solution.spec
     fit = module_frame(options.fit)
     parts = slide_parts(solution)
-    deck = [_frame("list", "The network", items=parts["modules"], text=parts["loss"])]
+    deck = [_frame("list", "The network", items=[title_tex(m) for m in parts["modules"]], text=parts["loss"])]
     for picture in parts["pictures"]:
         scale = min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
         deck.append(_frame("picture", "The network and its data", picture=picture.tex, scale=f"{scale:.3f}"))

@@ -74,6 +74,16 @@ def describe(m, modules) -> str:
             f"tanh, unrolled over {m.in_shape[0]} time steps with the same U, W and b at every step")
 
 
+def _described(m, modules) -> list:
+    """describe() as prose pieces: the RNN's shared U, W and b set as math (the text of a quiz's
+    HTML stays plain)."""
+    if m.kind != "rnn":
+        return [describe(m, modules)]
+    text = describe(m, modules)
+    head, tail = text.split("the same U, W and b")
+    return [head + "the same ", Math("U"), ", ", Math("W"), " and ", Math("b"), tail]
+
+
 class Pages:
     """What both documents of one module solution share: its printer and its problem statement."""
 
@@ -112,7 +122,7 @@ class Pages:
         pictures = self._data_pictures(blank)
         loss = LOSS_TEXT[spec.loss]
         return {
-            "modules": [f"Module {m.index + 1}, {describe(m, modules)}." for m in modules],
+            "modules": [[f"Module {m.index + 1}, ", *_described(m, modules), "."] for m in modules],
             "pictures": [p.tex for p in pictures],
             "sized": pictures,
             "given": [Block(None, lines)],
@@ -281,7 +291,7 @@ class Pages:
                 explain = EXPLAIN.get(group[0].rule, ".")
                 if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
                     explain = ": each δ goes back through the kernel to the inputs its window read."
-                text += ["By the chain rule, ", Math(formula), explain]
+                text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
@@ -393,9 +403,9 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
     "conv2d-input": ": a full convolution of δ with the flipped kernel.",
     "conv1d-input": ": a full convolution of δ with the flipped kernel.",
     "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
-    "rnn-input_weights": ": the same U at every time step, so its gradient sums over them.",
-    "rnn-recurrent_weights": ": the same W at every time step, so its gradient sums over them.",
-    "rnn-biases": ": the same b at every time step, so its gradient sums over them.",
+    "rnn-input_weights": [": the same ", Math("U"), " at every time step, so its gradient sums over them."],
+    "rnn-recurrent_weights": [": the same ", Math("W"), " at every time step, so its gradient sums over them."],
+    "rnn-biases": [": the same ", Math("b"), " at every time step, so its gradient sums over them."],
 }
 
 
