@@ -645,3 +645,15 @@ def test_the_rnn_s_shared_parameters_are_math_in_the_network_text(tmp_path):
         assert r"unrolled over 4 time steps with the same $U$,{} $W$ and $b$ at every step." in tex
         assert "the same U" not in tex
     assert r": the same $W$ at every time step,{} so its gradient sums" in (out / "solutions.tex").read_text()
+
+
+def test_the_rnn_picture_draws_a_residual_after_the_cell_as_its_sum(tmp_path):
+    """A residual block after the cell is no box of its own: the module that ends it is drawn with
+    its sum's name (y^(2)) and 'plus the skip'."""
+    (tmp_path / "spec.toml").write_text(toml_text(RNN2), encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_cli("worksheet", tmp_path / "spec.toml", "--no-pdf", "--out", out).returncode == 0
+    tex = (out / "solutions.tex").read_text()
+    assert r"\node[cell] (m0) at (6.60,1.60) {$y^{(2)}$};" in tex
+    assert "{tanh, plus the skip};" in tex
+    assert r"\node[cell] (m1) at (6.60,3.20) {$a^{(4)}$};" in tex and "(m2)" not in tex

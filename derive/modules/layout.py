@@ -201,11 +201,14 @@ class Pages:
         labelled with its parameters (w^{(2)}, b^{(2)}), and its activation."""
         modules = self.spec.modules
         head = []
+        ends = {r.index + r.wraps for r in modules if r.kind == "residual"}
         for m in modules[rnn.index + 1:]:
+            if m.kind == "residual":      # drawn as the skip its last module adds
+                continue
             params = ",\\ ".join(self._map_name(syms[0][0] if isinstance(syms[0], list) else syms[0])
                                   for syms in self.g.params[m.index].values())
-            head.append((output_name(m, modules), params,
-                         ACTIVATION_TEXT.get(m.activation, "") if m.activation else KIND_TEXT[m.kind]))
+            what = ACTIVATION_TEXT.get(m.activation, "") if m.activation else KIND_TEXT[m.kind]
+            head.append((output_name(m, modules), params, what + (", plus the skip" if m.index in ends else "")))
         return head
 
     # ---------------------------------------------------------------------------------- steps
