@@ -657,3 +657,11 @@ def test_the_rnn_picture_draws_a_residual_after_the_cell_as_its_sum(tmp_path):
     assert r"\node[cell] (m0) at (6.60,1.60) {$y^{(2)}$};" in tex
     assert "{tanh, plus the skip};" in tex
     assert r"\node[cell] (m1) at (6.60,3.20) {$a^{(4)}$};" in tex and "(m2)" not in tex
+
+
+def test_the_residual_block_s_formula_is_math_in_the_network_text(tmp_path):
+    """'y = x + f(x), f = the next 2 modules' was upright text in the network's list."""
+    out = tmp_path / "res"
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", out).returncode == 0
+    tex = (out / "solutions.tex").read_text()
+    assert r"Module 2,{} a residual block: $y = x + f(x)$,{} where $f$ is made of the next 2 modules." in tex

@@ -75,8 +75,11 @@ def describe(m, modules) -> str:
 
 
 def _described(m, modules) -> list:
-    """describe() as prose pieces: the RNN's shared U, W and b set as math (the text of a quiz's
-    HTML stays plain)."""
+    """describe() as prose pieces: the RNN's shared U, W and b and the residual block's
+    y = x + f(x) set as math (the text of a quiz's HTML stays plain)."""
+    if m.kind == "residual":
+        n = f"made of the next {m.wraps} modules" if m.wraps > 1 else "the next module"
+        return ["a residual block: ", Math("y = x + f(x)"), ", where ", Math("f"), f" is {n}"]
     if m.kind != "rnn":
         return [describe(m, modules)]
     text = describe(m, modules)
