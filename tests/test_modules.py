@@ -665,3 +665,12 @@ def test_the_residual_block_s_formula_is_math_in_the_network_text(tmp_path):
     assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", out).returncode == 0
     tex = (out / "solutions.tex").read_text()
     assert r"Module 2,{} a residual block: $y = x + f(x)$,{} where $f$ is made of the next 2 modules." in tex
+
+
+def test_a_module_deck_s_summary_frames_have_tall_rows(tmp_path):
+    """The deck's parameter table of cnn.toml (K^{(1)}_{11} under K^{(1)}_{12}) is stretched as the
+    solution's is; the MLP deck's table (w_5: no superscript) stays as it was."""
+    assert run_cli("slides", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", tmp_path / "deck").returncode == 0
+    deck = (tmp_path / "deck" / "slides.tex").read_text()
+    table = deck[deck.index("{Every parameter after one step}"):]
+    assert table.index(r"\renewcommand{\arraystretch}{1.3}") < table.index(r"\begin{tabular}{lrrr}")

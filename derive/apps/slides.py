@@ -284,7 +284,8 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     for title, blocks in parts["steps"]:
         deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
     for i, chunk in enumerate(pieces(parts["summary"], TABLE_ROWS)):   # even pieces: no frame of one row
-        deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""), rows=chunk))
+        deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""), rows=chunk,
+                           tall=any("^{" in r["name"] for r in chunk)))     # w^{(1)}_{11} rows need room
     deck.append(_frame("after", "The loss after one step", before=parts["before"], after=parts["after"],
                        loss=parts["loss_name"], loss_after=parts["loss_after_name"], falls=parts["falls"]))
     return {"reg_frames": [], "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme,
