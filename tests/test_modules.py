@@ -583,3 +583,50 @@ def test_a_gradient_grid_keeps_its_distance_from_the_next_step_heading(tmp_path)
     gaps = heading_gaps(out / "solutions.pdf")
     assert any(step == "14." for _, step, _ in gaps)
     assert [g for g in gaps if g[2] < 8.0] == []
+
+
+GRADIENT = re.compile(r"\\frac\{\\partial E\}\{\\partial (?:[^{}]|\{[^{}]*\})*\}|\\delta(?:\^\{[^{}]*\})?_\{[^{}]*\}")
+
+
+def _used_before_derived(tex: str) -> list[tuple[str, str]]:
+    """(step line, gradient) for every gradient a line of the forward pass or backpropagation uses
+    before an earlier line derived it: each align line is 'lhs &= symbolic = substituted = value'.
+    (The updates also read the entries a step only states are 0, so they are not checked here.)"""
+    derived, early = set(), []
+    tex = tex[:tex.index("{One step of gradient descent}")]
+    for body in re.findall(r"\\begin\{align\*\}(.*?)\\end\{align\*\}", tex, re.S):
+        for line in body.split("\\\\"):
+            if "&=" not in line:
+                continue
+            lhs, rest = line.split("&=", 1)
+            lhs = lhs.strip().lstrip("*").strip()
+            early += [(lhs, g) for g in GRADIENT.findall(rest) if g not in derived]
+            if lhs:
+                derived.add(lhs)
+    return early
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_step_uses_only_gradients_derived_before_it(tmp_path, name):
+    """residual.toml's δ^(4) = ∂E/∂a^(4) · 1 stood before the step that derives ∂E/∂a^(4) (the gradient
+    reaching f(x) through the sum y = x + f(x)): a step may use only what earlier steps derived."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--out", tmp_path, "--no-pdf").returncode == 0
+    tex = (tmp_path / "solutions.tex").read_text()
+    assert tex.count("\\partial E") > 20
+    assert _used_before_derived(tex) == []
+    if name == "residual":
+        reach = tex.index("(residual block): the gradient reaching f(x)}")
+        assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the +1 path}")
+        assert "\\frac{\\partial E}{\\partial a^{(4)}_{1}} &= \\frac{\\partial E}{\\partial y^{(2)}_{1}} \\cdot 1 " \
+               "= \\left(-0.053162009\\right) \\cdot 1 = -0.053162009" in tex[reach:]
+
+
+@pytest.mark.parametrize("spec", [RESCONV, RNN2], ids=["resconv", "rnn2"])
+def test_a_residual_around_a_map_or_after_an_rnn_uses_only_gradients_derived_before(tmp_path, spec):
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    assert run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    samples = len(spec["data"]["targets"]) if isinstance(spec["data"]["targets"][0], list) else 1
+    assert tex.count("(residual block): the gradient reaching f(x)") == samples
+    assert _used_before_derived(tex) == []

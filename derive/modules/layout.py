@@ -242,16 +242,20 @@ class Pages:
         order = {"loss": 0, "softmax-ce": 1, "act-relu": 1, "act-sigmoid": 1, "act-tanh": 1, "act-identity": 1,
                  "act-softmax": 1}
         steps = [st for st in d.backward if st.rule != "unused"]
+        last = len(spec.inputs) - 1
         # sections from the loss back to the data; inside one, the rule order of the lecture
         def rank(st: Step):
             node = self.g.by_sym[self.source[st.target]]
             if modules[min(st.module, len(modules) - 1)].kind == "rnn" and st.rule in ("act-tanh", "rnn-state"):
                 return (-st.module, st.sample, 1, -node.index[0], 0 if st.rule == "rnn-state" else 1, node.index)
+            if st.rule == "residual-output":     # y's gradient reaches f(x) before f's own steps use it
+                return (-(st.module + modules[st.module].wraps), st.sample, -1, 0, 0, node.index)
             group = order.get(st.rule, 2 if not st.rule.endswith("-input") else 4)
             if st.rule.endswith("-biases"):
                 group = 3
             within = list(self.g.params[node.module]).index(node.param) if node.role == "param" else 0
-            return (-st.module, st.sample, group, within, 0, node.index)   # a parameter's entries together
+            sample = last if node.role == "param" else st.sample   # a shared parameter sums every sample's δ
+            return (-st.module, sample, group, within, 0, node.index)   # a parameter's entries together
         steps.sort(key=rank)
         computed = {self.source[st.target] for st in steps}   # an entry no later module reads has no step
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
@@ -277,7 +281,7 @@ class Pages:
             title = _backward_title(group[0].rule, m, modules)
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
                 title += f", t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}"
-            if not spec.single_sample:
+            if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += f", sample {sample + 1}"
             lines = [self.line(st) for st in shown]
             pictures, blank, asked = [], [], []
@@ -372,6 +376,7 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
     "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
     "conv2d-input": ": a full convolution of δ with the flipped kernel.",
     "conv1d-input": ": a full convolution of δ with the flipped kernel.",
+    "residual-output": ": f(x) enters the sum y = x + f(x) with the factor 1, so it receives the gradient of y unchanged.",
     "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
     "rnn-input_weights": ": the same U at every time step, so its gradient sums over them.",
     "rnn-recurrent_weights": ": the same W at every time step, so its gradient sums over them.",
@@ -409,6 +414,7 @@ def _backward_title(rule: str, m, modules) -> str:
         "conv1d-input": f"{n}: the input gradient",
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
+        "residual-output": f"{n}: the gradient reaching f(x)",
         "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
