@@ -630,3 +630,19 @@ def test_a_residual_around_a_map_or_after_an_rnn_uses_only_gradients_derived_bef
     samples = len(spec["data"]["targets"]) if isinstance(spec["data"]["targets"][0], list) else 1
     assert tex.count("(residual block): the gradient reaching f(x)") == samples
     assert _used_before_derived(tex) == []
+
+
+def test_feature_maps_are_not_drawn_among_the_given_values(tmp_path):
+    """cnn.toml's worksheet drew a blank z^(1) grid between K^(1) and b^(1), and its solutions the same
+    grid filled in, before the forward pass computed it: a computed map is no given value."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    assert run_cli("exam", ROOT / "examples" / "cnn.toml", "--variants", 1, "--seed", 1, "--out", tmp_path / "exam",
+                   "--no-pdf").returncode == 0
+    for document in (out / "worksheet.tex", out / "solutions.tex", tmp_path / "exam" / "exam.tex",
+                     tmp_path / "exam" / "solutions.tex"):
+        tex = document.read_text()
+        assert "{$K^{(1)}$}" in tex, document.name       # the given kernel is still drawn
+        assert "{$z^{(1)}$}" not in tex and "{$a^{(1)}$}" not in tex, document.name
+    solutions = (out / "solutions.tex").read_text()
+    assert "z^{(1)}_{11} &= " in solutions[solutions.index("{Forward pass}"):]

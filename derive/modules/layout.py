@@ -1,11 +1,11 @@
 """Template contexts of a module spec's worksheet and worked solution.
 
-The solution: the problem (each module in words, the data and parameters, the input grid, kernels
-and — in the solution — the output map with its values, or the unrolled RNN), then numbered steps:
-the forward pass module by module, the loss, backpropagation module by module from the loss back
+The solution: the problem (each module in words, the data and parameters, the input grid and
+kernels, or the unrolled RNN: what is given, never a computed map), then numbered steps: the
+forward pass module by module, the loss, backpropagation module by module from the loss back
 to the data (each rule's general formula first, then its lines: symbolic = substituted = value),
 one gradient-descent update of every parameter, the loss after the step and a summary table. The
-worksheet: the same problem, blank maps, and one task per step of the solution.
+worksheet: the same problem and one task per step of the solution.
 """
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ class Pages:
         return name_latex(self.d.names[sym])
 
     # ---------------------------------------------------------------------------------- problem
-    def problem(self, blank: bool) -> dict:
+    def problem(self) -> dict:
         spec, g = self.spec, self.g
         modules = spec.modules
         lines = []
@@ -109,7 +109,7 @@ class Pages:
             sup = f"^{{[{s + 1}]}}" if several else ""
             lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
         lines.append(Line(r"\eta", [self.p.given_number(spec.learning_rate)]))
-        pictures = self._data_pictures(blank)
+        pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
         return {
             "modules": [f"Module {m.index + 1}, {describe(m, modules)}." for m in modules],
@@ -141,9 +141,9 @@ class Pages:
         base = {"eta": r"\eta"}.get(inner.base, inner.base)
         return base + (f"^{{{inner.sup}}}" if inner.sup else "")
 
-    def _data_pictures(self, blank: bool) -> list[Picture]:
-        """Rows of pictures: the input grids; each conv module's kernels; each conv2d's feature maps
-        (with their values in the solution, blank in the worksheet); the unrolled RNN."""
+    def _data_pictures(self) -> list[Picture]:
+        """Rows of pictures of the given data: the input grids, each conv module's kernels, the
+        unrolled RNN (a feature map is computed, so it is no part of what is given)."""
         spec = self.spec
         first = next(m for m in spec.modules if m.kind != "residual")
         rows = []
@@ -169,13 +169,7 @@ class Pages:
                     index = ",".join(str(i + 1) for i, n in ((f, len(kernels)), (c, len(per_filter))) if n > 1)
                     label = f"K^{{({m.index + 1})}}" + (f"_{{{index}}}" if index else "")
                     row.append(grid(kernel if m.kind == "conv2d" else [kernel], True, spec.decimals, label))
-            rows.append(row)
-            if m.kind == "conv2d":
-                for f in range(m.out_shape[0]):
-                    z = self.g.pre[0][m.index][f]
-                    values = [[self.d.values[v] for v in line] for line in z]
-                    label = self._map_name(z[0][0]) + (f"_{{{f + 1}}}" if m.out_shape[0] > 1 else "")
-                    rows.append([grid(values, False, spec.decimals, label, blank=blank)])
+            rows.append(row)     # feature maps are computed, not given: the forward pass's steps show them
         for m in spec.modules:
             weights = m.param("weights") if m.kind == "dense" else None
             if weights is not None and len(weights[0]) > WIDE:
@@ -471,7 +465,7 @@ def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section
     """The problem as a fragment shows it: the pictures (input grids, kernels, the feature map with its
     values, or the unrolled RNN) and the parameters."""
     pages = Pages(solution)
-    problem = pages.problem(blank=False)
+    problem = pages.problem()
     return problem["sized"], [Section("The parameters", problem["given"])]
 
 
@@ -494,7 +488,7 @@ def slide_parts(solution: ModuleSolution) -> dict:
     """What a deck of a module spec shows, in order: the modules, the pictures (with their sizes, to
     scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
     pages = Pages(solution)
-    problem = pages.problem(blank=False)
+    problem = pages.problem()
     items = pages.forward_items() + pages.backward_items() + pages.update_items()
     d = solution.derivation
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
@@ -511,7 +505,7 @@ def solutions_context(solution: ModuleSolution) -> dict:
     _numbered(parts)
     rows = pages.summary()
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
-            "problem": pages.problem(blank=False), "parts": parts, "after": pages.after(),
+            "problem": pages.problem(), "parts": parts, "after": pages.after(),
             "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]}
 
 
@@ -532,4 +526,4 @@ def worksheet_context(solution: ModuleSolution) -> dict:
                 tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
                               "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
-            "problem": pages.problem(blank=True), "tasks": tasks}
+            "problem": pages.problem(), "tasks": tasks}
