@@ -646,3 +646,25 @@ def test_feature_maps_are_not_drawn_among_the_given_values(tmp_path):
         assert "{$z^{(1)}$}" not in tex and "{$a^{(1)}$}" not in tex, document.name
     solutions = (out / "solutions.tex").read_text()
     assert "z^{(1)}_{11} &= " in solutions[solutions.index("{Forward pass}"):]
+
+
+def test_a_task_asks_for_the_entries_that_are_zero_too(tmp_path):
+    """residual.toml's tasks for module 3 asked only for unit 2's δ^(3)_2, ∂E/∂w^(3)_21, ... with no word
+    why (ReLU is off for unit 1): like every other task they ask for all entries, and finding the 0s is
+    part of the work; the solution still writes out only the non-zero ones and says why the rest are 0."""
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--out", tmp_path, "--no-pdf").returncode == 0
+    sheet = (tmp_path / "worksheet.tex").read_text()
+    def asked(title):
+        start = sheet.index("\\item " + title)
+        return sheet[sheet.index("\\begin{gather*}", start) + 15:sheet.index("\\end{gather*}", start)].strip()
+    assert asked("Module 3 (dense layer): through ReLU") == "\\delta^{(3)}_{1}, \\delta^{(3)}_{2}"
+    assert asked("Module 3 (dense layer): the weight gradients") == ", ".join(
+        f"\\frac{{\\partial E}}{{\\partial w^{{(3)}}_{{{k}{j}}}}}" for k in (1, 2) for j in (1, 2))
+    assert asked("Module 3 (dense layer): the bias gradients") == \
+        "\\frac{\\partial E}{\\partial b^{(3)}_{1}}, \\frac{\\partial E}{\\partial b^{(3)}_{2}}"
+    solutions = (tmp_path / "solutions.tex").read_text()
+    relu = solutions[solutions.index("{Module 3 (dense layer): through ReLU}"):]
+    relu = relu[:relu.index("\\end{derivestep}")]
+    assert "The other entry is 0 (ReLU is off" in relu and "\\delta^{(3)}_{1}" not in relu
+    assert "\\delta^{(3)}_{2} &= \\frac{\\partial E}{\\partial a^{(3)}_{2}} \\cdot 1 = 0.004556744 \\cdot 1 = 0.004556744" \
+        in relu

@@ -283,8 +283,10 @@ class Pages:
                 pictures = self._gradient_maps(group, whole)
                 blank = self._gradient_maps(group, whole, blank=True)
                 asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
-            items.append(Item(_section(title, text or None, lines), pictures,
-                              asked, blank))
+            section = _section(title, text or None, lines)
+            if zero and not asked and len(section.steps) == 1:
+                asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
+            items.append(Item(section, pictures, asked, blank))
         return items
 
     def _whole_map(self, node):
