@@ -640,10 +640,10 @@ def test_the_rnn_s_shared_parameters_are_math_in_the_network_text(tmp_path):
     out = tmp_path / "rnn"
     assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", out).returncode == 0
     assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "deck").returncode == 0
-    for tex in ((out / "solutions.tex").read_text(), (out / "worksheet.tex").read_text(),
-                (tmp_path / "deck" / "slides.tex").read_text()):
-        assert r"unrolled over 4 time steps with the same $U$,{} $W$ and $b$ at every step." in tex
-        assert "the same U" not in tex
+    for text in ((out / "solutions.tex").read_text(), (out / "worksheet.tex").read_text(),
+                 (tmp_path / "deck" / "slides.tex").read_text()):
+        assert r"unrolled over 4 time steps with the same $U$,{} $W$ and $b$ at every step." in text
+        assert "the same U" not in text
     assert r": the same $W$ at every time step,{} so its gradient sums" in (out / "solutions.tex").read_text()
 
 
@@ -674,3 +674,88 @@ def test_a_module_deck_s_summary_frames_have_tall_rows(tmp_path):
     deck = (tmp_path / "deck" / "slides.tex").read_text()
     table = deck[deck.index("{Every parameter after one step}"):]
     assert table.index(r"\renewcommand{\arraystretch}{1.3}") < table.index(r"\begin{tabular}{lrrr}")
+
+
+GRADIENT = re.compile(r"\\frac\{\\partial E\}\{\\partial (?:[^{}]|\{[^{}]*\})*\}|\\delta(?:\^\{[^{}]*\})?_\{[^{}]*\}")
+
+
+def _used_before_derived(tex: str) -> list[tuple[str, str]]:
+    """(step line, gradient) for every gradient a line of the forward pass or backpropagation uses
+    before an earlier line derived it: each align line is 'lhs &= symbolic = substituted = value'.
+    (The updates also read the entries a step only states are 0, so they are not checked here.)"""
+    derived, early = set(), []
+    tex = tex[:tex.index("{One step of gradient descent}")]
+    for body in re.findall(r"\\begin\{align\*\}(.*?)\\end\{align\*\}", tex, re.S):
+        for line in body.split("\\\\"):
+            if "&=" not in line:
+                continue
+            lhs, rest = line.split("&=", 1)
+            lhs = lhs.strip().lstrip("*").strip()
+            early += [(lhs, g) for g in GRADIENT.findall(rest) if g not in derived]
+            if lhs:
+                derived.add(lhs)
+    return early
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_step_uses_only_gradients_derived_before_it(tmp_path, name):
+    """residual.toml's δ^(4) = ∂E/∂a^(4) · 1 stood before the step that derives ∂E/∂a^(4) (the gradient
+    reaching f(x) through the sum y = x + f(x)): a step may use only what earlier steps derived."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--out", tmp_path, "--no-pdf").returncode == 0
+    tex = (tmp_path / "solutions.tex").read_text()
+    assert tex.count("\\partial E") > 20
+    assert _used_before_derived(tex) == []
+    if name == "residual":
+        reach = tex.index("(residual block): the gradient reaching f(x)}")
+        assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the +1 path}")
+        assert "\\frac{\\partial E}{\\partial a^{(4)}_{1}} &= \\frac{\\partial E}{\\partial y^{(2)}_{1}} \\cdot 1 " \
+               "= \\left(-0.053162009\\right) \\cdot 1 = -0.053162009" in tex[reach:]
+
+
+@pytest.mark.parametrize("spec", [RESCONV, RNN2], ids=["resconv", "rnn2"])
+def test_a_residual_around_a_map_or_after_an_rnn_uses_only_gradients_derived_before(tmp_path, spec):
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    assert run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    samples = len(spec["data"]["targets"]) if isinstance(spec["data"]["targets"][0], list) else 1
+    assert tex.count("(residual block): the gradient reaching f(x)") == samples
+    assert _used_before_derived(tex) == []
+
+
+def test_feature_maps_are_not_drawn_among_the_given_values(tmp_path):
+    """cnn.toml's worksheet drew a blank z^(1) grid between K^(1) and b^(1), and its solutions the same
+    grid filled in, before the forward pass computed it: a computed map is no given value."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out, "--no-pdf").returncode == 0
+    assert run_cli("exam", ROOT / "examples" / "cnn.toml", "--variants", 1, "--seed", 1, "--out", tmp_path / "exam",
+                   "--no-pdf").returncode == 0
+    for document in (out / "worksheet.tex", out / "solutions.tex", tmp_path / "exam" / "exam.tex",
+                     tmp_path / "exam" / "solutions.tex"):
+        tex = document.read_text()
+        assert "{$K^{(1)}$}" in tex, document.name       # the given kernel is still drawn
+        assert "{$z^{(1)}$}" not in tex and "{$a^{(1)}$}" not in tex, document.name
+    solutions = (out / "solutions.tex").read_text()
+    assert "z^{(1)}_{11} &= " in solutions[solutions.index("{Forward pass}"):]
+
+
+def test_a_task_asks_for_the_entries_that_are_zero_too(tmp_path):
+    """residual.toml's tasks for module 3 asked only for unit 2's δ^(3)_2, ∂E/∂w^(3)_21, ... with no word
+    why (ReLU is off for unit 1): like every other task they ask for all entries, and finding the 0s is
+    part of the work; the solution still writes out only the non-zero ones and says why the rest are 0."""
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--out", tmp_path, "--no-pdf").returncode == 0
+    sheet = (tmp_path / "worksheet.tex").read_text()
+    def asked(title):
+        start = sheet.index("\\item " + title)
+        return sheet[sheet.index("\\begin{gather*}", start) + 15:sheet.index("\\end{gather*}", start)].strip()
+    assert asked("Module 3 (dense layer): through ReLU") == "\\delta^{(3)}_{1}, \\delta^{(3)}_{2}"
+    assert asked("Module 3 (dense layer): the weight gradients") == ", ".join(
+        f"\\frac{{\\partial E}}{{\\partial w^{{(3)}}_{{{k}{j}}}}}" for k in (1, 2) for j in (1, 2))
+    assert asked("Module 3 (dense layer): the bias gradients") == \
+        "\\frac{\\partial E}{\\partial b^{(3)}_{1}}, \\frac{\\partial E}{\\partial b^{(3)}_{2}}"
+    solutions = (tmp_path / "solutions.tex").read_text()
+    relu = solutions[solutions.index("{Module 3 (dense layer): through ReLU}"):]
+    relu = relu[:relu.index("\\end{derivestep}")]
+    assert "The other entry is 0 (ReLU is off" in relu and "\\delta^{(3)}_{1}" not in relu
+    assert "\\delta^{(3)}_{2} &= \\frac{\\partial E}{\\partial a^{(3)}_{2}} \\cdot 1 = 0.004556744 \\cdot 1 = 0.004556744" \
+        in relu

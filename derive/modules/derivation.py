@@ -171,6 +171,8 @@ def _rule(g: Graph, node: Node, readers: list[Node]) -> tuple[str, int]:
         return "act-" + (ops.pop() if ops else "none"), node.module
     if any(c.op == "add" for c in readers):
         res = next(c for c in readers if c.op == "add")
+        if res.parents[1] == node.sym:     # f(x), the block's output: y's gradient times 1, before f's steps
+            return "residual-output", res.module
         return "residual", res.module
     if not readers:
         return "unused", node.module + 1

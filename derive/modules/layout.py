@@ -1,11 +1,11 @@
 """Template contexts of a module spec's worksheet and worked solution.
 
-The solution: the problem (each module in words, the data and parameters, the input grid, kernels
-and — in the solution — the output map with its values, or the unrolled RNN), then numbered steps:
-the forward pass module by module, the loss, backpropagation module by module from the loss back
+The solution: the problem (each module in words, the data and parameters, the input grid and
+kernels, or the unrolled RNN: what is given, never a computed map), then numbered steps: the
+forward pass module by module, the loss, backpropagation module by module from the loss back
 to the data (each rule's general formula first, then its lines: symbolic = substituted = value),
 one gradient-descent update of every parameter, the loss after the step and a summary table. The
-worksheet: the same problem, blank maps, and one task per step of the solution.
+worksheet: the same problem and one task per step of the solution.
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ class Pages:
         return name_latex(self.d.names[sym])
 
     # ---------------------------------------------------------------------------------- problem
-    def problem(self, blank: bool) -> dict:
+    def problem(self) -> dict:
         spec, g = self.spec, self.g
         modules = spec.modules
         lines = []
@@ -122,7 +122,7 @@ class Pages:
             sup = f"^{{[{s + 1}]}}" if several else ""
             lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
         lines.append(Line(r"\eta", [self.p.given_number(spec.learning_rate)]))
-        pictures = self._data_pictures(blank)
+        pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
         return {
             "modules": [[f"Module {m.index + 1}, ", *_described(m, modules), "."] for m in modules],
@@ -154,9 +154,9 @@ class Pages:
         base = {"eta": r"\eta"}.get(inner.base, inner.base)
         return base + (f"^{{{inner.sup}}}" if inner.sup else "")
 
-    def _data_pictures(self, blank: bool) -> list[Picture]:
-        """Rows of pictures: the input grids; each conv module's kernels; each conv2d's feature maps
-        (with their values in the solution, blank in the worksheet); the unrolled RNN."""
+    def _data_pictures(self) -> list[Picture]:
+        """Rows of pictures of the given data: the input grids, each conv module's kernels, the
+        unrolled RNN (a feature map is computed, so it is no part of what is given)."""
         spec = self.spec
         first = next(m for m in spec.modules if m.kind != "residual")
         rows = []
@@ -183,13 +183,7 @@ class Pages:
                     index = ",".join(str(i + 1) for i, n in ((f, len(kernels)), (c, len(per_filter))) if n > 1)
                     label = f"K^{{({m.index + 1})}}" + (f"_{{{index}}}" if index else "")
                     row.append(grid(kernel if m.kind == "conv2d" else [kernel], True, spec.decimals, label))
-            rows.append(row)
-            if m.kind == "conv2d":
-                for f in range(m.out_shape[0]):
-                    z = self.g.pre[0][m.index][f]
-                    values = [[self.d.values[v] for v in line] for line in z]
-                    label = self._map_name(z[0][0]) + (f"_{{{f + 1}}}" if m.out_shape[0] > 1 else "")
-                    rows.append([grid(values, False, spec.decimals, label, blank=blank)])
+            rows.append(row)     # feature maps are computed, not given: the forward pass's steps show them
         for m in spec.modules:
             weights = m.param("weights") if m.kind == "dense" else None
             if weights is not None and len(weights[0]) > WIDE:
@@ -271,16 +265,20 @@ class Pages:
         order = {"loss": 0, "softmax-ce": 1, "act-relu": 1, "act-sigmoid": 1, "act-tanh": 1, "act-identity": 1,
                  "act-softmax": 1}
         steps = [st for st in d.backward if st.rule != "unused"]
+        last = len(spec.inputs) - 1
         # sections from the loss back to the data; inside one, the rule order of the lecture
         def rank(st: Step):
             node = self.g.by_sym[self.source[st.target]]
             if modules[min(st.module, len(modules) - 1)].kind == "rnn" and st.rule in ("act-tanh", "rnn-state"):
                 return (-st.module, st.sample, 1, -node.index[0], 0 if st.rule == "rnn-state" else 1, node.index)
+            if st.rule == "residual-output":     # y's gradient reaches f(x) before f's own steps use it
+                return (-(st.module + modules[st.module].wraps), st.sample, -1, 0, 0, node.index)
             group = order.get(st.rule, 2 if not st.rule.endswith("-input") else 4)
             if st.rule.endswith("-biases"):
                 group = 3
             within = list(self.g.params[node.module]).index(node.param) if node.role == "param" else 0
-            return (-st.module, st.sample, group, within, 0, node.index)   # a parameter's entries together
+            sample = last if node.role == "param" else st.sample   # a shared parameter sums every sample's δ
+            return (-st.module, sample, group, within, 0, node.index)   # a parameter's entries together
         steps.sort(key=rank)
         computed = {self.source[st.target] for st in steps}   # an entry no later module reads has no step
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
@@ -312,7 +310,7 @@ class Pages:
             title = title if isinstance(title, list) else [title]     # pieces: the symbols set as math
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
                 title += [", ", Math(f"t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}")]
-            if not spec.single_sample:
+            if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
             lines = [self.line(st) for st in shown]
@@ -321,8 +319,10 @@ class Pages:
                 pictures = self._gradient_maps(group, whole)
                 blank = self._gradient_maps(group, whole, blank=True)
                 asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
-            items.append(Item(_section(title, text or None, lines), pictures,
-                              asked, blank))
+            section = _section(title, text or None, lines)
+            if zero and not asked and len(section.steps) == 1:
+                asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
+            items.append(Item(section, pictures, asked, blank))
         return items
 
     def _whole_map(self, node):
@@ -408,6 +408,7 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
     "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
     "conv2d-input": ": a full convolution of δ with the flipped kernel.",
     "conv1d-input": ": a full convolution of δ with the flipped kernel.",
+    "residual-output": ": f(x) enters the sum y = x + f(x) with the factor 1, so it receives the gradient of y unchanged.",
     "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
     "rnn-input_weights": [": the same ", Math("U"), " at every time step, so its gradient sums over them."],
     "rnn-recurrent_weights": [": the same ", Math("W"), " at every time step, so its gradient sums over them."],
@@ -444,6 +445,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "conv1d-input": f"{n}: the input gradient",
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
+        "residual-output": f"{n}: the gradient reaching f(x)",
         "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
@@ -514,7 +516,7 @@ def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section
     """The problem as a fragment shows it: the pictures (input grids, kernels, the feature map with its
     values, or the unrolled RNN) and the parameters."""
     pages = Pages(solution)
-    problem = pages.problem(blank=False)
+    problem = pages.problem()
     return problem["sized"], [Section("The parameters", problem["given"])]
 
 
@@ -537,7 +539,7 @@ def slide_parts(solution: ModuleSolution) -> dict:
     """What a deck of a module spec shows, in order: the modules, the pictures (with their sizes, to
     scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
     pages = Pages(solution)
-    problem = pages.problem(blank=False)
+    problem = pages.problem()
     items = pages.forward_items() + pages.backward_items() + pages.update_items()
     d = solution.derivation
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
@@ -554,7 +556,7 @@ def solutions_context(solution: ModuleSolution) -> dict:
     _numbered(parts)
     rows = pages.summary()
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
-            "problem": pages.problem(blank=False), "parts": parts, "after": pages.after(),
+            "problem": pages.problem(), "parts": parts, "after": pages.after(),
             "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)],
             # w^{(1)}_{11} under w^{(1)}_{21}: taller rows, as the MLP's summary sets them
             "tall_names": any("^{" in row["name"] for row in rows)}
@@ -577,4 +579,4 @@ def worksheet_context(solution: ModuleSolution) -> dict:
                 tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
                               "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
-            "problem": pages.problem(blank=True), "tasks": tasks}
+            "problem": pages.problem(), "tasks": tasks}

@@ -153,6 +153,9 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
         for k in m.size:
             n *= k
         return rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{1}}{{{n}}}\,\frac{{\partial E}}{{\partial p{s}}} \text{{ in each window}}"
+    if rule == "residual-output":
+        inner = output_name(modules[m.index + m.wraps], modules, inside=True)
+        return rf"\frac{{\partial E}}{{\partial {inner}}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1"
     if rule == "residual":
         return (rf"\frac{{\partial E}}{{\partial x}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1 + "
                 rf"\frac{{\partial E}}{{\partial f}}\,\frac{{\partial f}}{{\partial x}}")

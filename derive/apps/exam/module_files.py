@@ -5,7 +5,7 @@ The keys (keys.tex, keys.csv, keys-long.csv) are the MLP exam's writers, which t
 numbered answers to its questions; the question pages and the solutions are the module documents'
 problem and body, once per variant. moodle.xml holds one cloze question per variant, every number
 of the network written out, and (with PDFs) the variant's pictures as a PNG inside the question: the
-input grids, kernels and blank feature maps, or the unrolled RNN, as on exam.pdf, drawn by TeX in
+input grids and kernels, or the unrolled RNN, as on exam.pdf, drawn by TeX in
 parts while Python writes the other files (diagrams.py), one page per variant of diagrams.tex. A
 network with nothing to draw (dense modules and residual blocks only) has no picture anywhere.
 """
@@ -40,7 +40,7 @@ KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "
          "keys.csv", "keys-long.csv", "moodle.xml")
 # Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
 # pass down to its module, an update one line.
-ALT = "input grids, kernels and feature maps, or the unrolled recurrent network, with their numbers"
+ALT = "input grids and kernels, or the unrolled recurrent network, with their numbers"
 SPACE = {"forward": "3.0cm", "loss": "5.0cm", "backward": "5.0cm", "update": "1.5cm"}
 
 
@@ -99,7 +99,7 @@ def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dia
     who = [s.as_dict() for s in students] if students else []
     pages, solutions = [], []
     for n, v in enumerate(variants):
-        problem = Pages(v.solution).problem(blank=True)
+        problem = Pages(v.solution).problem()
         pages.append({"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
                       "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None})
         solutions.append({"number": v.number} | solutions_context(v.solution))
@@ -146,8 +146,8 @@ def _flat(tensor) -> list:
 
 
 def pictures(v: Variant) -> list[str]:
-    """The variant's pictures as exam.pdf shows them (blank maps): TikZ, one row each."""
-    return Pages(v.solution).problem(blank=True)["pictures"]
+    """The variant's pictures as exam.pdf shows them: TikZ, one row each."""
+    return Pages(v.solution).problem()["pictures"]
 
 
 def diagram_document(variants: list[Variant]) -> str:
