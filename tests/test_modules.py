@@ -706,7 +706,7 @@ def test_every_step_uses_only_gradients_derived_before_it(tmp_path, name):
     assert tex.count("\\partial E") > 20
     assert _used_before_derived(tex) == []
     if name == "residual":
-        reach = tex.index("(residual block): the gradient reaching f(x)}")
+        reach = tex.index("(residual block): the gradient reaching $f(x)$}")
         assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the +1 path}")
         assert "\\frac{\\partial E}{\\partial a^{(4)}_{1}} &= \\frac{\\partial E}{\\partial y^{(2)}_{1}} \\cdot 1 " \
                "= \\left(-0.053162009\\right) \\cdot 1 = -0.053162009" in tex[reach:]
@@ -719,7 +719,7 @@ def test_a_residual_around_a_map_or_after_an_rnn_uses_only_gradients_derived_bef
     assert run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf").returncode == 0
     tex = (tmp_path / "out" / "solutions.tex").read_text()
     samples = len(spec["data"]["targets"]) if isinstance(spec["data"]["targets"][0], list) else 1
-    assert tex.count("(residual block): the gradient reaching f(x)") == samples
+    assert tex.count("(residual block): the gradient reaching $f(x)$") == samples
     assert _used_before_derived(tex) == []
 
 

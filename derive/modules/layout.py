@@ -408,8 +408,10 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
     "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
     "conv2d-input": ": a full convolution of δ with the flipped kernel.",
     "conv1d-input": ": a full convolution of δ with the flipped kernel.",
-    "residual-output": ": f(x) enters the sum y = x + f(x) with the factor 1, so it receives the gradient of y unchanged.",
-    "residual": ": the sum y = x + f(x) passes its gradient to x unchanged (the +1 path), beside the path through f.",
+    "residual-output": [": ", Math("f(x)"), " enters the sum ", Math("y = x + f(x)"), " with the factor 1, so it receives "
+                        "the gradient of ", Math("y"), " unchanged."],
+    "residual": [": the sum ", Math("y = x + f(x)"), " passes its gradient to ", Math("x"), " unchanged (the +1 path), "
+                 "beside the path through ", Math("f"), "."],
     "rnn-input_weights": [": the same ", Math("U"), " at every time step, so its gradient sums over them."],
     "rnn-recurrent_weights": [": the same ", Math("W"), " at every time step, so its gradient sums over them."],
     "rnn-biases": [": the same ", Math("b"), " at every time step, so its gradient sums over them."],
@@ -445,7 +447,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "conv1d-input": f"{n}: the input gradient",
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
-        "residual-output": f"{n}: the gradient reaching f(x)",
+        "residual-output": [f"{n}: the gradient reaching ", Math("f(x)")],
         "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
