@@ -105,19 +105,26 @@ def diagrams_pdf(folder, tmp_path_factory) -> Path:
     return work / "diagrams.pdf"
 
 
+def embedded_picture(q, k: int, folder: Path, page: tuple[float, float]) -> tuple[str, int, int, list]:
+    """Variant k's question carries its PNG once, base64, as images/diagram-k.png holds it, at 110 dpi
+    of its diagram page's size (pt); its name, width, height and pixels."""
+    name = f"diagram-{k:03d}.png"
+    files = q.findall("questiontext/file")
+    assert [(f.get("name"), f.get("path"), f.get("encoding")) for f in files] == [(name, "/", "base64")]
+    data = base64.b64decode(files[0].text)
+    assert data == (folder / "images" / name).read_bytes()
+    width, height, pixels = parse_png(data)
+    assert abs(width - page[0] * 110 / 72) <= 1 and abs(height - page[1] * 110 / 72) <= 1
+    return name, width, height, pixels
+
+
 def test_the_diagram_is_embedded_and_has_the_pictures_size(quiz, folder, diagrams_pdf):
     pages = subprocess.run(["pdfinfo", "-f", "1", "-l", str(N), str(diagrams_pdf)],
                            capture_output=True, text=True, check=True).stdout
     sizes = [tuple(float(x) for x in m) for m in re.findall(r"Page\s+\d+ size:\s+([\d.]+) x ([\d.]+)", pages)]
     assert len(sizes) == N
     for k, (q, (w_pt, h_pt)) in enumerate(zip(quiz[1:], sizes), start=1):
-        name = f"diagram-{k:03d}.png"
-        files = q.findall("questiontext/file")
-        assert [(f.get("name"), f.get("path"), f.get("encoding")) for f in files] == [(name, "/", "base64")]
-        data = base64.b64decode(files[0].text)
-        assert data == (folder / "images" / name).read_bytes()
-        width, height, pixels = parse_png(data)
-        assert abs(width - w_pt * 110 / 72) <= 1 and abs(height - h_pt * 110 / 72) <= 1
+        name, width, height, pixels = embedded_picture(q, k, folder, (w_pt, h_pt))
         assert 300 < width < 800 and 150 < height < 500          # a 2-2-2 network at 110 dpi
         assert len(set(pixels)) > 10                               # not a blank picture
         assert f'src="@@PLUGINFILE@@/{name}"' in q.find("questiontext/text").text

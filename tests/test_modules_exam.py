@@ -4,7 +4,6 @@ fields read by a small parser of Moodle's syntax, pages that fit, the same files
 """
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -18,7 +17,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, run_cli
-from test_cloze import parse_png
+from test_cloze import embedded_picture
 from test_keys_csv import significant_digits
 from test_lms_packages import QTI12, QTI21, members, schema_errors, schemas, xml_members  # noqa: F401
 from test_mathjax import CHECKER, formulas, require_mathjax
@@ -238,18 +237,12 @@ def test_each_cloze_question_shows_its_variants_pictures(cnn, tmp_path):
     questions = ET.parse(cnn / "moodle.xml").getroot().findall("question[@type='cloze']")
     seen = set()
     for k, (q, (w_pt, h_pt)) in enumerate(zip(questions, sizes), start=1):
-        name = f"diagram-{k:03d}.png"
-        files = q.findall("questiontext/file")
-        assert [(f.get("name"), f.get("path"), f.get("encoding")) for f in files] == [(name, "/", "base64")]
-        data = base64.b64decode(files[0].text)
-        assert data == (cnn / "images" / name).read_bytes()
-        width, height, pixels = parse_png(data)
-        assert abs(width - w_pt * 110 / 72) <= 1 and abs(height - h_pt * 110 / 72) <= 1
+        name, width, height, pixels = embedded_picture(q, k, cnn, (w_pt, h_pt))
         assert 200 < width < 800 and 200 < height < 700 and len(set(pixels)) > 10   # the grids, no computed map
         body = q.find("questiontext/text").text
         assert f'<img src="@@PLUGINFILE@@/{name}" alt="The network of variant {k}: input grids' in body
         assert f'width="{width}" height="{height}"' in body
-        seen.add(data)
+        seen.add((cnn / "images" / name).read_bytes())   # each variant its own picture
     assert len(seen) == 3
 
 
