@@ -192,9 +192,18 @@ def test_the_style_file_defines_the_steps_as_the_documents_do(tmp_path):
 
 # -- worksheets ------------------------------------------------------------------------------------------
 
+def test_every_name_field_asks_for_the_student_number_in_the_same_words():
+    """Worksheets and exams, MLP and module specs alike: one wording for the number a student writes."""
+    fields = {path.name: path.read_text() for path in sorted((ROOT / "templates").glob("*.tex"))
+              if "Name:" in path.read_text()}
+    assert sorted(fields) == ["exam_page.tex", "module_exam.tex", "module_worksheet.tex", "worksheet.tex"]
+    for name, text in fields.items():
+        assert "Student number:" in text and "Student ID" not in text, name
+
+
 def test_the_worksheet_has_a_name_field_the_formula_and_one_label_per_weight_list(lecture):
     text = " ".join(pdf_text(lecture / "worksheet.pdf").split())
-    assert "Name:" in text and "Student ID:" in text
+    assert "Name:" in text and "Student number:" in text
     assert "Weights into the hidden layer" in text and "Weights into the output layer" in text
     tex = (lecture / "worksheet.tex").read_text()
     assert r"\mathit{out}_{h1} = \frac{1}{1 + e^{-\mathit{net}_{h1}}}" in tex
@@ -286,3 +295,4 @@ def test_an_optimizers_steps_are_counted_by_t_not_by_a_second_step_number(tmp_pa
     assert not re.search(r"\\begin\{derivestep\}\{\d+\}\{Step ", tex)
     assert re.search(r"\\begin\{derivestep\}\{\d+\}\{The step at \$t = 1\$,\{\} the loss before it", tex)
     assert "The step at $t = 3$, every trained parameter:" in tex
+
