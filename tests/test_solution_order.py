@@ -296,3 +296,15 @@ def test_an_optimizers_steps_are_counted_by_t_not_by_a_second_step_number(tmp_pa
     assert re.search(r"\\begin\{derivestep\}\{\d+\}\{The step at \$t = 1\$,\{\} the loss before it", tex)
     assert "The step at $t = 3$, every trained parameter:" in tex
 
+
+def test_a_network_with_one_output_is_spoken_of_in_the_singular(tmp_path):
+    """deep.toml has one output neuron: no "for each output" nor "one term per output neuron" about it;
+    the lecture's two outputs keep the plural."""
+    for example, one in (("deep", True), ("lecture", False)):
+        out = tmp_path / example
+        assert run_cli("worksheet", f"examples/{example}.toml", "--out", out, "--no-pdf").returncode == 0
+        text = " ".join((out / "worksheet.tex").read_text().split() + (out / "solutions.tex").read_text().split())
+        singular = ["for the output,", "the loss term of the output neuron", "of the output neuron:"]
+        plural = ["for each output,", "the loss term of each output neuron", "one term per output neuron"]
+        assert all((s in text) == one for s in singular), example
+        assert all((s in text) != one for s in plural), example

@@ -177,7 +177,8 @@ class _Writer:
     def loss(self) -> None:
         d, w = self.d, self.w
         sec = self.section("Loss")
-        self.step(sec, "The loss", [Block(f"The loss is {LOSS_TEXT[self.m.shape.loss]}, one term per output neuron:",
+        terms = ", one term per output neuron:" if len(self.m.loss_terms) > 1 else " of the output neuron:"
+        self.step(sec, "The loss", [Block(f"The loss is {LOSS_TEXT[self.m.shape.loss]}{terms}",
                                           [w.line(s) for s in _steps(d, "loss")])])
 
     # -- output layer -----------------------------------------------------------------------------
@@ -290,14 +291,16 @@ class _Writer:
         if l == L:
             terms = [s for s in _steps(d, "term_derivative", L)]
             if terms:
-                blocks.append(Block(["Each output's error signal ", w.math(deltas[0].name),
+                whose = "Each output's" if len(m.out[L]) > 1 else "The output's"
+                blocks.append(Block([f"{whose} error signal ", w.math(deltas[0].name),
                                      " is the product of the first two factors. It is written with ",
                                      w.math(terms[0].name), ", which equals ", w.math(terms[0].expr),
                                      " because no other loss term depends on ", w.math(m.out[L][0]), ":"],
                                     [w.line(s) for s in terms] + [w.line(s) for s in deltas]))
             else:
-                blocks.append(Block("The product of the first two factors is the error signal of each "
-                                    "output neuron:", [w.line(s) for s in deltas]))
+                which = "each output neuron" if len(m.out[L]) > 1 else "the output neuron"
+                blocks.append(Block(f"The product of the first two factors is the error signal of {which}:",
+                                    [w.line(s) for s in deltas]))
         else:
             blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                 [w.line(s) for s in deltas]))
