@@ -308,3 +308,6 @@ def test_a_network_with_one_output_is_spoken_of_in_the_singular(tmp_path):
         plural = ["for each output,", "the loss term of each output neuron", "one term per output neuron"]
         assert all((s in text) == one for s in singular), example
         assert all((s in text) != one for s in plural), example
+        if one:      # the output's error signal: E_1 is the whole loss, there is no "other loss term"
+            assert r"The output\textquotesingle{}s error signal" in text and "is the whole loss:" in text
+            assert "Each output" not in text and "no other loss term" not in text

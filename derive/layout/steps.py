@@ -291,11 +291,13 @@ class _Writer:
         if l == L:
             terms = [s for s in _steps(d, "term_derivative", L)]
             if terms:
-                whose = "Each output's" if len(m.out[L]) > 1 else "The output's"
-                blocks.append(Block([f"{whose} error signal ", w.math(deltas[0].name),
-                                     " is the product of the first two factors. It is written with ",
-                                     w.math(terms[0].name), ", which equals ", w.math(terms[0].expr),
-                                     " because no other loss term depends on ", w.math(m.out[L][0]), ":"],
+                several = len(m.out[L]) > 1
+                why = ([" because no other loss term depends on ", w.math(m.out[L][0]), ":"] if several else
+                       [" because ", w.math(m.loss_terms[0]), " is the whole loss:"])
+                blocks.append(Block([f"{'Each output' if several else 'The output'}'s error signal ",
+                                     w.math(deltas[0].name), " is the product of the first two factors. It is "
+                                     "written with ", w.math(terms[0].name), ", which equals ",
+                                     w.math(terms[0].expr)] + why,
                                     [w.line(s) for s in terms] + [w.line(s) for s in deltas]))
             else:
                 which = "each output neuron" if len(m.out[L]) > 1 else "the output neuron"
