@@ -883,6 +883,7 @@ def test_a_parameter_the_step_leaves_unchanged_prints_as_given(tmp_path):
     assert r"$w^{(3)}_{21}$ & $-0.4$ & $0.000544200$ & $-0.400272100$ \\" in summary
     assert "0.600000000" not in summary and "0.050000000" not in summary
     assert r"b^{(3)+}_{1} &= b^{(3)}_{1} - \eta \cdot \frac{\partial E}{\partial b^{(3)}_{1}} = 0.05 - 0.5 \cdot 0 = 0.05 \\" in tex
+    assert r"w^{(3)+}_{11} &= w^{(3)}_{11} - \eta \cdot \frac{\partial E}{\partial w^{(3)}_{11}} = 0.6 - 0.5 \cdot 0 = 0.6 \\" in tex
     assert tex.count("Where the gradient is 0,{} the parameter is unchanged.") == 2      # modules 3 and 4
 
 
@@ -934,3 +935,32 @@ def test_the_given_values_stay_together_on_one_page(tmp_path):
         first, eta = _pages_with(pdf, "0.04")[0], _pages_with(pdf, "η")[0]      # b^{(1)} = 0.04 opens the list
         assert first == eta, (document, first, eta)
     assert nearly_empty(tmp_path / "out" / "solutions.pdf") == []
+
+
+def test_a_residual_block_after_an_rnn_names_its_last_state(tmp_path):
+    """The block reads the RNN's last state h_3 (one unit): its rule said y = h + f(h) and the module
+    after it read h_1, while the lines add h_3."""
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(RNN2), encoding="utf-8")
+    assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    assert r"Module 2,{} a residual block: $y^{(2)} = h_{3} + f(h_{3})$,{} where $f$ is module 3." in tex
+    assert r"By $y^{(2)} = h_{3} + f(h_{3}) = h_{3} + a^{(3)}$:" in tex
+    assert r"By $z^{(3)}_{k} = w^{(3)}_{k1}\, h_{3} + b^{(3)}_{k}$:" in tex
+    assert r"y^{(2)[1]}_{1} &= h^{[1]}_{3} + a^{(3)[1]}_{1}" in tex      # sample 1 of 2
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_parameter_has_its_update_line(tmp_path, name):
+    """An update step's lines were lost once (its steps read twice from one iterator): each row of the
+    summary has its line θ^+ = θ − η ∂E/∂θ in the update steps."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--no-pdf", "--out", tmp_path).returncode == 0
+    tex = (tmp_path / "solutions.tex").read_text()
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    rows = re.findall(r"^\$(.+?)\$ & ", summary, re.M)
+    updates = tex[tex.index("{One step of gradient descent}"):tex.index(r"\section*{Summary}")]
+    for name_ in rows:
+        plus = re.sub(r"^([A-Za-z]+)(\^\{\([0-9]+\)\})?", lambda m: m.group(1) + (m.group(2) or "")[:-1]
+                      + ("+}" if m.group(2) else "^{+}"), name_, count=1)
+        assert f"\n{plus} &= {name_} - \\eta" in updates, (plus, name_)
+    assert len(rows) > 4

@@ -389,7 +389,8 @@ class Pages:
     def update_items(self) -> list[Item]:
         d = self.d
         items = []
-        for module, group in groupby(d.updates, key=lambda st: st.module):
+        for module, steps in groupby(d.updates, key=lambda st: st.module):
+            group = list(steps)
             m = self.spec.modules[module]
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
             text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]

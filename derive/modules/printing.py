@@ -30,24 +30,41 @@ def _sup(m: Module) -> str:
     return "" if m.kind == "rnn" else f"^{{({m.index + 1})}}"
 
 
-def _reads(m: Module, modules) -> str:
-    """The name of what module m reads: x for the data, else the previous module's output."""
+def _source(m: Module, modules) -> Module | None:
+    """The module whose output module m reads (through a flatten; a residual block's first module
+    reads the block's input); None for the data."""
     if m.index == 0 or all(n.kind == "residual" for n in modules[:m.index]):
-        return "x"
+        return None
     prev = modules[m.index - 1]
     if prev.kind == "flatten":
         prev = modules[m.index - 2]
     if prev.kind == "residual":
-        return _reads(prev, modules)       # a residual block's first module reads the block's x
-    return output_name(prev, modules)
+        return _source(prev, modules)
+    return prev
+
+
+def _last_state(rnn: Module, modules) -> bool:
+    """Whether the module's output is an RNN's last state as such (not the sum of a block ending with it)."""
+    return rnn.kind == "rnn" and output_name(rnn, modules) == "h"
+
+
+def _reads(m: Module, modules) -> str:
+    """The name of what module m reads: x for the data, else the previous module's output (an
+    RNN's: its last state h_T, the vector its time steps end with)."""
+    src = _source(m, modules)
+    if src is None:
+        return "x"
+    if _last_state(src, modules):
+        return f"h_{{{src.in_shape[0]}}}"
+    return output_name(src, modules)
 
 
 def _entry(m: Module, modules, ix: str) -> str:
     """Entry ix of what module m reads, as the lines name it: x_{j}, a^{(1)}_{j}; an RNN's last
     state h_{T,j} (h_T with one unit), since its states are named by time step and unit."""
-    prev = modules[m.index - 1] if m.index > 0 else None
-    if prev is not None and prev.kind == "rnn":
-        return RnnNames(prev).at("h", str(prev.in_shape[0]), ix)
+    src = _source(m, modules)
+    if src is not None and _last_state(src, modules):
+        return RnnNames(src).at("h", str(src.in_shape[0]), ix)
     return f"{_reads(m, modules)}_{{{ix}}}"
 
 
