@@ -20,10 +20,10 @@ from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
 from .graph import flat
-from .printing import (SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label, every_entry,
-                       flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed, loss_after,
-                       loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain, sample_tag,
-                       sequence_label, side_by_side, tensor_name, time_step, Picture)
+from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
+                       every_entry, flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
+                       loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
+                       sample_tag, sequence_label, sequence_names, side_by_side, tensor_name, time_step, Picture)
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -134,16 +134,14 @@ class Pages:
                 value = m.param(name)
                 lines.extend(self._given(m, name, syms, value))
             if m.kind == "rnn" and any(m.param("initial_state")):
-                lines.append(Line("h_{0}", [self.p.number_vector(m.param("initial_state"), given=True)]))
+                lines.append(Line(INITIAL_STATE, [self.p.number_vector(m.param("initial_state"), given=True)]))
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
         if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
             for s, sample in enumerate(spec.inputs):
-                sup = f"^{{[{s + 1}]}}" if several else ""
-                lines.append(Line(f"x{sup}", [self.p.number_vector(sample, given=True)]))
+                lines.append(Line("x" + (sample_tag(s) if several else ""), [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
-            sup = f"^{{[{s + 1}]}}" if several else ""
-            lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
+            lines.append(Line("t" + (sample_tag(s) if several else ""), [self.p.number_vector(target, given=True)]))
         lines.append(Line(self._map_name(g.rate), [self.p.given_number(spec.learning_rate)]))
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
@@ -184,8 +182,7 @@ class Pages:
         first = next(m for m in spec.modules if m.kind != "residual")
         rows = []
         if first.kind == "rnn":
-            rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])],
-                                   self._head(first))])
+            rows.append([rnn_chain(first.in_shape[0], sequence_names(first.in_shape[0]), self._head(first))])
             rows.append([grid([list(x_t) for x_t in sample], True, spec.decimals,
                               sequence_label(sample_tag(s) if not spec.single_sample else ""))
                          for s, sample in enumerate(spec.inputs)])
@@ -577,7 +574,7 @@ def slide_parts(solution: ModuleSolution) -> dict:
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
             "given": problem["given"],
             "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
-            "summary": pages.summary(), "loss_name": "E", "loss_after_name": "E^{+}", "before": pages.p.number(d.values[d.graph.loss]),
+            "summary": pages.summary(), "loss_name": "E", "loss_after_name": loss_after("E"), "before": pages.p.number(d.values[d.graph.loss]),
             "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 
 

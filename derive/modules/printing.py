@@ -128,9 +128,17 @@ def time_step(t: int) -> str:
     return f"t = {t}"
 
 
-def loss_after(name: str, value: str) -> str:
-    """The loss after the step: E^{+} = value."""
-    return f"{name}^{{+}} = {value}"
+def loss_after(name: str, value: str | None = None) -> str:
+    """The loss after the step: E^{+}, or E^{+} = value."""
+    return f"{name}^{{+}}" + (f" = {value}" if value is not None else "")
+
+
+INITIAL_STATE = "h_{0}"     # an RNN's state before its first time step
+
+
+def sequence_names(steps: int) -> list[str]:
+    """x_1 ... x_T: an RNN's input at each time step, as its picture labels them."""
+    return [f"x_{{{t + 1}}}" for t in range(steps)]
 
 
 def flattened(name: str) -> str:
