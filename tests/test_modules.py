@@ -818,6 +818,8 @@ def test_flatten_says_how_it_reads_the_map_in_words_the_pages_introduced(tmp_pat
     assert r"2\ensuremath{\times}2\ensuremath{\times}2" not in tex
     assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector of "
             "8 inputs of module 4.") in tex
+    # the gradient maps by the rule's own index, z^{(1)}_{f,ij}: one per filter (no channel c the pages never named)
+    assert r"{$\delta^{(1)}\ (f = 2)$}" in tex and "(c = " not in tex
     assert run_cli("exam", path, "--variants", 1, "--seed", 1, "--out", tmp_path / "exam", "--no-pdf").returncode == 0
     quiz = (tmp_path / "exam" / "moodle.xml").read_text(encoding="utf-8")
     assert "flatten: the 2 maps of 2×2, one after another and each read row by row, as one vector." in quiz

@@ -70,9 +70,10 @@ def describe(m, modules) -> list:
     act = f", {ACTIVATION_TEXT[m.activation]}" if m.activation and m.kind != "rnn" else ""
     size = "×".join(map(str, m.size))
     if m.kind in ("conv1d", "conv2d"):
-        f = m.out_shape[0]
+        f, maps = m.out_shape[0], m.in_shape[0]
+        each = f" on each of its {maps} input maps" if maps > 1 else ""    # the rule's Σ_c, in words
         return [f"a {'one' if m.kind == 'conv1d' else 'two'}-dimensional convolution: {f} filter"
-                f"{'s' if f > 1 else ''} of {size}, stride {m.stride}, padding {m.padding}{act}"]
+                f"{'s' if f > 1 else ''} of {size}{each}, stride {m.stride}, padding {m.padding}{act}"]
     if m.kind in ("maxpool", "avgpool"):
         what = "max" if m.kind == "maxpool" else "average"
         return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"]
@@ -101,6 +102,8 @@ def _read_order(shape: tuple) -> str:
     the pages draw, or a row of values) read row by row; several (one per filter) one after another."""
     maps, rest = shape[0], shape[1:]
     size = "×".join(map(str, rest))
+    if all(n == 1 for n in rest):       # a value per map (a 1×1 map has no rows to read)
+        return "the map's one value," if maps == 1 else f"the {maps} maps of one value each, one after another,"
     if maps == 1:
         return f"the {size} map, read row by row," if len(rest) == 2 else f"the map of {size} values, in order,"
     if len(rest) == 2:
@@ -272,8 +275,9 @@ class Pages:
         names = self.p.matrix([[self.name(e)] for e in entries])
         values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
         line = Line(flattened(output_name(self.spec.modules[m.index - 1], self.spec.modules)), [names, values])
+        n = m.out_shape[0]
         text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector of "
-                f"{m.out_shape[0]} inputs of module {m.index + 2}."]
+                f"{n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
         return Item(Section("", steps=[NumberedStep(0, title, [Block(text, [line])])]))
 
     def backward_items(self) -> list[Item]:
@@ -378,7 +382,7 @@ class Pages:
             values = [[0.0] * cols for _ in range(rows)]
             for ix in keys:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
-            label = channel_label(_map_gradient(first), c) if c is not None and len(channels) > 1 \
+            label = channel_label(_map_gradient(first), c, first.role == "input") if c is not None and len(channels) > 1 \
                 else _map_gradient(first)
             out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
         return out

@@ -192,9 +192,10 @@ def every_entry(label: str) -> str:
     return label + r"\ \text{(every entry)}"
 
 
-def channel_label(label: str, c: int) -> str:
-    """One channel's grid of a map with several: δ^{(1)} (c = 2)."""
-    return label + f"\\ (c = {c + 1})"
+def channel_label(label: str, c: int, data: bool) -> str:
+    """One grid of a map with several, by the index its rule sums over: a module's maps one per filter,
+    δ^{(1)} (f = 2); the data's channels ∂E/∂x (c = 2)."""
+    return label + f"\\ ({'c' if data else 'f'} = {c + 1})"
 
 
 def forward_rule(m: Module, modules, op: str) -> str | None:
