@@ -37,6 +37,13 @@ class Counter:
         return self.number
 
 
+def unchanged(solution: Solution) -> set:
+    """The updated parameters the step left as they were (a gradient of exactly 0: a ReLU that is off
+    for every sample): each is the given number, so it prints as given (0.6, not 0.600000000)."""
+    t = solution.values.totals
+    return {u for p, u in solution.derivation.updated.items() if p in t and u in t and t[u] == t[p]}
+
+
 class StepWriter:
     """Turns step records into display lines with the printer and one sample's values."""
 
@@ -44,7 +51,7 @@ class StepWriter:
         self.solution = solution
         self.d = solution.derivation
         self.m = self.d.model
-        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.d.given())
+        self.p = Printer(self.m.names.of, solution.spec.decimals, given=set(self.d.given()) | unchanged(solution))
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()
@@ -512,5 +519,7 @@ def summary_rows(solution: Solution) -> list[dict]:
     gradients = w.p.column([t[w.d.gradient[p]] for p in params])
     trained = [p for p in params if p in w.d.updated]
     updated = dict(zip(trained, w.p.column([t[w.d.updated[p]] for p in trained])))
+    kept = unchanged(solution)
+    updated |= {p: w.p.value_of(w.d.updated[p], t[w.d.updated[p]]) for p in trained if w.d.updated[p] in kept}
     return [{"name": w.p.name(p), "value": w.p.value_of(p, t[p]), "gradient": gradients[i],
              "updated": updated[p] if p in updated else w.p.value_of(p, t[p])} for i, p in enumerate(params)]
