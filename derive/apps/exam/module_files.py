@@ -1,9 +1,10 @@
 """The files of a module spec's exam: question pages with the module pictures, the worked solutions,
-the answer keys (PDF, JSON, CSV) and the Moodle cloze quiz.
+the answer keys (PDF, JSON, CSV) and the Moodle quiz (cloze, or numerical as [exam] moodle says).
 
 The keys (keys.tex, keys.csv, keys-long.csv) are the MLP exam's writers, which take any variant with
 numbered answers to its questions; the question pages and the solutions are the module documents'
-problem and body, once per variant. moodle.xml holds one cloze question per variant, every number
+problem and body, once per variant. moodle.xml holds one cloze question per variant (or, numerical,
+one question per variant per asked quantity, without the picture), every number
 of the network written out, and (with PDFs) the variant's pictures as a PNG inside the question: the
 input grids and kernels, or the unrolled RNN, as on exam.pdf, drawn by TeX in
 parts while Python writes the other files (diagrams.py), one page per variant of diagrams.tex. A
@@ -31,7 +32,7 @@ from .folder import LMS, Progress, variant_count
 from .roster import Student
 from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
 from .modules import module_variants
-from .moodle import QuestionHtml, math
+from .moodle import QuestionHtml, math, numerical_quiz
 from .settings import Settings
 
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
@@ -185,27 +186,36 @@ def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str =
             "intermediate steps.</p>\n<ol>\n" + parts + "</ol>\n")
 
 
-def feedback_html(settings: Settings, v: Variant) -> str:
-    """The asked steps of the variant's worked solution: each its rule, the numbers substituted and
-    the value (the lines of solutions.pdf), then the answers rounded as asked."""
+def feedback_html(settings: Settings, v: Variant, questions: tuple[Question, ...] | None = None) -> str:
+    """The asked steps (`questions`, default all) of the variant's worked solution: each its rule,
+    the numbers substituted and the value (the lines of solutions.pdf), then the answers rounded as
+    asked."""
+    questions = settings.questions if questions is None else questions
     d = v.solution.derivation
     pages = Pages(v.solution)
     steps = {st.target: st for st in d.forward + d.backward + d.updates}
     lines = []
-    for q in settings.questions:
+    for q in questions:
         line = pages.line(steps[q.symbol])
         lines.append("<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n")
-    return ("<p>Worked solution of the asked steps: the rule, the numbers substituted and the value "
-            "(full precision carried, values shown rounded).</p>\n" + "".join(lines)
-            + "<p>The answers of this variant:</p>\n<ul>\n"
+    step, answers = ("step", "answer") if len(questions) == 1 else ("steps", "answers")
+    return (f"<p>Worked solution of the asked {step}: the rule, the numbers substituted and the value "
+            f"(full precision carried, values shown rounded).</p>\n" + "".join(lines)
+            + f"<p>The {answers} of this variant:</p>\n<ul>\n"
             + "".join(f"<li>{math(name_latex(d.names[q.symbol]) + ' = ' + q.latex(a))}</li>\n"
-                      for q, a in zip(settings.questions, v.answers)) + "</ul>\n")
+                      for q, a in zip(settings.questions, v.answers) if q in questions) + "</ul>\n")
 
 
 def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
          images: dict[int, bytes] | None = None) -> str:
-    """moodle.xml: a category and one cloze question per variant (deterministic), each with its
-    picture when `images` has it."""
+    """moodle.xml (deterministic): with [exam] moodle = "cloze", a category and one cloze question
+    per variant, each with its picture when `images` has it; with "numerical", as the MLP exam's, a
+    category per asked quantity holding one numerical question per variant (every number in words,
+    no picture), its feedback that quantity's worked line."""
+    if settings.lms.moodle == "numerical":
+        problems = {v.number: problem_html(spec, v) for v in variants}
+        return numerical_quiz(settings, variants, lambda v: problems[v.number], ask_html,
+                              lambda v, q: feedback_html(settings, v, (q,)))
     return cloze_quiz(settings, variants, images, lambda v, image: question_html(spec, settings, v, image),
                       lambda v: feedback_html(settings, v), ALT)
 
@@ -246,4 +256,7 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
         has, its = ("has", "its") if len(names) == 1 else ("have", "their")
         (stream or sys.stderr).write(NO_PICTURE.format(
             files=" and ".join(names), has=has, its=its, why="" if not pdf else " (these modules have no grids to draw)"))
+    elif settings.lms.moodle == "numerical":
+        (stream or sys.stderr).write(NO_PICTURE.format(files=LMS["moodle"], has="has", its="its",
+                                                       why=" (its numerical questions carry none)"))
     return variants, drawn

@@ -31,8 +31,8 @@ from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
-from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, exam_head, field_failer, lms_fields,
-                       positive_number, random_ranges, relative_below_one, whole_number)
+from .settings import (ANSWER_FORMATS, Range, Settings, exam_head, field_failer, lms_fields, random_ranges,
+                       tolerances_and_points, whole_number)
 from .stress import StressReport, near_duplicates
 
 MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
@@ -108,7 +108,10 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     significant = answer_format == "significant"
     # [exam] decimals: places, or (significant) significant digits
     digits = whole_number(fail, raw.get("decimals", DEFAULT_DIGITS), "[exam] decimals", 1, 8)
-    d = solve_modules(spec, check=False).derivation
+    # The steps and their names only: every draw replaces the spec's own parameters, so their values
+    # (a ReLU pre-activation at 0, a max-pool tie, an overflow) are never used and not refused here;
+    # each draw, with the kept data, targets and initial state, is checked as the engine checks a spec.
+    d = derive_modules(build(spec), checked=False)
     quantities = Quantities.of(d)
     names = raw.get("questions", None)
     if names is not None and (not isinstance(names, list) or not names or not all(isinstance(q, str) for q in names)):
@@ -120,17 +123,9 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
         if q.name in seen:
             raise fail("[exam] questions", f"{q.name!r} is asked twice")
         seen.add(q.name)
-    for key in ("tolerance", "points"):
-        if isinstance(raw.get(key), dict):
-            raise fail(f"[exam] {key}", "one number for every question with [[module]] tables "
-                       "(a table by question is not yet supported for them)")
-    tolerance = positive_number(fail, raw.get("tolerance", 5 * 10.0 ** -digits), "[exam] tolerance")
-    points = positive_number(fail, raw.get("points", 1.0), "[exam] points")
-    if not points.is_integer() or points > MAX_POINTS:
-        raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
-                   f"its parts in whole points), got {points:g}")
-    questions = tuple(replace(q, tolerance=tolerance, points=points, significant=significant) for q in questions)
-    relative_below_one(questions, fail)
+    questions = tuple(replace(q, significant=significant) for q in questions)
+    questions = tolerances_and_points(lambda given: quantities.question(given, spec.source, digits), questions,
+                                      raw, 5 * 10.0 ** -digits, fail, '"dE/dK(1)_11"')
     random = raw.get("random", {})
     if isinstance(random, dict):
         for key in random:
@@ -138,11 +133,7 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
                 raise fail(f"[exam.random] {key}", "unknown field for a spec with [[module]] tables; expected "
                            "one of: " + ", ".join(RANDOM_FIELDS) + " (kernels are drawn from the weights' range)")
     ranges = random_ranges(spec, random, fail)
-    lms = lms_fields(spec, raw, seed, fail)
-    if lms.moodle != "cloze":
-        raise fail("[exam] moodle", f"{lms.moodle!r} is not yet supported with [[module]] tables; "
-                   "expected \"cloze\"")
-    return Settings(n, seed, seed_drawn, questions, 0.0, ranges, lms)
+    return Settings(n, seed, seed_drawn, questions, 0.0, ranges, lms_fields(spec, raw, seed, fail))
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -252,10 +243,13 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
 
 def module_variants(spec: ModuleSpec, settings: Settings, count: int,
                     progress: Callable[[int], None] | None = None) -> list[Variant]:
-    """`count` accepted variants, each solved and verified by the module engine's independent check."""
+    """`count` accepted variants, each solved and verified by the module engine's independent check.
+    A variant's worked solution prints its values with the digits its answers are asked to (as the
+    MLP exam's, whose [output] decimals is both), not the spec's own [output] decimals."""
     out: list[Variant] = []
+    digits = settings.questions[0].digits
     for number, (candidate, _) in enumerate(module_draws(spec, settings, count).accepted, start=1):
-        candidate = replace(candidate, source=f"{spec.source} (variant {number})")
+        candidate = replace(candidate, source=f"{spec.source} (variant {number})", decimals=digits)
         solution = solve_modules(candidate)          # verified: numpy and finite differences, or exit 3
         out.append(Variant(number, candidate, solution,
                            tuple(solution.derivation.values[q.symbol] for q in settings.questions)))
