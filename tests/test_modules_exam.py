@@ -126,7 +126,8 @@ def test_rnn_and_residual_exams(tmp_path, name):
 def test_same_seed_same_files(tmp_path):
     one = _exam(tmp_path / "one", pdf=False)
     two = _exam(tmp_path / "two", pdf=False)
-    for name in TEXT:
+    for name in TEXT + tuple(f"variants/{k:03d}/{f}" for k in (1, 2, 3) for f in ("exam.tex", "solutions.tex",
+                                                                                     "key.json")):
         assert (one / name).read_bytes() == (two / name).read_bytes(), name
 
 
@@ -492,3 +493,28 @@ def test_worked_solutions_print_the_digits_the_answers_are_asked_to(cnn, tmp_pat
     six = (folder / "solutions.tex").read_text(encoding="utf-8")
     assert re.findall(r"\d\.\d{7,}", six) == [] and len(re.findall(r"\d\.\d{6}\b", six)) > 50
     assert all(k["spec"]["output"]["decimals"] == 6 for k in _keys(folder))
+
+
+def test_each_variant_has_its_own_folder_as_an_mlp_exams(cnn, tmp_path):
+    """variants/NNN/: the variant's page (its own drawn numbers), its worked solution and its key, as
+    an MLP exam writes them; both .tex files compile on their own and fit."""
+    keys = _keys(cnn)
+    manifest = json.loads((cnn / ".derive-manifest.json").read_text(encoding="utf-8"))["files"]
+    for k in keys:
+        folder = cnn / "variants" / f"{k['variant']:03d}"
+        assert sorted(p.name for p in folder.iterdir()) == ["exam.tex", "key.json", "solutions.tex"]
+        assert {f"variants/{k['variant']:03d}/{name}" for name in ("exam.tex", "key.json", "solutions.tex")} \
+            <= set(manifest)
+        assert json.loads((folder / "key.json").read_text(encoding="utf-8")) == k["key"]
+        page = (folder / "exam.tex").read_text(encoding="utf-8")
+        assert f"Variant {k['variant']}" in page and page.count(r"\begin{document}") == 1
+        bias = np.ravel(k["spec"]["module"][0]["biases"])[0]
+        assert f"b^{{(1)}} &= {given_number(bias)}" in page
+        solution = (folder / "solutions.tex").read_text(encoding="utf-8")
+        assert plain_number(k["answers"]["dE/dw(4)_11"], 4) in solution
+    for name in ("exam", "solutions"):
+        (tmp_path / f"{name}.tex").write_bytes((cnn / "variants" / "002" / f"{name}.tex").read_bytes())
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", f"{name}.tex"],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]
+        assert overflows((tmp_path / f"{name}.log").read_text(errors="replace")) == []

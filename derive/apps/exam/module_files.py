@@ -38,7 +38,8 @@ from .settings import Settings
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
 NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} questions list every number\n"
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
-         "keys.csv", "keys-long.csv", "moodle.xml")
+         "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
+         "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
 # Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
 # pass down to its module, an update one line.
 ALT = "input grids and kernels, or the unrolled recurrent network, with their numbers"
@@ -95,16 +96,26 @@ def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], 
 
 def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dialect: str = "excel",
               students: list[Student] | None = None) -> dict[str, str]:
-    """Every text file of the exam folder but moodle.xml, by its name; with a roster, variant k is
-    the k-th student's (name and ID on the pages and in the keys)."""
+    """Every text file of the exam folder but moodle.xml, by its path in the folder (each variant's
+    own files under variants/NNN/); with a roster, variant k is the k-th student's (name and ID on
+    the pages and in the keys)."""
     who = [s.as_dict() for s in students] if students else []
-    pages, solutions = [], []
+    pages, solutions, files = [], [], {}
     for n, v in enumerate(variants):
         problem = Pages(v.solution).problem()
-        pages.append({"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
-                      "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None})
-        solutions.append({"number": v.number} | solutions_context(v.solution))
-    return {
+        page = {"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
+                "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None}
+        solution = solutions_context(v.solution)
+        pages.append(page)
+        solutions.append({"number": v.number} | solution)
+        # Each variant on its own, as the MLP exam writes it: its page, its worked solution (the
+        # module worksheet's solutions.tex) and its key.json, to hand to one student or re-run alone.
+        folder = f"variants/{v.number:03d}/"
+        files[folder + "exam.tex"] = render("module_exam.tex", {"title": spec.title, "plots": False,
+                                                                "variants": [page]})
+        files[folder + "solutions.tex"] = render("module_solutions.tex", solution)
+        files[folder + "key.json"] = dumps_json(v.solution.key)
+    return files | {
         "exam.tex": render("module_exam.tex", {"title": spec.title, "plots": False, "variants": pages}),
         "solutions.tex": render("module_exam_solutions.tex", {"title": spec.title, "plots": False,
                                                               "variants": solutions}),
@@ -240,7 +251,8 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
                                     + " ...")
             parts = diagrams.start(batch, stage, variants, document=diagram_document) if drawn else []
             files = documents(spec, settings, variants, dialect, students)
-            for name in sorted(files, key=lambda name: (name not in PDFS, -len(files[name]) if pdf else 0)):
+            for name in sorted(files, key=lambda name: (name not in PDFS, -len(files[name]) if pdf else 0, name)):
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
                 (stage / name).write_text(files[name], encoding="utf-8")
                 if pdf and name in PDFS:
                     batch.submit(name)
