@@ -149,7 +149,7 @@ def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path
     rejected = [int(line.split()[1]) for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
     assert sum(rejected) == int(draws) - 3 and any("max_tie" in line for line in lines)
     listed = [line.split()[0] for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
-    assert "saturated" not in listed and "targets_out_of_reach" not in listed   # never applied to modules
+    assert "targets_out_of_reach" not in listed and "saturated" in listed   # the data stay; saturation as an MLP's
     assert lines[-1].startswith("near-duplicates: 0 pairs") and list(tmp_path.iterdir()) == []
 
 
@@ -520,3 +520,27 @@ def test_each_variant_has_its_own_folder_as_an_mlp_exams(cnn, tmp_path):
                               cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
         assert overflows((tmp_path / f"{name}.log").read_text(errors="replace")) == []
+
+
+def test_saturated_sigmoid_and_tanh_draws_are_rejected_as_an_mlp_exams(tmp_path):
+    """[exam] saturation (default 4, as for MLP exams): no accepted variant has a tanh state or a
+    sigmoid pre-activation beyond it; --stress counts the rejections; a bad value is one line."""
+    spec = tmp_path / "rnn.toml"
+    spec.write_text((ROOT / "examples" / "rnn.toml").read_text(encoding="utf-8") + "\n[exam]\nsaturation = 1.0\n",
+                    encoding="utf-8")
+    folder = _exam(tmp_path / "x", spec, pdf=False)
+    largest = 0.0
+    for k in _keys(folder):
+        rnn, dense = k["key"]["forward"]
+        z = np.concatenate([np.ravel(rnn["z"]), np.ravel(dense["z"])])
+        assert len(z) == 4 * 2 + 1 and np.all(np.abs(z) <= 1.0)
+        largest = max(largest, float(np.max(np.abs(z))))
+    assert largest > 0.5                                   # the rule bites near the limit, not everywhere
+    stress = run_cli("exam", spec, "--stress", 10, "--seed", 1)
+    assert stress.returncode == 0, stress.stderr
+    counted = re.search(r"^  saturated +(\d+) ", stress.stdout, re.M)
+    assert counted and int(counted.group(1)) > 0
+    spec.write_text(spec.read_text(encoding="utf-8").replace("saturation = 1.0", "saturation = -1"), encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "[exam] saturation: expected a number > 0, got -1" in result.stderr and not (tmp_path / "y").exists()

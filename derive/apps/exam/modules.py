@@ -4,7 +4,9 @@ Each variant draws every parameter of every module (kernels and weights from `[e
 weights`, biases from `biases`; an RNN's initial state is kept) from one seeded generator, module by
 module in the spec's order, each tensor row by row, so the same spec and seed give the same
 variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
-exam's are, when a drawn number is 0, when the numbers overflow, when a ReLU pre-activation or a
+exam's are, when a drawn number is 0, when the numbers overflow, when a sigmoid or tanh
+pre-activation lies beyond `[exam] saturation` (the MLP's rule and default: a saturated unit passes
+almost no gradient), when a ReLU pre-activation or a
 max-pool tie lies within the module engine's KINK of its kink (the engine's own check, which refuses
 such a spec), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
 does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
@@ -31,23 +33,25 @@ from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
-from .settings import (ANSWER_FORMATS, Range, Settings, exam_head, field_failer, lms_fields, random_ranges,
-                       tolerances_and_points, whole_number)
+from .settings import (ANSWER_FORMATS, DEFAULT_SATURATION, Range, Settings, exam_head, field_failer, lms_fields,
+                       positive_number, random_ranges, tolerances_and_points, whole_number)
 from .stress import StressReport, near_duplicates
 
 MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
 DEFAULT_DIGITS = 4               # [exam] decimals: the places an answer is given with
 WEIGHT_PARAMS = ("kernels", "weights", "input_weights", "recurrent_weights")   # drawn from [exam.random] weights
 KEPT_PARAMS = ("initial_state",)                                               # not drawn
-EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "random", "answer_format",
-               "moodle", "penalty", "name", "category", "idnumber", "tags")
+EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "saturation", "random",
+               "answer_format", "moodle", "penalty", "name", "category", "idnumber", "tags")
 RANDOM_FIELDS = ("decimals", "weights", "biases")
-# The MLP's rules without the two a module draw never applies (its targets and data stay as given;
-# no saturation rule for modules), and the module engine's two: a stress report lists only these.
-MODULE_RULES = {rule: text for rule, text in RULES.items() if rule not in ("targets_out_of_reach", "saturated")}
+# The MLP's rules without the one a module draw never applies (its targets and data stay as given),
+# and the module engine's two: a stress report lists only these.
+MODULE_RULES = {rule: text for rule, text in RULES.items() if rule != "targets_out_of_reach"}
 MODULE_RULES |= {"max_tie": "two entries of a max-pool window lie within 1e-5 of each other",
                  "relu_kink": "a ReLU pre-activation lies within 1e-5 of its kink at 0"}
-MODULE_HINTS = HINTS | {"max_tie": "widen the ranges or use more decimals in [exam.random]",
+MODULE_HINTS = HINTS | {"saturated": "choose smaller ranges for weights or biases in [exam.random], or raise "
+                                     "[exam] saturation",
+                        "max_tie": "widen the ranges or use more decimals in [exam.random]",
                         "relu_kink": "use more decimals in [exam.random], or other ranges"}
 
 
@@ -133,7 +137,8 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
                 raise fail(f"[exam.random] {key}", "unknown field for a spec with [[module]] tables; expected "
                            "one of: " + ", ".join(RANDOM_FIELDS) + " (kernels are drawn from the weights' range)")
     ranges = random_ranges(spec, random, fail)
-    return Settings(n, seed, seed_drawn, questions, 0.0, ranges, lms_fields(spec, raw, seed, fail))
+    saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -177,6 +182,9 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) ->
     values = forward_values(g, leaf_values(g))
     if not all(np.isfinite(v) for v in values.values()):
         return "overflow", None
+    for node in g.nodes:
+        if node.op in ("sigmoid", "tanh") and abs(values[node.parents[0]]) > settings.saturation:
+            return "saturated", node.parents[0]
     found = kink(g, values)
     if found is not None:
         return found[0], found[2]
