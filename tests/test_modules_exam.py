@@ -149,7 +149,7 @@ def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path
     rejected = [int(line.split()[1]) for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
     assert sum(rejected) == int(draws) - 3 and any("max_tie" in line for line in lines)
     listed = [line.split()[0] for line in lines if re.match(r"  [a-z_]+ +\d+ ", line)]
-    assert "targets_out_of_reach" not in listed and "saturated" in listed   # the data stay; saturation as an MLP's
+    assert {"targets_out_of_reach", "saturated"} <= set(listed)            # every rule, as an MLP's report
     assert lines[-1].startswith("near-duplicates: 0 pairs") and list(tmp_path.iterdir()) == []
 
 
@@ -544,3 +544,37 @@ def test_saturated_sigmoid_and_tanh_draws_are_rejected_as_an_mlp_exams(tmp_path)
     result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "[exam] saturation: expected a number > 0, got -1" in result.stderr and not (tmp_path / "y").exists()
+
+
+def test_inputs_and_targets_drawn_when_exam_random_gives_them(tmp_path):
+    """[exam.random] inputs and targets = "one_hot" (as for MLP exams): each variant its own 6×6 image
+    on the grid of 2 decimals in [0, 1] (no 0) and one class; answers by the engine's own solve."""
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + '\n[exam.random]\ninputs = [0.0, 1.0]\ntargets = "one_hot"\n',
+                    encoding="utf-8")
+    folder = _exam(tmp_path / "x", spec, pdf=False)
+    images = set()
+    for k in _keys(folder):
+        x = np.array(k["spec"]["data"]["inputs"], dtype=float)
+        assert x.shape == (1, 6, 6) and np.all((0 < x) & (x <= 1)) and np.allclose(np.round(x, 2), x, atol=1e-12)
+        assert sorted(k["spec"]["data"]["targets"]) == [0.0, 1.0]
+        images.add(x.tobytes())
+        solution = solve_modules(parse(k["spec"], "variant.toml"))
+        for name, value in k["answers"].items():
+            assert abs(value - solution.value(name)) <= 1e-9
+        page = (folder / "variants" / f"{k['variant']:03d}" / "exam.tex").read_text(encoding="utf-8")
+        assert all(given_number(v) in page for v in x.ravel())
+    assert len(images) == 3
+
+
+def test_drawn_targets_out_of_a_sigmoids_reach_are_rejected_and_named(tmp_path):
+    spec = tmp_path / "rnn.toml"
+    text = (ROOT / "examples" / "rnn.toml").read_text(encoding="utf-8")
+    spec.write_text(text + "\n[exam.random]\ntargets = [0.1, 0.9]\n", encoding="utf-8")
+    folder = _exam(tmp_path / "x", spec, pdf=False)
+    targets = [k["spec"]["data"]["targets"][0] for k in _keys(folder)]
+    assert all(0.1 <= t <= 0.9 for t in targets) and len(set(targets)) > 1
+    spec.write_text(text + "\n[exam.random]\ntargets = [1.0, 2.0]\n", encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "mostly 'targets_out_of_reach'" in result.stderr and not (tmp_path / "y").exists()

@@ -2,8 +2,9 @@
 
 Each variant draws every parameter of every module (kernels and weights from `[exam.random]
 weights`, biases from `biases`; an RNN's initial state is kept) from one seeded generator, module by
-module in the spec's order, each tensor row by row, so the same spec and seed give the same
-variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
+module in the spec's order, each tensor row by row, then (as an MLP exam's, only when `[exam.random]`
+gives them) every sample's inputs and targets (`"one_hot"`: one class per sample), so the same spec
+and seed give the same variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
 exam's are, when a drawn number is 0, when the numbers overflow, when a sigmoid or tanh
 pre-activation lies beyond `[exam] saturation` (the MLP's rule and default: a saturated unit passes
 almost no gradient), when a ReLU pre-activation or a
@@ -43,10 +44,9 @@ WEIGHT_PARAMS = ("kernels", "weights", "input_weights", "recurrent_weights")   #
 KEPT_PARAMS = ("initial_state",)                                               # not drawn
 EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "saturation", "random",
                "answer_format", "moodle", "penalty", "name", "category", "idnumber", "tags")
-RANDOM_FIELDS = ("decimals", "weights", "biases")
-# The MLP's rules without the one a module draw never applies (its targets and data stay as given),
-# and the module engine's two: a stress report lists only these.
-MODULE_RULES = {rule: text for rule, text in RULES.items() if rule != "targets_out_of_reach"}
+RANDOM_FIELDS = ("decimals", "weights", "biases", "inputs", "targets")
+# The MLP's rules and the module engine's two: a stress report lists these.
+MODULE_RULES = dict(RULES)
 MODULE_RULES |= {"max_tie": "two entries of a max-pool window lie within 1e-5 of each other",
                  "relu_kink": "a ReLU pre-activation lies within 1e-5 of its kink at 0"}
 MODULE_HINTS = HINTS | {"saturated": "choose smaller ranges for weights or biases in [exam.random], or raise "
@@ -157,7 +157,8 @@ def _fill(shape: tuple[int, ...], numbers: list[float], at: int = 0) -> tuple[An
 
 def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
                     rng: np.random.Generator) -> tuple[ModuleSpec, list[float]]:
-    """A new spec with every module's kernels, weights and biases drawn, and the drawn numbers."""
+    """A new spec with every module's kernels, weights and biases drawn (and the data, when
+    `ranges` has inputs or targets), and the drawn numbers but targets (for zero_number)."""
     modules, drawn = [], []
     for m in spec.modules:
         params = []
@@ -171,13 +172,34 @@ def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
             drawn += numbers
             params.append((name, _fill(shape, numbers)[0]))
         modules.append(replace(m, params=tuple(params)))
-    return replace(spec, modules=tuple(modules)), drawn
+    changes: dict = {"modules": tuple(modules)}
+    if "inputs" in ranges:
+        samples = []
+        for sample in spec.inputs:
+            shape = _shape(sample)
+            numbers = grid_numbers(rng, ranges["inputs"], int(np.prod(shape)))
+            drawn += numbers
+            samples.append(_fill(shape, numbers)[0])
+        changes["inputs"] = tuple(samples)
+    targets, n_samples, n_out = ranges.get("targets"), len(spec.targets), len(spec.targets[0])
+    if targets == "one_hot":
+        classes = rng.integers(0, n_out, n_samples)
+        changes["targets"] = tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
+    elif targets is not None:
+        flat = grid_numbers(rng, targets, n_samples * n_out)
+        changes["targets"] = tuple(tuple(flat[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
+    return replace(spec, **changes), drawn
 
 
 def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) -> tuple[str, Any]:
     """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one."""
     if any(v == 0 for v in drawn):
         return "zero_number", None
+    last = candidate.modules[-1].activation
+    if candidate.loss in ("half_sse", "mse") and last in ("sigmoid", "tanh"):
+        low = 0.0 if last == "sigmoid" else -1.0
+        if not all(low < t < 1.0 for sample in candidate.targets for t in sample):
+            return "targets_out_of_reach", None
     g = build(candidate)
     values = forward_values(g, leaf_values(g))
     if not all(np.isfinite(v) for v in values.values()):
