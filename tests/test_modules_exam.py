@@ -467,6 +467,13 @@ def test_the_specs_own_parameters_on_a_kink_do_not_stop_the_exam_that_replaces_t
         assert abs(k["answers"]["E"] - solution.value("E")) <= 1e-9
     stress = run_cli("exam", spec, "--stress", 20, "--seed", 1)
     assert stress.returncode == 0, stress.stderr
+    overflow = tmp_path / "overflow.toml"          # own weights whose loss overflows: also never used
+    overflow.write_text(CNN.read_text(encoding="utf-8").replace("[0.3, -0.2, 0.4, 0.1]", "[900, -900, 900, 900]")
+                        .replace("[-0.1, 0.5, -0.3, 0.2]", "[-900, 900, -900, -900]"), encoding="utf-8")
+    key = run_cli("key", overflow)
+    assert key.returncode == 2 and "E is not a finite number" in key.stderr
+    result = run_cli("exam", overflow, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
+    assert result.returncode == 0 and "Warning" not in result.stderr, result.stderr
 
 
 def test_a_tie_in_the_kept_data_is_still_refused_through_the_draws(tmp_path):
