@@ -585,3 +585,17 @@ def test_drawn_targets_out_of_a_sigmoids_reach_are_rejected_and_named(tmp_path):
     result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
     assert "mostly 'targets_out_of_reach'" in result.stderr and not (tmp_path / "y").exists()
+
+
+def test_no_relu_pre_activation_or_max_pool_maxima_closer_than_the_mlp_exams_margin(cnn):
+    """As an MLP exam's ReLU nets (draw.RELU_MARGIN = 0.01): every accepted variant's ReLU
+    pre-activations lie at least 0.01 from 0 and the two largest entries of every max-pool window at
+    least 0.01 apart, so a student's rounded values land on the same side as the key's."""
+    for k in _keys(cnn):
+        conv = k["key"]["forward"][0]
+        z, a = np.array(conv["z"][0]), np.array(conv["out"][0])
+        assert z.shape == (5, 5) and np.all(np.abs(z) >= 0.01)
+        for i in range(2):
+            for j in range(2):
+                top = np.sort(a[2 * i:2 * i + 2, 2 * j:2 * j + 2].ravel())[::-1]
+                assert top[0] - top[1] >= 0.01

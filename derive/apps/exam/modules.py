@@ -7,9 +7,9 @@ gives them) every sample's inputs and targets (`"one_hot"`: one class per sample
 and seed give the same variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
 exam's are, when a drawn number is 0, when the numbers overflow, when a sigmoid or tanh
 pre-activation lies beyond `[exam] saturation` (the MLP's rule and default: a saturated unit passes
-almost no gradient), when a ReLU pre-activation or a
-max-pool tie lies within the module engine's KINK of its kink (the engine's own check, which refuses
-such a spec), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
+almost no gradient), when a ReLU pre-activation lies within MARGIN of its kink or two maxima of a
+max-pool window within MARGIN of each other (the engine refuses a spec within 1e-5; an exam keeps
+the MLP exam's ReLU margin, so that a student's rounded values land on the same side), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
 does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
 variant is solved and verified by the module engine (numpy and finite differences) like
 `derive key`.
@@ -32,7 +32,7 @@ from ...modules.derivation import ModuleDerivation, derive_modules, forward_valu
 from ...modules.graph import build
 from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
-from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
+from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
 from .settings import (ANSWER_FORMATS, DEFAULT_SATURATION, Range, Settings, exam_head, field_failer, lms_fields,
                        positive_number, random_ranges, tolerances_and_points, whole_number)
@@ -47,8 +47,9 @@ EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points
 RANDOM_FIELDS = ("decimals", "weights", "biases", "inputs", "targets")
 # The MLP's rules and the module engine's two: a stress report lists these.
 MODULE_RULES = dict(RULES)
-MODULE_RULES |= {"max_tie": "two entries of a max-pool window lie within 1e-5 of each other",
-                 "relu_kink": "a ReLU pre-activation lies within 1e-5 of its kink at 0"}
+MARGIN = RELU_MARGIN             # a ReLU pre-activation from 0, two max-pool maxima apart, at least
+MODULE_RULES |= {"max_tie": f"two entries of a max-pool window lie within {MARGIN} of each other",
+                 "relu_kink": f"a ReLU pre-activation lies within {MARGIN} of its kink at 0"}
 MODULE_HINTS = HINTS | {"saturated": "choose smaller ranges for weights or biases in [exam.random], or raise "
                                      "[exam] saturation",
                         "max_tie": "widen the ranges or use more decimals in [exam.random]",
@@ -207,11 +208,11 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) ->
     for node in g.nodes:
         if node.op in ("sigmoid", "tanh") and abs(values[node.parents[0]]) > settings.saturation:
             return "saturated", node.parents[0]
-    found = kink(g, values)
+    found = kink(g, values, MARGIN)
     if found is not None:
         return found[0], found[2]
     try:
-        d = derive_modules(g)
+        d = derive_modules(g, forward=values)
     except DeriveError:
         return "overflow", None
     questions = settings.questions
