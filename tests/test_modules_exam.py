@@ -599,3 +599,14 @@ def test_no_relu_pre_activation_or_max_pool_maxima_closer_than_the_mlp_exams_mar
             for j in range(2):
                 top = np.sort(a[2 * i:2 * i + 2, 2 * j:2 * j + 2].ravel())[::-1]
                 assert top[0] - top[1] >= 0.01
+
+
+def test_working_space_follows_the_steps_a_question_adds_as_an_mlp_exams(cnn):
+    """0.6 cm per step of the worked solution a question needs beyond the earlier questions, from
+    1.5 to 6 cm (exam layout's rule): E needs the whole forward pass (over 50 steps: 6 cm), dE/dK(1)_11
+    the backward pass (6 cm); dE/dw(4)_11 = δ(4)_1 p(2)_11 adds one step to what dE/dK(1)_11 worked
+    out, and K(1)_11+ one more (1.5 cm each)."""
+    page = (cnn / "variants" / "001" / "exam.tex").read_text(encoding="utf-8")
+    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["6.0cm", "6.0cm", "1.5cm", "1.5cm"]
+    whole = (cnn / "exam.tex").read_text(encoding="utf-8")
+    assert re.findall(r"\\vspace\{([\d.]+cm)\}", whole) == ["6.0cm", "6.0cm", "1.5cm", "1.5cm"] * 3

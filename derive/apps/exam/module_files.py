@@ -30,7 +30,7 @@ from .draw import Variant
 from .questions import Question
 from .folder import LMS, Progress, variant_count
 from .roster import Student
-from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
+from .layout import ASK, ASK_BACKWARD, SPACE_CM, SPACE_PER_STEP_CM, shown_tolerance, tolerance_text
 from .modules import module_variants
 from .moodle import QuestionHtml, math, numerical_quiz
 from .settings import Settings
@@ -40,23 +40,44 @@ NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} question
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
          "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
-# Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
-# pass down to its module, an update one line.
 ALT = "input grids and kernels, or the unrolled recurrent network, with their numbers"
-SPACE = {"forward": "3.0cm", "loss": "5.0cm", "backward": "5.0cm", "update": "1.5cm"}
 
 
 def _ask(kind: str) -> str:
     return ASK.get(kind, ASK_BACKWARD)
 
 
-def _question_rows(v: Variant, settings: Settings) -> list[dict]:
+def working_space(v: Variant, questions: tuple[Question, ...]) -> list[str]:
+    """Room to work under each question, as an MLP exam's (layout.SPACE_PER_STEP_CM per step of the
+    worked solution the question needs that no earlier question needed, within layout.SPACE_CM): the
+    loss needs the whole forward pass, a later gradient only the steps below the earlier one's."""
+    d = v.solution.derivation
+    steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    seen: set = set()
+    out = []
+    for q in questions:
+        needed: set = set()
+        todo = [q.symbol]
+        while todo:
+            sym = todo.pop()
+            if sym in needed or sym not in steps:
+                continue            # given numbers need no work
+            needed.add(sym)
+            todo += steps[sym].expr.free_symbols
+        new = len(needed - seen)
+        seen |= needed
+        cm = min(max(SPACE_PER_STEP_CM * new, SPACE_CM[0]), SPACE_CM[1])
+        out.append(f"{cm:.1f}cm")
+    return out
+
+
+def _question_rows(v: Variant, settings: Settings, spaces: list[str] | None = None) -> list[dict]:
     names = v.solution.derivation.names
     return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
              "plain": q.name, "plain_answer": q.shown(a),
              "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
-             "points": q.points, "space": SPACE[q.kind]}
-            for q, a in zip(settings.questions, v.answers)]
+             "points": q.points, "space": spaces[i] if spaces else None}
+            for i, (q, a) in enumerate(zip(settings.questions, v.answers))]
 
 
 def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
@@ -101,10 +122,11 @@ def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dia
     the pages and in the keys)."""
     who = [s.as_dict() for s in students] if students else []
     pages, solutions, files = [], [], {}
+    spaces = working_space(variants[0], settings.questions)     # the modules', so the same on every page
     for n, v in enumerate(variants):
         problem = Pages(v.solution).problem()
         page = {"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
-                "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None}
+                "questions": _question_rows(v, settings, spaces), "student": who[n] if n < len(who) else None}
         solution = solutions_context(v.solution)
         pages.append(page)
         solutions.append({"number": v.number} | solution)
