@@ -77,7 +77,7 @@ def run_modules(args) -> int:
                                            lms=args.lms)
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + (["images/"] if pictured else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
-        [LMS[args.lms]] if args.lms != "moodle" else [])
+        [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]
     print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")

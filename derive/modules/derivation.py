@@ -111,19 +111,20 @@ def _plain(node: Node) -> str:
     return text + (f" of sample {node.sample + 1}" if isinstance(node.name, Sampled) else "")
 
 
-def kink(g: Graph, values: dict) -> tuple[str, str, str] | None:
-    """The first ReLU pre-activation within KINK of 0 ("relu_kink") or max-pool window with two
-    maxima within KINK ("max_tie"), as (rule, message, module field); None when there is none.
-    `derive exam` rejects such a draw with the same rule the engine refuses a spec with."""
+def kink(g: Graph, values: dict, margin: float = KINK) -> tuple[str, str, str] | None:
+    """The first ReLU pre-activation within `margin` of 0 ("relu_kink") or max-pool window with two
+    maxima within `margin` ("max_tie"), as (rule, message, module field); None when there is none.
+    `derive exam` rejects such a draw with the same rules the engine refuses a spec with, at the
+    exam's wider margin."""
     for node in g.nodes:
-        if node.op == "relu" and abs(values[node.parents[0]]) < KINK:
+        if node.op == "relu" and abs(values[node.parents[0]]) < margin:
             z = g.by_sym[node.parents[0]]
             m = g.spec.modules[node.module]
             return ("relu_kink", f"{_plain(z)} = {values[z.sym]:g} sits on ReLU's kink, where it has no "
                     "derivative; change the data or the parameters", m.where)
         if node.op == "max":
             top = sorted((values[p] for p in node.parents), reverse=True)
-            if len(top) > 1 and top[0] - top[1] < KINK:
+            if len(top) > 1 and top[0] - top[1] < margin:
                 m = g.spec.modules[node.module]
                 return ("max_tie", f"the window of {_plain(node)} has two maxima ({top[0]:g}); the gradient "
                         "would have no single argmax to go to; change the data or the parameters", m.where)
@@ -187,15 +188,20 @@ def _rule(g: Graph, node: Node, readers: list[Node]) -> tuple[str, int]:
     return f"{kind}-input", reader.module
 
 
-def derive_modules(g: Graph) -> ModuleDerivation:
+def derive_modules(g: Graph, checked: bool = True, forward: dict | None = None) -> ModuleDerivation:
+    """The derivation at the spec's numbers. `checked=False` skips the refusal of a value that is no
+    finite number or sits on a kink: for the steps and names alone (an exam replaces the numbers),
+    whose set does not depend on the values. `forward`: the forward values at the spec's numbers
+    when the caller has them already (an exam's draw), to save computing them twice."""
     spec = g.spec
     given_values = leaf_values(g)
-    values = forward_values(g, given_values)
+    values = forward_values(g, given_values) if forward is None else dict(forward)
     names = g.names()
-    for node in g.nodes:
-        if node.expr is not None:
-            _check_finite(g, values, node.sym, names[node.sym])
-    _check_kinks(g, values)
+    if checked:
+        for node in g.nodes:
+            if node.expr is not None:
+                _check_finite(g, values, node.sym, names[node.sym])
+        _check_kinks(g, values)
     forward = []
     for node in g.nodes:
         if node.expr is not None:
@@ -240,7 +246,8 @@ def derive_modules(g: Graph) -> ModuleDerivation:
         sym = sp.Symbol(f"g:{node.sym.name}")
         names[sym] = gradient_name(node)
         values[sym] = evaluate(expr, values)
-        _check_finite(g, values, sym, names[sym])
+        if checked:
+            _check_finite(g, values, sym, names[sym])
         gradient[node.sym] = sym
         backward.append(Step(sym, expr, values[sym], rule, module, node.sample, omitted))
     updates, updated = [], {}
@@ -252,11 +259,13 @@ def derive_modules(g: Graph) -> ModuleDerivation:
         names[new] = Name(name.base, name.sub, name.sup, "+")
         expr = sp.Add(node.sym, sp.Mul(-1, g.rate, gradient[node.sym], evaluate=False), evaluate=False)
         values[new] = evaluate(expr, values)
-        _check_finite(g, values, new, names[new])
+        if checked:
+            _check_finite(g, values, new, names[new])
         updated[node.sym] = new
         updates.append(Step(new, expr, values[new], "update", node.module))
     after = forward_values(g, leaf_values(g, {p: values[u] for p, u in updated.items()}))
-    _check_finite(g, after, g.loss, Name("E", "", "", "+"))
+    if checked:
+        _check_finite(g, after, g.loss, Name("E", "", "", "+"))
     return ModuleDerivation(g, values, names, frozenset(given_values), forward, backward, updates,
                             gradient, updated, after[g.loss], after)
 

@@ -1,9 +1,10 @@
 """The files of a module spec's exam: question pages with the module pictures, the worked solutions,
-the answer keys (PDF, JSON, CSV) and the Moodle cloze quiz.
+the answer keys (PDF, JSON, CSV) and the Moodle quiz (cloze, or numerical as [exam] moodle says).
 
 The keys (keys.tex, keys.csv, keys-long.csv) are the MLP exam's writers, which take any variant with
 numbered answers to its questions; the question pages and the solutions are the module documents'
-problem and body, once per variant. moodle.xml holds one cloze question per variant, every number
+problem and body, once per variant. moodle.xml holds one cloze question per variant (or, numerical,
+one question per variant per asked quantity, without the picture), every number
 of the network written out, and (with PDFs) the variant's pictures as a PNG inside the question: the
 input grids and kernels, or the unrolled RNN, as on exam.pdf, drawn by TeX in
 parts while Python writes the other files (diagrams.py), one page per variant of diagrams.tex. A
@@ -29,32 +30,54 @@ from .draw import Variant
 from .questions import Question
 from .folder import LMS, Progress, variant_count
 from .roster import Student
-from .layout import ASK, ASK_BACKWARD, shown_tolerance, tolerance_text
+from .layout import ASK, ASK_BACKWARD, SPACE_CM, SPACE_PER_STEP_CM, shown_tolerance, tolerance_text
 from .modules import module_variants
-from .moodle import QuestionHtml, math
+from .moodle import QuestionHtml, math, numerical_quiz
 from .settings import Settings
 
 PDFS = ["exam.tex", "solutions.tex", "keys.tex"]
 NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} questions list every number\n"
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
-         "keys.csv", "keys-long.csv", "moodle.xml")
-# Room to work under a question (cm): the loss needs the whole forward pass, a gradient the backward
-# pass down to its module, an update one line.
+         "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
+         "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
 ALT = "input grids and kernels, or the unrolled recurrent network, with their numbers"
-SPACE = {"forward": "3.0cm", "loss": "5.0cm", "backward": "5.0cm", "update": "1.5cm"}
 
 
 def _ask(kind: str) -> str:
     return ASK.get(kind, ASK_BACKWARD)
 
 
-def _question_rows(v: Variant, settings: Settings) -> list[dict]:
+def working_space(v: Variant, questions: tuple[Question, ...]) -> list[str]:
+    """Room to work under each question, as an MLP exam's (layout.SPACE_PER_STEP_CM per step of the
+    worked solution the question needs that no earlier question needed, within layout.SPACE_CM): the
+    loss needs the whole forward pass, a later gradient only the steps below the earlier one's."""
+    d = v.solution.derivation
+    steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    seen: set = set()
+    out = []
+    for q in questions:
+        needed: set = set()
+        todo = [q.symbol]
+        while todo:
+            sym = todo.pop()
+            if sym in needed or sym not in steps:
+                continue            # given numbers need no work
+            needed.add(sym)
+            todo += steps[sym].expr.free_symbols
+        new = len(needed - seen)
+        seen |= needed
+        cm = min(max(SPACE_PER_STEP_CM * new, SPACE_CM[0]), SPACE_CM[1])
+        out.append(f"{cm:.1f}cm")
+    return out
+
+
+def _question_rows(v: Variant, settings: Settings, spaces: list[str] | None = None) -> list[dict]:
     names = v.solution.derivation.names
     return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
              "plain": q.name, "plain_answer": q.shown(a),
              "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
-             "points": q.points, "space": SPACE[q.kind]}
-            for q, a in zip(settings.questions, v.answers)]
+             "points": q.points, "space": spaces[i] if spaces else None}
+            for i, (q, a) in enumerate(zip(settings.questions, v.answers))]
 
 
 def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
@@ -94,16 +117,27 @@ def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], 
 
 def documents(spec: ModuleSpec, settings: Settings, variants: list[Variant], dialect: str = "excel",
               students: list[Student] | None = None) -> dict[str, str]:
-    """Every text file of the exam folder but moodle.xml, by its name; with a roster, variant k is
-    the k-th student's (name and ID on the pages and in the keys)."""
+    """Every text file of the exam folder but moodle.xml, by its path in the folder (each variant's
+    own files under variants/NNN/); with a roster, variant k is the k-th student's (name and ID on
+    the pages and in the keys)."""
     who = [s.as_dict() for s in students] if students else []
-    pages, solutions = [], []
+    pages, solutions, files = [], [], {}
+    spaces = working_space(variants[0], settings.questions)     # the modules', so the same on every page
     for n, v in enumerate(variants):
         problem = Pages(v.solution).problem()
-        pages.append({"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
-                      "questions": _question_rows(v, settings), "student": who[n] if n < len(who) else None})
-        solutions.append({"number": v.number} | solutions_context(v.solution))
-    return {
+        page = {"number": v.number, "problem": problem, "rounding": settings.questions[0].rounding(),
+                "questions": _question_rows(v, settings, spaces), "student": who[n] if n < len(who) else None}
+        solution = solutions_context(v.solution)
+        pages.append(page)
+        solutions.append({"number": v.number} | solution)
+        # Each variant on its own, as the MLP exam writes it: its page, its worked solution (the
+        # module worksheet's solutions.tex) and its key.json, to hand to one student or re-run alone.
+        folder = f"variants/{v.number:03d}/"
+        files[folder + "exam.tex"] = render("module_exam.tex", {"title": spec.title, "plots": False,
+                                                                "variants": [page]})
+        files[folder + "solutions.tex"] = render("module_solutions.tex", solution)
+        files[folder + "key.json"] = dumps_json(v.solution.key)
+    return files | {
         "exam.tex": render("module_exam.tex", {"title": spec.title, "plots": False, "variants": pages}),
         "solutions.tex": render("module_exam_solutions.tex", {"title": spec.title, "plots": False,
                                                               "variants": solutions}),
@@ -191,27 +225,36 @@ def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str =
             "intermediate steps.</p>\n<ol>\n" + parts + "</ol>\n")
 
 
-def feedback_html(settings: Settings, v: Variant) -> str:
-    """The asked steps of the variant's worked solution: each its rule, the numbers substituted and
-    the value (the lines of solutions.pdf), then the answers rounded as asked."""
+def feedback_html(settings: Settings, v: Variant, questions: tuple[Question, ...] | None = None) -> str:
+    """The asked steps (`questions`, default all) of the variant's worked solution: each its rule,
+    the numbers substituted and the value (the lines of solutions.pdf), then the answers rounded as
+    asked."""
+    questions = settings.questions if questions is None else questions
     d = v.solution.derivation
     pages = Pages(v.solution)
     steps = {st.target: st for st in d.forward + d.backward + d.updates}
     lines = []
-    for q in settings.questions:
+    for q in questions:
         line = pages.line(steps[q.symbol])
         lines.append("<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n")
-    return ("<p>Worked solution of the asked steps: the rule, the numbers substituted and the value "
-            "(full precision carried, values shown rounded).</p>\n" + "".join(lines)
-            + "<p>The answers of this variant:</p>\n<ul>\n"
+    step, answers = ("step", "answer") if len(questions) == 1 else ("steps", "answers")
+    return (f"<p>Worked solution of the asked {step}: the rule, the numbers substituted and the value "
+            f"(full precision carried, values shown rounded).</p>\n" + "".join(lines)
+            + f"<p>The {answers} of this variant:</p>\n<ul>\n"
             + "".join(f"<li>{math(name_latex(d.names[q.symbol]) + ' = ' + q.latex(a))}</li>\n"
-                      for q, a in zip(settings.questions, v.answers)) + "</ul>\n")
+                      for q, a in zip(settings.questions, v.answers) if q in questions) + "</ul>\n")
 
 
 def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
          images: dict[int, bytes] | None = None) -> str:
-    """moodle.xml: a category and one cloze question per variant (deterministic), each with its
-    picture when `images` has it."""
+    """moodle.xml (deterministic): with [exam] moodle = "cloze", a category and one cloze question
+    per variant, each with its picture when `images` has it; with "numerical", as the MLP exam's, a
+    category per asked quantity holding one numerical question per variant (every number in words,
+    no picture), its feedback that quantity's worked line."""
+    if settings.lms.moodle == "numerical":
+        problems = {v.number: problem_html(spec, v) for v in variants}
+        return numerical_quiz(settings, variants, lambda v: problems[v.number], ask_html,
+                              lambda v, q: feedback_html(settings, v, (q,)))
     return cloze_quiz(settings, variants, images, lambda v, image: question_html(spec, settings, v, image),
                       lambda v: feedback_html(settings, v), ALT)
 
@@ -236,7 +279,8 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
                                     + " ...")
             parts = diagrams.start(batch, stage, variants, document=diagram_document) if drawn else []
             files = documents(spec, settings, variants, dialect, students)
-            for name in sorted(files, key=lambda name: (name not in PDFS, -len(files[name]) if pdf else 0)):
+            for name in sorted(files, key=lambda name: (name not in PDFS, -len(files[name]) if pdf else 0, name)):
+                (stage / name).parent.mkdir(parents=True, exist_ok=True)
                 (stage / name).write_text(files[name], encoding="utf-8")
                 if pdf and name in PDFS:
                     batch.submit(name)
@@ -252,4 +296,7 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
         has, its = ("has", "its") if len(names) == 1 else ("have", "their")
         (stream or sys.stderr).write(NO_PICTURE.format(
             files=" and ".join(names), has=has, its=its, why="" if not pdf else " (these modules have no grids to draw)"))
+    elif settings.lms.moodle == "numerical":
+        (stream or sys.stderr).write(NO_PICTURE.format(files=LMS["moodle"], has="has", its="its",
+                                                       why=" (its numerical questions carry none)"))
     return variants, drawn

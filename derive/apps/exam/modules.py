@@ -2,11 +2,14 @@
 
 Each variant draws every parameter of every module (kernels and weights from `[exam.random]
 weights`, biases from `biases`; an RNN's initial state is kept) from one seeded generator, module by
-module in the spec's order, each tensor row by row, so the same spec and seed give the same
-variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
-exam's are, when a drawn number is 0, when the numbers overflow, when a ReLU pre-activation or a
-max-pool tie lies within the module engine's KINK of its kink (the engine's own check, which refuses
-such a spec), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
+module in the spec's order, each tensor row by row, then (as an MLP exam's, only when `[exam.random]`
+gives them) every sample's inputs and targets (`"one_hot"`: one class per sample), so the same spec
+and seed give the same variants and variant k does not depend on how many are asked for. A draw is rejected, as the MLP
+exam's are, when a drawn number is 0, when the numbers overflow, when a sigmoid or tanh
+pre-activation lies beyond `[exam] saturation` (the MLP's rule and default: a saturated unit passes
+almost no gradient), when a ReLU pre-activation lies within MARGIN of its kink or two maxima of a
+max-pool window within MARGIN of each other (the engine refuses a spec within 1e-5; an exam keeps
+the MLP exam's ReLU margin, so that a student's rounded values land on the same side), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
 does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
 variant is solved and verified by the module engine (numpy and finite differences) like
 `derive key`.
@@ -29,25 +32,27 @@ from ...modules.derivation import ModuleDerivation, derive_modules, forward_valu
 from ...modules.graph import build
 from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
-from .draw import HINTS, RULES, Variant, answer_rejection, grid_numbers
+from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
-from .settings import (ANSWER_FORMATS, MAX_POINTS, Range, Settings, exam_head, field_failer, lms_fields,
-                       positive_number, random_ranges, relative_below_one, whole_number)
+from .settings import (ANSWER_FORMATS, DEFAULT_SATURATION, Range, Settings, exam_head, field_failer, lms_fields,
+                       positive_number, random_ranges, tolerances_and_points, whole_number)
 from .stress import StressReport, near_duplicates
 
 MODULE_DRAWS = 200               # draws tried for one variant before giving up (a draw costs a derivation)
 DEFAULT_DIGITS = 4               # [exam] decimals: the places an answer is given with
 WEIGHT_PARAMS = ("kernels", "weights", "input_weights", "recurrent_weights")   # drawn from [exam.random] weights
 KEPT_PARAMS = ("initial_state",)                                               # not drawn
-EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "random", "answer_format",
-               "moodle", "penalty", "name", "category", "idnumber", "tags")
-RANDOM_FIELDS = ("decimals", "weights", "biases")
-# The MLP's rules without the two a module draw never applies (its targets and data stay as given;
-# no saturation rule for modules), and the module engine's two: a stress report lists only these.
-MODULE_RULES = {rule: text for rule, text in RULES.items() if rule not in ("targets_out_of_reach", "saturated")}
-MODULE_RULES |= {"max_tie": "two entries of a max-pool window lie within 1e-5 of each other",
-                 "relu_kink": "a ReLU pre-activation lies within 1e-5 of its kink at 0"}
-MODULE_HINTS = HINTS | {"max_tie": "widen the ranges or use more decimals in [exam.random]",
+EXAM_FIELDS = ("variants", "seed", "questions", "decimals", "tolerance", "points", "saturation", "random",
+               "answer_format", "moodle", "penalty", "name", "category", "idnumber", "tags")
+RANDOM_FIELDS = ("decimals", "weights", "biases", "inputs", "targets")
+# The MLP's rules and the module engine's two: a stress report lists these.
+MODULE_RULES = dict(RULES)
+MARGIN = RELU_MARGIN             # a ReLU pre-activation from 0, two max-pool maxima apart, at least
+MODULE_RULES |= {"max_tie": f"two entries of a max-pool window lie within {MARGIN} of each other",
+                 "relu_kink": f"a ReLU pre-activation lies within {MARGIN} of its kink at 0"}
+MODULE_HINTS = HINTS | {"saturated": "choose smaller ranges for weights or biases in [exam.random], or raise "
+                                     "[exam] saturation",
+                        "max_tie": "widen the ranges or use more decimals in [exam.random]",
                         "relu_kink": "use more decimals in [exam.random], or other ranges"}
 
 
@@ -108,7 +113,10 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     significant = answer_format == "significant"
     # [exam] decimals: places, or (significant) significant digits
     digits = whole_number(fail, raw.get("decimals", DEFAULT_DIGITS), "[exam] decimals", 1, 8)
-    d = solve_modules(spec, check=False).derivation
+    # The steps and their names only: every draw replaces the spec's own parameters, so their values
+    # (a ReLU pre-activation at 0, a max-pool tie, an overflow) are never used and not refused here;
+    # each draw, with the kept data, targets and initial state, is checked as the engine checks a spec.
+    d = derive_modules(build(spec), checked=False)
     quantities = Quantities.of(d)
     names = raw.get("questions", None)
     if names is not None and (not isinstance(names, list) or not names or not all(isinstance(q, str) for q in names)):
@@ -120,17 +128,9 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
         if q.name in seen:
             raise fail("[exam] questions", f"{q.name!r} is asked twice")
         seen.add(q.name)
-    for key in ("tolerance", "points"):
-        if isinstance(raw.get(key), dict):
-            raise fail(f"[exam] {key}", "one number for every question with [[module]] tables "
-                       "(a table by question is not yet supported for them)")
-    tolerance = positive_number(fail, raw.get("tolerance", 5 * 10.0 ** -digits), "[exam] tolerance")
-    points = positive_number(fail, raw.get("points", 1.0), "[exam] points")
-    if not points.is_integer() or points > MAX_POINTS:
-        raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze question weighs "
-                   f"its parts in whole points), got {points:g}")
-    questions = tuple(replace(q, tolerance=tolerance, points=points, significant=significant) for q in questions)
-    relative_below_one(questions, fail)
+    questions = tuple(replace(q, significant=significant) for q in questions)
+    questions = tolerances_and_points(lambda given: quantities.question(given, spec.source, digits), questions,
+                                      raw, 5 * 10.0 ** -digits, fail, '"dE/dK(1)_11"')
     random = raw.get("random", {})
     if isinstance(random, dict):
         for key in random:
@@ -138,11 +138,8 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
                 raise fail(f"[exam.random] {key}", "unknown field for a spec with [[module]] tables; expected "
                            "one of: " + ", ".join(RANDOM_FIELDS) + " (kernels are drawn from the weights' range)")
     ranges = random_ranges(spec, random, fail)
-    lms = lms_fields(spec, raw, seed, fail)
-    if lms.moodle != "cloze":
-        raise fail("[exam] moodle", f"{lms.moodle!r} is not yet supported with [[module]] tables; "
-                   "expected \"cloze\"")
-    return Settings(n, seed, seed_drawn, questions, 0.0, ranges, lms)
+    saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
+    return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
 
 
 def _shape(value: Any) -> tuple[int, ...]:
@@ -161,7 +158,8 @@ def _fill(shape: tuple[int, ...], numbers: list[float], at: int = 0) -> tuple[An
 
 def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
                     rng: np.random.Generator) -> tuple[ModuleSpec, list[float]]:
-    """A new spec with every module's kernels, weights and biases drawn, and the drawn numbers."""
+    """A new spec with every module's kernels, weights and biases drawn (and the data, when
+    `ranges` has inputs or targets), and the drawn numbers but targets (for zero_number)."""
     modules, drawn = [], []
     for m in spec.modules:
         params = []
@@ -175,22 +173,46 @@ def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
             drawn += numbers
             params.append((name, _fill(shape, numbers)[0]))
         modules.append(replace(m, params=tuple(params)))
-    return replace(spec, modules=tuple(modules)), drawn
+    changes: dict = {"modules": tuple(modules)}
+    if "inputs" in ranges:
+        samples = []
+        for sample in spec.inputs:
+            shape = _shape(sample)
+            numbers = grid_numbers(rng, ranges["inputs"], int(np.prod(shape)))
+            drawn += numbers
+            samples.append(_fill(shape, numbers)[0])
+        changes["inputs"] = tuple(samples)
+    targets, n_samples, n_out = ranges.get("targets"), len(spec.targets), len(spec.targets[0])
+    if targets == "one_hot":
+        classes = rng.integers(0, n_out, n_samples)
+        changes["targets"] = tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
+    elif targets is not None:
+        flat = grid_numbers(rng, targets, n_samples * n_out)
+        changes["targets"] = tuple(tuple(flat[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
+    return replace(spec, **changes), drawn
 
 
 def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) -> tuple[str, Any]:
     """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one."""
     if any(v == 0 for v in drawn):
         return "zero_number", None
+    last = candidate.modules[-1].activation
+    if candidate.loss in ("half_sse", "mse") and last in ("sigmoid", "tanh"):
+        low = 0.0 if last == "sigmoid" else -1.0
+        if not all(low < t < 1.0 for sample in candidate.targets for t in sample):
+            return "targets_out_of_reach", None
     g = build(candidate)
     values = forward_values(g, leaf_values(g))
     if not all(np.isfinite(v) for v in values.values()):
         return "overflow", None
-    found = kink(g, values)
+    for node in g.nodes:
+        if node.op in ("sigmoid", "tanh") and abs(values[node.parents[0]]) > settings.saturation:
+            return "saturated", node.parents[0]
+    found = kink(g, values, MARGIN)
     if found is not None:
         return found[0], found[2]
     try:
-        d = derive_modules(g)
+        d = derive_modules(g, forward=values)
     except DeriveError:
         return "overflow", None
     questions = settings.questions
@@ -252,10 +274,13 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
 
 def module_variants(spec: ModuleSpec, settings: Settings, count: int,
                     progress: Callable[[int], None] | None = None) -> list[Variant]:
-    """`count` accepted variants, each solved and verified by the module engine's independent check."""
+    """`count` accepted variants, each solved and verified by the module engine's independent check.
+    A variant's worked solution prints its values with the digits its answers are asked to (as the
+    MLP exam's, whose [output] decimals is both), not the spec's own [output] decimals."""
     out: list[Variant] = []
+    digits = settings.questions[0].digits
     for number, (candidate, _) in enumerate(module_draws(spec, settings, count).accepted, start=1):
-        candidate = replace(candidate, source=f"{spec.source} (variant {number})")
+        candidate = replace(candidate, source=f"{spec.source} (variant {number})", decimals=digits)
         solution = solve_modules(candidate)          # verified: numpy and finite differences, or exit 3
         out.append(Variant(number, candidate, solution,
                            tuple(solution.derivation.values[q.symbol] for q in settings.questions)))
@@ -275,5 +300,5 @@ def module_stress(spec: ModuleSpec, settings: Settings, count: int,
     return StressReport(settings.questions, count, draws.draws, draws.rejected, spread,
                         near_duplicates(table, settings.tolerances,
                                         np.array([q.significant for q in settings.questions])),
-                        spec.decimals, settings.seed,
+                        settings.questions[0].digits, settings.seed,      # as asked, as an MLP exam's report
                         rules=MODULE_RULES)

@@ -126,10 +126,6 @@ def tags_xml(tags) -> list[str]:
     return (["    <tags>"] + [f"      <tag><text>{escape(t)}</text></tag>" for t in tags] + ["    </tags>"])
 
 
-def _ask(variant: Variant, q: Question) -> str:
-    return f"<p>{ask_html(variant, q)}. Give the answer {q.rounding()}.</p>\n"
-
-
 def _line_html(line: Line) -> str:
     return "<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n"
 
@@ -156,23 +152,31 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     steps = {q: dependencies(d, q) for q in settings.questions}
     problems = {v.number: problem_html(spec, v) for v in variants}
     lines = {v.number: StepLines(v) for v in variants}
+    return numerical_quiz(settings, variants, lambda v: problems[v.number], ask_html,
+                          lambda v, q: feedback_html(lines[v.number], steps[q], several))
+
+
+def numerical_quiz(settings: Settings, variants: list[Variant], problem: Callable[[Variant], str],
+                   asks: Callable[[Variant, Question], str], feedback: Callable[[Variant, Question], str]) -> str:
+    """moodle.xml of numerical questions for any network: per asked quantity a category holding one
+    question per variant, whose text is `problem(v)` and what `asks(v, q)` says, and whose general
+    feedback is `feedback(v, q)`."""
     lms = settings.lms
     out = ['<?xml version="1.0" encoding="UTF-8"?>', "<quiz>"]
     for i, q in enumerate(settings.questions, start=1):
         label = f"Question {i:02d}: {q.name}"
         out += ['  <question type="category">',
                 f"    <category><text>{escape('$course$/top/' + _category_name(lms.category) + '/' + _category_name(label))}</text></category>",
-                f'    <info format="html"><text>{cdata(_info(spec, settings, q, len(variants)))}</text></info>',
+                f'    <info format="html"><text>{cdata(_info(settings, q, len(variants)))}</text></info>',
                 "  </question>"]
         for v in variants:
-            text = problems[v.number] + _ask(v, q)
-            feedback = feedback_html(lines[v.number], steps[q], several)
+            text = problem(v) + f"<p>{asks(v, q)}. Give the answer {q.rounding()}.</p>\n"
             a = v.answers[i - 1]
             answer = q.shown(a)
             out += ['  <question type="numerical">',
                     f"    <name><text>{escape(f'{lms.name}: {label} (variant {v.number:03d})')}</text></name>",
                     f'    <questiontext format="html"><text>{cdata(text)}</text></questiontext>',
-                    f'    <generalfeedback format="html"><text>{cdata(feedback)}</text></generalfeedback>',
+                    f'    <generalfeedback format="html"><text>{cdata(feedback(v, q))}</text></generalfeedback>',
                     f"    <defaultgrade>{q.points:g}</defaultgrade>",
                     f"    <penalty>{lms.penalty:.7f}</penalty>",
                     "    <hidden>0</hidden>",
@@ -190,6 +194,6 @@ def quiz(spec: Spec, settings: Settings, variants: list[Variant]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _info(spec: Spec, settings: Settings, q: Question, count: int) -> str:
+def _info(settings: Settings, q: Question, count: int) -> str:
     return (f"<p>{count} variants of the quantity {html.escape(q.name)} (seed {settings.seed}). "
             "Add one random question from this category to the quiz: each student gets one variant.</p>")

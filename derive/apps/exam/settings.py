@@ -33,7 +33,6 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ...derivation import Derivation
 from ...derivation import derive as derive_shape
 from ...errors import DeriveError
 from ...limits import MAX_VARIANTS
@@ -164,15 +163,8 @@ def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -
     questions = tuple(replace(q, digits=spec.decimals, significant=significant) for q in questions)
     # 5 units of the last digit shown: absolute 5e-d for decimals, relative 5e-d of the answer for
     # significant digits (at least half a unit of the last digit, whatever the leading digit).
-    questions = _per_question(d, questions, raw.get("tolerance", 5 * 10.0 ** -spec.decimals), fail,
-                              spec.source, "tolerance", '{default = 0.0005, "dE/dw1" = 0.00005}')
-    relative_below_one(questions, fail)
-    questions = _per_question(d, questions, raw.get("points", 1.0), fail, spec.source, "points",
-                              '{default = 1, "dE/dw1" = 2}')
-    for q in questions:
-        if not float(q.points).is_integer() or q.points > MAX_POINTS:
-            raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze "
-                       f"question weighs its parts in whole points), got {q.points:g} for {q.name}")
+    questions = tolerances_and_points(lambda given: resolve(d, given, spec.source), questions, raw,
+                                      5 * 10.0 ** -spec.decimals, fail, '"dE/dw1"')
     saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
     ranges = random_ranges(spec, raw.get("random", {}), fail)
     return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
@@ -207,7 +199,24 @@ def lms_fields(spec: Spec, raw: dict, seed: int, fail) -> Lms:
                tuple(t.strip() for t in tags))
 
 
-def _per_question(d: Derivation, questions: tuple[Question, ...], raw: Any, fail, source: str,
+def tolerances_and_points(resolve_name: Callable[[str], Question], questions: tuple[Question, ...], raw: dict,
+                          tolerance: float, fail, example: str) -> tuple[Question, ...]:
+    """[exam] tolerance and points, each one number or a table by question with a default (MLP and
+    module exams alike: `resolve_name` reads a question name as its network names it, `example` is
+    one such name for the messages); `tolerance` is the default tolerance."""
+    questions = _per_question(resolve_name, questions, raw.get("tolerance", tolerance), fail, "tolerance",
+                              f'{{default = 0.0005, {example} = 0.00005}}')
+    relative_below_one(questions, fail)
+    questions = _per_question(resolve_name, questions, raw.get("points", 1.0), fail, "points",
+                              f'{{default = 1, {example} = 2}}')
+    for q in questions:
+        if not float(q.points).is_integer() or q.points > MAX_POINTS:
+            raise fail("[exam] points", f"expected whole numbers from 1 to {MAX_POINTS} (a cloze "
+                       f"question weighs its parts in whole points), got {q.points:g} for {q.name}")
+    return questions
+
+
+def _per_question(resolve_name: Callable[[str], Question], questions: tuple[Question, ...], raw: Any, fail,
                   key: str, example: str) -> tuple[Question, ...]:
     """[exam] tolerance or points: one number, or a table of numbers by question with a default."""
     if not isinstance(raw, dict):
@@ -220,7 +229,7 @@ def _per_question(d: Derivation, questions: tuple[Question, ...], raw: Any, fail
     for given, value in raw.items():
         if given == "default":
             continue
-        q = resolve(d, given, source)
+        q = resolve_name(given)
         if q.name not in {x.name for x in questions}:
             raise fail(f"[exam] {key} {given}", "not one of the asked questions: "
                        + ", ".join(x.name for x in questions))
