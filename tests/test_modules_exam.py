@@ -601,6 +601,35 @@ def test_no_relu_pre_activation_or_max_pool_maxima_closer_than_the_mlp_exams_mar
                 assert top[0] - top[1] >= 0.01
 
 
+def test_every_variant_switches_relu_on_and_off_as_the_worked_example_does(cnn):
+    """A ReLU module of at least MIXED_RELU (4) pre-activations has both signs in every variant, so
+    the worked solution shows ReLU on and off (the review's seed-1 variants had all 25 positive)."""
+    for k in _keys(cnn):
+        z = np.array(k["key"]["forward"][0]["z"][0])
+        assert np.any(z < 0) and np.any(z > 0), z
+    solutions = (cnn / "solutions.tex").read_text(encoding="utf-8")
+    assert solutions.count("ReLU is off") >= 3                             # in each of the 3 variants
+
+
+def test_a_relu_module_that_cannot_switch_off_is_named_and_a_small_one_is_kept(tmp_path):
+    """Positive inputs, kernels and biases keep every z(1) positive: no draw is accepted and the
+    rule is named in one line with its hint. The residual block's dense ReLU (2 units, fewer than 4)
+    is not held to it: its stress run lists the rule with no rejection."""
+    spec = tmp_path / "on.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + "\n[exam.random]\nweights = [0.1, 1]\nbiases = [0.1, 1]\n",
+                    encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "mostly 'relu_one_sign'" in result.stderr and "both signs" in result.stderr
+    assert not (tmp_path / "x").exists()
+    stress = run_cli("exam", CNN, "--stress", 3, "--seed", 1)
+    counted = [line.split() for line in stress.stdout.splitlines() if line.startswith("  relu_one_sign ")]
+    assert len(counted) == 1 and int(counted[0][1]) > 0
+    stress = run_cli("exam", ROOT / "examples" / "residual.toml", "--stress", 3, "--seed", 1)
+    counted = [line.split() for line in stress.stdout.splitlines() if line.startswith("  relu_one_sign ")]
+    assert len(counted) == 1 and counted[0][1] == "0"
+
+
 def test_working_space_follows_the_steps_a_question_adds_as_an_mlp_exams(cnn):
     """0.6 cm per step of the worked solution a question needs beyond the earlier questions, from
     1.5 to 6 cm (exam layout's rule): E needs the whole forward pass (over 50 steps: 6 cm), dE/dK(1)_11

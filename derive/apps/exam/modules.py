@@ -9,7 +9,9 @@ exam's are, when a drawn number is 0, when the numbers overflow, when a sigmoid 
 pre-activation lies beyond `[exam] saturation` (the MLP's rule and default: a saturated unit passes
 almost no gradient), when a ReLU pre-activation lies within MARGIN of its kink or two maxima of a
 max-pool window within MARGIN of each other (the engine refuses a spec within 1e-5; an exam keeps
-the MLP exam's ReLU margin, so that a student's rounded values land on the same side), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
+the MLP exam's ReLU margin, so that a student's rounded values land on the same side), when a ReLU
+module of MIXED_RELU or more pre-activations has them all of one sign (its worked solution would never
+show ReLU off, or never on), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
 does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
 variant is solved and verified by the module engine (numpy and finite differences) like
 `derive key`.
@@ -29,7 +31,7 @@ import numpy as np
 from ...errors import DeriveError
 from ...limits import MAX_STRESS
 from ...modules.derivation import ModuleDerivation, derive_modules, forward_values, kink, leaf_values
-from ...modules.graph import build
+from ...modules.graph import Graph, build
 from ...modules.section import ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
@@ -48,12 +50,23 @@ RANDOM_FIELDS = ("decimals", "weights", "biases", "inputs", "targets")
 # The MLP's rules and the module engine's two: a stress report lists these.
 MODULE_RULES = dict(RULES)
 MARGIN = RELU_MARGIN             # a ReLU pre-activation from 0, two max-pool maxima apart, at least
+# A ReLU module with at least this many pre-activations (all samples together) must have both signs
+# among them, so that its worked solution shows ReLU on (z > 0, slope 1) and off (z < 0, slope 0), as
+# the lecture's example does. Fewer are kept as drawn: one entry cannot have both, and forcing one
+# of two or three units off would silence a third to a half of the module (a dense unit that is off
+# takes every gradient of its weights to 0, which the answer rules then reject), where from 4 on one
+# entry off is at most a quarter (one of cnn.toml's 25 map entries).
+MIXED_RELU = 4
 MODULE_RULES |= {"max_tie": f"two entries of a max-pool window lie within {MARGIN} of each other",
-                 "relu_kink": f"a ReLU pre-activation lies within {MARGIN} of its kink at 0"}
+                 "relu_kink": f"a ReLU pre-activation lies within {MARGIN} of its kink at 0",
+                 "relu_one_sign": f"the pre-activations of a ReLU module with at least {MIXED_RELU} of them "
+                                  "all have one sign (ReLU never switches off, or never on)"}
 MODULE_HINTS = HINTS | {"saturated": "choose smaller ranges for weights or biases in [exam.random], or raise "
                                      "[exam] saturation",
                         "max_tie": "widen the ranges or use more decimals in [exam.random]",
-                        "relu_kink": "use more decimals in [exam.random], or other ranges"}
+                        "relu_kink": "use more decimals in [exam.random], or other ranges",
+                        "relu_one_sign": "give [exam.random] weights and biases ranges of both signs (a bias "
+                                         "shifts all of its map's pre-activations alike)"}
 
 
 @dataclass(frozen=True)
@@ -192,8 +205,23 @@ def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
     return replace(spec, **changes), drawn
 
 
-def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) -> tuple[str, Any]:
-    """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one."""
+def _relu_one_sign(g: Graph, values: dict) -> str | None:
+    """The place of the first ReLU module with MIXED_RELU or more pre-activations, all of one sign."""
+    signs: dict[int, list[bool]] = {}
+    for node in g.nodes:
+        if node.op == "relu":
+            signs.setdefault(node.module, []).append(values[node.parents[0]] > 0)
+    for module, positive in signs.items():
+        if len(positive) >= MIXED_RELU and len(set(positive)) == 1:
+            return g.spec.modules[module].where
+    return None
+
+
+def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings, template: Graph) -> tuple[str, Any]:
+    """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one.
+    `template`: the spec's graph, whose symbols and expressions a draw shares (they depend on the
+    modules' shapes and the loss only), given the draw's numbers instead of being built again per
+    draw (building it was most of a rejected draw's cost)."""
     if any(v == 0 for v in drawn):
         return "zero_number", None
     last = candidate.modules[-1].activation
@@ -201,7 +229,7 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) ->
         low = 0.0 if last == "sigmoid" else -1.0
         if not all(low < t < 1.0 for sample in candidate.targets for t in sample):
             return "targets_out_of_reach", None
-    g = build(candidate)
+    g = replace(template, spec=candidate)
     values = forward_values(g, leaf_values(g))
     if not all(np.isfinite(v) for v in values.values()):
         return "overflow", None
@@ -211,6 +239,9 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings) ->
     found = kink(g, values, MARGIN)
     if found is not None:
         return found[0], found[2]
+    one_sign = _relu_one_sign(g, values)
+    if one_sign is not None:
+        return "relu_one_sign", one_sign
     try:
         d = derive_modules(g, forward=values)
     except DeriveError:
@@ -240,6 +271,7 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
     tolerance of an earlier one in every answer), from the seeded generator; MODULE_DRAWS rejected in
     a row is one line naming the rule."""
     rng = np.random.default_rng(settings.seed)
+    template = build(spec)
     out: list[tuple[ModuleSpec, tuple[float, ...]]] = []
     accepted = np.empty((0, len(settings.questions)))
     rejected: Counter = Counter()
@@ -248,7 +280,7 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
         for _ in range(MODULE_DRAWS):
             draws += 1
             candidate, drawn = draw_parameters(spec, settings.ranges, rng)
-            reason, culprit = _rejection(candidate, drawn, settings)
+            reason, culprit = _rejection(candidate, drawn, settings, template)
             if reason is None:
                 answers = culprit[1]
                 if reject_duplicates and len(accepted) and bool(np.any(np.all(
