@@ -21,9 +21,11 @@ from test_cloze import embedded_picture
 from test_keys_csv import significant_digits
 from test_lms_packages import QTI12, QTI21, members, schema_errors, schemas, xml_members  # noqa: F401
 from test_mathjax import CHECKER, formulas, require_mathjax
+from test_modules import CONV1D, MULTI
 from test_pages import lone_headings, nearly_empty, overflows
 
 from derive import budget
+from derive.apps.exam.module_files import alt_text
 from derive.modules.solution import solve_modules
 from derive.output import tex
 from derive.printing.numbers import given_number, plain_number
@@ -31,6 +33,8 @@ from derive.spec import load, parse
 
 CNN = ROOT / "examples" / "cnn.toml"
 FIELD = re.compile(r"\{(\d+):NUMERICAL:=([^:}#~]+):([^}#~]+)\}")
+# What the CNN's picture shows (the input grid and the kernel), as its alt text says
+CNN_ALT = "the 6×6 input grid and the 2×2 kernel of module 1, with their numbers"
 TEXT = ("exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml")
 
 
@@ -247,10 +251,34 @@ def test_each_cloze_question_shows_its_variants_pictures(cnn, tmp_path):
         name, width, height, pixels = embedded_picture(q, k, cnn, (w_pt, h_pt))
         assert 200 < width < 800 and 200 < height < 700 and len(set(pixels)) > 10   # the grids, no computed map
         body = q.find("questiontext/text").text
-        assert f'<img src="@@PLUGINFILE@@/{name}" alt="The network of variant {k}: input grids' in body
+        assert f'<img src="@@PLUGINFILE@@/{name}" alt="The network of variant {k}: {CNN_ALT}"' in body
         assert f'width="{width}" height="{height}"' in body
         seen.add((cnn / "images" / name).read_bytes())   # each variant its own picture
     assert len(seen) == 3
+
+
+def test_the_quiz_says_what_this_networks_picture_shows_and_counts_each_parameter_list(cnn, numerical):
+    """The alt text describes the picture drawn for this network, not every kind of network; one
+    kernel or one bias is named in the singular; 'Module 1, a ...' as on exam.pdf (not two colons)."""
+    assert alt_text(load(CNN)) == CNN_ALT
+    assert alt_text(load(ROOT / "examples" / "residual.toml")) == ""          # nothing drawn (no picture)
+    assert alt_text(load(ROOT / "examples" / "rnn.toml")) == (
+        "the recurrent network unrolled over 4 time steps, and the input sequence with its numbers")
+    assert alt_text(parse(MULTI, "multi.toml")) == (
+        "the 2 input grids of 4×4 (one per channel) and the 4 kernels of 2×2 of module 1, with their numbers")
+    assert alt_text(parse(CONV1D, "conv1d.toml")) == (
+        "the input row of 8 values of each of the 2 samples and the kernel of 3 values of module 1, with their "
+        "numbers")
+    cloze = (cnn / "moodle.xml").read_text(encoding="utf-8")
+    listed = (cnn / "exam.tex").read_text(encoding="utf-8")
+    for text in (cloze, (numerical / "moodle.xml").read_text(encoding="utf-8")):
+        assert text.count("<li>Module 1, a two-dimensional convolution: 1 filter of 2×2") == 3 * (
+            1 if text is cloze else 4)
+        assert "Module 1:" not in text and "Module 1, kernels:" not in text and "Module 1, biases:" not in text
+        assert re.search(r"<li>Module 1, kernel: \\\(K\^\{\(1\)\}_\{11\} = ", text)
+        assert re.search(r"<li>Module 1, bias: \\\(b\^\{\(1\)\} = ", text)
+        assert re.search(r"<li>Module 4, biases: \\\(b\^\{\(4\)\}_\{1\} = ", text)
+    assert "input grids and kernels, or the unrolled" not in cloze and "Module 1,{} a two-{}dimensional" in listed
 
 
 def test_no_pdf_or_nothing_to_draw_keeps_the_words_only_quiz_and_says_so(tmp_path):
@@ -295,6 +323,11 @@ def test_module_exam_packages_are_valid_and_hold_the_keys_and_pictures(tmp_path,
             assert src == f"$IMS-CC-FILEBASE$/images/diagram-{k:03d}.png"
             assert files[src.replace("$IMS-CC-FILEBASE$", "web_resources")] == png
             assert "convolution: 1 filter of 2×2" in problem and "Module 4, weights" in problem
+        body = xml[f"items/{name}.xml" if lms == "qti21" else f"{name}/{name}.xml"].decode()
+        assert f"alt=&quot;The network of variant {k}: {CNN_ALT}&quot;" in body or \
+            f'alt="The network of variant {k}: {CNN_ALT}"' in body
+        assert "Module 1, a two-dimensional convolution: 1 filter" in body and "Module 1:" not in body
+        assert "Module 1, kernel: " in body and "Module 1, bias: " in body and "Module 4, biases: " in body
         assert shown == row[3:]
     if lms == "canvas":
         assert "Jürgen Müller &amp; Co" in xml["variant-001/variant-001.xml"].decode()

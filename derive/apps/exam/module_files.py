@@ -6,7 +6,7 @@ numbered answers to its questions; the question pages and the solutions are the 
 problem and body, once per variant. moodle.xml holds one cloze question per variant (or, numerical,
 one question per variant per asked quantity, without the picture), every number
 of the network written out, and (with PDFs) the variant's pictures as a PNG inside the question: the
-input grids and kernels, or the unrolled RNN, as on exam.pdf, drawn by TeX in
+input grids and kernels, or the unrolled RNN, as on exam.pdf (alt_text says which), drawn by TeX in
 parts while Python writes the other files (diagrams.py), one page per variant of diagrams.tex. A
 network with nothing to draw (dense modules and residual blocks only) has no picture anywhere.
 """
@@ -17,7 +17,7 @@ import html
 from pathlib import Path
 import sys
 
-from ...modules.layout import LOSS_TEXT, Pages, describe, solutions_context
+from ...modules.layout import LOSS_TEXT, WIDE, Pages, describe, solutions_context
 from ...output import tex
 from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
@@ -40,7 +40,8 @@ NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} question
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
          "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
-ALT = "input grids and kernels, or the unrolled recurrent network, with their numbers"
+SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_weights": "input weight",
+            "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
 
 def _ask(kind: str) -> str:
@@ -166,7 +167,10 @@ def _numbers_html(v: Variant) -> list[str]:
         items.append(f"{label}: {entries(_flat(data))}")
     for m, params in zip(v.spec.modules, g.params):
         for name, syms in params.items():
-            items.append(f"Module {m.index + 1}, {html.escape(name.replace('_', ' '))}: {entries(_flat(syms))}")
+            # one kernel (of one filter on one map) or one bias is named in the singular
+            count = len(syms) * len(syms[0]) if name == "kernels" else len(_flat(syms))
+            label = SINGULAR[name] if count == 1 else name.replace("_", " ")
+            items.append(f"Module {m.index + 1}, {html.escape(label)}: {entries(_flat(syms))}")
     for s, targets in enumerate(g.targets):
         label = f"Sample {s + 1}, targets" if len(g.targets) > 1 else "Targets"
         items.append(f"{label}: {entries(targets)}")
@@ -189,6 +193,42 @@ def diagram_document(variants: list[Variant]) -> str:
     return render("module_exam_diagrams.tex", {"plots": False, "diagrams": [pictures(v) for v in variants]})
 
 
+def _grids(count: int, what: str, shape: tuple) -> str:
+    """'the 6×6 input grid' or 'the 3 input grids of 6×6'; a one-dimensional one (a row) by its length:
+    'the kernel of 3 values'."""
+    if len(shape) == 1:
+        return f"the {what} of {shape[0]} values" if count == 1 else f"the {count} {what}s of {shape[0]} values"
+    size = "×".join(map(str, shape))
+    return f"the {size} {what}" if count == 1 else f"the {count} {what}s of {size}"
+
+
+def alt_text(spec: ModuleSpec) -> str:
+    """What this network's picture (pictures() on exam.pdf, layout's data pictures) shows, in words
+    for a screen reader: the unrolled RNN and its input sequence, or the input grids and every
+    convolution's kernels, and a wide weight matrix's grids; every number written in them."""
+    first = next(m for m in spec.modules if m.kind != "residual")
+    samples = len(spec.inputs)
+    each = f" of each of the {samples} samples" if samples > 1 else ""
+    parts, chain = [], ""
+    if first.kind == "rnn":            # the chain names its quantities; the sequence's grid has the numbers
+        chain = f"the recurrent network unrolled over {first.in_shape[0]} time steps, and "
+        parts.append(f"the input sequence{each}")
+    elif first.kind in ("conv1d", "conv2d"):
+        maps, what = first.in_shape[0], "input grid" if first.kind == "conv2d" else "input row"
+        parts.append(_grids(maps, what, first.in_shape[1:]) + (" (one per channel)" if maps > 1 else "") + each)
+    for m in spec.modules:
+        if m.kind in ("conv1d", "conv2d"):
+            parts.append(_grids(m.out_shape[0] * m.in_shape[0], "kernel", tuple(m.size)) + f" of module {m.index + 1}")
+        if m.kind == "dense" and m.in_shape[0] > WIDE:
+            parts.append(f"the weights of module {m.index + 1} in grids of up to {WIDE} columns")
+    if not parts:                      # dense modules and residual blocks: no picture, no alt text
+        return ""
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    one = len(parts) == 1 and samples == 1 and " grids " not in listed and " rows " not in listed
+    return chain + listed + (" with its numbers" if chain and one else ", with its numbers" if one
+                             else ", with their numbers")
+
+
 def _prose_html(pieces: list) -> str:
     """Prose pieces as HTML: the words escaped, the math (y^{(2)} = a^{(1)} + f(a^{(1)})) as the
     quiz's other math, so a module reads as on the PDF's page."""
@@ -198,7 +238,7 @@ def _prose_html(pieces: list) -> str:
 def problem_html(spec: ModuleSpec, v: Variant, image: str = "") -> str:
     """The problem of one variant as HTML: the modules in words, the picture (`image`, its <img>
     paragraph, when there is one), the loss and every number."""
-    modules = "".join(f"<li>Module {m.index + 1}: {_prose_html(describe(m, spec.modules))}.</li>\n"
+    modules = "".join(f"<li>Module {m.index + 1}, {_prose_html(describe(m, spec.modules))}.</li>\n"
                       for m in spec.modules)
     several = len(spec.inputs) > 1
     loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")
@@ -213,7 +253,9 @@ def ask_html(v: Variant, q: Question) -> str:
     return f"{html.escape(_ask(q.kind))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
 
 
-MODULE_HTML = QuestionHtml(problem_html, ask_html, ALT)
+def texts(spec: ModuleSpec) -> QuestionHtml:
+    """What the LMS packages write of this network's variants (the picture's alt text is its own)."""
+    return QuestionHtml(problem_html, ask_html, alt_text(spec))
 
 
 def question_html(spec: ModuleSpec, settings: Settings, v: Variant, image: str = "") -> str:
@@ -256,7 +298,7 @@ def quiz(spec: ModuleSpec, settings: Settings, variants: list[Variant],
         return numerical_quiz(settings, variants, lambda v: problems[v.number], ask_html,
                               lambda v, q: feedback_html(settings, v, (q,)))
     return cloze_quiz(settings, variants, images, lambda v, image: question_html(spec, settings, v, image),
-                      lambda v: feedback_html(settings, v), ALT)
+                      lambda v: feedback_html(settings, v), alt_text(spec))
 
 
 def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf: bool = True,
@@ -288,9 +330,9 @@ def write_module_exam(spec: ModuleSpec, settings: Settings, out: str | Path, pdf
             (stage / "moodle.xml").write_text(quiz(spec, settings, variants, images), encoding="utf-8")
             if lms == "canvas":
                 (stage / LMS[lms]).write_bytes(canvas.package(spec, settings, variants, images,
-                                                              [s.as_dict() for s in students or []], MODULE_HTML))
+                                                              [s.as_dict() for s in students or []], texts(spec)))
             elif lms == "qti21":
-                (stage / LMS[lms]).write_bytes(qti.package(spec, settings, variants, images, MODULE_HTML))
+                (stage / LMS[lms]).write_bytes(qti.package(spec, settings, variants, images, texts(spec)))
     if not drawn:
         names = sorted({LMS["moodle"], LMS[lms]})
         has, its = ("has", "its") if len(names) == 1 else ("have", "their")
