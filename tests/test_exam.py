@@ -430,6 +430,10 @@ BAD = [
     ([], {"targets = [0.05, 0.95]": "targets = [1.0, 2.0]"}, "mostly 'targets_out_of_reach'"),
     ([], {"biases = [-0.5, 0.5]": "biases = [0.001, 0.009]"}, "no number with 2 decimals lies in [0.001, 0.009]"),
     ([], {"saturation = 4.0": "saturation = 4.0\ncolour = 1"}, "[exam] colour: unknown field"),
+    # a module exam's field: refused (not ignored), pointing to where an MLP exam takes its places from
+    ([], {"saturation = 4.0": "saturation = 4.0\ndecimals = 3"},
+     "[exam] decimals: not an exam field for a network of [network] layers: its answers are given, and its "
+     "worked solutions printed, with [output] decimals (here 4); set them there"),
     ([], {"weights = [-1.0, 1.0]": "weights = [-5000, 1]"}, "[exam.random] weights: expected numbers from -1000"),
 ]
 

@@ -620,6 +620,28 @@ def test_drawn_targets_out_of_a_sigmoids_reach_are_rejected_and_named(tmp_path):
     assert "mostly 'targets_out_of_reach'" in result.stderr and not (tmp_path / "y").exists()
 
 
+def test_output_decimals_without_exam_decimals_is_said_not_to_count(tmp_path):
+    """An MLP exam's answers take [output] decimals, a module exam's [exam] decimals: a module spec
+    with [output] decimals = 3 and no [exam] decimals gets 4 places and a note saying which counts;
+    with [exam] decimals, or [output] decimals left at its default, no note."""
+    spec = tmp_path / "cnn.toml"
+    spec.write_text(CNN.read_text(encoding="utf-8") + "\n[output]\ndecimals = 3\n", encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 0 and result.stderr.splitlines()[0] == (
+        "note: the answers and worked solutions of this exam use [exam] decimals (not given: 4), not "
+        "[output] decimals = 3; set [exam] decimals to change them")
+    rows = list(csv.reader(io.StringIO((tmp_path / "x" / "keys.csv").read_text(encoding="utf-8"))))
+    assert rows[0][1] == "E" and re.fullmatch(r"-?\d+\.\d{4}", rows[1][1]), rows[1]     # 4 places, not 3
+    stress = run_cli("exam", spec, "--stress", 2, "--seed", 1)
+    assert stress.returncode == 0 and "use [exam] decimals (not given: 4)" in stress.stderr
+    spec.write_text(CNN.read_text(encoding="utf-8") + "\n[output]\ndecimals = 3\n\n[exam]\ndecimals = 3\n",
+                    encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 1, "--seed", 1, "--out", tmp_path / "y", "--no-pdf")
+    assert result.returncode == 0 and "[exam] decimals" not in result.stderr, result.stderr
+    result = run_cli("exam", CNN, "--stress", 2, "--seed", 1)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+
+
 def test_no_relu_pre_activation_or_max_pool_maxima_closer_than_the_mlp_exams_margin(cnn):
     """As an MLP exam's ReLU nets (draw.RELU_MARGIN = 0.01): every accepted variant's ReLU
     pre-activations lie at least 0.01 from 0 and the two largest entries of every max-pool window at

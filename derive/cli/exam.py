@@ -8,7 +8,7 @@ from ..apps.exam import settings as exam_settings
 from ..apps.exam import stress as exam_stress
 from ..apps.exam.folder import LMS, Progress, variant_count, write_exam
 from ..apps.exam.module_files import write_module_exam
-from ..apps.exam.modules import module_settings, module_stress
+from ..apps.exam.modules import decimals_note, module_settings, module_stress
 from ..apps.exam.roster import read_roster
 from ..errors import DeriveError
 from ..limits import MAX_STRESS
@@ -55,6 +55,9 @@ def run_modules(args) -> int:
     (--stress K) the spread of K draws."""
     spec = args.spec
     settings = module_settings(spec, variants=args.variants, seed=args.seed)
+    note = decimals_note(spec)
+    if note is not None:
+        sys.stderr.write(note)
     if args.stress is not None:
         if args.out:
             raise DeriveError("--stress draws without writing anything: leave out --out", field="--out")

@@ -43,6 +43,7 @@ MAX_UNITS = 16
 MAX_DENSE_INPUTS = 32
 MAX_SAMPLES = 4
 MAX_DECIMALS = 12
+DEFAULT_DECIMALS = 9  # [output] decimals when not given
 MAX_MAX_WINDOW = 4    # entries of a pooling window (its max(...) or (...)/n is one unbreakable line)
 MAX_AVG_WINDOW = 4
 MAX_SOFTMAX = 4       # softmax outputs (the denominator of each is one unbreakable line)
@@ -83,7 +84,7 @@ class ModuleSpec:
     single_sample: bool
     loss: str
     learning_rate: float = 0.5
-    decimals: int = 9
+    decimals: int = DEFAULT_DECIMALS
     source: str = "<spec>"
     extra: dict = field(default_factory=dict, compare=False)
 
@@ -253,7 +254,7 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     lr = r.number(train.get("learning_rate", 0.5), "[training] learning_rate")
     if lr <= 0:
         raise r.fail("[training] learning_rate", f"expected a number > 0, got {lr:g}")
-    decimals = r.integer(out.get("decimals", 9), "[output] decimals", 1, MAX_DECIMALS)
+    decimals = r.integer(out.get("decimals", DEFAULT_DECIMALS), "[output] decimals", 1, MAX_DECIMALS)
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
                       single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
                       extra={k: raw[k] for k in ("slides", "exam") if k in raw})

@@ -32,7 +32,7 @@ from ...errors import DeriveError
 from ...limits import MAX_STRESS
 from ...modules.derivation import ModuleDerivation, derive_modules, forward_values, kink, leaf_values
 from ...modules.graph import Graph, build
-from ...modules.section import ModuleSpec
+from ...modules.section import DEFAULT_DECIMALS, ModuleSpec
 from ...modules.solution import solve_modules
 from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
@@ -153,6 +153,17 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     ranges = random_ranges(spec, random, fail)
     saturation = positive_number(fail, raw.get("saturation", DEFAULT_SATURATION), "[exam] saturation")
     return Settings(n, seed, seed_drawn, questions, saturation, ranges, lms_fields(spec, raw, seed, fail))
+
+
+def decimals_note(spec: ModuleSpec) -> str | None:
+    """A note on standard error when the spec sets [output] decimals (other than its default) but no
+    [exam] decimals: a module exam's answers and worked solutions use the latter (an MLP exam's the
+    former, which is easy to carry over), so the teacher is told which one counts."""
+    exam = spec.extra.get("exam", {})
+    if "decimals" in exam or spec.decimals == DEFAULT_DECIMALS:
+        return None
+    return (f"note: the answers and worked solutions of this exam use [exam] decimals (not given: "
+            f"{DEFAULT_DIGITS}), not [output] decimals = {spec.decimals}; set [exam] decimals to change them\n")
 
 
 def _shape(value: Any) -> tuple[int, ...]:

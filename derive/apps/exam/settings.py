@@ -101,15 +101,19 @@ class Settings:
         return np.array([q.tolerance_at(a) for q, a in zip(self.questions, answers)])
 
 
-def exam_head(spec, fields: tuple[str, ...], unknown: str, variants: int | None, seed: int | None):
+def exam_head(spec, fields: tuple[str, ...], unknown: str, variants: int | None, seed: int | None,
+              elsewhere: dict[str, str] | None = None):
     """What every [exam] reader starts with: the section as a table of known fields, the number of
     variants and the seed (command-line values first; without a seed one is drawn and said so).
+    `elsewhere`: fields this kind of spec takes from another section, each with the line saying where.
     Returns (raw, fail, variants or None, seed, seed_drawn)."""
     raw = spec.extra.get("exam", {})
     fail = field_failer(spec.source)
     if not isinstance(raw, dict):
         raise fail("[exam]", "expected a section [exam]")
     for key in raw:
+        if key in (elsewhere or {}):
+            raise fail(f"[exam] {key}", (elsewhere or {})[key])
         if key not in fields:
             raise fail(f"[exam] {key}", f"{unknown}; expected one of: " + ", ".join(fields))
     if variants is not None:
@@ -130,7 +134,12 @@ def exam_head(spec, fields: tuple[str, ...], unknown: str, variants: int | None,
 
 def settings(spec: Spec, variants: int | None = None, seed: int | None = None) -> Settings:
     """The validated [exam] section, with command-line values (when given) taking precedence."""
-    raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field", variants, seed)
+    # A module spec's exam takes its answers' places from [exam] decimals: here they are [output]
+    # decimals, so an [exam] decimals (likely copied from a module spec) is refused, not ignored.
+    elsewhere = {"decimals": f"not an exam field for a network of [network] layers: its answers are given, "
+                             f"and its worked solutions printed, with [output] decimals (here {spec.decimals}); "
+                             "set them there"}
+    raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field", variants, seed, elsewhere)
 
     d = derive_shape(Shape.of(spec))
     if "questions" in raw:
