@@ -109,7 +109,7 @@ def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[S
         text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
     text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
              f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
-    rule = [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in by_parameter[first]]
+    rule = rule_lines(view, p, first)
     steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
     for it in run.iterations:
         blocks = []
@@ -126,6 +126,20 @@ def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[S
                  Math(f"{p.name(view.loss)} = {p.number(it.loss)}")]
         steps.append(NumberedStep(counter.next(), title, blocks))
     return [Section(TITLES[config.name], steps=steps)]
+
+
+def rule_lines(view: Trained, p: Printer | None = None, par: sp.Symbol | None = None) -> list[Line]:
+    """The rule for one parameter (the first shown one unless `par`), a line per step."""
+    sym = view.run.symbolic
+    p = p or _printer(view)
+    par = par if par is not None else (view.shown[0] if view.shown else sym.trained[0])
+    return [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in _steps_by_parameter(sym)[par]]
+
+
+def constant_lines(view: Trained) -> list[Line]:
+    """The rule's constants as given lines (β1 = 0.9, ...)."""
+    p = _printer(view)
+    return [Line(p.name(s), [p.given_number(view.config.constant(c))]) for c, s in view.run.symbolic.constants.items()]
 
 
 def parameter_lines(view: Trained, par: sp.Symbol, it, p: Printer, steps: list) -> list[Line]:
