@@ -210,5 +210,6 @@ def optimizer_context(solution: Solution | Trained, counter: Counter) -> dict:
     for it, step in zip(view.run.iterations, section.steps[1:]):
         parts.append({"section": Section(section.title, steps=[step]),
                       "tables": [t for t in table["tables"] if t["number"] == it.number]})
+    # tall: taller rows (names with a superscript); gap: space between a table and the next heading
     return {"title": section.title, "parts": parts, "columns": table["columns"],
-            "header": table["header"], "math": table["math"]}
+            "header": table["header"], "math": table["math"], "tall": False, "gap": False}

@@ -635,13 +635,16 @@ def solutions_context(solution: ModuleSolution) -> dict:
         counter.number = sum(len(item.section.steps) for part in parts for item in part.items)
         optimizer = optimizer_context(trained(solution), counter)
     rows = pages.summary()
+    tall = any("^{" in row["name"] for row in rows)
+    if optimizer is not None:   # w^{(4)}_{11} under w^{(4)}_{12}: taller rows; the next heading off the table
+        optimizer |= {"tall": tall, "gap": True}
     return {"title": solution.spec.title, "decimals": solution.spec.decimals,
             "plots": solution.training is not None and solution.spec.iterations > 1,
             "problem": pages.problem(), "parts": parts, "after": pages.after(), "optimizer": optimizer,
             "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)],
             "history": history(solution, pages),
             # w^{(1)}_{11} under w^{(1)}_{21}: taller rows, as the MLP's summary sets them
-            "tall_names": any("^{" in row["name"] for row in rows)}
+            "tall_names": tall}
 
 
 def worksheet_context(solution: ModuleSolution) -> dict:
