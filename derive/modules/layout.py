@@ -15,7 +15,8 @@ from itertools import groupby
 import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
-from ..layout.optimizer import TITLES, Trained, constant_lines, optimizer_context, optimizer_sections, rule_lines
+from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_lines, optimizer_context,
+                               optimizer_sections, rule_lines)
 from ..layout.solution import loss_curve
 from ..layout.steps import Counter
 from ..printing.latex import Printer
@@ -520,9 +521,19 @@ def step_sections(solution: ModuleSolution, name: str) -> list[Section]:
     d = solution.derivation
     steps = d.forward + d.backward + d.updates
     plain = {d.names[st.target].plain: st for st in steps}
+    view = trained(solution)
+    if name not in plain and view is not None:      # p+, a state, a correction: the optimiser's first step
+        sym = view.run.symbolic
+        owner = {s: p for p in sym.trained for s in [sym.gradient[p], sym.updated[p]]
+                 + [x for (_, q), x in [*sym.new_state.items(), *sym.corrected.items()] if q == p]}
+        found = next((s for s in owner if d.names[s].plain == name), None)
+        if found is not None:
+            lines = [line for line in first_step_lines(view, owner[found]) if line.lhs == pages.name(found)]
+            return [Section(name, [Block(None, lines)])]
     if name not in plain:
         known = ", ".join(list(plain)[:4] + [d.names[st.target].plain for st in d.backward[-2:]]
-                          + [d.names[st.target].plain for st in d.updates[:1]])
+                          + [d.names[st.target].plain for st in d.updates[:1]]
+                          + ([d.names[s].plain for s in view.run.symbolic.compiled.names[:2]] if view else []))
         raise DeriveError(f"no step named {name!r}; steps are named like: {known}, ...",
                           file=solution.spec.source, field="--step")
     return [Section(name, [Block(None, [pages.line(plain[name])])])]
@@ -602,11 +613,17 @@ def slide_parts(solution: ModuleSolution) -> dict:
     scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
     pages = Pages(solution)
     problem = pages.problem()
-    items = pages.forward_items() + pages.backward_items() + _update_part(solution, pages).items
+    items = pages.forward_items() + pages.backward_items()
+    update = _update_part(solution, pages).items
     d = solution.derivation
+    # a step of many entries alike is shortened on a slide; the optimiser's lines (g, m, v, ... of one
+    # parameter) are not alike and are shown whole
+    whole = solution.optimizer is not None
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
             "given": problem["given"],
-            "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
+            "steps": [(step.title, step.blocks) for item in items + ([] if whole else update)
+                      for step in item.section.steps],
+            "whole_steps": [(step.title, step.blocks) for item in update if whole for step in item.section.steps],
             "summary": pages.summary(), "loss_name": "E", "loss_after_name": "E^{+}", "before": pages.p.number(d.values[d.graph.loss]),
             "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 

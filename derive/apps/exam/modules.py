@@ -102,6 +102,11 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     """The [exam] section of a module spec, validated (command-line values take precedence)."""
     raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field for a spec with [[module]] tables",
                                                variants, seed)
+    if spec.optimizer is not None or spec.iterations > 1:
+        field = "[training] optimizer" if spec.optimizer is not None else "[training] iterations"
+        raise fail(field, "an exam of a spec with [[module]] tables asks for one step of plain gradient descent; "
+                   "an optimiser or several iterations is not yet supported there (remove "
+                   + field.split()[1] + " for the exam)")
     answer_format = raw.get("answer_format", "decimals")
     if answer_format not in ANSWER_FORMATS:
         raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")
