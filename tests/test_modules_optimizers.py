@@ -191,3 +191,47 @@ def test_the_cnn_adam_example_verifies_and_passes_the_page_gate(tmp_path):
         assert f"For \\ensuremath{{{name}}}" in solutions or f"For ${name}$" in solutions, name
     worksheet = (out / "worksheet.tex").read_text()
     assert "The first step of Adam" in worksheet and "The step at" not in worksheet
+
+
+def test_the_deck_shows_the_optimiser_s_steps_whole_and_fits(tmp_path):
+    out = tmp_path / "deck"
+    result = run_cli("slides", ROOT / "examples" / "cnn_adam.toml", "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    assert overflows((out / tex.BUILD / "slides.log").read_text(errors="replace")) == []
+    text = (out / "slides.tex").read_text()
+    assert "\\begin{frame}{The update rule}" in text and "The step at $t = 3$" in text
+    adam = text[text.index("\\begin{frame}{The update rule}"):]
+    assert "computed in the same way" not in adam      # a parameter's g, m, v, ... are not entries alike
+
+
+@pytest.mark.parametrize("step, shown", [("K(1)_11+", "0.549999997"), ("mhat_K(1)_11", "-0.172868299"),
+                                         ("v_w(4)_11+", "0.000015707")])
+def test_one_step_of_the_optimiser_by_its_name(step, shown):
+    result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--step", step)
+    assert result.returncode == 0, result.stderr
+    assert shown in result.stdout
+
+
+def test_the_update_fragment_is_the_optimiser_s_rule_and_steps():
+    result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--part", "update")
+    assert result.returncode == 0, result.stderr
+    assert "The update rule" in result.stdout and "\\hat{m}_{K^{(1)}_{11}}" in result.stdout
+
+
+def test_a_module_exam_with_an_optimiser_is_refused_in_one_line(tmp_path):
+    result = run_cli("exam", ROOT / "examples" / "cnn_adam.toml", "--variants", 1, "--seed", 1,
+                     "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "[training] optimizer" in result.stderr and "not yet supported" in result.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_diverging_optimiser_is_refused_in_one_line(tmp_path):
+    raw = json.loads(json.dumps(CONV1D))
+    raw["training"] |= {"optimizer": "sgd", "learning_rate": 1e6, "iterations": 50}
+    raw["training"].pop("batch_size")
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(raw), encoding="utf-8")
+    result = run_cli("key", path)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "[training] learning_rate" in result.stderr

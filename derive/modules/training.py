@@ -14,9 +14,8 @@ import math
 
 import sympy as sp
 
-from ..errors import DeriveError
 from ..numeric.compiled import Compiled
-from ..numeric.optimizers import SHOWN_STEPS, Iteration, OptimizerRun, Stepper, batches, symbolic_rule
+from ..numeric.optimizers import SHOWN_STEPS, OptimizerRun, Stepper, batches, diverged, shown, symbolic_rule
 from ..training import Optimizer
 from .derivation import ModuleDerivation, forward_values, leaf_values, symbolic_local
 from .graph import Graph
@@ -107,17 +106,14 @@ def train(d: ModuleDerivation) -> OptimizerRun:
                         for where in prog.gradient_at]
             leaves, values, moved = stepper.step(current, gradient, spec.learning_rate, step)
             if step <= SHOWN_STEPS:
-                known = dict(zip(prog.params, current)) | dict(zip(sym.leaves, leaves))
-                run.iterations.append(Iteration(step, [i + 1 for i in batch], out[prog.loss_at],
-                                                known | dict(zip(sym.compiled.names, values)),
-                                                dict(zip(prog.params, gradient))))
+                run.iterations.append(shown(sym, step, batch, out[prog.loss_at], dict(zip(prog.params, current)),
+                                            leaves, values, dict(zip(prog.params, gradient))))
             current = moved
         finite = all(map(math.isfinite, run.history + current))
     except (OverflowError, ValueError, ZeroDivisionError):
         finite = False
     if not finite:
-        raise DeriveError(f"training with {config.name} diverged (the loss is no longer finite); "
-                          "choose a smaller learning_rate", file=spec.source, field="[training] learning_rate")
+        raise diverged(config.name, spec.source)
     run.final = dict(zip(prog.params, current))
     return run
 

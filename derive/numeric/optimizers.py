@@ -219,10 +219,8 @@ def run_optimizer(spec: Spec, d: Derivation) -> OptimizerRun:
             leaves, out, moved = stepper.step([current[i] for i in trained_at], [gradient[i] for i in trained_at],
                                               spec.learning_rate, step)
             if step <= SHOWN_STEPS:
-                values = (dict(zip(params, current)) | dict(zip(sym.leaves, leaves))
-                          | dict(zip(sym.compiled.names, out)))
-                result.iterations.append(Iteration(step, [i + 1 for i in batch], loss, values,
-                                                   dict(zip(params, gradient))))
+                result.iterations.append(shown(sym, step, batch, loss, dict(zip(params, current)), leaves, out,
+                                               dict(zip(params, gradient))))
             current = list(current)
             for i, value in zip(trained_at, moved):
                 current[i] = value
@@ -230,10 +228,21 @@ def run_optimizer(spec: Spec, d: Derivation) -> OptimizerRun:
     except (OverflowError, ValueError, ZeroDivisionError):
         finite = False
     if not finite:
-        raise DeriveError(f"training with {config.name} diverged (the loss is no longer finite); "
-                          "choose a smaller learning_rate", file=spec.source, field="[training] learning_rate")
+        raise diverged(config.name, spec.source)
     result.final = dict(zip(params, current))
     return result
+
+
+def shown(sym: SymbolicOptimizer, step: int, batch: list[int], loss: float, before: dict, leaves: list[float],
+          out: list[float], gradient: dict) -> Iteration:
+    """A step kept with every number: the parameters before it, the rule's leaves and step values."""
+    values = before | dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
+    return Iteration(step, [i + 1 for i in batch], loss, values, gradient)
+
+
+def diverged(name: str, source: str) -> DeriveError:
+    return DeriveError(f"training with {name} diverged (the loss is no longer finite); "
+                       "choose a smaller learning_rate", file=source, field="[training] learning_rate")
 
 
 def _batch_gradient(ev, spec: Spec, params: list[float], batch: list[int], gradient_at: list[int]) -> list[float]:
