@@ -144,6 +144,8 @@ class Pages:
             "pictures": [p.tex for p in pictures],
             "sized": pictures,
             "given": blocks,
+            # the rule's sentence (3 lines) and its formulas (fractions take 2.5 lines)
+            "rule_lines": 4 + 3 * len(blocks[-1].given) if len(blocks) > 1 else 0,
             "loss": f"The loss is {loss}"
                     + (", summed over the samples." if several else "."),
         }
