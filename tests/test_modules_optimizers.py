@@ -218,12 +218,33 @@ def test_the_update_fragment_is_the_optimiser_s_rule_and_steps():
     assert "The update rule" in result.stdout and "\\hat{m}_{K^{(1)}_{11}}" in result.stdout
 
 
-def test_a_module_exam_with_an_optimiser_is_refused_in_one_line(tmp_path):
+def test_a_module_exam_with_iterations_is_refused_in_one_line(tmp_path):
     result = run_cli("exam", ROOT / "examples" / "cnn_adam.toml", "--variants", 1, "--seed", 1,
                      "--out", tmp_path / "x", "--no-pdf")
     assert result.returncode == 2 and result.stderr.count("\n") == 1
-    assert "[training] optimizer" in result.stderr and "not yet supported" in result.stderr
+    assert "[training] iterations" in result.stderr and "not yet supported" in result.stderr
     assert not (tmp_path / "x").exists()
+
+
+def test_a_module_exam_with_adam_asks_for_its_first_step_and_fits_its_pages(tmp_path):
+    spec = tmp_path / "cnn_adam.toml"
+    spec.write_text((ROOT / "examples" / "cnn_adam.toml").read_text().replace("iterations = 20\n", ""),
+                    encoding="utf-8")
+    out = tmp_path / "exam"
+    result = run_cli("exam", spec, "--variants", 2, "--seed", 1, "--out", out, env={"DERIVE_KEEP_LOGS": "1"})
+    assert result.returncode == 0, result.stderr
+    for variant in json.loads((out / "keys.json").read_text()):
+        first = variant["key"]["optimizer"]["steps"][0]
+        assert variant["answers"]["K(1)_11+"] == first["updated"][0]["kernels"][0][0][0][0]
+        assert variant["key"]["updated"] == first["updated"]
+        # Adam's first step moves every parameter by about eta (m-hat / sqrt(v-hat) is the gradient's sign)
+        given = variant["spec"]["module"][0]["kernels"][0][0][0][0]
+        assert abs(abs(variant["answers"]["K(1)_11+"] - given) - 0.05) < 1e-6
+    for document in ("exam", "solutions", "keys"):
+        assert overflows((out / tex.BUILD / f"{document}.log").read_text(errors="replace")) == [], document
+    moodle = (out / "moodle.xml").read_text()
+    assert "The first step of Adam updates every parameter" in moodle and "\\hat{m}_{K^{(1)}_{11}}" in moodle
+    assert "Adam,{} first step: compute" in (out / "exam.tex").read_text()
 
 
 def test_a_diverging_optimiser_is_refused_in_one_line(tmp_path):

@@ -127,15 +127,15 @@ class Pages:
             lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
         lines.append(Line(r"\eta", [self.p.given_number(spec.learning_rate)]))
         view = trained(self.solution)
-        blocks = [Block(None, lines)]
         if view is not None:      # the optimiser's constants and its rule (every parameter alike)
             lines += constant_lines(view)
+        blocks = [Block(None, lines)]
+        if view is not None:
             first = view.shown[0]
-            p = self.p
-            blocks.append(Block([f"The parameters are trained with {_rule_name(spec.optimizer.name)}"
-                                 f"{_batch_text(spec)}, for {spec.iterations} step"
-                                 f"{'s' if spec.iterations > 1 else ''}; with ", Math(p.name(view.run.symbolic.gradient[first])),
-                                 " the gradient of a step, every parameter is updated as ", Math(p.name(first)),
+            steps = (f"for {spec.iterations} steps" if spec.iterations > 1 else "for one step")
+            blocks.append(Block([f"The parameters are trained with {rule_name(spec.optimizer.name)}"
+                                 f"{_batch_text(spec)}, {steps}; with ", Math(self.p.name(view.run.symbolic.gradient[first])),
+                                 " the gradient of a step, every parameter is updated as ", Math(self.p.name(first)),
                                  " is, each state starting at 0:"], rule_lines(view)))
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
@@ -569,7 +569,7 @@ def _optimizer_items(solution: ModuleSolution) -> list[Item]:
     return [Item(Section("", steps=[step])) for step in optimizer_sections(view, Counter())[0].steps]
 
 
-def _rule_name(name: str) -> str:
+def rule_name(name: str) -> str:
     """The optimiser's name inside a sentence: gradient descent with momentum, RMSprop, Adam."""
     title = TITLES[name]
     return title if name in ("rmsprop", "adam") else title[0].lower() + title[1:]
@@ -674,7 +674,7 @@ def worksheet_context(solution: ModuleSolution) -> dict:
              _update_part(solution, pages)]
     if solution.optimizer is not None:    # the rule is given with the problem: the first step is asked
         first = parts[-1].items[1].section.steps[0]
-        text = [f"The first step of {_rule_name(solution.spec.optimizer.name)}"
+        text = [f"The first step of {rule_name(solution.spec.optimizer.name)}"
                 " (the rule given above) at ", Math("t = 1"),
                 _batch_words(solution)]
         parts[-1] = Part(parts[-1].title, [Item(Section("", steps=[NumberedStep(0, text, first.blocks)]))])
