@@ -123,7 +123,11 @@ def _linear(spec: Spec) -> bool:
 
 
 def _duration(seconds: float) -> str:
+    """`seconds` in words for a refusal. Above the budget, it must read above it: 40.3 s is not
+    "about 40 s" beside "at most 40 s", so close to the budget a tenth is shown (at least 40.1 s)."""
     if seconds < 120:
+        if BUDGET_SECONDS < seconds and round(seconds) <= BUDGET_SECONDS:
+            return f"{max(round(seconds, 1), BUDGET_SECONDS + 0.1):.1f} s"
         return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} minutes"

@@ -289,6 +289,71 @@ def test_sigterm_cleans_up_and_exits_143_with_one_line(tmp_path):
     assert snapshot(out) == {"keys.csv": b"an earlier run"}
 
 
+def _session(leader: int) -> list[str]:
+    """The command lines of the processes alive in the session `leader` started (itself excepted;
+    not the dead ones whose parent has yet to collect them)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != leader:
+            try:
+                state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+                if os.getsid(int(entry.name)) == leader and state != "Z":
+                    found.append((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except (ProcessLookupError, PermissionError, FileNotFoundError):
+                pass
+    return found
+
+
+def test_sigterm_during_a_long_tex_run_ends_tex_at_once(tmp_path):
+    """TeX that would run forever (a real pdfTeX loop before each pdflatex: the `pdflatex` first on
+    PATH runs it): SIGTERM ends derive within about 2 s, with every TeX process, exit 143, and what
+    derive wrote gone (the user's file beside the output folder is kept)."""
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    (tools / "pdflatex").write_text(
+        "#!/bin/sh\n"
+        f"openin_any=a openout_any=a {shutil.which('pdftex')} -ini -interaction=batchmode "
+        f"-output-directory={tmp_path / 'loop'} '\\catcode123=1 \\catcode125=2 \\def\\l{{\\l}}\\l' >/dev/null\n"
+        f"exec {shutil.which('pdflatex')} \"$@\"\n")
+    (tools / "pdflatex").chmod(0o755)
+    (tmp_path / "loop").mkdir()
+    user = tmp_path / "notes.txt"
+    user.write_text("my notes\n")
+    env = dict(os.environ, PATH=f"{tools}{os.pathsep}{os.environ['PATH']}", XDG_CACHE_HOME=str(tmp_path / "cache"))
+    process = subprocess.Popen([sys.executable, "-m", "derive", "worksheet", str(LECTURE), "--out", str(tmp_path / "o")],
+                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while sum("-ini -interaction=batchmode" in line for line in _session(process.pid)) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)                                  # TeX loops now, in both of derive's runs
+        sent = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        left = _session(process.pid)
+        for pid in [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]:
+            try:
+                if os.getsid(pid) == process.pid:
+                    os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+    assert took < 2.5, took
+    assert left == []
+    assert process.returncode == 143
+    assert stderr.strip().splitlines() == ["derive: terminated (SIGTERM); nothing half-written was left"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bin", "cache", "loop", "notes.txt"]
+    assert user.read_text() == "my notes\n"
+    assert list((tmp_path / "cache").rglob("*.failed")) == []     # a stopped dump is no failed format
+
+
 def test_after_sigkill_the_next_run_sweeps_the_staging_folder(tmp_path):
     out = tmp_path / "exam"
     side = tmp_path / ".exam.derive"

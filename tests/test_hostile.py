@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -18,9 +19,10 @@ from derive.errors import DeriveError
 from derive.numeric.verify import NumpyNet
 from derive.output.render import escape_tex
 from derive.printing.numbers import format_number, plain_number
+from derive.spec import load
 
 from conftest import LECTURE_DICT, random_spec
-from helpers import pdf_text, run_cli
+from helpers import ROOT, pdf_text, run_cli
 
 REGULARIZED = {"penalty": "l2", "lambda": 0.001, "radius": 0.8}
 
@@ -112,6 +114,41 @@ def test_the_issues_worst_cases_are_refused_through_the_command(write_spec, tmp_
     raw = random_spec(3, [8, 16, 8], samples=64)
     result = run_cli("worksheet", write_spec(raw), "--out", tmp_path / "out")
     assert result.returncode == 2 and "LaTeX" in result.stderr and not (tmp_path / "out").exists()
+
+
+def _fewest_refused(check) -> DeriveError:
+    """The refusal of the fewest variants `check(count)` refuses: its estimate just above the budget."""
+    low, high = 1, 1
+    while True:
+        try:
+            check(high)
+        except DeriveError:
+            break
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        try:
+            check(middle)
+            low = middle
+        except DeriveError:
+            high = middle
+    with pytest.raises(DeriveError) as caught:
+        check(high)
+    return caught.value
+
+
+@pytest.mark.parametrize("example, check", [
+    ("exam.toml", lambda spec, count: budget.check_exam(spec, count, stress=False)),
+    ("exam.toml", lambda spec, count: budget.check_exam(spec, count, stress=True)),
+    ("cnn.toml", lambda spec, count: budget.check_module_exam(spec, count, pdf=True)),
+    ("cnn.toml", lambda spec, count: budget.check_module_exam(spec, count, pdf=False, stress=True)),
+])
+def test_a_refusal_just_above_the_budget_reads_above_it(example, check):
+    """An estimate of 40.2 s was refused as "about 40 s; at most 40 s of estimated work is allowed"."""
+    spec = load(str(ROOT / "examples" / example))
+    line = _fewest_refused(lambda count: check(spec, count)).line()
+    about, most = re.search(r"would take about (\d+(?:\.\d)?) s; at most (\d+) s", line).groups()
+    assert float(most) == budget.BUDGET_SECONDS and float(about) > budget.BUDGET_SECONDS, line
 
 
 def test_ordinary_specs_are_within_the_budget():

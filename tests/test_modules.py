@@ -3,18 +3,20 @@ examples verify, bad module tables are refused in one line, and the new document
 from __future__ import annotations
 
 import copy
+import html
 import json
 import math
 import re
 import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from conftest import ROOT, toml_value
 from helpers import run_cli
 from test_markdown import formulas, katex_errors
-from test_pages import WORD, overflows
+from test_pages import WORD, nearly_empty, overflows
 
 import derive
 from derive.errors import DeriveError, VerificationError
@@ -664,7 +666,7 @@ def test_the_residual_block_s_formula_is_math_in_the_network_text(tmp_path):
     out = tmp_path / "res"
     assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", out).returncode == 0
     tex = (out / "solutions.tex").read_text()
-    assert r"Module 2,{} a residual block: $y = x + f(x)$,{} where $f$ is made of the next 2 modules." in tex
+    assert r"Module 2,{} a residual block: $y^{(2)} = a^{(1)} + f(a^{(1)})$,{} where $f$ is made of modules 3 and 4." in tex
 
 
 def test_a_module_deck_s_summary_frames_have_tall_rows(tmp_path):
@@ -706,7 +708,7 @@ def test_every_step_uses_only_gradients_derived_before_it(tmp_path, name):
     assert tex.count("\\partial E") > 20
     assert _used_before_derived(tex) == []
     if name == "residual":
-        reach = tex.index("(residual block): the gradient reaching $f(x)$}")
+        reach = tex.index("(residual block): the gradient reaching the output of module 4}")
         assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the +1 path}")
         assert "\\frac{\\partial E}{\\partial a^{(4)}_{1}} &= \\frac{\\partial E}{\\partial y^{(2)}_{1}} \\cdot 1 " \
                "= \\left(-0.053162009\\right) \\cdot 1 = -0.053162009" in tex[reach:]
@@ -719,7 +721,7 @@ def test_a_residual_around_a_map_or_after_an_rnn_uses_only_gradients_derived_bef
     assert run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf").returncode == 0
     tex = (tmp_path / "out" / "solutions.tex").read_text()
     samples = len(spec["data"]["targets"]) if isinstance(spec["data"]["targets"][0], list) else 1
-    assert tex.count("(residual block): the gradient reaching $f(x)$") == samples
+    assert tex.count("(residual block): the gradient reaching the output of module") == samples
     assert _used_before_derived(tex) == []
 
 
@@ -759,3 +761,208 @@ def test_a_task_asks_for_the_entries_that_are_zero_too(tmp_path):
     assert "The other entry is 0 (ReLU is off" in relu and "\\delta^{(3)}_{1}" not in relu
     assert "\\delta^{(3)}_{2} &= \\frac{\\partial E}{\\partial a^{(3)}_{2}} \\cdot 1 = 0.004556744 \\cdot 1 = 0.004556744" \
         in relu
+
+
+def test_a_residual_block_is_written_in_the_network_s_own_names(tmp_path):
+    """y = x + f(x) used x for the block's input while x_1, x_2 were the network's input on the same
+    pages: the rule, its gradient steps and the quiz now name the block's input a^{(1)} and f's
+    output a^{(4)}, so x means the data only."""
+    out = tmp_path / "res"
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", out).returncode == 0
+    tex = (out / "solutions.tex").read_text()
+    assert r"By $y^{(2)} = a^{(1)} + f(a^{(1)}) = a^{(1)} + a^{(4)}$:" in tex
+    assert (r"$\frac{\partial E}{\partial a^{(4)}} = \frac{\partial E}{\partial y^{(2)}} \cdot 1$: $a^{(4)} = f(a^{(1)})$ "
+            r"enters the sum $y^{(2)} = a^{(1)} + a^{(4)}$ with the factor 1,{} so it receives the gradient of $y^{(2)}$ "
+            "unchanged.") in tex
+    assert (r"$\frac{\partial E}{\partial a^{(1)}} = \frac{\partial E}{\partial y^{(2)}} \cdot 1 + \frac{\partial E}"
+            r"{\partial a^{(4)}}\,\frac{\partial a^{(4)}}{\partial a^{(1)}}$: the sum $y^{(2)} = a^{(1)} + a^{(4)}$ passes "
+            r"its gradient to $a^{(1)}$ unchanged (the +1 path),{} beside the path through $f$ (modules 3 and 4).") in tex
+    # x is only ever the data: the vector x, its entries x_{j}, x_{1}, x_{2}
+    assert set(re.findall(r"(?<![\\a-zA-Z])x(?![a-zA-Z])(?:_\{[^}]*\})?", tex)) == {"x", "x_{j}", "x_{1}", "x_{2}"}
+    assert "f(x)" not in tex and r"\partial x}" not in tex
+    folder = tmp_path / "exam"
+    assert run_cli("exam", ROOT / "examples" / "residual.toml", "--variants", 1, "--seed", 1, "--out", folder,
+                   "--no-pdf").returncode == 0
+    quiz = (folder / "moodle.xml").read_text(encoding="utf-8")
+    assert "x + f(x)" not in quiz and r"y^{(2)} = a^{(1)} + f(a^{(1)})" in quiz
+
+
+CNN2 = {"module": [
+    {"kind": "conv2d", "filters": 2, "kernels": [[[[0.5, -0.4], [0.3, -0.2]]], [[[0.2, 0.1], [-0.3, 0.4]]]],
+     "biases": [0.04, -0.02], "activation": "relu"},
+    {"kind": "maxpool", "size": [2, 2]},
+    {"kind": "flatten"},
+    {"kind": "dense", "units": 2, "activation": "softmax",
+     "weights": [[0.3, -0.2, 0.4, 0.1, 0.2, -0.1, 0.3, 0.1], [-0.1, 0.5, -0.3, 0.2, 0.1, 0.2, -0.2, 0.3]],
+     "biases": [0.05, -0.05]}],
+    "network": {"loss": "cross_entropy"},
+    "data": {"inputs": [[0.2, 0.8, 0.1, 0.5, 0.9], [0.6, 0.1, 0.7, 0.2, 0.4], [0.3, 0.9, 0.2, 0.6, 0.1],
+                        [0.7, 0.4, 0.8, 0.3, 0.6], [0.1, 0.5, 0.3, 0.9, 0.2]], "targets": [1, 0]}}
+
+
+def test_flatten_says_how_it_reads_the_map_in_words_the_pages_introduced(tmp_path):
+    """'the 1×2×2 map read row by row' named a channel count the pages never introduce: one map is
+    its 2×2 grid, several maps (one per filter) are read one after another."""
+    out = tmp_path / "cnn"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", out).returncode == 0
+    for document in ("worksheet.tex", "solutions.tex"):
+        tex = (out / document).read_text()
+        assert "1\\ensuremath{\\times}2" not in tex
+        assert r"Module 3,{} flatten: the 2\ensuremath{\times}2 map,{} read row by row,{} as one vector." in tex
+    assert (r"The 2\ensuremath{\times}2 map,{} read row by row,{} is the vector of 4 inputs of module 4."
+            in (out / "solutions.tex").read_text())
+    path = tmp_path / "cnn2.toml"
+    path.write_text(toml_text(CNN2), encoding="utf-8")
+    assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "two").returncode == 0
+    tex = (tmp_path / "two" / "solutions.tex").read_text()
+    assert r"2\ensuremath{\times}2\ensuremath{\times}2" not in tex
+    assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector of "
+            "8 inputs of module 4.") in tex
+    # the gradient maps by the rule's own index, z^{(1)}_{f,ij}: one per filter (no channel c the pages never named)
+    assert r"{$\delta^{(1)}\ (f = 2)$}" in tex and "(c = " not in tex
+    assert run_cli("exam", path, "--variants", 1, "--seed", 1, "--out", tmp_path / "exam", "--no-pdf").returncode == 0
+    quiz = (tmp_path / "exam" / "moodle.xml").read_text(encoding="utf-8")
+    assert "flatten: the 2 maps of 2×2, one after another and each read row by row, as one vector." in quiz
+
+
+def test_an_rnn_s_rules_use_the_names_of_its_worked_lines(tmp_path):
+    """The rule said x_{t,k}, h_t and δ_t while the lines under it printed U_{11} x_{1}, h_{1,1} and
+    δ_{4,1}: each rule now has the letters and indices of its lines (one feature: x_t and U_{j1};
+    two units: h_{t,j}; the dense layer after it reads h_{4,j}), in solutions, snippets and decks."""
+    out = tmp_path / "rnn"
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", out).returncode == 0
+    tex = (out / "solutions.tex").read_text()
+    rules = [r"z_{t,j} = U_{j1}\, x_{t} + \sum_{k} W_{jk}\, h_{t-1,k} + b_{j},\quad h_{t,j} = \tanh\left(z_{t,j}\right)",
+             r"\delta_{t,j} = \frac{\partial E}{\partial h_{t,j}} \cdot \left(1 - h_{t,j}^{2}\right)",
+             r"\frac{\partial E}{\partial h_{t,k}} = \sum_{j} \delta_{t+1,j}\, W_{jk}",
+             r"\frac{\partial E}{\partial U_{j1}} = \sum_{t=1}^{T} \delta_{t,j}\, x_{t}",
+             r"\frac{\partial E}{\partial W_{jk}} = \sum_{t=1}^{T} \delta_{t,j}\, h_{t-1,k}",
+             r"\frac{\partial E}{\partial b_{j}} = \sum_{t=1}^{T} \delta_{t,j}",
+             r"\frac{\partial E}{\partial x_{t}} = \sum_{j} \delta_{t,j}\, U_{j1}",
+             r"z^{(2)}_{k} = \sum_{j} w^{(2)}_{kj}\, h_{4,j} + b^{(2)}_{k}",
+             r"\frac{\partial E}{\partial w^{(2)}_{kj}} = \delta^{(2)}_{k}\, h_{4,j}",
+             r"\frac{\partial E}{\partial h_{4,j}} = \sum_{k} \delta^{(2)}_{k}\, w^{(2)}_{kj}"]
+    for rule in rules:
+        assert f"${rule}$" in tex, rule
+    # ... and the lines under them
+    assert r"z_{1,1} &= U_{11} x_{1} + W_{11} h_{0,1} + W_{12} h_{0,2} + b_{1}" in tex
+    assert r"\delta_{4,1} &= \frac{\partial E}{\partial h_{4,1}} \cdot \left(1 - h_{4,1}^{2}\right)" in tex
+    for old in ("x_{t,k}", "h_{t}", "h_{j}", r"\delta_{t} ", "U_{jk}"):
+        assert old not in tex, old
+    snippet = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward")
+    assert snippet.returncode == 0 and all(rule in snippet.stdout for rule in rules[1:7])
+    assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "deck").returncode == 0
+    deck = (tmp_path / "deck" / "slides.tex").read_text()
+    assert all(rule in deck for rule in rules) and "x_{t,k}" not in deck
+
+
+def test_an_rnn_of_one_unit_and_two_features_names_its_rules_alike(tmp_path):
+    """One unit: h_t, δ_t, W_{11} and b (no unit index); two features: x_{t,k} and U_{1k}."""
+    path = tmp_path / "spec.toml"
+    spec = {"module": [
+        {"kind": "rnn", "units": 1, "input_weights": [[0.5, -0.4]], "recurrent_weights": [[0.3]], "biases": [0.1],
+         "initial_state": [0.2]},
+        {"kind": "dense", "units": 1, "activation": "linear", "weights": [[1.2]], "biases": [-0.1]}],
+        "network": {"loss": "half_sse"}, "data": {"inputs": [[1.0, 0.5], [-0.5, 0.3]], "targets": [0.5]}}
+    path.write_text(toml_text(spec), encoding="utf-8")
+    assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    assert r"By $z_{t} = \sum_{k} U_{1k}\, x_{t,k} + W_{11}\, h_{t-1} + b,\quad h_{t} = \tanh\left(z_{t}\right)$:" in tex
+    assert r"z_{1} &= U_{11} x_{1,1} + U_{12} x_{1,2} + W_{11} h_{0} + b" in tex
+    assert r"$\frac{\partial E}{\partial W_{11}} = \sum_{t=1}^{T} \delta_{t}\, h_{t-1}$" in tex
+    assert r"$z^{(2)}_{k} = w^{(2)}_{k1}\, h_{2} + b^{(2)}_{k}$" in tex
+
+
+def test_a_parameter_the_step_leaves_unchanged_prints_as_given(tmp_path):
+    """residual.toml's ReLU unit 1 of module 3 is off: ∂E/∂w^{(3)}_{11} = 0 and w^{(3)}_{11} stays 0.6,
+    which the summary printed 0.600000000 beside the given 0.6."""
+    out = tmp_path / "res"
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", out).returncode == 0
+    tex = (out / "solutions.tex").read_text()
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    assert r"$w^{(3)}_{11}$ & $0.6$ & $0$ & $0.6$ \\" in summary
+    assert r"$b^{(3)}_{1}$ & $0.05$ & $0$ & $0.05$ \\" in summary
+    assert r"$w^{(3)}_{21}$ & $-0.4$ & $0.000544200$ & $-0.400272100$ \\" in summary
+    assert "0.600000000" not in summary and "0.050000000" not in summary
+    assert r"b^{(3)+}_{1} &= b^{(3)}_{1} - \eta \cdot \frac{\partial E}{\partial b^{(3)}_{1}} = 0.05 - 0.5 \cdot 0 = 0.05 \\" in tex
+    assert r"w^{(3)+}_{11} &= w^{(3)}_{11} - \eta \cdot \frac{\partial E}{\partial w^{(3)}_{11}} = 0.6 - 0.5 \cdot 0 = 0.6 \\" in tex
+    assert tex.count("Where the gradient is 0,{} the parameter is unchanged.") == 2      # modules 3 and 4
+
+
+def test_an_mlp_s_parameter_behind_a_dead_relu_prints_as_given(tmp_path):
+    """The MLP's summary alike: hidden unit 1 is off (net = -0.5), so w^{(1)}_{11}, w^{(1)}_{12} and
+    w^{(2)}_{11} keep their given values, printed as given."""
+    path = tmp_path / "mlp.toml"
+    path.write_text('title = "Dead unit"\n[network]\nlayers = [2, 2, 1]\nactivation = ["relu", "sigmoid"]\n'
+                    'loss = "half_sse"\nnaming = "indexed"\n[data]\ninputs = [1.0, 0.5]\ntargets = [1]\n'
+                    '[parameters]\nweights = [[[-0.4, -0.2], [0.3, 0.6]], [[0.7, 0.5]]]\nbiases = [[0.0, 0.1], 0.2]\n'
+                    '[training]\nlearning_rate = 0.5\n', encoding="utf-8")
+    assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    assert r"$w^{(1)}_{11}$ & $-0.4$ & $0$ & $-0.4$ \\" in summary
+    assert r"$w^{(2)}_{11}$ & $0.7$ & $0$ & $0.7$ \\" in summary
+    assert "0.700000000" not in summary and "0.400000000" not in summary
+
+
+KEEP = {"module": [
+    {"kind": "conv2d", "kernel": [2, 2], "activation": "relu", "kernels": [[0.5, -0.4], [0.3, -0.2]], "biases": [0.04]},
+    {"kind": "maxpool", "size": [2, 2]},
+    {"kind": "flatten"},
+    {"kind": "dense", "units": 2, "activation": "softmax", "weights": [[-0.3, -0.2, -0.1, 0.1], [-0.2, -0.1, 0.1, 0.1]],
+     "biases": [0.05, -0.05]}],
+    "network": {"loss": "cross_entropy"},
+    "data": {"inputs": [[[0.6, 0.37, 0.85, 0.05, 0.15], [0.56, 0.6, 0.18, 0.62, 0.85], [0.39, 0.44, 0.25, 0.31, 0.93],
+                         [0.39, 0.92, 0.87, 0.59, 0.28], [0.93, 0.5, 0.42, 0.34, 0.94]],
+                        [[0.49, 0.31, 0.48, 0.16, 0.61], [0.45, 0.31, 0.75, 0.79, 0.06], [0.53, 0.3, 0.89, 0.75, 0.27],
+                         [0.29, 0.19, 0.94, 0.31, 0.6], [0.48, 0.63, 0.59, 0.72, 0.16]]],
+             "targets": [[1, 0], [0, 1]]}}
+
+
+def _pages_with(pdf: Path, word: str) -> list[int]:
+    bbox = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [number for number, page in enumerate(re.findall(r"<page.*?</page>", bbox, re.S), 1)
+            if any(html.unescape(w) == word for w in re.findall(r">([^<>]*)</word>", page))]
+
+
+def test_the_given_values_stay_together_on_one_page(tmp_path):
+    """Two samples of a 5×5 input: the given values broke after b^{(1)} = 0.04 (solutions) or
+    before t^{[2]} (worksheet), leaving η alone at the top of page 2; a list that short is kept whole."""
+    path = tmp_path / "keep.toml"
+    path.write_text(toml_text(KEEP), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    for document in ("worksheet", "solutions"):
+        pdf = tmp_path / "out" / f"{document}.pdf"
+        first, eta = _pages_with(pdf, "0.04")[0], _pages_with(pdf, "η")[0]      # b^{(1)} = 0.04 opens the list
+        assert first == eta, (document, first, eta)
+    assert nearly_empty(tmp_path / "out" / "solutions.pdf") == []
+
+
+def test_a_residual_block_after_an_rnn_names_its_last_state(tmp_path):
+    """The block reads the RNN's last state h_3 (one unit): its rule said y = h + f(h) and the module
+    after it read h_1, while the lines add h_3."""
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(RNN2), encoding="utf-8")
+    assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "out").returncode == 0
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    assert r"Module 2,{} a residual block: $y^{(2)} = h_{3} + f(h_{3})$,{} where $f$ is module 3." in tex
+    assert r"By $y^{(2)} = h_{3} + f(h_{3}) = h_{3} + a^{(3)}$:" in tex
+    assert r"By $z^{(3)}_{k} = w^{(3)}_{k1}\, h_{3} + b^{(3)}_{k}$:" in tex
+    assert r"y^{(2)[1]}_{1} &= h^{[1]}_{3} + a^{(3)[1]}_{1}" in tex      # sample 1 of 2
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_parameter_has_its_update_line(tmp_path, name):
+    """An update step's lines were lost once (its steps read twice from one iterator): each row of the
+    summary has its line θ^+ = θ − η ∂E/∂θ in the update steps."""
+    assert run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--no-pdf", "--out", tmp_path).returncode == 0
+    tex = (tmp_path / "solutions.tex").read_text()
+    summary = tex[tex.index(r"\section*{Summary}"):]
+    rows = re.findall(r"^\$(.+?)\$ & ", summary, re.M)
+    updates = tex[tex.index("{One step of gradient descent}"):tex.index(r"\section*{Summary}")]
+    for name_ in rows:
+        plus = re.sub(r"^([A-Za-z]+)(\^\{\([0-9]+\)\})?", lambda m: m.group(1) + (m.group(2) or "")[:-1]
+                      + ("+}" if m.group(2) else "^{+}"), name_, count=1)
+        assert f"\n{plus} &= {name_} - \\eta" in updates, (plus, name_)
+    assert len(rows) > 4

@@ -192,9 +192,18 @@ def test_the_style_file_defines_the_steps_as_the_documents_do(tmp_path):
 
 # -- worksheets ------------------------------------------------------------------------------------------
 
+def test_every_name_field_asks_for_the_student_number_in_the_same_words():
+    """Worksheets and exams, MLP and module specs alike: one wording for the number a student writes."""
+    fields = {path.name: path.read_text() for path in sorted((ROOT / "templates").glob("*.tex"))
+              if "Name:" in path.read_text()}
+    assert sorted(fields) == ["exam_page.tex", "module_exam.tex", "module_worksheet.tex", "worksheet.tex"]
+    for name, text in fields.items():
+        assert "Student number:" in text and "Student ID" not in text, name
+
+
 def test_the_worksheet_has_a_name_field_the_formula_and_one_label_per_weight_list(lecture):
     text = " ".join(pdf_text(lecture / "worksheet.pdf").split())
-    assert "Name:" in text and "Student ID:" in text
+    assert "Name:" in text and "Student number:" in text
     assert "Weights into the hidden layer" in text and "Weights into the output layer" in text
     tex = (lecture / "worksheet.tex").read_text()
     assert r"\mathit{out}_{h1} = \frac{1}{1 + e^{-\mathit{net}_{h1}}}" in tex
@@ -286,3 +295,19 @@ def test_an_optimizers_steps_are_counted_by_t_not_by_a_second_step_number(tmp_pa
     assert not re.search(r"\\begin\{derivestep\}\{\d+\}\{Step ", tex)
     assert re.search(r"\\begin\{derivestep\}\{\d+\}\{The step at \$t = 1\$,\{\} the loss before it", tex)
     assert "The step at $t = 3$, every trained parameter:" in tex
+
+
+def test_a_network_with_one_output_is_spoken_of_in_the_singular(tmp_path):
+    """deep.toml has one output neuron: no "for each output" nor "one term per output neuron" about it;
+    the lecture's two outputs keep the plural."""
+    for example, one in (("deep", True), ("lecture", False)):
+        out = tmp_path / example
+        assert run_cli("worksheet", f"examples/{example}.toml", "--out", out, "--no-pdf").returncode == 0
+        text = " ".join((out / "worksheet.tex").read_text().split() + (out / "solutions.tex").read_text().split())
+        singular = ["for the output,", "the loss term of the output neuron", "of the output neuron:"]
+        plural = ["for each output,", "the loss term of each output neuron", "one term per output neuron"]
+        assert all((s in text) == one for s in singular), example
+        assert all((s in text) != one for s in plural), example
+        if one:      # the output's error signal: E_1 is the whole loss, there is no "other loss term"
+            assert r"The output\textquotesingle{}s error signal" in text and "is the whole loss:" in text
+            assert "Each output" not in text and "no other loss term" not in text

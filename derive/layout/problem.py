@@ -199,6 +199,7 @@ def given(solution: Solution) -> dict:
         "loss_name": LOSS_TEXT[spec.loss],
         "loss_rule": f"{p.name(m.loss_terms[0])} = {p.symbolic(m.term_expr(0))}",
         "total_rule": f"{p.name(m.loss_total)} = {p.symbolic(m.total_expr())}",
+        "per_output": "for each output" if len(m.loss_terms) > 1 else "for the output",
         "update_rule": _update_rule(solution, p),
         "several": len(spec.inputs) > 1,
         "reduction": spec.reduction,
@@ -280,7 +281,8 @@ def worksheet_tasks(d, optimizer_lines: int = 0) -> list[Task]:
              + (": compute net and out of every neuron, layer by layer:" if m.shape.naming == "lecture" else
                 ": compute the weighted sum and the activation of every neuron, layer by layer:"),
              nodes, len(nodes) * n, layers),
-        Task("Loss: compute the loss term of each output neuron and the total loss"
+        Task(f"Loss: compute the loss term of {'each output neuron' if len(m.loss_terms) > 1 else 'the output neuron'} "
+             "and the total loss"
              + (" (for each sample), then the loss over the samples" if several else "") + ":",
              m.loss_terms + [m.loss_total] + ([d.loss] if several else []),
              (len(m.loss_terms) + 1) * n + (1 if several else 0)),

@@ -37,6 +37,13 @@ class Counter:
         return self.number
 
 
+def unchanged(solution: Solution) -> set:
+    """The updated parameters the step left as they were (a gradient of exactly 0: a ReLU that is off
+    for every sample): each is the given number, so it prints as given (0.6, not 0.600000000)."""
+    t = solution.values.totals
+    return {u for p, u in solution.derivation.updated.items() if p in t and u in t and t[u] == t[p]}
+
+
 class StepWriter:
     """Turns step records into display lines with the printer and one sample's values."""
 
@@ -44,7 +51,7 @@ class StepWriter:
         self.solution = solution
         self.d = solution.derivation
         self.m = self.d.model
-        self.p = Printer(self.m.names.of, solution.spec.decimals, given=self.d.given())
+        self.p = Printer(self.m.names.of, solution.spec.decimals, given=set(self.d.given()) | unchanged(solution))
         self.values = (solution.values.samples[sample] if solution.values.samples else {}) | solution.values.totals
         self.by_name = {s.name: s for s in self.d.steps}
         self.shown: set[sp.Symbol] = set()
@@ -177,7 +184,8 @@ class _Writer:
     def loss(self) -> None:
         d, w = self.d, self.w
         sec = self.section("Loss")
-        self.step(sec, "The loss", [Block(f"The loss is {LOSS_TEXT[self.m.shape.loss]}, one term per output neuron:",
+        terms = ", one term per output neuron:" if len(self.m.loss_terms) > 1 else " of the output neuron:"
+        self.step(sec, "The loss", [Block(f"The loss is {LOSS_TEXT[self.m.shape.loss]}{terms}",
                                           [w.line(s) for s in _steps(d, "loss")])])
 
     # -- output layer -----------------------------------------------------------------------------
@@ -290,14 +298,18 @@ class _Writer:
         if l == L:
             terms = [s for s in _steps(d, "term_derivative", L)]
             if terms:
-                blocks.append(Block(["Each output's error signal ", w.math(deltas[0].name),
-                                     " is the product of the first two factors. It is written with ",
-                                     w.math(terms[0].name), ", which equals ", w.math(terms[0].expr),
-                                     " because no other loss term depends on ", w.math(m.out[L][0]), ":"],
+                several = len(m.out[L]) > 1
+                why = ([" because no other loss term depends on ", w.math(m.out[L][0]), ":"] if several else
+                       [" because ", w.math(m.loss_terms[0]), " is the whole loss:"])
+                blocks.append(Block([f"{'Each output' if several else 'The output'}'s error signal ",
+                                     w.math(deltas[0].name), " is the product of the first two factors. It is "
+                                     "written with ", w.math(terms[0].name), ", which equals ",
+                                     w.math(terms[0].expr)] + why,
                                     [w.line(s) for s in terms] + [w.line(s) for s in deltas]))
             else:
-                blocks.append(Block("The product of the first two factors is the error signal of each "
-                                    "output neuron:", [w.line(s) for s in deltas]))
+                which = "each output neuron" if len(m.out[L]) > 1 else "the output neuron"
+                blocks.append(Block(f"The product of the first two factors is the error signal of {which}:",
+                                    [w.line(s) for s in deltas]))
         else:
             blocks.append(Block(f"The error signal of each neuron of {self.the_layer(l)}:",
                                 [w.line(s) for s in deltas]))
@@ -507,5 +519,7 @@ def summary_rows(solution: Solution) -> list[dict]:
     gradients = w.p.column([t[w.d.gradient[p]] for p in params])
     trained = [p for p in params if p in w.d.updated]
     updated = dict(zip(trained, w.p.column([t[w.d.updated[p]] for p in trained])))
+    kept = unchanged(solution)
+    updated |= {p: w.p.value_of(w.d.updated[p], t[w.d.updated[p]]) for p in trained if w.d.updated[p] in kept}
     return [{"name": w.p.name(p), "value": w.p.value_of(p, t[p]), "gradient": gradients[i],
              "updated": updated[p] if p in updated else w.p.value_of(p, t[p])} for i, p in enumerate(params)]

@@ -24,8 +24,10 @@ from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
 from .graph import flat
-from .printing import (UPDATE_RULE, backward_rule, forward_rule, grid, loss_rule, output_name, rnn_chain,
-                       side_by_side, Picture)
+from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
+                       every_entry, flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
+                       loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
+                       sample_tag, sequence_label, sequence_names, side_by_side, tensor_name, time_step, Picture)
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -40,6 +42,14 @@ TABLE_ROWS = 36          # rows of one summary table (a table does not break acr
 STEP_LINES = 30          # lines of one numbered step at most
 STEP_ROWS = 60           # ... and display rows (a long sum wraps to many)
 WIDE = 8                 # a weight matrix with more columns is drawn as grids of this many columns        # asked names in one row of a worksheet task
+
+
+KEEP_GIVEN = 36          # baselines: a list of given values this short is kept on one page (two thirds of one)
+
+
+def _given_height(lines: list[Line]) -> float:
+    """The given values' display height in baselines: each matrix row about 1.3, each line's skip 0.6."""
+    return sum(1.3 * (1 + sum(r.count(r"\\") for r in line.rhs)) + 0.6 for line in lines)
 
 
 @dataclass
@@ -58,37 +68,51 @@ class Part:
     items: list[Item] = field(default_factory=list)
 
 
-def describe(m, modules) -> str:
+def describe(m, modules) -> list:
+    """A module in words, as prose pieces: the residual block's rule in the network's names and the
+    RNN's shared U, W and b set as math."""
     act = f", {ACTIVATION_TEXT[m.activation]}" if m.activation and m.kind != "rnn" else ""
     size = "×".join(map(str, m.size))
     if m.kind in ("conv1d", "conv2d"):
-        f = m.out_shape[0]
-        return (f"a {'one' if m.kind == 'conv1d' else 'two'}-dimensional convolution: {f} filter"
-                f"{'s' if f > 1 else ''} of {size}, stride {m.stride}, padding {m.padding}{act}")
+        f, maps = m.out_shape[0], m.in_shape[0]
+        each = f" on each of its {maps} input maps" if maps > 1 else ""    # the rule's Σ_c, in words
+        return [f"a {'one' if m.kind == 'conv1d' else 'two'}-dimensional convolution: {f} filter"
+                f"{'s' if f > 1 else ''} of {size}{each}, stride {m.stride}, padding {m.padding}{act}"]
     if m.kind in ("maxpool", "avgpool"):
         what = "max" if m.kind == "maxpool" else "average"
-        return f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"
+        return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"]
     if m.kind == "flatten":
-        return "flatten: the map read row by row as one vector"
+        return [f"flatten: {_read_order(m.in_shape)} as one vector"]
     if m.kind == "dense":
-        return f"a dense layer: {m.out_shape[0]} unit{'s' if m.out_shape[0] > 1 else ''}{act}"
+        return [f"a dense layer: {m.out_shape[0]} unit{'s' if m.out_shape[0] > 1 else ''}{act}"]
     if m.kind == "residual":
-        return f"a residual block: y = x + f(x), f = the next {m.wraps} module{'s' if m.wraps > 1 else ''}"
-    return (f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
-            f"tanh, unrolled over {m.in_shape[0]} time steps with the same U, W and b at every step")
+        return ["a residual block: ", Math(residual_parts(m, modules)["sum"]), ", where ", Math(WRAPPED),
+                f" is {'made of ' if m.wraps > 1 else ''}{_wrapped(m)}"]
+    u, w, b = (Math(letter) for letter in SHARED)
+    return [f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
+            f"tanh, unrolled over {m.in_shape[0]} time steps with the same ", u, ", ", w, " and ", b, " at every step"]
 
 
-def _described(m, modules) -> list:
-    """describe() as prose pieces: the RNN's shared U, W and b and the residual block's
-    y = x + f(x) set as math (the text of a quiz's HTML stays plain)."""
-    if m.kind == "residual":
-        n = f"made of the next {m.wraps} modules" if m.wraps > 1 else "the next module"
-        return ["a residual block: ", Math("y = x + f(x)"), ", where ", Math("f"), f" is {n}"]
-    if m.kind != "rnn":
-        return [describe(m, modules)]
-    text = describe(m, modules)
-    head, tail = text.split("the same U, W and b")
-    return [head + "the same ", Math("U"), ", ", Math("W"), " and ", Math("b"), tail]
+def _wrapped(r) -> str:
+    """The modules a residual block wraps, by number: module 3, modules 3 and 4, modules 3 to 5."""
+    first, last = r.index + 2, r.index + r.wraps + 1
+    if first == last:
+        return f"module {first}"
+    return f"modules {first} {'and' if last == first + 1 else 'to'} {last}"
+
+
+def _read_order(shape: tuple) -> str:
+    """How flatten reads a map, in words the pages have introduced: one map (a grid of the shape
+    the pages draw, or a row of values) read row by row; several (one per filter) one after another."""
+    maps, rest = shape[0], shape[1:]
+    size = "×".join(map(str, rest))
+    if all(n == 1 for n in rest):       # a value per map (a 1×1 map has no rows to read)
+        return "the map's one value," if maps == 1 else f"the {maps} maps of one value each, one after another,"
+    if maps == 1:
+        return f"the {size} map, read row by row," if len(rest) == 2 else f"the map of {size} values, in order,"
+    if len(rest) == 2:
+        return f"the {maps} maps of {size}, one after another and each read row by row,"
+    return f"the {maps} maps of {size} values, one after another,"
 
 
 class Pages:
@@ -99,7 +123,9 @@ class Pages:
         self.spec = solution.spec
         self.d: ModuleDerivation = solution.derivation
         self.g = self.d.graph
-        self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given)
+        # a parameter the step left as it was (a gradient of exactly 0) is the given number: it prints as given
+        self.unchanged = {u for par, u in self.d.updated.items() if self.d.values[u] == self.d.values[par]}
+        self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given | self.unchanged)
         self.source = {grad: node for node, grad in self.d.gradient.items()}   # gradient -> its quantity
 
     def name(self, sym: sp.Symbol) -> str:
@@ -115,17 +141,15 @@ class Pages:
                 value = m.param(name)
                 lines.extend(self._given(m, name, syms, value))
             if m.kind == "rnn" and any(m.param("initial_state")):
-                lines.append(Line("h_{0}", [self.p.number_vector(m.param("initial_state"), given=True)]))
+                lines.append(Line(INITIAL_STATE, [self.p.number_vector(m.param("initial_state"), given=True)]))
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
         if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
             for s, sample in enumerate(spec.inputs):
-                sup = f"^{{[{s + 1}]}}" if several else ""
-                lines.append(Line(f"x{sup}", [self.p.number_vector(sample, given=True)]))
+                lines.append(Line("x" + (sample_tag(s) if several else ""), [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
-            sup = f"^{{[{s + 1}]}}" if several else ""
-            lines.append(Line(f"t{sup}", [self.p.number_vector(target, given=True)]))
-        lines.append(Line(r"\eta", [self.p.given_number(spec.learning_rate)]))
+            lines.append(Line("t" + (sample_tag(s) if several else ""), [self.p.number_vector(target, given=True)]))
+        lines.append(Line(self._map_name(g.rate), [self.p.given_number(spec.learning_rate)]))
         view = trained(self.solution)
         if view is not None:      # the optimiser's constants and its rule (every parameter alike)
             lines += constant_lines(view)
@@ -140,10 +164,11 @@ class Pages:
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
         return {
-            "modules": [[f"Module {m.index + 1}, ", *_described(m, modules), "."] for m in modules],
+            "modules": [[f"Module {m.index + 1}, ", *describe(m, modules), "."] for m in modules],
             "pictures": [p.tex for p in pictures],
             "sized": pictures,
             "given": blocks,
+            "keep_given": _given_height(lines) <= KEEP_GIVEN,
             # the rule's sentence (3 lines) and its formulas (fractions take 2.5 lines)
             "rule_lines": 4 + 3 * len(blocks[-1].given) if len(blocks) > 1 else 0,
             "loss": f"The loss is {loss}"
@@ -168,8 +193,7 @@ class Pages:
         """The name of the whole tensor an entry belongs to: K^{(1)} for K^{(1)}_{11}."""
         name = self.d.names[sym]
         inner = getattr(name, "inner", name)
-        base = {"eta": r"\eta"}.get(inner.base, inner.base)
-        return base + (f"^{{{inner.sup}}}" if inner.sup else "")
+        return tensor_name(inner.base, inner.sup)
 
     def _data_pictures(self) -> list[Picture]:
         """Rows of pictures of the given data: the input grids, each conv module's kernels, the
@@ -178,17 +202,15 @@ class Pages:
         first = next(m for m in spec.modules if m.kind != "residual")
         rows = []
         if first.kind == "rnn":
-            rows.append([rnn_chain(first.in_shape[0], [f"x_{{{t + 1}}}" for t in range(first.in_shape[0])],
-                                   self._head(first))])
+            rows.append([rnn_chain(first.in_shape[0], sequence_names(first.in_shape[0]), self._head(first))])
             rows.append([grid([list(x_t) for x_t in sample], True, spec.decimals,
-                              "x" + (f"^{{[{s + 1}]}}" if not spec.single_sample else "")
-                              + r"\ (\text{row } t \text{ is } x_{t})")
+                              sequence_label(sample_tag(s) if not spec.single_sample else ""))
                          for s, sample in enumerate(spec.inputs)])
         for s, sample in enumerate(spec.inputs):
-            tag = f"^{{[{s + 1}]}}" if not spec.single_sample else ""
+            tag = sample_tag(s) if not spec.single_sample else ""
             if first.kind in ("conv1d", "conv2d"):
                 rows.append([grid(channel if first.kind == "conv2d" else [channel], True, spec.decimals,
-                                  f"x{tag}" + (f"_{{{c + 1}}}" if len(sample) > 1 else ""))
+                                  input_label(tag, c if len(sample) > 1 else None))
                              for c, channel in enumerate(sample)])
         for m in spec.modules:
             if m.kind not in ("conv1d", "conv2d"):
@@ -198,7 +220,7 @@ class Pages:
             for f, per_filter in enumerate(kernels):
                 for c, kernel in enumerate(per_filter):
                     index = ",".join(str(i + 1) for i, n in ((f, len(kernels)), (c, len(per_filter))) if n > 1)
-                    label = f"K^{{({m.index + 1})}}" + (f"_{{{index}}}" if index else "")
+                    label = kernel_label(m, index)
                     row.append(grid(kernel if m.kind == "conv2d" else [kernel], True, spec.decimals, label))
             rows.append(row)     # feature maps are computed, not given: the forward pass's steps show them
         for m in spec.modules:
@@ -206,7 +228,7 @@ class Pages:
             if weights is not None and len(weights[0]) > WIDE:
                 for start in range(0, len(weights[0]), WIDE):
                     end = min(start + WIDE, len(weights[0]))
-                    label = rf"w^{{({m.index + 1})}}\ (\text{{columns {start + 1} to {end}}})"
+                    label = columns_label(m, start + 1, end)
                     rows.append([grid([row[start:end] for row in weights], True, spec.decimals, label)])
         return [side_by_side(row) for row in rows]
 
@@ -219,8 +241,8 @@ class Pages:
         for m in modules[rnn.index + 1:]:
             if m.kind == "residual":      # drawn as the skip its last module adds
                 continue
-            params = ",\\ ".join(self._map_name(syms[0][0] if isinstance(syms[0], list) else syms[0])
-                                  for syms in self.g.params[m.index].values())
+            params = listed([self._map_name(syms[0][0] if isinstance(syms[0], list) else syms[0])
+                             for syms in self.g.params[m.index].values()])
             what = ACTIVATION_TEXT.get(m.activation, "") if m.activation else KIND_TEXT[m.kind]
             head.append((output_name(m, modules), params, what + (", plus the skip" if m.index in ends else "")))
         return head
@@ -269,10 +291,10 @@ class Pages:
         title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
         names = self.p.matrix([[self.name(e)] for e in entries])
         values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
-        line = Line(r"\mathrm{flatten}\left(" + output_name(self.spec.modules[m.index - 1], self.spec.modules)
-                    + r"\right)", [names, values])
-        text = [f"The {'×'.join(map(str, m.in_shape))} map read row by row is the vector of "
-                f"{m.out_shape[0]} inputs of module {m.index + 2}."]
+        line = Line(flattened(output_name(self.spec.modules[m.index - 1], self.spec.modules)), [names, values])
+        n = m.out_shape[0]
+        text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector of "
+                f"{n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
         return Item(Section("", steps=[NumberedStep(0, title, [Block(text, [line])])]))
 
     def backward_items(self) -> list[Item]:
@@ -309,7 +331,7 @@ class Pages:
             zero = len(group) - len(shown) + unread
             text: list = []
             if formula:
-                explain = EXPLAIN.get(group[0].rule, ".")
+                explain = _explain(group[0].rule, m, modules)
                 if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
                     explain = ": each δ goes back through the kernel to the inputs its window read."
                 text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
@@ -320,13 +342,13 @@ class Pages:
                 if group[0].rule == "act-relu":      # z and a are symbols, set as math
                     a = output_name(m, modules, inside=True)
                     z = "z" + a[1:] if a.startswith("a") else "z"
-                    text += [" (ReLU is off, ", Math(rf"{z} \le 0"), ", or no gradient reaches ", Math(a), ")."]
+                    text += [" (ReLU is off, ", Math(relu_off(z)), ", or no gradient reaches ", Math(a), ")."]
                 else:
                     text += [_zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
             title = title if isinstance(title, list) else [title]     # pieces: the symbols set as math
             if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
-                title += [", ", Math(f"t = {self.g.by_sym[self.source[group[0].target]].index[0] + 1}")]
+                title += [", ", Math(time_step(self.g.by_sym[self.source[group[0].target]].index[0] + 1))]
             if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
@@ -335,7 +357,7 @@ class Pages:
             if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group, whole)
                 blank = self._gradient_maps(group, whole, blank=True)
-                asked = [_map_gradient(first) + r"\ \text{(every entry)}"] if blank else []
+                asked = [every_entry(_map_gradient(first))] if blank else []
             section = _section(title, text or None, lines)
             if zero and not asked and len(section.steps) == 1:
                 asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
@@ -377,17 +399,21 @@ class Pages:
             values = [[0.0] * cols for _ in range(rows)]
             for ix in keys:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
-            label = _map_gradient(first) + (f"\\ (c = {c + 1})" if c is not None and len(channels) > 1 else "")
+            label = channel_label(_map_gradient(first), c, first.role == "input") if c is not None and len(channels) > 1 \
+                else _map_gradient(first)
             out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
         return out
 
     def update_items(self) -> list[Item]:
         d = self.d
         items = []
-        for module, group in groupby(d.updates, key=lambda st: st.module):
+        for module, steps in groupby(d.updates, key=lambda st: st.module):
+            group = list(steps)
             m = self.spec.modules[module]
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
             text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]
+            if any(st.target in self.unchanged for st in group):
+                text += [" Where the gradient is 0, the parameter is unchanged."]
             items.append(Item(_section(title, text, [self.line(st) for st in group])))
         return items
 
@@ -395,7 +421,7 @@ class Pages:
         g = self.g
         falls = self.d.loss_after < self.d.values[g.loss]
         text = ["A new forward pass with the updated parameters gives the loss ",
-                Math(f"{self.name(g.loss)}^{{+}} = {self.p.number(self.d.loss_after)}"),
+                Math(loss_after(self.name(g.loss), self.p.number(self.d.loss_after))),
                 ", down from " if falls else ", up from ", Math(self.p.number(self.d.values[g.loss])),
                 "." if falls else " (the step was too long for this learning rate)."]
         return Block(text)
@@ -408,31 +434,37 @@ class Pages:
                 continue
             rows.append({"name": self.name(node.sym), "value": self.p.given_number(d.values[node.sym]),
                          "gradient": self.p.number(d.values[d.gradient[node.sym]]),
-                         "updated": self.p.number(d.values[d.updated[node.sym]])})
+                         "updated": self.p.value_of(d.updated[node.sym], d.values[d.updated[node.sym]])})
         return rows
 
 
 def _map_gradient(node) -> str:
     """The gradient of a whole map, as a grid's label: δ^{(1)} for pre-activations, else ∂E/∂a^{(1)}."""
     name = getattr(node.name, "inner", node.name)
-    sup = f"^{{{name.sup}}}" if name.sup else ""
-    if node.role == "z":
-        return rf"\delta{sup}"
-    return rf"\partial E / \partial {name.base}{sup}"
+    return map_gradient(name.base, name.sup, node.role == "z")
 
 
 EXPLAIN = {   # what the rule's sum is, said after its formula
     "conv2d-kernels": ": a correlation of the input with δ.", "conv1d-kernels": ": a correlation of the input with δ.",
     "conv2d-input": ": a full convolution of δ with the flipped kernel.",
     "conv1d-input": ": a full convolution of δ with the flipped kernel.",
-    "residual-output": [": ", Math("f(x)"), " enters the sum ", Math("y = x + f(x)"), " with the factor 1, so it receives "
-                        "the gradient of ", Math("y"), " unchanged."],
-    "residual": [": the sum ", Math("y = x + f(x)"), " passes its gradient to ", Math("x"), " unchanged (the +1 path), "
-                 "beside the path through ", Math("f"), "."],
-    "rnn-input_weights": [": the same ", Math("U"), " at every time step, so its gradient sums over them."],
-    "rnn-recurrent_weights": [": the same ", Math("W"), " at every time step, so its gradient sums over them."],
-    "rnn-biases": [": the same ", Math("b"), " at every time step, so its gradient sums over them."],
+    **{rule: [": the same ", Math(letter), " at every time step, so its gradient sums over them."]
+       for rule, letter in zip(("rnn-input_weights", "rnn-recurrent_weights", "rnn-biases"), SHARED)},
 }
+
+
+def _explain(rule: str, m, modules) -> str | list:
+    """What the rule's sum is; a residual block's in the network's names (a^{(4)} = f(a^{(1)}) enters
+    y^{(2)} = a^{(1)} + a^{(4)}), so that x stays the network's input."""
+    if rule == "residual-output":
+        r = residual_parts(m, modules)
+        return [": ", Math(r["output"]), " enters the sum ", Math(r["named"]), " with the factor 1, so it receives "
+                "the gradient of ", Math(r["y"]), " unchanged."]
+    if rule == "residual":
+        r = residual_parts(m, modules)
+        return [": the sum ", Math(r["named"]), " passes its gradient to ", Math(r["input"]), " unchanged (the +1 path), "
+                "beside the path through ", Math(r["f"]), f" ({_wrapped(m)})."]
+    return EXPLAIN.get(rule, ".")
 
 
 def _zero_reason(rule: str, unread: int = 0) -> str:
@@ -464,13 +496,12 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "conv1d-input": f"{n}: the input gradient",
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
-        "residual-output": [f"{n}: the gradient reaching ", Math("f(x)")],
+        "residual-output": f"{n}: the gradient reaching the output of module {m.index + m.wraps + 1}",
         "residual": f"{n}: the +1 path",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
-        "rnn-input_weights": [f"{n}: ", Math(r"\partial E/\partial U"), ", summed over the time steps"],
-        "rnn-recurrent_weights": [f"{n}: ", Math(r"\partial E/\partial W"), ", summed over the time steps"],
-        "rnn-biases": [f"{n}: ", Math(r"\partial E/\partial b"), ", summed over the time steps"],
+        **{rule: [f"{n}: ", Math(gradient_of(letter)), ", summed over the time steps"]
+           for rule, letter in zip(("rnn-input_weights", "rnn-recurrent_weights", "rnn-biases"), SHARED)},
     }.get(rule, n)
 
 
@@ -502,7 +533,7 @@ def plain_title(title: str | list) -> str:
     return "".join(p if isinstance(p, str) else PLAIN.get(p.tex, p.tex) for p in title)
 
 
-PLAIN = {r"\partial E/\partial U": "∂E/∂U", r"\partial E/\partial W": "∂E/∂W", r"\partial E/\partial b": "∂E/∂b"}
+PLAIN = {gradient_of(letter): f"∂E/∂{letter}" for letter in SHARED}
 
 
 def _numbered(parts: list[Part]) -> None:
@@ -626,7 +657,7 @@ def slide_parts(solution: ModuleSolution) -> dict:
             "steps": [(step.title, step.blocks) for item in items + ([] if whole else update)
                       for step in item.section.steps],
             "whole_steps": [(step.title, step.blocks) for item in update if whole for step in item.section.steps],
-            "summary": pages.summary(), "loss_name": "E", "loss_after_name": "E^{+}", "before": pages.p.number(d.values[d.graph.loss]),
+            "summary": pages.summary(), "loss_name": "E", "loss_after_name": loss_after("E"), "before": pages.p.number(d.values[d.graph.loss]),
             "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 
 

@@ -30,16 +30,42 @@ def _sup(m: Module) -> str:
     return "" if m.kind == "rnn" else f"^{{({m.index + 1})}}"
 
 
-def _reads(m: Module, modules) -> str:
-    """The name of what module m reads: x for the data, else the previous module's output."""
+def _source(m: Module, modules) -> Module | None:
+    """The module whose output module m reads (through a flatten; a residual block's first module
+    reads the block's input); None for the data."""
     if m.index == 0 or all(n.kind == "residual" for n in modules[:m.index]):
-        return "x"
+        return None
     prev = modules[m.index - 1]
     if prev.kind == "flatten":
         prev = modules[m.index - 2]
     if prev.kind == "residual":
-        return _reads(prev, modules)       # a residual block's first module reads the block's x
-    return output_name(prev, modules)
+        return _source(prev, modules)
+    return prev
+
+
+def _last_state(rnn: Module, modules) -> bool:
+    """Whether the module's output is an RNN's last state as such (not the sum of a block ending with it)."""
+    return rnn.kind == "rnn" and output_name(rnn, modules) == "h"
+
+
+def _reads(m: Module, modules) -> str:
+    """The name of what module m reads: x for the data, else the previous module's output (an
+    RNN's: its last state h_T, the vector its time steps end with)."""
+    src = _source(m, modules)
+    if src is None:
+        return "x"
+    if _last_state(src, modules):
+        return f"h_{{{src.in_shape[0]}}}"
+    return output_name(src, modules)
+
+
+def _entry(m: Module, modules, ix: str) -> str:
+    """Entry ix of what module m reads, as the lines name it: x_{j}, a^{(1)}_{j}; an RNN's last
+    state h_{T,j} (h_T with one unit), since its states are named by time step and unit."""
+    src = _source(m, modules)
+    if src is not None and _last_state(src, modules):
+        return RnnNames(src).at("h", str(src.in_shape[0]), ix)
+    return f"{_reads(m, modules)}_{{{ix}}}"
 
 
 def output_name(m: Module, modules, inside: bool = False) -> str:
@@ -59,6 +85,119 @@ def output_name(m: Module, modules, inside: bool = False) -> str:
     return own
 
 
+def block_input(r: Module, modules) -> str:
+    """A residual block's input in the network's names (a^{(1)}; x only when it is the data): the
+    letter x means the network's input on every page, never a block's."""
+    return _reads(r, modules)
+
+
+def block_output(r: Module, modules) -> str:
+    """The output of a residual block's wrapped modules f, before the sum: a^{(4)} = f(a^{(1)})."""
+    return output_name(modules[r.index + r.wraps], modules, inside=True)
+
+
+def residual_sum(r: Module, modules) -> str:
+    """The block's rule in the network's names: y^{(2)} = a^{(1)} + f(a^{(1)})."""
+    x = block_input(r, modules)
+    return rf"y{_sup(r)} = {x} + f({x})"
+
+
+def residual_parts(r: Module, modules) -> dict:
+    """The pieces of prose about a residual block, as math: its sum with f's output named
+    (y^{(2)} = a^{(1)} + a^{(4)}), f's output (a^{(4)} = f(a^{(1)})), the block's input and output."""
+    x, inner, y = block_input(r, modules), block_output(r, modules), f"y{_sup(r)}"
+    return {"sum": residual_sum(r, modules), "named": f"{y} = {x} + {inner}", "f": WRAPPED,
+            "output": rf"{inner} = f({x})", "input": x, "y": y}
+
+
+WRAPPED = "f"                           # the function a residual block wraps
+SHARED = ("U", "W", "b")                # an RNN's weights and bias, the same at every time step
+
+
+def gradient_of(letter: str) -> str:
+    """∂E/∂U: the gradient of a whole parameter, as a step's title names it."""
+    return rf"\partial E/\partial {letter}"
+
+
+def relu_off(z: str) -> str:
+    """Where ReLU passes no gradient: z ≤ 0."""
+    return rf"{z} \le 0"
+
+
+def time_step(t: int) -> str:
+    return f"t = {t}"
+
+
+def loss_after(name: str, value: str | None = None) -> str:
+    """The loss after the step: E^{+}, or E^{+} = value."""
+    return f"{name}^{{+}}" + (f" = {value}" if value is not None else "")
+
+
+INITIAL_STATE = "h_{0}"     # an RNN's state before its first time step
+
+
+def sequence_names(steps: int) -> list[str]:
+    """x_1 ... x_T: an RNN's input at each time step, as its picture labels them."""
+    return [f"x_{{{t + 1}}}" for t in range(steps)]
+
+
+def flattened(name: str) -> str:
+    """flatten(p^{(2)}): the vector a flatten module makes of a map."""
+    return rf"\mathrm{{flatten}}\left({name}\right)"
+
+
+def sample_tag(s: int) -> str:
+    """The superscript of sample s (0-based) when there are several: ^{[2]}."""
+    return f"^{{[{s + 1}]}}"
+
+
+def sequence_label(tag: str) -> str:
+    """The label of an RNN's input grid: x, whose row t is x_t."""
+    return f"x{tag}" + r"\ (\text{row } t \text{ is } x_{t})"
+
+
+def input_label(tag: str, channel: int | None) -> str:
+    """The label of a conv input grid: x (one channel), x_2 (channel 2 of several)."""
+    return f"x{tag}" + (f"_{{{channel + 1}}}" if channel is not None else "")
+
+
+def kernel_label(m: Module, index: str) -> str:
+    """K^{(1)}, or K^{(1)}_{2,1} (filter 2, channel 1) when there are several."""
+    return f"K^{{({m.index + 1})}}" + (f"_{{{index}}}" if index else "")
+
+
+def columns_label(m: Module, start: int, end: int) -> str:
+    """A wide weight matrix drawn in parts: w^{(3)} (columns 1 to 8)."""
+    return rf"w^{{({m.index + 1})}}\ (\text{{columns {start} to {end}}})"
+
+
+def listed(names: list[str]) -> str:
+    """Names side by side in one formula: w^{(2)}, b^{(2)}."""
+    return ",\\ ".join(names)
+
+
+def tensor_name(base: str, sup: str) -> str:
+    """The name of a whole tensor: K^{(1)} for the entries K^{(1)}_{11}; η for eta."""
+    return {"eta": r"\eta"}.get(base, base) + (f"^{{{sup}}}" if sup else "")
+
+
+def map_gradient(base: str, sup: str, pre_activation: bool) -> str:
+    """The gradient of a whole map, as a grid's label: δ^{(1)} for pre-activations, else ∂E/∂a^{(1)}."""
+    sup = f"^{{{sup}}}" if sup else ""
+    return rf"\delta{sup}" if pre_activation else rf"\partial E / \partial {base}{sup}"
+
+
+def every_entry(label: str) -> str:
+    """A worksheet's task for a whole map: every entry of it, the zeros too."""
+    return label + r"\ \text{(every entry)}"
+
+
+def channel_label(label: str, c: int, data: bool) -> str:
+    """One grid of a map with several, by the index its rule sums over: a module's maps one per filter,
+    δ^{(1)} (f = 2); the data's channels ∂E/∂x (c = 2)."""
+    return label + f"\\ ({'c' if data else 'f'} = {c + 1})"
+
+
 def forward_rule(m: Module, modules, op: str) -> str | None:
     """The general formula of a module's forward step."""
     s = _sup(m)
@@ -74,17 +213,21 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
         return (rf"z{s}_{{{fi}ij}} = {c}\sum_{{u=1}}^{{{m.size[0]}}}\sum_{{v=1}}^{{{m.size[1]}}} "
                 rf"K{s}_{{{fi}{ch}uv}}\, {x}_{{{ch}{_at(m, 'i', 'u')},\,{_at(m, 'j', 'v')}}} + b{s}{f}")
     if op == "linear" and m.kind == "dense":
-        return rf"z{s}_{{k}} = \sum_{{j}} w{s}_{{kj}}\, {x}_{{j}} + b{s}_{{k}}"
+        if m.in_shape[0] == 1:      # one input: no sum (an RNN of one unit gives its h_T alone)
+            return rf"z{s}_{{k}} = w{s}_{{k1}}\, {_entry(m, modules, '1')} + b{s}_{{k}}"
+        return rf"z{s}_{{k}} = \sum_{{j}} w{s}_{{kj}}\, {_entry(m, modules, 'j')} + b{s}_{{k}}"
     if op == "linear" and m.kind == "rnn":
-        j = "_{t}" if m.out_shape[0] == 1 else "_{t,j}"
-        return (rf"z{j} = \sum_{{k}} U_{{jk}}\, x_{{t,k}} + \sum_{{k}} W_{{jk}}\, h_{{t-1,k}} + b_{{j}}"
-                if m.out_shape[0] > 1 or m.in_shape[1] > 1 else r"z_{t} = U x_{t} + W h_{t-1} + b")
+        r = RnnNames(m)
+        return rf"{r.at('z', 't')} = {r.input_term()} + {r.state_term()} + {r.bias()}"
     if op == "relu":
         return rf"a{s} = \max\left(0, z{s}\right)"
     if op == "sigmoid":
         return rf"a{s} = \frac{{1}}{{1 + e^{{-z{s}}}}}"
     if op == "tanh":
-        return r"h_{t} = \tanh\left(z_{t}\right)" if m.kind == "rnn" else rf"a{s} = \tanh\left(z{s}\right)"
+        if m.kind == "rnn":
+            r = RnnNames(m)
+            return rf"{r.at('h', 't')} = \tanh\left({r.at('z', 't')}\right)"
+        return rf"a{s} = \tanh\left(z{s}\right)"
     if op == "identity":
         return rf"a{s} = z{s}"
     if op == "softmax":
@@ -99,19 +242,18 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
         return rf"p{s}_{{ij}} = \frac{{1}}{{{n}}}\sum_{{u,v}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" \
             if len(m.size) == 2 else rf"p{s}_{{i}} = \frac{{1}}{{{n}}}\sum_{{u}} {x}_{{{m.stride}(i-1)+u}}"
     if op == "add":
-        inner = output_name(modules[m.index + m.wraps], modules, inside=True)
-        return rf"y{s} = x + f(x) = {x} + {inner}"
+        return rf"{residual_sum(m, modules)} = {x} + {block_output(m, modules)}"
     return None
 
 
 def loss_rule(loss: str, m: Module, modules) -> str:
     """The loss's general formula, in the last module's output."""
-    y = output_name(m, modules)
+    y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     if loss == "cross_entropy":
-        return rf"E = -\sum_{{k}} t_{{k}} \ln {y}_{{k}}"
+        return rf"E = -\sum_{{k}} t_{{k}} \ln {y}"
     factor = r"\frac{1}{2}" if loss == "half_sse" else rf"\frac{{1}}{{{n}}}"
-    return rf"E = {factor}\sum_{{k}} \left(t_{{k}} - {y}_{{k}}\right)^{{2}}"
+    return rf"E = {factor}\sum_{{k}} \left(t_{{k}} - {y}\right)^{{2}}"
 
 
 def backward_rule(rule: str, m: Module, modules) -> str | None:
@@ -125,7 +267,9 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot a{s}\left(1 - a{s}\right)"
     if rule == "act-tanh":
         if m.kind == "rnn":
-            return r"\delta_{t} = \frac{\partial E}{\partial h_{t}} \cdot \left(1 - h_{t}^{2}\right)"
+            r = RnnNames(m)
+            h = r.at("h", "t")
+            return rf"{r.at(DELTA, 't')} = \frac{{\partial E}}{{\partial {h}}} \cdot \left(1 - {h}^{{2}}\right)"
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \left(1 - (a{s})^{{2}}\right)"
     if rule == "act-identity":
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot 1"
@@ -137,11 +281,13 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
     if rule == "loss":
         return None
     if rule == "dense-weights":
-        return rf"\frac{{\partial E}}{{\partial w{s}_{{kj}}}} = \delta{s}_{{k}}\, {x}_{{j}}"
+        j = "1" if m.in_shape[0] == 1 else "j"
+        return rf"\frac{{\partial E}}{{\partial w{s}_{{k{j}}}}} = \delta{s}_{{k}}\, {_entry(m, modules, j)}"
     if rule == "dense-biases":
         return rf"\frac{{\partial E}}{{\partial b{s}_{{k}}}} = \delta{s}_{{k}}"
     if rule == "dense-input":
-        return rf"\frac{{\partial E}}{{\partial {x}_{{j}}}} = \sum_{{k}} \delta{s}_{{k}}\, w{s}_{{kj}}"
+        j = "1" if m.in_shape[0] == 1 else "j"
+        return rf"\frac{{\partial E}}{{\partial {_entry(m, modules, j)}}} = \sum_{{k}} \delta{s}_{{k}}\, w{s}_{{k{j}}}"
     if rule in ("conv2d-kernels", "conv1d-kernels", "conv2d-biases", "conv1d-biases", "conv2d-input",
                 "conv1d-input"):
         return _conv_backward(rule.split("-")[1], m, s, x)
@@ -154,22 +300,70 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
             n *= k
         return rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{1}}{{{n}}}\,\frac{{\partial E}}{{\partial p{s}}} \text{{ in each window}}"
     if rule == "residual-output":
-        inner = output_name(modules[m.index + m.wraps], modules, inside=True)
+        inner = block_output(m, modules)
         return rf"\frac{{\partial E}}{{\partial {inner}}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1"
     if rule == "residual":
-        return (rf"\frac{{\partial E}}{{\partial x}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1 + "
-                rf"\frac{{\partial E}}{{\partial f}}\,\frac{{\partial f}}{{\partial x}}")
-    if rule == "rnn-state":
-        return r"\frac{\partial E}{\partial h_{t,k}} = \sum_{j} \delta_{t+1,j}\, W_{jk}"
-    if rule == "rnn-input":
-        return r"\frac{\partial E}{\partial x_{t,k}} = \sum_{j} \delta_{t,j}\, U_{jk}"
-    if rule == "rnn-input_weights":
-        return r"\frac{\partial E}{\partial U_{jk}} = \sum_{t=1}^{T} \delta_{t,j}\, x_{t,k}"
-    if rule == "rnn-recurrent_weights":
-        return r"\frac{\partial E}{\partial W_{jk}} = \sum_{t=1}^{T} \delta_{t,j}\, h_{t-1,k}"
-    if rule == "rnn-biases":
-        return r"\frac{\partial E}{\partial b_{j}} = \sum_{t=1}^{T} \delta_{t,j}"
+        inner = block_output(m, modules)
+        return (rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1 + "
+                rf"\frac{{\partial E}}{{\partial {inner}}}\,\frac{{\partial {inner}}}{{\partial {x}}}")
+    if rule.startswith("rnn-"):
+        return RnnNames(m).backward(rule[4:])
     return None
+
+
+DELTA = r"\delta"
+
+
+class RnnNames:
+    """An Elman cell's entries as its worked lines name them (modules.graph): h_{t,j}, z_{t,j} and
+    δ_{t,j} (h_t, z_t, δ_t with one unit), x_{t,k} (x_t with one feature), U_{jk}, W_{jk} and b_j
+    (U_{j1} with one feature, W_{11} and b with one unit), so that each rule is written in the
+    letters and indices of the lines under it."""
+
+    def __init__(self, m: Module):
+        self.one = m.out_shape[0] == 1          # one hidden unit
+        self.single = m.in_shape[1] == 1        # one feature per time step
+        self.j = "1" if self.one else "j"
+        self.k = "1" if self.single else "k"
+
+    def at(self, letter: str, t: str, j: str = "j") -> str:
+        """h_{t,j}, z_{t,j}, δ_{t,j}: one hidden unit's entry at time t."""
+        return f"{letter}_{{{t}}}" if self.one else f"{letter}_{{{t},{j}}}"
+
+    def x(self, t: str) -> str:
+        return f"x_{{{t}}}" if self.single else f"x_{{{t},k}}"
+
+    def input_term(self) -> str:
+        if self.single:
+            return rf"U_{{{self.j}1}}\, {self.x('t')}"
+        return rf"\sum_{{k}} U_{{{self.j}k}}\, {self.x('t')}"
+
+    def state_term(self) -> str:
+        if self.one:
+            return rf"W_{{11}}\, {self.at('h', 't-1')}"
+        return rf"\sum_{{k}} W_{{jk}}\, {self.at('h', 't-1', 'k')}"
+
+    def bias(self) -> str:
+        return "b" if self.one else "b_{j}"
+
+    def backward(self, what: str) -> str:
+        """The rule of a backward step: the state's and the input's gradient, and each shared
+        parameter's gradient summed over the time steps."""
+        d = r"\frac{\partial E}"
+        sum_j = "" if self.one else r"\sum_{j} "
+        sum_t = r"\sum_{t=1}^{T} "
+        delta = self.at(DELTA, "t")
+        if what == "state":
+            w = f"W_{{{self.j}{'1' if self.one else 'k'}}}"
+            return rf"{d}{{\partial {self.at('h', 't', 'k')}}} = {sum_j}{self.at(DELTA, 't+1')}\, {w}"
+        if what == "input":
+            return rf"{d}{{\partial {self.x('t')}}} = {sum_j}{delta}\, U_{{{self.j}{self.k}}}"
+        if what == "input_weights":
+            return rf"{d}{{\partial U_{{{self.j}{self.k}}}}} = {sum_t}{delta}\, {self.x('t')}"
+        if what == "recurrent_weights":
+            k = "1" if self.one else "k"
+            return rf"{d}{{\partial W_{{{self.j}{k}}}}} = {sum_t}{delta}\, {self.at('h', 't-1', 'k')}"
+        return rf"{d}{{\partial {self.bias()}}} = {sum_t}{delta}"
 
 
 def _conv_backward(what: str, m: Module, s: str, x: str) -> str:

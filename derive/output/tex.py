@@ -27,6 +27,7 @@ import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -82,6 +83,59 @@ def compile_all(folder: Path, names: list[str], single_run: bool = False) -> lis
     return [futures[name].result() for name in names]
 
 
+class Stopped(Exception):
+    """A TeX run of a batch that was stopped (Ctrl-C, SIGTERM): ended, or never started."""
+
+
+class Running:
+    """The TeX processes a batch has running, each in a process group of its own, so that a
+    batch that is stopped (Ctrl-C, SIGTERM) ends them at once instead of waiting for them:
+    latexmk's pdflatex children too, since the whole group gets the signal."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._processes: set[subprocess.Popen] = set()
+        self._stopped = False
+
+    def run(self, command: list[str], cwd: Path, env: dict, timeout: float) -> subprocess.CompletedProcess:
+        """subprocess.run(command) with its output in .stdout (stderr merged), in a new process
+        group; its group is killed should it time out or the caller be interrupted."""
+        with self._lock:
+            if self._stopped:
+                raise Stopped(command[0])
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                       stdin=subprocess.DEVNULL, cwd=cwd, env=env, process_group=0)
+            self._processes.add(process)
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except BaseException:          # TimeoutExpired, KeyboardInterrupt, a SIGTERM raised here
+            _signal_group(process, signal.SIGKILL)
+            process.communicate()
+            raise
+        finally:
+            with self._lock:
+                self._processes.discard(process)
+        if self._stopped:              # ended by `stop`: not a TeX error (no retry, no failed format)
+            raise Stopped(command[0])
+        return subprocess.CompletedProcess(command, process.returncode, output)
+
+    def stop(self) -> None:
+        """End every running process group (SIGTERM, as a user's kill would) and refuse new runs."""
+        with self._lock:
+            self._stopped = True
+            processes = list(self._processes)
+        for process in processes:
+            if process.returncode is None:         # not yet reaped: its group is still its own
+                _signal_group(process, signal.SIGTERM)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):      # ended (and reaped) meanwhile
+        pass
+
+
 class Batch:
     """Documents compiled while the program writes the next ones: as many TeX runs at a time as there
     are cores, the waiting document of highest priority first (by default the largest).
@@ -89,7 +143,9 @@ class Batch:
     `submit` starts a document as soon as its .tex is written (a long one need not wait for the
     short ones to be written, nor a core sit idle while Python renders). Leaving the `with` block
     waits for every run, removes the build folder and raises the first failure (in the order of
-    submission); leaving it on an exception cancels the documents not yet started.
+    submission); leaving it on an exception cancels the documents not yet started (the running ones
+    finish), and on an interruption (Ctrl-C, SIGTERM; in the block or while waiting) also ends the
+    running TeX processes at once: a user who stops derive is not kept waiting for TeX.
     """
 
     def __init__(self, folder: Path, single_run: bool = False, workers: int | None = None):
@@ -105,6 +161,7 @@ class Batch:
         self._threads: list[threading.Thread] = []
         self._submitted: list[Future] = []
         self._formats: dict[bytes, Path | None] = {}
+        self._running = Running()
 
     def __enter__(self) -> "Batch":
         return self
@@ -120,7 +177,7 @@ class Batch:
         build_dir = (self.build if path.parent == self.folder else path.parent) / path.stem
 
         def job():
-            compiled = compile_pdf(path, build_dir, self.single_run, fmt, text)
+            compiled = compile_pdf(path, build_dir, self.single_run, fmt, text, self._running)
             if keep:
                 target = path.with_suffix(".pdf")
                 shutil.move(str(compiled.pdf), target)
@@ -138,7 +195,7 @@ class Batch:
         if head and head not in self._formats:
             self._formats[head] = cached_format(head)
             if self._formats[head] is None and not _failed_before(head):
-                self._push(-math.inf, lambda: build_format(head))
+                self._push(-math.inf, lambda: build_format(head, self._running))
         return self._formats.get(head)
 
     def _push(self, priority: float, job) -> Future:
@@ -167,16 +224,23 @@ class Batch:
                     future.set_exception(exc)
 
     def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self._cancel()
+            if not issubclass(kind, Exception):     # Ctrl-C, SIGTERM: no TeX run is waited for
+                self._running.stop()
         with self._ready:
             self._closed = True
-            if kind is not None:
-                for _, _, _, future in self._queue:
-                    future.cancel()
-                self._queue.clear()
             self._ready.notify_all()
         try:
-            for thread in self._threads:
-                thread.join()
+            try:
+                for thread in self._threads:
+                    thread.join()
+            except BaseException:      # interrupted while waiting: stop TeX, then let the threads end
+                self._cancel()
+                self._running.stop()
+                for thread in self._threads:
+                    thread.join()
+                raise
         finally:
             if keep_logs() and self.build.is_dir():
                 for sub in [p for p in self.build.iterdir() if p.is_dir()]:
@@ -188,36 +252,46 @@ class Batch:
                 if future.exception() is not None:
                     raise future.exception()
 
+    def _cancel(self) -> None:
+        """Cancel the documents not yet started."""
+        with self._ready:
+            for _, _, _, future in self._queue:
+                future.cancel()
+            self._queue.clear()
+
 
 def compile_pdf(tex_path: Path, build_dir: Path, single_run: bool = False, fmt: Path | None = None,
-                text: bytes | None = None) -> Compiled:
+                text: bytes | None = None, running: Running | None = None) -> Compiled:
     """Compile one document; by-products stay in `build_dir` (below the .tex file's folder).
 
     One pdflatex pass; if its log asks for another (references, a table of contents) and not
     `single_run`, latexmk takes over and runs as many as needed. With `fmt` (a format dumped from
     this document's head) TeX reads a build copy whose head lines are blanked; should that fail, the
     document is compiled again without the format and the format is not used again: a format is
-    only ever a shortcut, never the reason a document fails.
+    only ever a shortcut, never the reason a document fails. `running`: the batch's processes (that
+    stop together); without it, this call's own.
     """
     require_tex()
+    running = running or Running()
     tex_path = tex_path.resolve()
     build_dir = build_dir.resolve()
     if text is None:
         text = tex_path.read_bytes()
     if fmt is not None:
         try:
-            return _compile(tex_path, build_dir, single_run, fmt, text)
+            return _compile(tex_path, build_dir, single_run, fmt, text, running)
         except DeriveError:
             shutil.rmtree(build_dir, ignore_errors=True)
-            compiled = _compile(tex_path, build_dir, single_run, None, text)
+            compiled = _compile(tex_path, build_dir, single_run, None, text, running)
             if fmt.exists():          # not merely removed meanwhile (by another process's pruning)
                 _mark_failed(head_of(text), "a document failed on this format and compiled without it: "
                                             + tex_path.name)
             return compiled
-    return _compile(tex_path, build_dir, single_run, None, text)
+    return _compile(tex_path, build_dir, single_run, None, text, running)
 
 
-def _compile(tex_path: Path, build_dir: Path, single_run: bool, fmt: Path | None, text: bytes) -> Compiled:
+def _compile(tex_path: Path, build_dir: Path, single_run: bool, fmt: Path | None, text: bytes,
+             running: Running) -> Compiled:
     build_dir.mkdir(parents=True, exist_ok=True)
     # Relative paths: TeX runs in the .tex file's folder and may write only below it.
     outdir = build_dir.relative_to(tex_path.parent)
@@ -232,7 +306,7 @@ def _compile(tex_path: Path, build_dir: Path, single_run: bool, fmt: Path | None
                    source]
     # Should the format vanish meanwhile, TeX must fail (and the document be compiled without it),
     # not run mktexfmt, which would try to make a system format of that name.
-    result = _run(command, tex_path, (tex_environment() | {"MKTEXFMT": "0"}) if fmt is not None else None)
+    result = _run(running, command, tex_path, (tex_environment() | {"MKTEXFMT": "0"}) if fmt is not None else None)
     pdf = build_dir / (stem + ".pdf")
     log_path = build_dir / (stem + ".log")
     log = log_path.read_text(errors="replace") if log_path.exists() else ""
@@ -242,13 +316,13 @@ def _compile(tex_path: Path, build_dir: Path, single_run: bool, fmt: Path | None
                           file=tex_path.name, details=details)
     if single_run or not needs_another_pass(log):
         return Compiled(pdf, 1, fmt)
-    return Compiled(pdf, 1 + _latexmk(tex_path, outdir), None)
+    return Compiled(pdf, 1 + _latexmk(tex_path, outdir, running), None)
 
 
-def _latexmk(tex_path: Path, outdir: Path) -> int:
+def _latexmk(tex_path: Path, outdir: Path, running: Running) -> int:
     """latexmk after a first pass that asked for more; returns how many pdflatex passes it ran."""
     command = ["latexmk", "-pdf", *SAFETY, f"-outdir={outdir}", tex_path.name]
-    result = _run(command, tex_path)
+    result = _run(running, command, tex_path)
     if result.returncode != 0:
         log = tex_path.parent / outdir / (tex_path.stem + ".log")
         details = log_excerpt(log.read_text(errors="replace") if log.exists() else result.stdout.decode(errors="replace"))
@@ -257,11 +331,9 @@ def _latexmk(tex_path: Path, outdir: Path) -> int:
     return len(re.findall(r"Run number \d+ of rule '(?:pdf)?latex", result.stdout.decode(errors="replace")))
 
 
-def _run(command: list[str], tex_path: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+def _run(running: Running, command: list[str], tex_path: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     try:
-        return subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=tex_path.parent,
-                              env=env or tex_environment())
+        return running.run(command, tex_path.parent, env or tex_environment(), TIMEOUT)
     except subprocess.TimeoutExpired:
         raise DeriveError(f"TeX took longer than {TIMEOUT} s", file=tex_path.name) from None
 
@@ -407,7 +479,7 @@ def cached_format(head: bytes) -> Path | None:
     return fmt
 
 
-def build_format(head: bytes) -> Path | None:
+def build_format(head: bytes, running: Running | None = None) -> Path | None:
     """Dump `head` into a format in the cache; None when it cannot be (the reason goes into a
     .failed note, so that the next run does not try again with the same TeX).
 
@@ -425,8 +497,7 @@ def build_format(head: bytes) -> Path | None:
             (work / f"{key}.tex").write_bytes(_dump_source(head))
             command = ["pdflatex", "-ini", "-recorder", *SAFETY, f"-jobname={key}", "&pdflatex", f"{key}.tex"]
             try:
-                result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, timeout=TIMEOUT, cwd=work, env=tex_environment())
+                result = (running or Running()).run(command, work, tex_environment(), TIMEOUT)
             except subprocess.TimeoutExpired:
                 return None
             log = (work / f"{key}.log").read_text(errors="replace") if (work / f"{key}.log").exists() else ""

@@ -165,10 +165,16 @@ def diagram_document(variants: list[Variant]) -> str:
     return render("module_exam_diagrams.tex", {"plots": False, "diagrams": [pictures(v) for v in variants]})
 
 
+def _prose_html(pieces: list) -> str:
+    """Prose pieces as HTML: the words escaped, the math (y^{(2)} = a^{(1)} + f(a^{(1)})) as the
+    quiz's other math, so a module reads as on the PDF's page."""
+    return "".join(html.escape(p) if isinstance(p, str) else math(p.tex) for p in pieces)
+
+
 def problem_html(spec: ModuleSpec, v: Variant, image: str = "") -> str:
     """The problem of one variant as HTML: the modules in words, the picture (`image`, its <img>
     paragraph, when there is one), the loss and every number."""
-    modules = "".join(f"<li>Module {m.index + 1}: {html.escape(describe(m, spec.modules))}.</li>\n"
+    modules = "".join(f"<li>Module {m.index + 1}: {_prose_html(describe(m, spec.modules))}.</li>\n"
                       for m in spec.modules)
     several = len(spec.inputs) > 1
     loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")

@@ -71,7 +71,7 @@ def problem_html(spec: Spec, variant: Variant, image: str = "") -> str:
     items += [f"Weights: {math(row)}" for row in g["weights"]]
     items.append("Biases: " + "; ".join(math(row) for row in g["biases"]))
     items.append(f"Activation: {html.escape(g['activation'])}.")
-    loss = (f"Loss: {html.escape(g['loss_name'])}, {math(g['loss_rule'])} for each output, "
+    loss = (f"Loss: {html.escape(g['loss_name'])}, {math(g['loss_rule'])} {g['per_output']}, "
             f"{math(g['total_rule'])}")
     if g["several"]:
         loss += f" per sample, and the {g['reduction']} over the samples"
