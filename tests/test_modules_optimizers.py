@@ -4,12 +4,14 @@ for MLP specs, and the shipped example verified and through the page gate."""
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 
 import pytest
 
 from conftest import ROOT
 from helpers import run_cli
+from test_markdown import formulas, katex_errors
 from test_modules import close, toml_text
 from test_pages import lone_headings, nearly_empty, overflows
 
@@ -34,7 +36,6 @@ CONV1D = {
 def hand_adam() -> tuple[list[float], list[dict], list[dict]]:
     """The case above by hand: a_i = tanh(k1 x_i + k2 x_i+1 + c), y = w1 a1 + w2 a2 + b,
     E = 1/2 (t - y)^2 per sample; Adam as torch.optim documents it on the sample of each step."""
-    import math
     X, T = CONV1D["data"]["inputs"], [0.3, -0.2]
     p = {"k1": 0.5, "k2": -0.2, "c": 0.1, "w1": 0.2, "w2": -0.4, "b": 0.05}
 
@@ -256,3 +257,11 @@ def test_a_diverging_optimiser_is_refused_in_one_line(tmp_path):
     result = run_cli("key", path)
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "[training] learning_rate" in result.stderr
+
+
+def test_the_optimiser_s_markdown_renders_in_katex():
+    result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--part", "update", "--format", "markdown")
+    assert result.returncode == 0, result.stderr
+    found = formulas(result.stdout)
+    assert len(found) > 10 and any("\\hat{v}" in f for f, _ in found)
+    assert katex_errors(found) == []
