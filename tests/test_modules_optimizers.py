@@ -15,6 +15,7 @@ from test_markdown import formulas, katex_errors
 from test_modules import close, toml_text
 from test_pages import lone_headings, nearly_empty, overflows
 
+from derive import budget
 from derive.errors import VerificationError
 from derive.modules.solution import solve_modules
 from derive.modules.verify import verify_key
@@ -265,3 +266,15 @@ def test_the_optimiser_s_markdown_renders_in_katex():
     found = formulas(result.stdout)
     assert len(found) > 10 and any("\\hat{v}" in f for f, _ in found)
     assert katex_errors(found) == []
+
+
+def test_an_exam_with_an_optimiser_is_budgeted_for_its_training(tmp_path):
+    """Each draw of an optimiser's exam also compiles and runs its training: about twice the work of
+    plain descent's, so fewer variants fit the budget (refused in one line before anything is drawn)."""
+    plain = load(ROOT / "examples" / "cnn.toml")
+    adam = parse(plain.to_dict() | {"training": {"learning_rate": 0.05, "optimizer": "adam"}})
+    assert budget.check_module_exam(adam, 50, pdf=False) > 1.8 * budget.check_module_exam(plain, 50, pdf=False)
+    spec = tmp_path / "adam.toml"
+    spec.write_text(toml_text(adam.to_dict()), encoding="utf-8")
+    result = run_cli("exam", spec, "--variants", 120, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
+    assert result.returncode == 2 and "[exam] variants" in result.stderr and not (tmp_path / "x").exists()
