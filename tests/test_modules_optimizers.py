@@ -278,3 +278,16 @@ def test_an_exam_with_an_optimiser_is_budgeted_for_its_training(tmp_path):
     spec.write_text(toml_text(adam.to_dict()), encoding="utf-8")
     result = run_cli("exam", spec, "--variants", 120, "--seed", 1, "--out", tmp_path / "x", "--no-pdf")
     assert result.returncode == 2 and "[exam] variants" in result.stderr and not (tmp_path / "x").exists()
+
+
+def test_a_loss_that_does_not_fall_is_not_said_to(tmp_path):
+    raw = load(ROOT / "examples" / "rnn.toml").to_dict()
+    raw["training"] |= {"optimizer": "rmsprop", "iterations": 4}     # η = 0.5: RMSprop overshoots
+    spec = tmp_path / "rise.toml"
+    spec.write_text(toml_text(raw), encoding="utf-8")
+    result = run_cli("worksheet", spec, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    history = json.loads((tmp_path / "out" / "key.json").read_text())["history"]["loss"]
+    assert history[-1] > history[0]
+    text = (tmp_path / "out" / "solutions.tex").read_text()
+    assert "the loss goes from" in text and "does not fall" in text and "the loss falls" not in text

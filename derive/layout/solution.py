@@ -40,7 +40,8 @@ def loss_curve(h: list[float], points: int = 250) -> dict:
     stride = max(1, n // points)
     picks = sorted(set(range(0, n + 1, stride)) | {n})
     coords = " ".join(f"({i},{h[i]:.6e})" for i in picks)
-    return {"coords": coords, "iterations": n, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
+    return {"coords": coords, "iterations": n, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h)),
+            "falls": h[-1] < h[0]}
 
 
 def loss_axis(iterations: int, low: float, high: float) -> str:
