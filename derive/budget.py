@@ -39,6 +39,10 @@ BACKTRACKING = 1.5             # loss evaluations per proximal step, on average 
 MODULE_VARIANT = 0.02          # a variant's fixed share
 MODULE_PER_TERM = 1.7e-3       # ... and per term: the draws' derivations, the solve and its check
 MODULE_DERIVE_PER_TERM = 4e-4  # the derivation of the spec itself (once, for its questions)
+MODULE_TRAIN_PER_TERM = 7e-4   # with an optimiser: compiling one training program (a draw's, the solve's;
+                                # the CNN's 0.08 s for 128 terms under load, rounded up)
+TRAININGS = 3                   # ... about three per accepted variant (its draws and its solve; measured
+                                # 0.23 s a CNN variant beyond plain descent's 0.27 s)
 MODULE_TEX_BYTES = 10_000      # a variant's worked solution: fixed ...
 MODULE_TEX_BYTES_PER_TERM = 200   # ... and per term (the CNN's is 34 kB, the large one's 770 kB)
 MODULE_TEX_PER_BYTE = 1.2e-5   # pdflatex on the exam's documents (solutions.pdf beside the other two)
@@ -186,9 +190,10 @@ def check_module_exam(spec: ModuleSpec, count: int, pdf: bool, stress: bool = Fa
     check, and (with PDFs) TeX on its pages (a stress run: only about two draws' derivations per
     variant); refused in one line, naming the variants (or --stress), above the budget."""
     terms = module_terms(spec)
-    per_variant = MODULE_VARIANT + MODULE_PER_TERM * terms
+    trains = spec.optimizer is not None      # each draw trains one step with the optimiser too
+    per_variant = MODULE_VARIANT + (MODULE_PER_TERM + (TRAININGS * MODULE_TRAIN_PER_TERM if trains else 0)) * terms
     if stress:
-        per_variant = 2 * (MODULE_VARIANT + MODULE_DERIVE_PER_TERM * terms)
+        per_variant = 2 * (MODULE_VARIANT + (MODULE_DERIVE_PER_TERM + (MODULE_TRAIN_PER_TERM if trains else 0)) * terms)
     elif pdf:
         per_variant += MODULE_TEX_PER_BYTE * (MODULE_TEX_BYTES + MODULE_TEX_BYTES_PER_TERM * terms)
     fixed = MODULE_DERIVE_PER_TERM * terms

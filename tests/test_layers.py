@@ -19,7 +19,7 @@ ORDER = [
     # what every stage may use
     "errors", "fields", "choices", "limits", "text",
     # spec (and the regularisation slice's section beside it)
-    "regularization.section", "modules.section", "training", "spec",
+    "regularization.section", "training", "modules.section", "spec",
     # the cost of a spec, estimated before work starts (no sympy)
     "budget",
     # model
@@ -29,7 +29,7 @@ ORDER = [
     "derivation", "modules.derivation",
     # numbers and their independent check (the penalty's steps are compiled like the core's)
     "numeric.compiled", "numeric.optimizers", "regularization.symbolic", "numeric.optimize", "numeric.verify",
-    "numeric.verify_optimizers", "regularization.verify", "modules.verify",
+    "numeric.verify_optimizers", "regularization.verify", "modules.verify", "modules.training",
     "regularization.result", "regularization.soft", "regularization.problem", "regularization.linear",
     "regularization.compare", "regularization.hard", "regularization.solve",
     # the spine (a module spec's beside it)

@@ -283,6 +283,8 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     deck += _blocks_frames(parts["given"], fit, "The given values")
     for title, blocks in parts["steps"]:
         deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
+    for title, blocks in parts["whole_steps"]:      # an optimiser's steps: every line of each parameter
+        deck += _blocks_frames([fit_long_lines(b, fit) for b in blocks], fit, title_tex(title))
     for i, chunk in enumerate(pieces(parts["summary"], TABLE_ROWS)):   # even pieces: no frame of one row
         deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""), rows=chunk,
                            tall=any("^{" in r["name"] for r in chunk)))     # w^{(1)}_{11} rows need room

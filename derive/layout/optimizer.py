@@ -7,9 +7,12 @@ every trained parameter. The loss curve over all iterations is the solution's as
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Mapping
+
 import sympy as sp
 
-from ..numeric.optimizers import STATES
+from ..numeric.optimizers import STATES, OptimizerRun
 from ..printing.latex import Printer
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
@@ -21,6 +24,37 @@ STATE_TEXT = {"v": "velocity", "s": "running mean of the squared gradient", "m":
 TABLE_ROWS = 36   # rows of one table piece (a page holds about 45 at \small)
 ADAM_TEXT = {"m": "first moment (the running mean of the gradient)",
              "v": "second moment (the running mean of its square)"}
+
+
+@dataclass
+class Trained:
+    """What the optimiser's pages read of a solution (an MLP's or a module spec's): the run, the
+    names and what is given, the loss and each parameter's gradient symbol, the parameters worked
+    in full."""
+
+    run: OptimizerRun
+    names: Mapping                 # symbol -> structured name
+    decimals: int
+    given: list                    # the problem's data (parameters, η, inputs) as symbols
+    parameters: list               # every parameter, trained or not
+    loss: sp.Symbol
+    gradient: Mapping              # parameter -> the symbol of ∂E/∂p
+    shown: list                    # the parameters whose every line is written out
+    samples: int
+    learning_rate: float
+    config: Any                    # training.Optimizer
+
+    @property
+    def eta(self) -> sp.Symbol:
+        return self.run.symbolic.eta
+
+
+def trained_view(solution: Solution) -> Trained:
+    """An MLP solution's optimiser part as the pages read it."""
+    d, spec = solution.derivation, solution.spec
+    return Trained(solution.optimizer, d.model.names.of, spec.decimals, d.given(), d.model.parameters(),
+                   d.loss, d.gradient, shown_parameters(solution), len(spec.inputs), spec.learning_rate,
+                   spec.optimizer)
 
 
 def shown_parameters(solution: Solution) -> list[sp.Symbol]:
@@ -43,32 +77,31 @@ def _state_sentence(name: str) -> str:
     return f"Each trained parameter keeps a {what}, which starts at 0;" + first
 
 
-def _printer(solution: Solution, first_step: bool = True) -> Printer:
+def _printer(view: Trained, first_step: bool = True) -> Printer:
     """The printer of the optimiser's pages: the spec's constants (η, β1, β2, ε, μ, α) and the step
     count are given data, printed as written; everything computed has its decimals. From the second
     step on the parameters are computed too (the first step's results), not the spec's numbers."""
-    sym = solution.optimizer.symbolic
-    given = solution.derivation.given() + list(sym.constants.values()) + [sym.step_number]
+    sym = view.run.symbolic
+    given = list(view.given) + list(sym.constants.values()) + [sym.step_number]
     if not first_step:
-        parameters = set(solution.derivation.model.parameters())
+        parameters = set(view.parameters)
         given = [g for g in given if g not in parameters]
-    return Printer(solution.derivation.model.names.of, solution.spec.decimals, given=given)
+    return Printer(view.names, view.decimals, given=given)
 
 
-def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
+def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[Section]:
     """The rule, then one numbered step per shown iteration (lines for the shown parameters, a table)."""
-    run = solution.optimizer
+    view = solution if isinstance(solution, Trained) else trained_view(solution)
+    run = view.run
     sym = run.symbolic
-    spec = solution.spec
-    config = spec.optimizer
-    m = solution.derivation.model
-    p = _printer(solution)
-    shown = shown_parameters(solution)
+    config = view.config
+    p = _printer(view)
+    shown = view.shown
     by_parameter = _steps_by_parameter(sym)
     first = shown[0] if shown else sym.trained[0]
-    constants = [Math(f"{p.name(m.eta)} = {p.given_number(spec.learning_rate)}")]
+    constants = [Math(f"{p.name(view.eta)} = {p.given_number(view.learning_rate)}")]
     constants += [Math(f"{p.name(s)} = {p.given_number(config.constant(c))}") for c, s in sym.constants.items()]
-    batch = ("all samples" if config.batch_size == len(spec.inputs) else
+    batch = ("all samples" if config.batch_size == view.samples else
              f"mini-batches of {config.batch_size} samples taken in order (the last of a pass smaller "
              "when they do not divide evenly)")
     text: list = [_state_sentence(config.name) + " With "]
@@ -76,40 +109,55 @@ def optimizer_sections(solution: Solution, counter: Counter) -> list[Section]:
         text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
     text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
              f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
-    rule = [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in by_parameter[first]]
+    rule = rule_lines(view, p, first)
     steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
     for it in run.iterations:
         blocks = []
-        batch_text = ("" if len(it.batch) == len(spec.inputs) else
+        batch_text = ("" if len(it.batch) == view.samples else
                       " over the batch of sample" + ("s " if len(it.batch) > 1 else " ")
                       + ", ".join(map(str, it.batch)))
-        p = _printer(solution, first_step=it.number == 1)
+        p = _printer(view, first_step=it.number == 1)
         for par in shown:
-            lines = parameter_lines(solution, par, it, p, by_parameter[par])
+            lines = parameter_lines(view, par, it, p, by_parameter[par])
             blocks.append(Block(["For ", Math(p.name(par)), ", with the gradient at the current parameters"
                                  f"{batch_text} and ", Math(f"t = {it.number}"), ":"], lines))
         # "Step 13. The step at t = 1": the optimiser counts its steps by t, the solution by number.
         title = ["The step at ", Math(f"t = {it.number}"), ", the loss before it ",
-                 Math(f"{p.name(solution.derivation.loss)} = {p.number(it.loss)}")]
+                 Math(f"{p.name(view.loss)} = {p.number(it.loss)}")]
         steps.append(NumberedStep(counter.next(), title, blocks))
     return [Section(TITLES[config.name], steps=steps)]
 
 
-def parameter_lines(solution: Solution, par: sp.Symbol, it, p: Printer, steps: list) -> list[Line]:
+def rule_lines(view: Trained, p: Printer | None = None, par: sp.Symbol | None = None) -> list[Line]:
+    """The rule for one parameter (the first shown one unless `par`), a line per step."""
+    sym = view.run.symbolic
+    p = p or _printer(view)
+    par = par if par is not None else (view.shown[0] if view.shown else sym.trained[0])
+    return [Line(p.name(step.name), [p.symbolic(step.expr)]) for step in _steps_by_parameter(sym)[par]]
+
+
+def constant_lines(view: Trained) -> list[Line]:
+    """The rule's constants as given lines (β1 = 0.9, ...)."""
+    p = _printer(view)
+    return [Line(p.name(s), [p.given_number(view.config.constant(c))]) for c, s in view.run.symbolic.constants.items()]
+
+
+def parameter_lines(view: Trained, par: sp.Symbol, it, p: Printer, steps: list) -> list[Line]:
     """One parameter's lines in one step `it`: its gradient g, then each of `steps` (states,
     corrections, update) as rule = numbers = value."""
-    sym = solution.optimizer.symbolic
+    sym = view.run.symbolic
     # Over all samples g is the loss's partial; over a batch only that batch's share of it.
-    whole = [p.name(solution.derivation.gradient[par])] if len(it.batch) == len(solution.spec.inputs) else []
+    whole = [p.name(view.gradient[par])] if len(it.batch) == view.samples else []
     lines = [Line(p.name(sym.gradient[par]), whole + [p.number(it.values[sym.gradient[par]])])]
     return lines + [Line(p.name(step.name), p.chain(step.name, step.expr, it.values, it.values[step.name]))
                     for step in steps]
 
 
-def first_step_lines(solution: Solution, par: sp.Symbol) -> list[Line]:
+def first_step_lines(solution: Solution | Trained, par: sp.Symbol) -> list[Line]:
     """The optimiser's first step for one trained parameter, every line (an exam's feedback on p+)."""
-    return parameter_lines(solution, par, solution.optimizer.iterations[0], _printer(solution),
-                           _steps_by_parameter(solution.optimizer.symbolic)[par])
+    view = solution if isinstance(solution, Trained) else trained_view(solution)
+    return parameter_lines(view, par, view.run.iterations[0], _printer(view),
+                           _steps_by_parameter(view.run.symbolic)[par])
 
 
 def _steps_by_parameter(sym) -> dict:
@@ -122,11 +170,11 @@ def _steps_by_parameter(sym) -> dict:
     return out
 
 
-def optimizer_table(solution: Solution) -> dict:
+def optimizer_table(view: Trained) -> dict:
     """Every trained parameter in each shown step: value before, gradient, states after, value after."""
-    run = solution.optimizer
+    run = view.run
     sym = run.symbolic
-    p = _printer(solution)
+    p = _printer(view)
     states = STATES[sym.name]
     first = sym.trained[0]
     header = ["parameter", "before", Math(p.name(sym.gradient[first]).replace(p.name(first), r"\theta"))]
@@ -134,7 +182,7 @@ def optimizer_table(solution: Solution) -> dict:
     header += ["after"]
     tables = []
     for it in run.iterations:
-        p = _printer(solution, first_step=it.number == 1)
+        p = _printer(view, first_step=it.number == 1)
         # Each column of computed values in one form (all m × 10^k when one entry needs it).
         columns = [p.column([it.values[sym.gradient[par]] for par in sym.trained])]
         columns += [p.column([it.values[sym.new_state[s, par]] for par in sym.trained]) for s in states]
@@ -152,14 +200,16 @@ def optimizer_table(solution: Solution) -> dict:
             "tables": tables, "title": TITLES[sym.name]}
 
 
-def optimizer_context(solution: Solution, counter: Counter) -> dict:
+def optimizer_context(solution: Solution | Trained, counter: Counter) -> dict:
     """The template's part: the heading, then the rule and each worked step, each step followed by
     its table of every trained parameter."""
-    section = optimizer_sections(solution, counter)[0]
-    table = optimizer_table(solution)
+    view = solution if isinstance(solution, Trained) else trained_view(solution)
+    section = optimizer_sections(view, counter)[0]
+    table = optimizer_table(view)
     parts = [{"section": Section(section.title, steps=section.steps[:1]), "tables": []}]
-    for it, step in zip(solution.optimizer.iterations, section.steps[1:]):
+    for it, step in zip(view.run.iterations, section.steps[1:]):
         parts.append({"section": Section(section.title, steps=[step]),
                       "tables": [t for t in table["tables"] if t["number"] == it.number]})
+    # tall: taller rows (names with a superscript); gap: space between a table and the next heading
     return {"title": section.title, "parts": parts, "columns": table["columns"],
-            "header": table["header"], "math": table["math"]}
+            "header": table["header"], "math": table["math"], "tall": False, "gap": False}

@@ -22,10 +22,6 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     h = solution.values.history
     if h is None:
         return None
-    n = len(h) - 1
-    stride = max(1, n // points)
-    picks = sorted(set(range(0, n + 1, stride)) | {n})
-    coords = " ".join(f"({i},{h[i]:.6e})" for i in picks)
     m = solution.derivation.model
     # A parameter that training leaves alone (a bias with update_biases = false) keeps its given value.
     p = Printer(m.names.of, solution.spec.decimals,
@@ -34,8 +30,18 @@ def history(solution: Solution, points: int = 250) -> dict | None:
     shown = dict(zip(trained, p.column([solution.values.final[par] for par in trained])))   # one form
     final = [{"name": p.name(par), "value": shown[par] if par in shown else p.value_of(par, solution.values.final[par])}
              for par in m.parameters()]
-    return {"coords": coords, "iterations": n, "first": p.number(h[0]), "last": p.number(h[-1]),
-            "final": final, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h))}
+    return {**loss_curve(h, points), "first": p.number(h[0]), "last": p.number(h[-1]), "final": final}
+
+
+def loss_curve(h: list[float], points: int = 250) -> dict:
+    """The loss before each step and after the last as a pgfplots curve (thinned to about `points`),
+    with its axis options."""
+    n = len(h) - 1
+    stride = max(1, n // points)
+    picks = sorted(set(range(0, n + 1, stride)) | {n})
+    coords = " ".join(f"({i},{h[i]:.6e})" for i in picks)
+    return {"coords": coords, "iterations": n, "positive": all(v > 0 for v in h), "axis": loss_axis(n, min(h), max(h)),
+            "falls": h[-1] < h[0]}
 
 
 def loss_axis(iterations: int, low: float, high: float) -> str:

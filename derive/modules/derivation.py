@@ -157,6 +157,19 @@ def _local(g: Graph, child: Node, parent: Node, values: dict) -> sp.Expr:
     return child.locals[parent.sym]
 
 
+def symbolic_local(g: Graph, child: Node, parent: Node) -> sp.Expr:
+    """∂child/∂parent for any numbers: ReLU's slope and max's argmax as a case distinction
+    (the first of tied maxima takes the gradient, as numpy's argmax does), the rest as `_local`."""
+    if child.op == "relu":
+        return sp.Piecewise((1, sp.StrictGreaterThan(parent.sym, 0)), (0, True))
+    if child.op == "max":
+        place = child.parents.index(parent.sym)
+        wins = [sp.StrictGreaterThan(parent.sym, q) for q in child.parents[:place]]
+        wins += [sp.GreaterThan(parent.sym, q) for q in child.parents[place + 1:]]
+        return sp.Piecewise((1, sp.And(*wins)), (0, True)) if wins else sp.Integer(1)
+    return _local(g, child, parent, {})
+
+
 SHOWN_ONE = ("relu", "add", "identity")     # a local partial of 1 shown as "· 1" (ReLU' = 1, the +1 path)
 
 

@@ -15,6 +15,10 @@ from itertools import groupby
 import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
+from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_lines, optimizer_context,
+                               optimizer_sections, rule_lines)
+from ..layout.solution import loss_curve
+from ..layout.steps import Counter
 from ..printing.latex import Printer
 from ..printing.names import name_latex
 from ..errors import DeriveError
@@ -146,14 +150,27 @@ class Pages:
         for s, target in enumerate(spec.targets):
             lines.append(Line("t" + (sample_tag(s) if several else ""), [self.p.number_vector(target, given=True)]))
         lines.append(Line(self._map_name(g.rate), [self.p.given_number(spec.learning_rate)]))
+        view = trained(self.solution)
+        if view is not None:      # the optimiser's constants and its rule (every parameter alike)
+            lines += constant_lines(view)
+        blocks = [Block(None, lines)]
+        if view is not None:
+            first = view.shown[0]
+            steps = (f"for {spec.iterations} steps" if spec.iterations > 1 else "for one step")
+            blocks.append(Block([f"The parameters are trained with {rule_name(spec.optimizer.name)}"
+                                 f"{_batch_text(spec)}, {steps}; with ", Math(self.p.name(view.run.symbolic.gradient[first])),
+                                 " the gradient of a step, every parameter is updated as ", Math(self.p.name(first)),
+                                 " is, each state starting at 0:"], rule_lines(view)))
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
         return {
             "modules": [[f"Module {m.index + 1}, ", *describe(m, modules), "."] for m in modules],
             "pictures": [p.tex for p in pictures],
             "sized": pictures,
-            "given": [Block(None, lines)],
+            "given": blocks,
             "keep_given": _given_height(lines) <= KEEP_GIVEN,
+            # the rule's sentence (3 lines) and its formulas (fractions take 2.5 lines)
+            "rule_lines": 4 + 3 * len(blocks[-1].given) if len(blocks) > 1 else 0,
             "loss": f"The loss is {loss}"
                     + (", summed over the samples." if several else "."),
         }
@@ -537,9 +554,19 @@ def step_sections(solution: ModuleSolution, name: str) -> list[Section]:
     d = solution.derivation
     steps = d.forward + d.backward + d.updates
     plain = {d.names[st.target].plain: st for st in steps}
+    view = trained(solution)
+    if name not in plain and view is not None:      # p+, a state, a correction: the optimiser's first step
+        sym = view.run.symbolic
+        owner = {s: p for p in sym.trained for s in [sym.gradient[p], sym.updated[p]]
+                 + [x for (_, q), x in [*sym.new_state.items(), *sym.corrected.items()] if q == p]}
+        found = next((s for s in owner if d.names[s].plain == name), None)
+        if found is not None:
+            lines = [line for line in first_step_lines(view, owner[found]) if line.lhs == pages.name(found)]
+            return [Section(name, [Block(None, lines)])]
     if name not in plain:
         known = ", ".join(list(plain)[:4] + [d.names[st.target].plain for st in d.backward[-2:]]
-                          + [d.names[d.updates[0].target].plain])
+                          + [d.names[st.target].plain for st in d.updates[:1]]
+                          + ([d.names[s].plain for s in view.run.symbolic.compiled.names[:2]] if view else []))
         raise DeriveError(f"no step named {name!r}; steps are named like: {known}, ...",
                           file=solution.spec.source, field="--step")
     return [Section(name, [Block(None, [pages.line(plain[name])])])]
@@ -553,6 +580,52 @@ def network_parts(solution: ModuleSolution) -> tuple[list[Picture], list[Section
     return problem["sized"], [Section("The parameters", problem["given"])]
 
 
+def trained(solution: ModuleSolution) -> Trained | None:
+    """The optimiser's part as the pages read it (None without an optimiser): every parameter kind
+    (each module's kernels, weights, biases; an rnn's U, W and b) worked in full for its first entry."""
+    run = solution.optimizer
+    if run is None:
+        return None
+    d, spec = solution.derivation, solution.spec
+    g = d.graph
+    params = [n.sym for n in g.nodes if n.role == "param"]
+    shown = [flat(syms)[0] for module in g.params for syms in module.values()]
+    return Trained(run, d.names, spec.decimals, list(d.given), params, g.loss, d.gradient, shown,
+                   len(spec.inputs), spec.learning_rate, spec.optimizer)
+
+
+def _optimizer_items(solution: ModuleSolution) -> list[Item]:
+    """The optimiser's rule and its first steps as numbered steps (a worksheet's tasks, a fragment)."""
+    view = trained(solution)
+    return [Item(Section("", steps=[step])) for step in optimizer_sections(view, Counter())[0].steps]
+
+
+def rule_name(name: str) -> str:
+    """The optimiser's name inside a sentence: gradient descent with momentum, RMSprop, Adam."""
+    title = TITLES[name]
+    return title if name in ("rmsprop", "adam") else title[0].lower() + title[1:]
+
+
+def _batch_text(spec) -> str:
+    size = spec.optimizer.batch_size
+    if size == len(spec.inputs):
+        return " on all samples"
+    return f" on mini-batches of {size} sample{'s' if size > 1 else ''} taken in order"
+
+
+def _batch_words(solution: ModuleSolution) -> str:
+    batch = solution.optimizer.iterations[0].batch
+    if len(batch) == len(solution.spec.inputs):
+        return ", over all samples"
+    return ", over the batch of sample" + ("s " if len(batch) > 1 else " ") + ", ".join(map(str, batch))
+
+
+def _update_part(solution: ModuleSolution, pages: "Pages") -> Part:
+    if solution.optimizer is not None:
+        return Part(TITLES[solution.spec.optimizer.name], _optimizer_items(solution))
+    return Part("One step of gradient descent", pages.update_items())
+
+
 def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     """One part of the worked solution as sections for a fragment: each step a section with its
     title (a lecturer's notes have no step 7 to refer to); the gradient grids stay in the solution."""
@@ -561,7 +634,7 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     pages = Pages(solution)
     items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
              "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
-             "backward": pages.backward_items(), "update": pages.update_items()}[part]
+             "backward": pages.backward_items(), "update": _update_part(solution, pages).items}[part]
     sections = [Section(plain_title(step.title), step.blocks) for item in items for step in item.section.steps]
     if part == "update":
         sections.append(Section("The loss after the step", [pages.after()]))
@@ -573,26 +646,55 @@ def slide_parts(solution: ModuleSolution) -> dict:
     scale them to a frame), the parameters, every numbered step, the summary and the loss after."""
     pages = Pages(solution)
     problem = pages.problem()
-    items = pages.forward_items() + pages.backward_items() + pages.update_items()
+    items = pages.forward_items() + pages.backward_items()
+    update = _update_part(solution, pages).items
     d = solution.derivation
+    # a step of many entries alike is shortened on a slide; the optimiser's lines (g, m, v, ... of one
+    # parameter) are not alike and are shown whole
+    whole = solution.optimizer is not None
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
             "given": problem["given"],
-            "steps": [(step.title, step.blocks) for item in items for step in item.section.steps],
+            "steps": [(step.title, step.blocks) for item in items + ([] if whole else update)
+                      for step in item.section.steps],
+            "whole_steps": [(step.title, step.blocks) for item in update if whole for step in item.section.steps],
             "summary": pages.summary(), "loss_name": "E", "loss_after_name": loss_after("E"), "before": pages.p.number(d.values[d.graph.loss]),
             "after": pages.p.number(d.loss_after), "falls": d.loss_after < d.values[d.graph.loss]}
 
 
+def history(solution: ModuleSolution, pages: "Pages") -> dict | None:
+    """The loss curve over every iteration and the final parameters (iterations > 1)."""
+    run = solution.training
+    if run is None or solution.spec.iterations == 1:
+        return None
+    h = run.history
+    params = [n.sym for n in pages.g.nodes if n.role == "param"]
+    values = pages.p.column([run.final[p] for p in params])     # one form for the column
+    return {**loss_curve(h), "first": pages.p.number(h[0]), "last": pages.p.number(h[-1]),
+            "final": [{"name": pages.name(p), "value": v} for p, v in zip(params, values)]}
+
+
 def solutions_context(solution: ModuleSolution) -> dict:
     pages = Pages(solution)
-    parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items()),
-             Part("One step of gradient descent", pages.update_items())]
+    parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items())]
+    if solution.optimizer is None:
+        parts.append(Part("One step of gradient descent", pages.update_items()))
     _numbered(parts)
+    optimizer = None
+    if solution.optimizer is not None:
+        counter = Counter()
+        counter.number = sum(len(item.section.steps) for part in parts for item in part.items)
+        optimizer = optimizer_context(trained(solution), counter)
     rows = pages.summary()
-    return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
-            "problem": pages.problem(), "parts": parts, "after": pages.after(),
+    tall = any("^{" in row["name"] for row in rows)
+    if optimizer is not None:   # w^{(4)}_{11} under w^{(4)}_{12}: taller rows; the next heading off the table
+        optimizer |= {"tall": tall, "gap": True}
+    return {"title": solution.spec.title, "decimals": solution.spec.decimals,
+            "plots": solution.training is not None and solution.spec.iterations > 1,
+            "problem": pages.problem(), "parts": parts, "after": pages.after(), "optimizer": optimizer,
             "summary": [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)],
+            "history": history(solution, pages),
             # w^{(1)}_{11} under w^{(1)}_{21}: taller rows, as the MLP's summary sets them
-            "tall_names": any("^{" in row["name"] for row in rows)}
+            "tall_names": tall}
 
 
 def worksheet_context(solution: ModuleSolution) -> dict:
@@ -600,7 +702,13 @@ def worksheet_context(solution: ModuleSolution) -> dict:
     the quantities that step computes."""
     pages = Pages(solution)
     parts = [Part("Forward pass", pages.forward_items()), Part("Backpropagation", pages.backward_items()),
-             Part("One step of gradient descent", pages.update_items())]
+             _update_part(solution, pages)]
+    if solution.optimizer is not None:    # the rule is given with the problem: the first step is asked
+        first = parts[-1].items[1].section.steps[0]
+        text = [f"The first step of {rule_name(solution.spec.optimizer.name)}"
+                " (the rule given above) at ", Math("t = 1"),
+                _batch_words(solution)]
+        parts[-1] = Part(parts[-1].title, [Item(Section("", steps=[NumberedStep(0, text, first.blocks)]))])
     _numbered(parts)
     tasks = []
     for part in parts:

@@ -12,6 +12,8 @@ from typing import Any
 
 from ..fields import FieldReader, show
 from ..text import read_title
+from ..training import FIELDS as OPTIMIZER_FIELDS
+from ..training import Optimizer, parse_optimizer
 
 KINDS = ("dense", "conv1d", "conv2d", "maxpool", "avgpool", "flatten", "residual", "rnn")
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear", "softmax")
@@ -27,8 +29,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "rnn": ("kind", "units", "activation", "input_weights", "recurrent_weights", "biases", "initial_state"),
 }
 # The sections a module spec may have besides its modules, with their fields.
-SECTIONS = {"network": ("loss",), "data": ("inputs", "targets"), "training": ("learning_rate",),
-            "output": ("decimals",)}
+SECTIONS = {"network": ("loss",), "data": ("inputs", "targets"),
+            "training": ("learning_rate", "iterations", *OPTIMIZER_FIELDS), "output": ("decimals",)}
 
 # Limits that keep every number of a module spec on a page (documented in the README).
 MAX_MODULES = 8
@@ -48,6 +50,7 @@ MAX_MAX_WINDOW = 4    # entries of a pooling window (its max(...) or (...)/n is 
 MAX_AVG_WINDOW = 4
 MAX_SOFTMAX = 4       # softmax outputs (the denominator of each is one unbreakable line)
 MAX_QUANTITIES = 800  # computed quantities over all samples (each is a forward and a backward step)
+MAX_ITERATIONS = 1000  # training steps of a module spec (each a forward and backward pass of every sample)
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,16 @@ class ModuleSpec:
     learning_rate: float = 0.5
     decimals: int = DEFAULT_DECIMALS
     source: str = "<spec>"
+    iterations: int = 1
+    optimizer: Optimizer | None = None       # [training] optimizer and batch_size (None: plain descent)
     extra: dict = field(default_factory=dict, compare=False)
+
+    def training(self) -> dict:
+        """[training] as the spec writes it: iterations and the optimiser only when given."""
+        out: dict = {"learning_rate": self.learning_rate}
+        if self.iterations > 1:
+            out["iterations"] = self.iterations
+        return out | (self.optimizer.record() if self.optimizer is not None else {})
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -118,7 +130,7 @@ class ModuleSpec:
         targets = list(self.targets[0]) if self.single_sample else [list(t) for t in self.targets]
         return {"title": self.title, "module": modules, "network": {"loss": self.loss},
                 "data": {"inputs": inputs, "targets": targets},
-                "training": {"learning_rate": self.learning_rate}, "output": {"decimals": self.decimals},
+                "training": self.training(), "output": {"decimals": self.decimals},
                 **self.extra}
 
 
@@ -254,9 +266,12 @@ def parse_modules(raw: dict, source: str) -> ModuleSpec:
     lr = r.number(train.get("learning_rate", 0.5), "[training] learning_rate")
     if lr <= 0:
         raise r.fail("[training] learning_rate", f"expected a number > 0, got {lr:g}")
+    iterations = r.integer(train.get("iterations", 1), "[training] iterations", 1, MAX_ITERATIONS)
+    optimizer = parse_optimizer(train, source, len(samples), ("learning_rate", "iterations"))
     decimals = r.integer(out.get("decimals", DEFAULT_DECIMALS), "[output] decimals", 1, MAX_DECIMALS)
     return ModuleSpec(title=title, modules=tuple(modules), inputs=tuple(samples), targets=targets,
                       single_sample=single, loss=loss, learning_rate=lr, decimals=decimals, source=source,
+                      iterations=iterations, optimizer=optimizer,
                       extra={k: raw[k] for k in ("slides", "exam") if k in raw})
 
 

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import DeriveError
+from ..numeric.optimizers import STATES, OptimizerRun
 from .derivation import ModuleDerivation, derive_spec
 from .section import ModuleSpec
+from .training import apply, train
 from .verify import verify_key
 
 
@@ -17,8 +19,13 @@ class ModuleSolution:
     derivation: ModuleDerivation
     key: dict
     report: dict
+    training: OptimizerRun | None = None     # iterations > 1 or an optimiser: every step's numbers
     regularization = None      # what the notebook's parts ask of any solution
-    optimizer = None
+
+    @property
+    def optimizer(self) -> OptimizerRun | None:
+        """The optimiser's run when the spec names one (plain descent over iterations has none)."""
+        return self.training if self.spec.optimizer is not None else None
 
     def value(self, plain: str, sample: int = 0) -> float:
         """A number by its plain name (`z(1)_11`, `dE/dK(1)_11`, `K(1)_11+`, `E`); with several samples
@@ -38,9 +45,15 @@ class ModuleSolution:
 
 def solve_modules(spec: ModuleSpec, check: bool = True) -> ModuleSolution:
     d = derive_spec(spec)
+    run = None
+    if spec.optimizer is not None or spec.iterations > 1:
+        run = train(d)
+        apply(run, d)
     key = build_key(d)
+    if run is not None:
+        add_training(key, d, run)
     report = verify_key(spec, key) if check else {}
-    return ModuleSolution(spec, d, key, report)
+    return ModuleSolution(spec, d, key, report, run)
 
 
 def _numbers(tensor: Any, value) -> Any:
@@ -84,3 +97,31 @@ def build_key(d: ModuleDerivation) -> dict:
         "updated": updated,
     }
 
+
+
+def _per_module(d: ModuleDerivation, value) -> list[dict]:
+    """Numbers per parameter in the key's shape: per module, parameter name -> nested lists."""
+    return [{name: _numbers(syms, value) for name, syms in params.items()} for params in d.graph.params]
+
+
+def add_training(key: dict, d: ModuleDerivation, run: OptimizerRun) -> None:
+    """key["optimizer"] (when the spec names one: the rule, its constants and batch size, the first
+    steps in full), and with iterations > 1 the loss history and the final parameters."""
+    spec = d.graph.spec
+    sym = run.symbolic
+    if spec.optimizer is not None:
+        steps = []
+        for it in run.iterations:
+            v = it.values
+            entry: dict = {"step": it.number, "batch": it.batch, "loss": it.loss,
+                           "gradients": _per_module(d, lambda p: it.gradient[p])}
+            for s in STATES[sym.name]:
+                entry[s] = _per_module(d, lambda p: v[sym.new_state[s, p]])
+            for s in ("m", "v") if sym.name == "adam" else ():
+                entry[s + "_hat"] = _per_module(d, lambda p: v[sym.corrected[s, p]])
+            entry["updated"] = _per_module(d, lambda p: v[sym.updated[p]])
+            steps.append(entry)
+        key["optimizer"] = {**spec.optimizer.record(), "steps": steps}
+    if spec.iterations > 1:
+        key["history"] = {"loss": list(run.history)}
+        key["final"] = _per_module(d, lambda p: run.final[p])

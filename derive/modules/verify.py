@@ -14,6 +14,8 @@ from itertools import product
 import numpy as np
 
 from ..errors import VerificationError
+from ..numeric.verify_optimizers import HISTORY_TOLERANCE, SHOWN_STEPS, batch_of, published
+from ..training import Optimizer
 from .section import Module, ModuleSpec
 
 RTOL = 1e-9          # the symbolic values against numpy
@@ -263,6 +265,9 @@ def _verify(spec: ModuleSpec, key: dict) -> dict:
                 fd = (up - down) / (2 * FD_STEP)
                 if abs(fd - value[ix]) > FD_TOL * max(1.0, abs(fd)):
                     fail(f"the gradient of {m.where} {name}{list(ix)} (finite differences)", value[ix], fd)
+    if spec.optimizer is not None or spec.iterations > 1 or "optimizer" in key or "history" in key:
+        checked += _verify_training(spec, key, params, fail)
+        return {"checked": checked, "loss": total, "after_step": key["loss"]["after_step"]}
     lr = spec.learning_rate
     new = [{k: (v - lr * g[k] if k in g else v) for k, v in p.items()} for p, g in zip(params, grads)]
     for m, mine, theirs in zip(spec.modules, key["updated"], new):
@@ -273,3 +278,89 @@ def _verify(spec: ModuleSpec, key: dict) -> dict:
     if not _close(key["loss"]["after_step"], after, RTOL):
         fail("the loss after the step", key["loss"]["after_step"], after)
     return {"checked": checked, "loss": total, "after_step": after}
+
+
+class _Vector:
+    """The trained parameters of a module spec as one vector (module by module, in each table's
+    order; an rnn's initial state is data, not trained), with the loss and a batch's gradient."""
+
+    def __init__(self, spec: ModuleSpec, params: list[dict]):
+        self.spec = spec
+        self.params = params
+        self.names = [[k for k in p if k != "initial_state"] for p in params]
+
+    def pack(self, tree: list[dict]) -> np.ndarray:
+        return np.concatenate([np.ravel(np.asarray(t[k], dtype=float)) for t, ks in zip(tree, self.names)
+                               for k in ks] or [np.zeros(0)])
+
+    def unpack(self, x: np.ndarray) -> list[dict]:
+        out, at = [], 0
+        for p, ks in zip(self.params, self.names):
+            part = dict(p)
+            for k in ks:
+                n = p[k].size
+                part[k] = x[at:at + n].reshape(p[k].shape)
+                at += n
+            out.append(part)
+        return out
+
+    def loss(self, x: np.ndarray) -> float:
+        return total_loss(self.spec, self.unpack(x))
+
+    def gradient(self, x: np.ndarray, batch: list[int]) -> np.ndarray:
+        params = self.unpack(x)
+        total = np.zeros_like(x)
+        for s in batch:
+            xa = np.array(self.spec.inputs[s], dtype=float)
+            y, tape = forward(self.spec, params, xa)
+            total += self.pack(backward(self.spec, params, tape, y, np.array(self.spec.targets[s], dtype=float))[0])
+        return total
+
+
+def _verify_training(spec: ModuleSpec, key: dict, params: list[dict], fail) -> int:
+    """The optimiser's steps (or plain descent's iterations) against the published rules, run on
+    this file's numpy network: every shown step's numbers, p+, the loss after it, the history."""
+    vec = _Vector(spec, params)
+    config = spec.optimizer or Optimizer("sgd", (), len(spec.inputs))
+    x0 = vec.pack(params)
+    losses, records, x = published(config, spec.learning_rate, x0, np.ones_like(x0, dtype=bool), vec.loss,
+                                   vec.gradient, len(spec.inputs), spec.iterations)
+    checked = 0
+    if spec.optimizer is not None:
+        entry = key.get("optimizer")
+        if entry is None:
+            fail("the optimiser's steps", "none", "the spec names an optimizer")
+        if {k: v for k, v in entry.items() if k != "steps"} != spec.optimizer.record():
+            fail("the optimiser's constants", {k: v for k, v in entry.items() if k != "steps"},
+                 spec.optimizer.record())
+        if len(entry["steps"]) != min(SHOWN_STEPS, spec.iterations):
+            fail("the number of shown steps", len(entry["steps"]), min(SHOWN_STEPS, spec.iterations))
+        for i, (ours, theirs) in enumerate(zip(entry["steps"], records)):
+            batch = [s + 1 for s in batch_of(len(spec.inputs), config.batch_size, i + 1)]
+            if ours["batch"] != batch:
+                fail(f"the batch of step {i + 1}", ours["batch"], batch)
+            if not _close(ours["loss"], losses[i], RTOL):
+                fail(f"the loss before step {i + 1}", ours["loss"], losses[i])
+            for name, value in theirs.items():
+                got = vec.pack(ours[name]) if name in ours else None
+                if got is None or not _close(got, value, RTOL):
+                    fail(f"{name} of step {i + 1}", None if got is None else got.tolist(), value.tolist())
+                checked += value.size
+    elif "optimizer" in key:
+        fail("the optimiser's steps", "present", "the spec names no optimizer")
+    updated = vec.pack(key["updated"])
+    if not _close(updated, records[0]["updated"], RTOL):
+        fail("the parameters after the first step", updated.tolist(), records[0]["updated"].tolist())
+    if not _close(key["loss"]["after_step"], losses[1], RTOL):
+        fail("the loss after the step", key["loss"]["after_step"], losses[1])
+    checked += updated.size + 1
+    if spec.iterations > 1:
+        if "history" not in key or not _close(key["history"]["loss"], losses, HISTORY_TOLERANCE):
+            fail("the loss history", key.get("history"), losses)
+        final = vec.pack(key["final"])
+        if not _close(final, x, HISTORY_TOLERANCE):
+            fail("the final parameters", final.tolist(), x.tolist())
+        checked += len(losses) + final.size
+    elif "history" in key:
+        fail("the loss history", "present", "one iteration")
+    return checked

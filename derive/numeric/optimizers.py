@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 import math
+from typing import Any, Callable
 
 import sympy as sp
 
@@ -85,48 +86,78 @@ def _derive_optimizer(shape: Shape, name: str) -> SymbolicOptimizer:
     names = m.names
     weights = {w for matrix in m.weights for row in matrix for w in row}
     trained = [p for p in m.parameters() if p in weights or shape.update_biases]
-    constants = {c: names.symbol(CONSTANT_NAMES[c]) for c in CONSTANTS[name]}
-    t = names.symbol(Name("t"))
-    eta = m.eta
+    return symbolic_rule(name, trained, m.eta, names.symbol, names.of.__getitem__, names.plus)
+
+
+def symbolic_rule(name: str, trained: list[sp.Symbol], eta: sp.Symbol, symbol: Callable[[Any], sp.Symbol],
+                  of: Callable[[sp.Symbol], Any], plus: Callable[[sp.Symbol], sp.Symbol]) -> SymbolicOptimizer:
+    """The rule `name` for the parameters `trained`, compiled: the one place each rule is written.
+
+    `symbol` makes (or finds) the symbol of a structured name, `of` gives a parameter's name and
+    `plus` its symbol after the step; an MLP and a module spec name their quantities their own way."""
+    constants = {c: symbol(CONSTANT_NAMES[c]) for c in CONSTANTS[name]}
+    t = symbol(Name("t"))
     gradient, state, new_state, updated, corrected = {}, {}, {}, {}, {}
     steps: list[Step] = []
     for p in trained:
-        of = names.of[p]
-        g = gradient[p] = names.symbol(Stated("g", of))
+        owner = of(p)
+        g = gradient[p] = symbol(Stated("g", owner))
         for s in STATES[name]:
-            state[s, p] = names.symbol(Stated(s, of))
-            new_state[s, p] = names.symbol(Stated(s, of, "+"))
-        plus = updated[p] = names.plus(p)
+            state[s, p] = symbol(Stated(s, owner))
+            new_state[s, p] = symbol(Stated(s, owner, "+"))
+        new = updated[p] = plus(p)
         if name == "sgd":
-            steps.append(Step(plus, _minus(p, _mul(eta, g)), "update"))
+            steps.append(Step(new, _minus(p, _mul(eta, g)), "update"))
         elif name in ("momentum", "nesterov"):
             mu, v, v1 = constants["momentum"], state["v", p], new_state["v", p]
             steps.append(Step(v1, _add(_mul(mu, v), g), "state", note="velocity"))
             direction = v1 if name == "momentum" else _add(g, _mul(mu, v1))
-            steps.append(Step(plus, _minus(p, _mul(eta, direction)), "update"))
+            steps.append(Step(new, _minus(p, _mul(eta, direction)), "update"))
         elif name == "rmsprop":
             alpha, s0, s1 = constants["alpha"], state["s", p], new_state["s", p]
             steps.append(Step(s1, _add(_mul(alpha, s0), _mul(_one_minus(alpha), sp.Pow(g, 2, evaluate=False))),
                               "state", note="mean square"))
-            steps.append(Step(plus, _minus(p, _over(_mul(eta, g), _add(sp.sqrt(s1), constants["epsilon"]))),
+            steps.append(Step(new, _minus(p, _over(_mul(eta, g), _add(sp.sqrt(s1), constants["epsilon"]))),
                               "update"))
         else:
             b1, b2, eps = constants["beta1"], constants["beta2"], constants["epsilon"]
             m1, v1 = new_state["m", p], new_state["v", p]
-            m_hat = corrected["m", p] = names.symbol(Stated("m", of, hat=True))
-            v_hat = corrected["v", p] = names.symbol(Stated("v", of, hat=True))
+            m_hat = corrected["m", p] = symbol(Stated("m", owner, hat=True))
+            v_hat = corrected["v", p] = symbol(Stated("v", owner, hat=True))
             steps.append(Step(m1, _add(_mul(b1, state["m", p]), _mul(_one_minus(b1), g)), "state",
                               note="first moment"))
             steps.append(Step(v1, _add(_mul(b2, state["v", p]), _mul(_one_minus(b2), sp.Pow(g, 2, evaluate=False))),
                               "state", note="second moment"))
             steps.append(Step(m_hat, _over(m1, _one_minus(sp.Pow(b1, t, evaluate=False))), "correction"))
             steps.append(Step(v_hat, _over(v1, _one_minus(sp.Pow(b2, t, evaluate=False))), "correction"))
-            steps.append(Step(plus, _minus(p, _over(_mul(eta, m_hat), _add(sp.sqrt(v_hat), eps))), "update"))
+            steps.append(Step(new, _minus(p, _over(_mul(eta, m_hat), _add(sp.sqrt(v_hat), eps))), "update"))
     leaves = (trained + [eta] + list(constants.values()) + [t] + [gradient[p] for p in trained]
               + [state[s, p] for p in trained for s in STATES[name]])
     compiled = Compiled(leaves, [(s.name, s.expr) for s in steps], f"optimizer_{name}")
     return SymbolicOptimizer(name, trained, constants, t, gradient, state, new_state, updated,
                              corrected, steps, leaves, compiled, eta)
+
+
+class Stepper:
+    """One rule's steps on plain numbers: the trained parameters' values and gradients in, the
+    parameters and states after the step out (the states kept here, starting at 0)."""
+
+    def __init__(self, sym: SymbolicOptimizer, config):
+        self.sym = sym
+        self.constants = [config.constant(c) for c in sym.constants]
+        self.states = [0.0] * (len(sym.trained) * len(STATES[sym.name]))
+        # by a dict: list.index compares sympy symbols one by one, quadratic in the parameters (3.4 s of
+        # set-up per run on a 404-parameter network, paid again by every exam variant)
+        output_at = {name: i for i, name in enumerate(sym.compiled.names)}
+        self.update_at = [output_at[sym.updated[p]] for p in sym.trained]
+        self.state_at = [output_at[sym.new_state[s, p]] for p in sym.trained for s in STATES[sym.name]]
+
+    def step(self, trained: list[float], gradient: list[float], learning_rate: float, t: int):
+        """(the rule's leaves, every step value, the trained parameters after the step)."""
+        leaves = trained + [learning_rate] + self.constants + [float(t)] + gradient + self.states
+        out = self.sym.compiled(leaves)
+        self.states = [out[at] for at in self.state_at]
+        return leaves, out, [out[at] for at in self.update_at]
 
 
 @dataclass
@@ -170,14 +201,8 @@ def run_optimizer(spec: Spec, d: Derivation) -> OptimizerRun:
     trained_at = [position[p] for p in sym.trained]
     sample_index = {s: i for i, s in enumerate(ev.sample.names)}
     gradient_at = [sample_index[d.sample_gradient[p]] for p in params]
-    constants = [config.constant(c) for c in sym.constants]
     current = ev.parameter_values(spec)
-    states = [0.0] * (len(sym.trained) * len(STATES[config.name]))
-    # by a dict: list.index compares sympy symbols one by one, quadratic in the parameters (3.4 s of
-    # set-up per run on a 404-parameter network, paid again by every exam variant)
-    output_at = {name: i for i, name in enumerate(sym.compiled.names)}
-    update_at = [output_at[sym.updated[p]] for p in sym.trained]
-    state_at = [output_at[sym.new_state[s, p]] for p in sym.trained for s in STATES[config.name]]
+    stepper = Stepper(sym, config)
     result = OptimizerRun(sym, spec)
     n = len(spec.inputs)
     try:
@@ -191,26 +216,33 @@ def run_optimizer(spec: Spec, d: Derivation) -> OptimizerRun:
                 gradient = full_gradient
             else:
                 gradient = _batch_gradient(ev, spec, current, batch, gradient_at)
-            leaves = ([current[i] for i in trained_at] + [spec.learning_rate] + constants + [float(step)]
-                      + [gradient[i] for i in trained_at] + states)
-            out = sym.compiled(leaves)
+            leaves, out, moved = stepper.step([current[i] for i in trained_at], [gradient[i] for i in trained_at],
+                                              spec.learning_rate, step)
             if step <= SHOWN_STEPS:
-                values = (dict(zip(params, current)) | dict(zip(sym.leaves, leaves))
-                          | dict(zip(sym.compiled.names, out)))
-                result.iterations.append(Iteration(step, [i + 1 for i in batch], loss, values,
-                                                   dict(zip(params, gradient))))
+                result.iterations.append(shown(sym, step, batch, loss, dict(zip(params, current)), leaves, out,
+                                               dict(zip(params, gradient))))
             current = list(current)
-            for i, at in zip(trained_at, update_at):
-                current[i] = out[at]
-            states = [out[at] for at in state_at]
+            for i, value in zip(trained_at, moved):
+                current[i] = value
         finite = all(map(math.isfinite, result.history + current))
     except (OverflowError, ValueError, ZeroDivisionError):
         finite = False
     if not finite:
-        raise DeriveError(f"training with {config.name} diverged (the loss is no longer finite); "
-                          "choose a smaller learning_rate", file=spec.source, field="[training] learning_rate")
+        raise diverged(config.name, spec.source)
     result.final = dict(zip(params, current))
     return result
+
+
+def shown(sym: SymbolicOptimizer, step: int, batch: list[int], loss: float, before: dict, leaves: list[float],
+          out: list[float], gradient: dict) -> Iteration:
+    """A step kept with every number: the parameters before it, the rule's leaves and step values."""
+    values = before | dict(zip(sym.leaves, leaves)) | dict(zip(sym.compiled.names, out))
+    return Iteration(step, [i + 1 for i in batch], loss, values, gradient)
+
+
+def diverged(name: str, source: str) -> DeriveError:
+    return DeriveError(f"training with {name} diverged (the loss is no longer finite); "
+                       "choose a smaller learning_rate", file=source, field="[training] learning_rate")
 
 
 def _batch_gradient(ev, spec: Spec, params: list[float], batch: list[int], gradient_at: list[int]) -> list[float]:

@@ -49,17 +49,23 @@ def batch_of(n: int, size: int, step: int) -> list[int]:
 def train(spec, steps: int):
     """The published rule for `steps` steps: the loss before each and after the last, and per step
     (gradient, states, bias-corrected moments, parameters after it)."""
-    config = spec.optimizer
-    c = dict(config.constants)
     vec = _Vector(spec)
-    x = vec.vector(spec.weights, spec.biases)
-    mask = vec.trained
+    return published(spec.optimizer, spec.learning_rate, vec.vector(spec.weights, spec.biases), vec.trained,
+                     vec.loss, vec.gradient, len(spec.inputs), steps)
+
+
+def published(config, learning_rate: float, x: np.ndarray, mask: np.ndarray, loss, gradient, n_samples: int,
+              steps: int):
+    """The rule of `config` on one parameter vector `x` (`mask`: the coordinates it moves), with
+    `loss(x)` and `gradient(x, batch)` of any network: (losses before each step and after the last,
+    per step its record, the parameters after the last step)."""
+    c = dict(config.constants)
     first = np.zeros_like(x)     # v (momentum, nesterov), s (rmsprop) or m (adam)
     second = np.zeros_like(x)    # v (adam)
     losses, records = [], []
     for t in range(1, steps + 1):
-        losses.append(vec.loss(x))
-        g = vec.gradient(x, batch_of(len(spec.inputs), config.batch_size, t))
+        losses.append(loss(x))
+        g = gradient(x, batch_of(n_samples, config.batch_size, t))
         record = {"gradients": g.copy()}
         if config.name == "sgd":
             step = g
@@ -79,13 +85,13 @@ def train(spec, steps: int):
             v_hat = second / (1 - c["beta2"] ** t)
             step = m_hat / (np.sqrt(v_hat) + c["epsilon"])
             record.update({"m": first.copy(), "v": second.copy(), "m_hat": m_hat, "v_hat": v_hat})
-        x = np.where(mask, x - spec.learning_rate * step, x)
+        x = np.where(mask, x - learning_rate * step, x)
         for name in ("v", "s", "m", "m_hat", "v_hat"):
             if name in record:
                 record[name] = np.where(mask, record[name], 0.0)
         record["updated"] = x.copy()
         records.append(record)
-    losses.append(vec.loss(x))
+    losses.append(loss(x))
     return losses, records, x
 
 

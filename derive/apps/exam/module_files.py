@@ -17,7 +17,8 @@ import html
 from pathlib import Path
 import sys
 
-from ...modules.layout import LOSS_TEXT, WIDE, Pages, describe, solutions_context
+from ...layout.optimizer import constant_lines, first_step_lines, rule_lines
+from ...modules.layout import LOSS_TEXT, WIDE, Pages, describe, rule_name, solutions_context, trained
 from ...output import tex
 from ...output.folders import check_target, dumps_json, staged_folder
 from ...output.render import render
@@ -30,7 +31,7 @@ from .draw import Variant
 from .questions import Question
 from .folder import LMS, Progress, variant_count
 from .roster import Student
-from .layout import ASK, ASK_BACKWARD, SPACE_CM, SPACE_PER_STEP_CM, shown_tolerance, tolerance_text
+from .layout import ASK, ASK_BACKWARD, ASK_OPTIMIZER, SPACE_CM, SPACE_PER_STEP_CM, shown_tolerance, tolerance_text
 from .modules import module_variants
 from .moodle import QuestionHtml, math, numerical_quiz
 from .settings import Settings
@@ -44,7 +45,9 @@ SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_w
             "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
 
-def _ask(kind: str) -> str:
+def _ask(kind: str, v: Variant | None = None) -> str:
+    if kind == "update" and v is not None and v.spec.optimizer is not None:
+        return f"{ASK_OPTIMIZER[v.spec.optimizer.name]}, first step: compute"
     return ASK.get(kind, ASK_BACKWARD)
 
 
@@ -74,7 +77,7 @@ def working_space(v: Variant, questions: tuple[Question, ...]) -> list[str]:
 
 def _question_rows(v: Variant, settings: Settings, spaces: list[str] | None = None) -> list[dict]:
     names = v.solution.derivation.names
-    return [{"text": _ask(q.kind), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
+    return [{"text": _ask(q.kind, v), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
              "plain": q.name, "plain_answer": q.shown(a),
              "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
              "points": q.points, "space": spaces[i] if spaces else None}
@@ -89,7 +92,9 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
     names = d.names
     parameter = {u: p for p, u in d.updated.items()}
     number = {q.symbol: i for i, q in enumerate(settings.questions, start=1)}
-    out = []
+    out: list[dict] = []
+    if variant.spec.optimizer is not None:    # p+ is not p - eta g under an optimiser's rule
+        return out
     for j, q in enumerate(settings.questions, start=1):
         if q.kind != "update":
             continue
@@ -176,6 +181,11 @@ def _numbers_html(v: Variant) -> list[str]:
         items.append(f"{label}: {entries(targets)}")
     eta = r"\eta = " + given_number(v.spec.learning_rate)
     items.append(f"Learning rate: {math(eta)}")
+    view = trained(v.solution)
+    if view is not None:     # the optimiser's constants and its rule (every parameter alike)
+        items += [f"{math(line.lhs + ' = ' + line.rhs[0])}" for line in constant_lines(view)]
+        items.append("Update rule (every parameter alike, each state starting at 0): "
+                     + ", ".join(math(line.lhs + " = " + line.rhs[0]) for line in rule_lines(view)))
     return items
 
 
@@ -244,8 +254,18 @@ def problem_html(spec: ModuleSpec, v: Variant, image: str = "") -> str:
     loss = f"The loss is {LOSS_TEXT[spec.loss]}" + (", summed over the samples." if several else ".")
     numbers = "".join(f"<li>{item}.</li>\n" for item in _numbers_html(v))
     return (f"<p><strong>{html.escape(spec.title)}</strong> (variant {v.number})</p>\n"
-            f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n{image}<p>{html.escape(loss)} One step of "
-            "gradient descent updates every parameter.</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n")
+            f"<p>The network, module by module:</p>\n<ol>\n{modules}</ol>\n{image}<p>{html.escape(loss)} "
+            + _training_text(spec) + "</p>\n<p>The numbers:</p>\n<ul>\n" + numbers + "</ul>\n")
+
+
+def _training_text(spec: ModuleSpec) -> str:
+    if spec.optimizer is None:
+        return "One step of gradient descent updates every parameter."
+    size = spec.optimizer.batch_size
+    batch = "" if size == len(spec.inputs) else (" on the first batch: sample 1" if size == 1 else
+                                                 f" on the first batch: samples 1 to {size}")
+    return (f"The first step of {html.escape(rule_name(spec.optimizer.name))} updates every parameter{batch}, "
+            "every state starting at 0.")
 
 
 def ask_html(v: Variant, q: Question) -> str:
@@ -275,10 +295,13 @@ def feedback_html(settings: Settings, v: Variant, questions: tuple[Question, ...
     d = v.solution.derivation
     pages = Pages(v.solution)
     steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    parameter = {u: p for p, u in d.updated.items()}
     lines = []
     for q in questions:
-        line = pages.line(steps[q.symbol])
-        lines.append("<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n")
+        # an optimiser's p+: its first step's every line (g, states, corrections, the update)
+        shown = [pages.line(steps[q.symbol])] if q.symbol in steps else first_step_lines(
+            trained(v.solution), parameter[q.symbol])
+        lines += ["<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n" for line in shown]
     step, answers = ("step", "answer") if len(questions) == 1 else ("steps", "answers")
     return (f"<p>Worked solution of the asked {step}: the rule, the numbers substituted and the value "
             f"(full precision carried, values shown rounded).</p>\n" + "".join(lines)

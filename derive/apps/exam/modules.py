@@ -18,7 +18,8 @@ variant is solved and verified by the module engine (numpy and finite difference
 
 Questions are the plain names `derive snippet --step` takes (`E`, `dE/dK(1)_11`, `K(1)_11+`,
 `z(1)_11`); without `[exam] questions`: the loss, the first kernel or weight gradient of every
-module with parameters, and the first module's first updated kernel or weight.
+module with parameters, and the first module's first updated kernel or weight. With `[training]
+optimizer` an updated parameter is the optimiser's first step (every state starting at 0).
 """
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from ...modules.derivation import ModuleDerivation, derive_modules, forward_valu
 from ...modules.graph import Graph, build
 from ...modules.section import DEFAULT_DECIMALS, ModuleSpec
 from ...modules.solution import solve_modules
+from ...modules.training import apply, train
 from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
 from .settings import (ANSWER_FORMATS, DEFAULT_SATURATION, Range, Settings, exam_head, field_failer, lms_fields,
@@ -83,8 +85,8 @@ class Quantities:
             by_name[d.names[st.target].plain] = (st.target, "loss" if st.target in loss_syms else "forward")
         for st in d.backward:
             by_name[d.names[st.target].plain] = (st.target, "backward")
-        for st in d.updates:
-            by_name[d.names[st.target].plain] = (st.target, "update")
+        for plus in d.updated.values():   # p+ of gradient descent, or of an optimiser's first step
+            by_name[d.names[plus].plain] = (plus, "update")
         return Quantities(by_name)
 
     def question(self, given: str, source: str, digits: int) -> Question:
@@ -120,6 +122,9 @@ def module_settings(spec: ModuleSpec, variants: int | None = None, seed: int | N
     """The [exam] section of a module spec, validated (command-line values take precedence)."""
     raw, fail, n, seed, seed_drawn = exam_head(spec, EXAM_FIELDS, "unknown field for a spec with [[module]] tables",
                                                variants, seed)
+    if spec.iterations > 1:
+        raise fail("[training] iterations", "an exam of a spec with [[module]] tables asks for the first step; "
+                   "several iterations are not yet supported there (remove iterations for the exam)")
     answer_format = raw.get("answer_format", "decimals")
     if answer_format not in ANSWER_FORMATS:
         raise fail("[exam] answer_format", f"expected one of: {', '.join(ANSWER_FORMATS)}, got {answer_format!r}")
@@ -255,6 +260,8 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings, te
         return "relu_one_sign", one_sign
     try:
         d = derive_modules(g, forward=values)
+        if candidate.optimizer is not None:      # p+ is the optimiser's first step
+            apply(train(d), d)
     except DeriveError:
         return "overflow", None
     questions = settings.questions
