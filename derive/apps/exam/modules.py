@@ -35,6 +35,7 @@ from ...modules.derivation import ModuleDerivation, derive_modules, forward_valu
 from ...modules.graph import Graph, build
 from ...modules.section import DEFAULT_DECIMALS, ModuleSpec
 from ...modules.solution import solve_modules
+from ...numeric.compiled import Compiled
 from ...modules.training import apply, train
 from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
 from .questions import Question
@@ -233,21 +234,39 @@ def _relu_one_sign(g: Graph, values: dict) -> str | None:
     return None
 
 
-def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings, template: Graph) -> tuple[str, Any]:
-    """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one.
-    `template`: the spec's graph, whose symbols and expressions a draw shares (they depend on the
-    modules' shapes and the loss only), given the draw's numbers instead of being built again per
-    draw (building it was most of a rejected draw's cost)."""
-    if any(v == 0 for v in drawn):
-        return "zero_number", None
-    last = candidate.modules[-1].activation
-    if candidate.loss in ("half_sse", "mse") and last in ("sigmoid", "tanh"):
-        low = 0.0 if last == "sigmoid" else -1.0
-        if not all(low < t < 1.0 for sample in candidate.targets for t in sample):
-            return "targets_out_of_reach", None
-    g = replace(template, spec=candidate)
-    values = forward_values(g, leaf_values(g))
-    if not all(np.isfinite(v) for v in values.values()):
+@dataclass(frozen=True)
+class Screen:
+    """The spec's graph, built once, and its forward pass compiled to plain Python: a draw shares the
+    graph's symbols and expressions (they depend on the modules' shapes and the loss only), so each
+    draw is the graph given its own numbers, and most draws are refused on the compiled values
+    without sympy's slower evaluation (a draw that passes is checked again on sympy's values, which
+    the solution prints, so the accepted variants are sympy's)."""
+
+    template: Graph
+    leaves: list
+    forward: Compiled
+
+    @staticmethod
+    def of(spec: ModuleSpec) -> "Screen":
+        g = build(spec)
+        leaves = list(leaf_values(g))
+        return Screen(g, leaves, Compiled(leaves, [(n.sym, n.expr) for n in g.nodes if n.expr is not None],
+                                          "module_forward"))
+
+    def values(self, g: Graph) -> dict | None:
+        """Every node's value at `g`'s numbers as floats; None when the numbers overflow."""
+        given = leaf_values(g)
+        try:
+            out = self.forward([given[s] for s in self.leaves])
+        except (OverflowError, ValueError, ZeroDivisionError):
+            return None
+        return given | dict(zip(self.forward.names, out))
+
+
+def _value_rejection(g: Graph, values: dict | None, settings: Settings) -> tuple[str, Any] | None:
+    """The rules on a draw's forward values (overflow, saturation, ReLU's kink, a max-pool tie, a
+    ReLU module of one sign), as (reason, culprit); None when it passes them."""
+    if values is None or not all(np.isfinite(v) for v in values.values()):
         return "overflow", None
     for node in g.nodes:
         if node.op in ("sigmoid", "tanh") and abs(values[node.parents[0]]) > settings.saturation:
@@ -258,6 +277,26 @@ def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings, te
     one_sign = _relu_one_sign(g, values)
     if one_sign is not None:
         return "relu_one_sign", one_sign
+    return None
+
+
+def _rejection(candidate: ModuleSpec, drawn: list[float], settings: Settings, screen: Screen) -> tuple[str, Any]:
+    """(reason, culprit) for a rejected draw, or (None, (derivation, answers)) for an accepted one."""
+    if any(v == 0 for v in drawn):
+        return "zero_number", None
+    last = candidate.modules[-1].activation
+    if candidate.loss in ("half_sse", "mse") and last in ("sigmoid", "tanh"):
+        low = 0.0 if last == "sigmoid" else -1.0
+        if not all(low < t < 1.0 for sample in candidate.targets for t in sample):
+            return "targets_out_of_reach", None
+    g = replace(screen.template, spec=candidate)
+    found = _value_rejection(g, screen.values(g), settings)
+    if found is not None:
+        return found
+    values = forward_values(g, leaf_values(g))
+    found = _value_rejection(g, values, settings)
+    if found is not None:
+        return found
     try:
         d = derive_modules(g, forward=values)
         if candidate.optimizer is not None:      # p+ is the optimiser's first step
@@ -289,7 +328,7 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
     tolerance of an earlier one in every answer), from the seeded generator; MODULE_DRAWS rejected in
     a row is one line naming the rule."""
     rng = np.random.default_rng(settings.seed)
-    template = build(spec)
+    screen = Screen.of(spec)
     out: list[tuple[ModuleSpec, tuple[float, ...]]] = []
     accepted = np.empty((0, len(settings.questions)))
     rejected: Counter = Counter()
@@ -298,7 +337,7 @@ def module_draws(spec: ModuleSpec, settings: Settings, count: int, reject_duplic
         for _ in range(MODULE_DRAWS):
             draws += 1
             candidate, drawn = draw_parameters(spec, settings.ranges, rng)
-            reason, culprit = _rejection(candidate, drawn, settings, template)
+            reason, culprit = _rejection(candidate, drawn, settings, screen)
             if reason is None:
                 answers = culprit[1]
                 if reject_duplicates and len(accepted) and bool(np.any(np.all(
