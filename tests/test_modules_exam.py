@@ -10,6 +10,7 @@ import json
 import math
 import re
 import subprocess
+from dataclasses import replace
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -26,6 +27,9 @@ from test_pages import lone_headings, nearly_empty, overflows
 
 from derive import budget
 from derive.apps.exam.module_files import alt_text
+from derive.apps.exam.modules import Screen, draw_parameters
+from derive.apps.exam.settings import Range
+from derive.modules.derivation import forward_values, leaf_values
 from derive.modules.solution import solve_modules
 from derive.output import tex
 from derive.printing.numbers import given_number, plain_number
@@ -683,6 +687,21 @@ def test_a_relu_module_that_cannot_switch_off_is_named_and_a_small_one_is_kept(t
     stress = run_cli("exam", ROOT / "examples" / "residual.toml", "--stress", 3, "--seed", 1)
     counted = [line.split() for line in stress.stdout.splitlines() if line.startswith("  relu_one_sign ")]
     assert len(counted) == 1 and counted[0][1] == "0"
+
+
+@pytest.mark.parametrize("name", ["cnn", "rnn", "residual"])
+def test_the_compiled_forward_pass_that_screens_draws_is_sympys(name):
+    """Draws are refused on the forward pass compiled once (Screen); its values at a drawn spec are
+    sympy's forward values (those the solution prints) to 1e-12, node by node."""
+    spec = load(ROOT / "examples" / f"{name}.toml")
+    screen = Screen.of(spec)
+    ranges = {"weights": Range(-1.0, 1.0, 2), "biases": Range(-1.0, 1.0, 2)}
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        g = replace(screen.template, spec=draw_parameters(spec, ranges, rng)[0])
+        fast, exact = screen.values(g), forward_values(g, leaf_values(g))
+        assert fast.keys() == exact.keys() and len(fast) > 20
+        assert all(abs(fast[k] - exact[k]) <= 1e-12 * max(1.0, abs(exact[k])) for k in exact)
 
 
 def test_working_space_follows_the_steps_a_question_adds_as_an_mlp_exams(cnn):
