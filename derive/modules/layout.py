@@ -23,7 +23,8 @@ from .graph import flat
 from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
                        every_entry, flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
                        loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
-                       sample_tag, sequence_label, sequence_names, side_by_side, tensor_name, time_step, Picture)
+                       sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
+                       Picture)
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -76,7 +77,9 @@ def describe(m, modules) -> list:
                 f"{'s' if f > 1 else ''} of {size}{each}, stride {m.stride}, padding {m.padding}{act}"]
     if m.kind in ("maxpool", "avgpool"):
         what = "max" if m.kind == "maxpool" else "average"
-        return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"]
+        left = _leftover(m)
+        rest = f"; {left} of the {'×'.join(map(str, m.in_shape[1:]))} map fall in no window" if left else ""
+        return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}{rest}"]
     if m.kind == "flatten":
         return [f"flatten: {_read_order(m.in_shape)} as one vector"]
     if m.kind == "dense":
@@ -87,6 +90,18 @@ def describe(m, modules) -> list:
     u, w, b = (Math(letter) for letter in SHARED)
     return [f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
             f"tanh, unrolled over {m.in_shape[0]} time steps with the same ", u, ", ", w, " and ", b, " at every step"]
+
+
+def _leftover(m) -> str:
+    """The rows and columns (or values) of the map a pooling module reads that fall in no window,
+    in words: "row 5 and column 5", "rows 4 and 5", "value 7"; "" when every entry is read."""
+    words = ("row", "column") if len(m.size) == 2 else ("value",)
+    parts = []
+    for word, n, left in zip(words, m.in_shape[1:], unread(m)):
+        if left:
+            numbers = [str(k) for k in range(n - left + 1, n + 1)]
+            parts.append(f"{word} {numbers[0]}" if left == 1 else f"{word}s {', '.join(numbers[:-1])} and {numbers[-1]}")
+    return " and ".join(parts)
 
 
 def _wrapped(r) -> str:
@@ -136,7 +151,7 @@ class Pages:
             for name, syms in g.params[m.index].items():
                 value = m.param(name)
                 lines.extend(self._given(m, name, syms, value))
-            if m.kind == "rnn" and any(m.param("initial_state")):
+            if m.kind == "rnn":     # zeros too: step 1 reads h_0, and a student cannot assume it
                 lines.append(Line(INITIAL_STATE, [self.p.number_vector(m.param("initial_state"), given=True)]))
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
@@ -144,7 +159,12 @@ class Pages:
             for s, sample in enumerate(spec.inputs):
                 lines.append(Line("x" + (sample_tag(s) if several else ""), [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
-            lines.append(Line("t" + (sample_tag(s) if several else ""), [self.p.number_vector(target, given=True)]))
+            first_target = g.targets[s][0]
+            if len(target) == 1:       # one output: its target as the loss line names it, t_1 = 0.8
+                lines.append(Line(self.name(first_target), [self.p.given_number(target[0])]))
+                continue
+            lines.append(Line(self._map_name(first_target) + (sample_tag(s) if several else ""),
+                              [self.p.number_vector(target, given=True)]))
         lines.append(Line(self._map_name(g.rate), [self.p.given_number(spec.learning_rate)]))
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
@@ -257,7 +277,8 @@ class Pages:
                 items.append(self._flatten_item(spec.modules[module - 1], s))
             rule = forward_rule(m, spec.modules, op)
             what = {"step": "", "linear": "pre-activations", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
-                    "identity": "identity", "softmax": "softmax", "max": "max-pooling", "avg": "average pooling",
+                    "identity": "identity", "softmax": "softmax", "max": "the maximum of each window",
+                    "avg": "the mean of each window",
                     "add": "the skip connection"}[op]
             if m.kind == "rnn":
                 rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
@@ -265,6 +286,9 @@ class Pages:
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
             text = ["By ", Math(rule), ":" if not (m.padding and op == "linear") else
                     f" (x is 0 in the padding of {m.padding} around the input):"] if rule else None
+            if op in ("max", "avg") and _leftover(m):     # said where it happens, not first in the backward pass
+                text[-1:] = [" (", _leftover(m), " of ", Math(output_name(spec.modules[module - 1], spec.modules)),
+                             " fall in no window and are not used):"]
             items.append(Item(_section(title, text, [self.line(st) for st in steps])))
         return items
 
@@ -306,7 +330,7 @@ class Pages:
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
             group = list(group)
             m = modules[min(module, len(modules) - 1)]
-            formula = backward_rule(group[0].rule, m, modules)
+            formula = backward_rule(group[0].rule, m, modules, spec.loss)
             shown = [st for st in group if st.expr != 0]
             first = self.g.by_sym[self.source[group[0].target]]
             whole = self._whole_map(first) if m.kind != "rnn" and first.role != "param" else None
@@ -330,8 +354,11 @@ class Pages:
                     text += [_zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
             title = title if isinstance(title, list) else [title]     # pieces: the symbols set as math
-            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
-                title += [", ", Math(time_step(self.g.by_sym[self.source[group[0].target]].index[0] + 1))]
+            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):   # two steps a time step: which
+                t = self.g.by_sym[self.source[group[0].target]].index[0] + 1
+                what = ["through tanh"] if group[0].rule == "act-tanh" else ["the gradient reaching ",
+                                                                            Math(state_name(t))]
+                title = [f"Module {m.index + 1} ({KIND_TEXT[m.kind]}), ", Math(time_step(t)), ": ", *what]
             if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
@@ -445,8 +472,9 @@ def _explain(rule: str, m, modules) -> str | list:
                 "the gradient of ", Math(r["y"]), " unchanged."]
     if rule == "residual":
         r = residual_parts(m, modules)
-        return [": the sum ", Math(r["named"]), " passes its gradient to ", Math(r["input"]), " unchanged (the +1 path), "
-                "beside the path through ", Math(r["f"]), f" ({_wrapped(m)})."]
+        return [": ", Math(r["input"]), " reaches the loss along two paths, through ", Math(r["f"]),
+                f" ({_wrapped(m)}) and through the skip connection, which passes the gradient of ", Math(r["y"]),
+                " on unchanged."]
     return EXPLAIN.get(rule, ".")
 
 
@@ -480,7 +508,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
         "residual-output": f"{n}: the gradient reaching the output of module {m.index + m.wraps + 1}",
-        "residual": f"{n}: the +1 path",
+        "residual": f"{n}: the gradient of its input",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
         **{rule: [f"{n}: ", Math(gradient_of(letter)), ", summed over the time steps"]

@@ -1,0 +1,127 @@
+"""What a page review of the module documents (cnn, residual, rnn) found, each fixed and held here:
+what a student needs is given (h_0), one letter means one thing on a page (t: the time step in an
+RNN, so its target is target_k), every step has its rule sentence, titles say which step they are,
+and the pages say where entries are dropped."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from conftest import ROOT
+from helpers import run_cli
+
+EXAMPLES = ("cnn", "residual", "rnn")
+
+
+@pytest.fixture(scope="module")
+def documents(tmp_path_factory) -> dict[str, dict[str, str]]:
+    """Each example's worksheet.tex and solutions.tex (no PDF)."""
+    out = {}
+    for name in EXAMPLES:
+        folder = tmp_path_factory.mktemp(name)
+        assert run_cli("worksheet", ROOT / "examples" / f"{name}.toml", "--no-pdf", "--out", folder).returncode == 0
+        out[name] = {doc: (folder / f"{doc}.tex").read_text() for doc in ("worksheet", "solutions")}
+    return out
+
+
+def _given(tex: str) -> str:
+    start = tex.index("\\section*{The network}")
+    ends = [tex.find(mark, start) for mark in ("\\begin{derivestep}", "\\section*{Tasks}")]
+    return tex[start:min(e for e in ends if e >= 0)]
+
+
+def _steps(tex: str) -> list[tuple[str, str]]:
+    """(title, body) of each numbered step of a solution."""
+    return re.findall(r"\\begin\{derivestep\}\{\d+\}\{([^\n]*)\}\n(.*?)\\end\{derivestep\}", tex, re.S)
+
+
+@pytest.mark.parametrize("doc", ("worksheet", "solutions"))
+def test_the_rnn_s_initial_state_is_given_even_when_it_is_zero(documents, doc):
+    """Step 1 works W_11 h_{0,1} + W_12 h_{0,2} with 0 and 0: the student must be told h_0 = 0."""
+    assert "h_{0} &= \\begin{bmatrix} 0 \\\\ 0 \\end{bmatrix}" in _given(documents["rnn"][doc])
+
+
+def test_t_is_the_time_step_in_an_rnn_and_its_target_is_named_target(documents):
+    """x_t, h_t, δ_{t,j} and the sum over t count the time steps; the target t_1 on the same pages
+    meant something else. A recurrent network's target is the lecture's target_k; the other
+    documents keep t_k (no time there)."""
+    for doc in ("worksheet", "solutions"):
+        tex = documents["rnn"][doc]
+        assert "\\mathit{target}_{1} &= 0.7" in _given(tex)
+        assert not re.search(r"(?<![A-Za-z\\{])t_\{", tex), doc       # no t_{...} (the time's t is a subscript)
+    solution = documents["rnn"]["solutions"]
+    assert r"$E = \frac{1}{2}\sum_{k} \left(\mathit{target}_{k} - a^{(2)}_{k}\right)^{2}$" in solution
+    assert r"-\left(\mathit{target}_{1} - a^{(2)}_{1}\right) = -\left(0.7 - 0.650975187\right)" in solution
+    assert r"E = -\sum_{k} t_{k} \ln a^{(4)}_{k}" in documents["cnn"]["solutions"]
+    assert "target" not in documents["cnn"]["solutions"]
+
+
+def test_a_single_target_is_given_as_the_loss_line_names_it(documents):
+    """t = [0.8] was a 1×1 matrix beside the loss line's t_1."""
+    given = _given(documents["residual"]["solutions"])
+    assert "t_{1} &= 0.8 \\\\" in given and "\\begin{bmatrix} 0.8" not in given
+
+
+def test_the_rnn_s_sums_over_time_say_how_many_steps(documents):
+    """Σ_{t=1}^{T} with T never defined: the pages give 4 time steps, so the sums run to 4."""
+    solution = documents["rnn"]["solutions"]
+    assert r"\frac{\partial E}{\partial W_{jk}} = \sum_{t=1}^{4} \delta_{t,j}\, h_{t-1,k}" in solution
+    assert "^{T}" not in solution
+
+
+def test_the_rnn_s_two_steps_of_one_time_step_have_their_own_titles(documents):
+    """'backpropagation through time, t = 3' titled both the gradient reaching h_3 and the step through tanh."""
+    for doc in ("solutions", "worksheet"):
+        tex = documents["rnn"][doc]
+        titles = re.findall(r"\\begin\{derivestep\}\{\d+\}\{(.*)\}", tex) or re.findall(r"\\item (Module.*)", tex)
+        assert len(titles) == len(set(titles)) > 20, doc
+    solution = documents["rnn"]["solutions"]
+    assert r"{Module 1 (recurrent cell),{} $t = 3$: the gradient reaching $h_{3}$}" in solution
+    assert r"{Module 1 (recurrent cell),{} $t = 3$: through tanh}" in solution
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_step_opens_with_its_rule_sentence(documents, name):
+    """The loss-gradient step was the only one without a 'By ...' sentence (its display opened the
+    paragraph and left a blank line under the heading)."""
+    for title, body in _steps(documents[name]["solutions"]):
+        assert not body.lstrip().startswith("\\begin{align"), title
+    solution = documents["residual"]["solutions"]
+    assert (r"{The loss: its gradient at the outputs}" "\n" r"By the chain rule,{} $\frac{\partial E}{\partial "
+            r"a^{(5)}_{k}} = -\left(t_{k} - a^{(5)}_{k}\right)$.") in solution
+
+
+def test_the_residual_input_gradient_names_the_skip_connection_in_the_lines_order(documents):
+    """'the +1 path' is no word a student has met (step 7 says 'the skip connection'), and the rule
+    put the skip term first while the worked lines put the path through f first."""
+    solution = documents["residual"]["solutions"]
+    assert "+1 path" not in solution and "+1 path" not in documents["residual"]["worksheet"]
+    body = dict(_steps(solution))["Module 2 (residual block): the gradient of its input"]
+    rule = body[:body.index("\\begin{align*}")]
+    assert "through the skip connection" in rule
+    assert rule.index(r"\frac{\partial a^{(4)}}{\partial a^{(1)}}") < rule.index(r"\frac{\partial E}{\partial y^{(2)}}")
+    line = body[body.index("\\begin{align*}"):].splitlines()[1]
+    assert line.index(r"\delta^{(3)}_{2}") < line.index(r"\frac{\partial E}{\partial y^{(2)}_{1}} \cdot 1")
+
+
+@pytest.mark.parametrize("name", ("cnn", "residual"))
+def test_relu_s_slope_is_said_in_words_not_with_else(documents, name):
+    solution = documents[name]["solutions"]
+    assert r"\mathrm{ReLU}'(z) = 1 \text{ if } z > 0,\ 0 \text{ otherwise}" in solution
+    assert r"\text{ else }" not in solution
+
+
+def test_pooling_says_where_the_last_row_and_column_are_dropped(documents):
+    """The 5×5 map pooled 2×2 with stride 2 leaves row 5 and column 5 in no window; only the backward
+    pass said so ('or in no window'). The module line and the pooling step say it; the rule says
+    the window's offsets and the title says what the step computes."""
+    for doc in ("worksheet", "solutions"):
+        tex = documents["cnn"][doc]
+        assert (r"max-{}pooling: the max of each 2\ensuremath{\times}2 window,{} stride 2; row 5 and column 5 of the "
+                r"5\ensuremath{\times}5 map fall in no window.") in tex
+        assert "max-{}pooling): max-{}pooling" not in tex
+    solution = documents["cnn"]["solutions"]
+    assert (r"{Module 2 (max-{}pooling): the maximum of each window}" "\n"
+            r"By $p^{(2)}_{ij} = \max_{u,v \in \{1, 2\}} a^{(1)}_{2(i-1)+u,\,2(j-1)+v}$ (row 5 and column 5 of "
+            r"$a^{(1)}$ fall in no window and are not used):") in solution
