@@ -810,15 +810,15 @@ def test_flatten_says_how_it_reads_the_map_in_words_the_pages_introduced(tmp_pat
         tex = (out / document).read_text()
         assert "1\\ensuremath{\\times}2" not in tex
         assert r"Module 3,{} flatten: the 2\ensuremath{\times}2 map,{} read row by row,{} as one vector." in tex
-    assert (r"The 2\ensuremath{\times}2 map,{} read row by row,{} is the vector of 4 inputs of module 4."
+    assert (r"The 2\ensuremath{\times}2 map,{} read row by row,{} is the vector $a^{(3)}$ of 4 inputs of module 4."
             in (out / "solutions.tex").read_text())
     path = tmp_path / "cnn2.toml"
     path.write_text(toml_text(CNN2), encoding="utf-8")
     assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "two").returncode == 0
     tex = (tmp_path / "two" / "solutions.tex").read_text()
     assert r"2\ensuremath{\times}2\ensuremath{\times}2" not in tex
-    assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector of "
-            "8 inputs of module 4.") in tex
+    assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector "
+            "$a^{(3)}$ of 8 inputs of module 4.") in tex
     # the gradient maps by the rule's own index, z^{(1)}_{f,ij}: one per filter (no channel c the pages never named)
     assert r"{$\delta^{(1)}\ (f = 2)$}" in tex and "(c = " not in tex
     assert run_cli("exam", path, "--variants", 1, "--seed", 1, "--out", tmp_path / "exam", "--no-pdf").returncode == 0

@@ -125,3 +125,21 @@ def test_pooling_says_where_the_last_row_and_column_are_dropped(documents):
     assert (r"{Module 2 (max-{}pooling): the maximum of each window}" "\n"
             r"By $p^{(2)}_{ij} = \max_{u,v \in \{1, 2\}} a^{(1)}_{2(i-1)+u,\,2(j-1)+v}$ (row 5 and column 5 of "
             r"$a^{(1)}$ fall in no window and are not used):") in solution
+
+
+def test_the_flattened_vector_has_its_own_name_in_the_dense_rules_and_lines(documents):
+    """The rule z_k = Σ_j w_kj p^{(2)}_j sent a student looking for p_3, while the lines paired w_13 with
+    p^{(2)}_{21}: the flattened vector is a^{(3)} (a^{(3)}_{3} = p^{(2)}_{21}, shown once in the flatten
+    step), in the dense rules and their lines; the pooling step says how its gradient comes back."""
+    solution = documents["cnn"]["solutions"]
+    assert (r"a^{(3)} &= \mathrm{flatten}\left(p^{(2)}\right) = \begin{bmatrix} p^{(2)}_{11} \\ p^{(2)}_{12} \\ "
+            r"p^{(2)}_{21} \\ p^{(2)}_{22} \end{bmatrix}") in solution
+    assert r"By $z^{(4)}_{k} = \sum_{j} w^{(4)}_{kj}\, a^{(3)}_{j} + b^{(4)}_{k}$:" in solution
+    assert r"w^{(4)}_{13} a^{(3)}_{3} + w^{(4)}_{14} a^{(3)}_{4}" in solution
+    assert (r"\frac{\partial E}{\partial w^{(4)}_{13}} &= \delta^{(4)}_{1} a^{(3)}_{3} = \left(-0.432170748\right) "
+            r"\cdot 0.370000000 = -0.159903177") in solution
+    assert (r"\frac{\partial E}{\partial a^{(3)}_{3}} &= \delta^{(4)}_{1} w^{(4)}_{13} + \delta^{(4)}_{2} w^{(4)}_{23}"
+            in solution)
+    assert r"Flatten only reorders: $\partial E / \partial p^{(2)}$ is $\partial E / \partial a^{(3)}$ put back" in solution
+    assert r"\frac{\partial E}{\partial a^{(1)}_{32}} &= \frac{\partial E}{\partial a^{(3)}_{3}} = -0.302519524" in solution
+    assert not re.search(r"p\^\{\(2\)\}_\{[j1-4]\}", solution)      # no one-index p^{(2)} anywhere

@@ -16,12 +16,13 @@ import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
 from ..printing.latex import Printer
+from ..model.naming import Name, Partial, Sampled
 from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
-from .graph import flat
+from .graph import E, flat
 from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
-                       every_entry, flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
+                       every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
                        loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
                        sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
                        Picture)
@@ -138,6 +139,29 @@ class Pages:
         self.unchanged = {u for par, u in self.d.updated.items() if self.d.values[u] == self.d.values[par]}
         self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given | self.unchanged)
         self.source = {grad: node for node, grad in self.d.gradient.items()}   # gradient -> its quantity
+        # the module after a flatten reads the flattened vector by its own name: a^{(3)}_{3}, not p^{(2)}_{21}
+        self.flat = Printer(self._flattened_names(), self.spec.decimals, given=self.d.given | self.unchanged)
+
+    def _flattened_names(self) -> dict:
+        """The names with each flattened map's entries (and their gradients) named as the vector's:
+        p^{(2)}_{21} is a^{(3)}_{3}."""
+        names = dict(self.d.names)
+        for m in self.spec.modules:
+            if not flattens_map(m):
+                continue
+            for outputs in self.g.outputs:
+                for j, sym in enumerate(outputs[m.index]):
+                    old = names[sym]
+                    new = Name("a", str(j + 1), f"({m.index + 1})")
+                    sampled = isinstance(old, Sampled)
+                    names[sym] = Sampled(new, old.sample) if sampled else new
+                    grad = self.d.gradient.get(sym)
+                    if grad is not None:
+                        names[grad] = Sampled(Partial(E, new), old.sample) if sampled else Partial(E, new)
+        return names
+
+    def reads_flattened(self, module: int) -> bool:
+        return module > 0 and module < len(self.spec.modules) and flattens_map(self.spec.modules[module - 1])
 
     def name(self, sym: sp.Symbol) -> str:
         return name_latex(self.d.names[sym])
@@ -251,8 +275,15 @@ class Pages:
         return head
 
     # ---------------------------------------------------------------------------------- steps
-    def line(self, step: Step) -> Line:
-        return Line(self.name(step.target), self.p.chain(step.target, step.expr, self.d.values, step.value))
+    def line(self, step: Step, renamed: bool = False) -> Line:
+        """A worked line; `renamed`: the flattened vector by its own name (a^{(3)}_{3}, ∂E/∂a^{(3)}_{3}), in
+        the steps of the module that reads it and of the module whose map it is."""
+        p = self.flat if renamed else self.p
+        return Line(p.name(step.target), p.chain(step.target, step.expr, self.d.values, step.value))
+
+    def flattened_next(self, module: int) -> bool:
+        """Whether the next module flattens this module's map (its backward steps read ∂E/∂a^{(3)})."""
+        return module + 1 < len(self.spec.modules) and flattens_map(self.spec.modules[module + 1])
 
     def forward_items(self) -> list[Item]:
         spec, g = self.spec, self.g
@@ -289,7 +320,8 @@ class Pages:
             if op in ("max", "avg") and _leftover(m):     # said where it happens, not first in the backward pass
                 text[-1:] = [" (", _leftover(m), " of ", Math(output_name(spec.modules[module - 1], spec.modules)),
                              " fall in no window and are not used):"]
-            items.append(Item(_section(title, text, [self.line(st) for st in steps])))
+            renamed = op == "linear" and self.reads_flattened(module)
+            items.append(Item(_section(title, text, [self.line(st, renamed) for st in steps])))
         return items
 
     def _flatten_item(self, m, s: int) -> Item:
@@ -298,10 +330,12 @@ class Pages:
         title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
         names = self.p.matrix([[self.name(e)] for e in entries])
         values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
-        line = Line(flattened(output_name(self.spec.modules[m.index - 1], self.spec.modules)), [names, values])
+        modules = self.spec.modules
+        vector = output_name(m, modules)
+        line = Line(vector, [flattened(output_name(modules[m.index - 1], modules)), names, values])
         n = m.out_shape[0]
-        text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector of "
-                f"{n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
+        text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector ",
+                Math(vector), f" of {n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
         return Item(Section("", steps=[NumberedStep(0, title, [Block(text, [line])])]))
 
     def backward_items(self) -> list[Item]:
@@ -341,6 +375,12 @@ class Pages:
                 explain = _explain(group[0].rule, m, modules)
                 if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
                     explain = ": each δ goes back through the kernel to the inputs its window read."
+                if self.flattened_next(module) and (rule in ("maxpool", "avgpool") or rule.startswith("act-")):
+                    shape = "×".join(map(str, m.out_shape[1:]))
+                    explain = [explain] if isinstance(explain, str) else explain
+                    explain += [" Flatten only reorders: ", Math(map_gradient(output_name(m, modules), "", False)),
+                                " is ", Math(map_gradient(output_name(modules[module + 1], modules), "", False)),
+                                f" put back into the {shape} map."]
                 text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
@@ -362,7 +402,9 @@ class Pages:
             if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
-            lines = [self.line(st) for st in shown]
+            renamed = (rule in ("dense-weights", "dense-input") and self.reads_flattened(module)) \
+                or self.flattened_next(module)
+            lines = [self.line(st, renamed) for st in shown]
             pictures, blank, asked = [], [], []
             if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group, whole)

@@ -39,11 +39,17 @@ def _source(m: Module, modules) -> Module | None:
     if m.index == 0 or all(n.kind == "residual" for n in modules[:m.index]):
         return None
     prev = modules[m.index - 1]
-    if prev.kind == "flatten":
+    if prev.kind == "flatten" and not flattens_map(prev):     # a vector flattened is itself
         prev = modules[m.index - 2]
     if prev.kind == "residual":
         return _source(prev, modules)
     return prev
+
+
+def flattens_map(m: Module) -> bool:
+    """Whether a flatten module makes a vector of a map: its vector then has a name of its own,
+    a^{(3)} with one index (a^{(3)}_{3} = p^{(2)}_{21}), which the next module's rules and lines use."""
+    return m.kind == "flatten" and len(m.in_shape) > 1
 
 
 def _last_state(rnn: Module, modules) -> bool:
@@ -79,7 +85,7 @@ def output_name(m: Module, modules, inside: bool = False) -> str:
     elif m.kind == "rnn":
         own = "h"
     elif m.kind == "flatten":
-        own = output_name(modules[m.index - 1], modules)
+        own = f"a{_sup(m)}" if flattens_map(m) else output_name(modules[m.index - 1], modules)
     else:
         own = f"a{_sup(m)}"
     end = {r.index + r.wraps: r for r in modules if r.kind == "residual"}
