@@ -143,3 +143,26 @@ def test_the_flattened_vector_has_its_own_name_in_the_dense_rules_and_lines(docu
     assert r"Flatten only reorders: $\partial E / \partial p^{(2)}$ is $\partial E / \partial a^{(3)}$ put back" in solution
     assert r"\frac{\partial E}{\partial a^{(1)}_{32}} &= \frac{\partial E}{\partial a^{(3)}_{3}} = -0.302519524" in solution
     assert not re.search(r"p\^\{\(2\)\}_\{[j1-4]\}", solution)      # no one-index p^{(2)} anywhere
+
+
+def _task(sheet: str, title: str) -> str:
+    start = sheet.index("\\item " + title + "\n")
+    end = sheet.find("\\item ", start + 6)
+    return sheet[start:end if end >= 0 else len(sheet)]
+
+
+def test_a_map_s_task_is_a_grid_to_fill_in_labelled_once(documents):
+    """Tasks 1-2 listed 25 names (7 + 7 + 7 + 3 + 1) where the gradient tasks gave a 5×5 grid; and those
+    grids had their name twice, '∂E/∂a^(1) (every entry)' above a grid captioned '∂E/∂a^(1)'."""
+    sheet = documents["cnn"]["worksheet"]
+    assert "{$z^{(1)}$}" not in _given(sheet) and "{$a^{(1)}$}" not in _given(sheet)   # computed, not given
+    for title, label, size in (("Module 1 (convolution): pre-{}activations", r"z^{(1)}", 5),
+                               ("Module 1 (convolution): ReLU", r"a^{(1)}", 5),
+                               ("Module 2 (max-{}pooling): the maximum of each window", r"p^{(2)}", 2),
+                               ("Module 1 (convolution): through ReLU", r"\delta^{(1)}", 5),
+                               ("Module 1 (convolution): the input gradient", r"\partial E / \partial x", 6)):
+        task = _task(sheet, title)
+        assert "\\begin{gather*}" not in task, title                   # no list of names, no second label
+        assert f"{{${label}\\ \\text{{(every entry)}}$}}" in task, title
+        assert f"grid ({size},-{size});" in task, title
+    assert "z^{(1)}_{55}" not in sheet

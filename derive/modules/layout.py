@@ -321,8 +321,25 @@ class Pages:
                 text[-1:] = [" (", _leftover(m), " of ", Math(output_name(spec.modules[module - 1], spec.modules)),
                              " fall in no window and are not used):"]
             renamed = op == "linear" and self.reads_flattened(module)
-            items.append(Item(_section(title, text, [self.line(st, renamed) for st in steps])))
+            section = _section(title, text, [self.line(st, renamed) for st in steps])
+            blank = self._blank_maps(steps) if m.kind != "rnn" and len(section.steps) == 1 else []
+            items.append(Item(section, blank=blank))
         return items
+
+    def _blank_maps(self, steps: list[Step]) -> list[str]:
+        """A map a forward step computes (z^{(1)}, a^{(1)}, p^{(2)}) as empty grids of its shape, one per
+        filter, for the worksheet's task: 25 names in a row are no 5×5 map to fill in. Labelled as every
+        answer grid of the worksheet is (the gradient maps'), 'every entry'."""
+        first = self.g.by_sym[steps[0].target]
+        whole = self._whole_map(first)
+        if whole is None or len(first.index) < 2:
+            return []
+        name = getattr(first.name, "inner", first.name)
+        label = tensor_name(name.base, name.sup)
+        planes = [plane if isinstance(plane[0], list) else [plane] for plane in whole]
+        return [grid([[0.0] * len(plane[0]) for _ in plane], False, self.spec.decimals,
+                     every_entry(channel_label(label, c, False) if len(planes) > 1 else label), blank=True).tex
+                for c, plane in enumerate(planes)]
 
     def _flatten_item(self, m, s: int) -> Item:
         """Flatten computes nothing: the map's entries, read row by row, are the next module's inputs."""
@@ -409,9 +426,8 @@ class Pages:
             if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group, whole)
                 blank = self._gradient_maps(group, whole, blank=True)
-                asked = [every_entry(_map_gradient(first))] if blank else []
             section = _section(title, text or None, lines)
-            if zero and not asked and len(section.steps) == 1:
+            if zero and not blank and len(section.steps) == 1:
                 asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
             items.append(Item(section, pictures, asked, blank))
         return items
@@ -453,7 +469,7 @@ class Pages:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
             label = channel_label(_map_gradient(first), c, first.role == "input") if c is not None and len(channels) > 1 \
                 else _map_gradient(first)
-            out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
+            out.append(grid(values, False, self.spec.decimals, every_entry(label) if blank else label, blank=blank).tex)
         return out
 
     def update_items(self) -> list[Item]:
@@ -676,7 +692,8 @@ def worksheet_context(solution: ModuleSolution) -> dict:
     for part in parts:
         for item in part.items:
             for step in item.section.steps:
-                names = item.asked or [line.lhs for block in step.blocks for line in block.given if line.lhs]
+                names = [] if item.blank else item.asked or [line.lhs for block in step.blocks for line in block.given
+                                                             if line.lhs]     # a grid to fill in is the task
                 rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
                 lines = len([line for block in step.blocks for line in block.lines])
                 tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
