@@ -166,3 +166,14 @@ def test_a_map_s_task_is_a_grid_to_fill_in_labelled_once(documents):
         assert f"{{${label}\\ \\text{{(every entry)}}$}}" in task, title
         assert f"grid ({size},-{size});" in task, title
     assert "z^{(1)}_{55}" not in sheet
+
+
+@pytest.mark.parametrize("name, title", [("cnn", "Module 1 (convolution): the input gradient"),
+                                         ("residual", "Module 1 (dense layer): the gradient of its input"),
+                                         ("rnn", "Module 1 (recurrent cell): the gradient of the inputs")])
+def test_the_data_s_gradient_says_why_it_is_asked(documents, name, title):
+    """∂E/∂x was asked (a whole page for cnn) though nothing uses it in the update: task and step say why."""
+    why = "no update uses it: it is the gradient a module before this one would receive"
+    assert f"\\item {title} ({why})\n" in documents[name]["worksheet"]
+    body = dict(_steps(documents[name]["solutions"]))[title]
+    assert f" N{why[1:]}." in body[:body.index("\\begin{align*}")]

@@ -58,6 +58,7 @@ class Item:
     pictures: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)    # the worksheet's task: these names (else the lines')
     blank: list[str] = field(default_factory=list)    # ... and these empty grids to fill in
+    note: str = ""                                    # ... and why it is asked, when nothing later uses it
 
 
 @dataclass
@@ -399,6 +400,10 @@ class Pages:
                                 " is ", Math(map_gradient(output_name(modules[module + 1], modules), "", False)),
                                 f" put back into the {shape} map."]
                 text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
+            note = ""
+            if group[0].rule.endswith("-input") and first.role == "input":   # the data's gradient: used by nothing
+                note = UNUSED_INPUT
+                text += [f" {note[0].upper()}{note[1:]}."]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
@@ -429,7 +434,7 @@ class Pages:
             section = _section(title, text or None, lines)
             if zero and not blank and len(section.steps) == 1:
                 asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
-            items.append(Item(section, pictures, asked, blank))
+            items.append(Item(section, pictures, asked, blank, note))
         return items
 
     def _whole_map(self, node):
@@ -519,6 +524,9 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
     **{rule: [": the same ", Math(letter), " at every time step, so its gradient sums over them."]
        for rule, letter in zip(("rnn-input_weights", "rnn-recurrent_weights", "rnn-biases"), SHARED)},
 }
+
+
+UNUSED_INPUT = "no update uses it: it is the gradient a module before this one would receive"
 
 
 def _explain(rule: str, m, modules) -> str | list:
@@ -696,7 +704,9 @@ def worksheet_context(solution: ModuleSolution) -> dict:
                                                              if line.lhs]     # a grid to fill in is the task
                 rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
                 lines = len([line for block in step.blocks for line in block.lines])
-                tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
+                title = step.title if isinstance(step.title, list) else [step.title]
+                text = title + [f" ({item.note})"] if item.note else step.title
+                tasks.append({"text": text, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
                               "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
             "problem": pages.problem(), "tasks": tasks}
