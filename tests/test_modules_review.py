@@ -146,7 +146,7 @@ def test_the_flattened_vector_has_its_own_name_in_the_dense_rules_and_lines(docu
 
 
 def _task(sheet: str, title: str) -> str:
-    start = sheet.index("\\item " + title + "\n")
+    start = re.search(re.escape("\\item " + title) + r"( \(.*\))?\n", sheet).start()
     end = sheet.find("\\item ", start + 6)
     return sheet[start:end if end >= 0 else len(sheet)]
 
