@@ -177,3 +177,17 @@ def test_the_data_s_gradient_says_why_it_is_asked(documents, name, title):
     assert f"\\item {title} ({why})\n" in documents[name]["worksheet"]
     body = dict(_steps(documents[name]["solutions"]))[title]
     assert f" N{why[1:]}." in body[:body.index("\\begin{align*}")]
+
+
+def test_zero_parameter_gradients_are_said_one_way(documents):
+    """Step 18 worked ∂E/∂w^(4)_11 = (−0.053…) · 0 = 0 while steps 22-23 said 'The other 2 entries are 0':
+    a zero entry of a parameter's gradient is said in the sentence, with why, and not worked."""
+    steps = dict(_steps(documents["residual"]["solutions"]))
+    weights = steps["Module 4 (dense layer): the weight gradients"]
+    assert r"\cdot 0 = 0" not in weights and r"\frac{\partial E}{\partial w^{(4)}_{11}}" not in weights
+    assert "The other 2 entries are 0 (a factor of each is 0)." in weights
+    assert "The other 2 entries are 0 (a factor of each is 0)." in steps["Module 3 (dense layer): the weight gradients"]
+    assert r"The other entry is 0 (its $\delta$ is 0)." in steps["Module 3 (dense layer): the bias gradients"]
+    for title, body in steps.items():
+        if title.endswith(("weight gradients", "bias gradients")):
+            assert not re.search(r"= 0 (\\\\)?\n", body), title

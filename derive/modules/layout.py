@@ -383,8 +383,10 @@ class Pages:
             group = list(group)
             m = modules[min(module, len(modules) - 1)]
             formula = backward_rule(group[0].rule, m, modules, spec.loss)
-            shown = [st for st in group if st.expr != 0]
             first = self.g.by_sym[self.source[group[0].target]]
+            # an entry that is 0 is said in one sentence, never worked: a parameter's gradient whose
+            # factor is 0 (δ · 0) as one whose δ is 0 (one convention for the document)
+            shown = [st for st in group if st.expr != 0 and not (first.role == "param" and st.value == 0)]
             whole = self._whole_map(first) if m.kind != "rnn" and first.role != "param" else None
             unread = sum(1 for sym in flat(whole) if sym not in computed) if whole is not None else 0
             zero = len(group) - len(shown) + unread
@@ -412,6 +414,11 @@ class Pages:
                     a = output_name(m, modules, inside=True)
                     z = "z" + a[1:] if a.startswith("a") else "z"
                     text += [" (ReLU is off, ", Math(relu_off(z)), ", or no gradient reaches ", Math(a), ")."]
+                elif first.role == "param":      # a product δ · input, δ itself, or a sum of such
+                    one = zero == 1
+                    text += ([f" (a factor of {'it' if one else 'each'} is 0)."] if rule.endswith("-weights") else
+                             [f" ({'its' if one else 'their'} ", Math(r"\delta"), " is 0)."]
+                             if rule.endswith("-biases") else [f" (every term of {'it' if one else 'each'} is 0)."])
                 else:
                     text += [_zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
