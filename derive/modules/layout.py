@@ -9,6 +9,7 @@ worksheet: the same problem and one task per step of the solution.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -516,6 +517,21 @@ class Pages:
                          "gradient": self.p.number(d.values[d.gradient[node.sym]]),
                          "updated": self.p.value_of(d.updated[node.sym], d.values[d.updated[node.sym]])})
         return rows
+
+
+def left_out(text: list, more: int) -> list:
+    """A step's prose when a deck shows only its first lines and `more` alike are left out: one sentence
+    for all the other entries, 'Of the other 33 entries, 10 are computed in the same way and 23 are 0
+    (...)', not 'The other 23 entries are 0 (...). The other 10 entries are computed in the same way.'"""
+    for k, piece in enumerate(text):
+        found = re.fullmatch(r" The other (\d+) entries are 0| The other entry is 0", piece) \
+            if isinstance(piece, str) else None
+        if found:
+            zero = int(found.group(1) or 1)
+            return text[:k] + [f" Of the other {zero + more} entries, {more} are computed in the same way and "
+                               f"{zero} {'is' if zero == 1 else 'are'} 0"] + text[k + 1:]
+    note = f"The other {more} entries are computed in the same way."
+    return text + [" " + note if text else note]
 
 
 def _map_gradient(node) -> str:
