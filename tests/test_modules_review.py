@@ -5,6 +5,7 @@ and the pages say where entries are dropped."""
 from __future__ import annotations
 
 import re
+import subprocess
 
 import pytest
 
@@ -39,7 +40,17 @@ def _steps(tex: str) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("doc", ("worksheet", "solutions"))
 def test_the_rnn_s_initial_state_is_given_even_when_it_is_zero(documents, doc):
     """Step 1 works W_11 h_{0,1} + W_12 h_{0,2} with 0 and 0: the student must be told h_0 = 0."""
-    assert "h_{0} &= \\begin{bmatrix} 0 \\\\ 0 \\end{bmatrix}" in _given(documents["rnn"][doc])
+    assert (r"b &= \begin{bmatrix} 0.1 \\ 0 \end{bmatrix},\qquad h_{0} = \begin{bmatrix} 0 \\ 0 \end{bmatrix} \\"
+            in _given(documents["rnn"][doc]))        # beside b: the list still fits page 1 with the picture
+
+
+def test_the_rnn_s_given_values_with_h0_stay_on_the_first_page(tmp_path):
+    """Listed on a line of its own, h_0 pushed the whole list (kept together) to page 2 of the worksheet."""
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--out", tmp_path).returncode == 0
+    for doc in ("worksheet", "solutions"):
+        first = subprocess.run(["pdftotext", "-f", "1", "-l", "1", tmp_path / f"{doc}.pdf", "-"], capture_output=True,
+                               text=True, check=True).stdout
+        assert "η = 0.5" in first and "h0 =" in first.replace("\n", " "), doc
 
 
 def test_t_is_the_time_step_in_an_rnn_and_its_target_is_named_target(documents):

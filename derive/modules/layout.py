@@ -22,7 +22,7 @@ from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
 from .graph import E, flat
-from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
+from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, beside, channel_label, columns_label,
                        every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
                        loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
                        sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
@@ -175,10 +175,11 @@ class Pages:
         lines = []
         for m in modules:
             for name, syms in g.params[m.index].items():
-                value = m.param(name)
-                lines.extend(self._given(m, name, syms, value))
-            if m.kind == "rnn":     # zeros too: step 1 reads h_0, and a student cannot assume it
-                lines.append(Line(INITIAL_STATE, [self.p.number_vector(m.param("initial_state"), given=True)]))
+                given = self._given(m, name, syms, m.param(name))
+                if m.kind == "rnn" and name == "biases":   # h_0 beside b (a value per unit too): the list stays
+                    given = [Line(line.lhs, [beside(line.rhs[0], INITIAL_STATE, self._initial_state(m))])
+                             for line in given]            # short enough for one page with the picture
+                lines.extend(given)
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
         if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
@@ -203,6 +204,11 @@ class Pages:
             "loss": f"The loss is {loss}"
                     + (", summed over the samples." if several else "."),
         }
+
+    def _initial_state(self, rnn) -> str:
+        """h_0, always given (zeros too: step 1 reads it, and a student cannot assume it)."""
+        h0 = rnn.param("initial_state")
+        return self.p.given_number(h0[0]) if len(h0) == 1 else self.p.number_vector(h0, given=True)
 
     def _given(self, m, name: str, syms, value) -> list[Line]:
         if m.kind in ("conv1d", "conv2d") and name == "kernels":

@@ -145,6 +145,11 @@ def loss_after(name: str, value: str | None = None) -> str:
 INITIAL_STATE = "h_{0}"     # an RNN's state before its first time step
 
 
+def beside(value: str, name: str, other: str) -> str:
+    """A second given value on the line of the first: b = [...],  h_0 = [...]."""
+    return rf"{value},\qquad {name} = {other}"
+
+
 def state_name(t: int) -> str:
     """h_t: an RNN's state after time step t."""
     return f"h_{{{t}}}"
