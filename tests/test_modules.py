@@ -528,7 +528,7 @@ def test_a_dense_first_module_lists_its_inputs_and_targets_in_the_given_data(tmp
     for document in ("worksheet", "solutions"):
         given = _given((out / f"{document}.tex").read_text())
         assert "x &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given, document
-        assert "t &= \\begin{bmatrix} 0.8 \\end{bmatrix}" in given, document
+        assert "t_{1} &= 0.8" in given, document     # one output: its target as the loss line names it
     spec = tomllib.loads((ROOT / "examples" / "residual.toml").read_text())
     spec["data"] = {"inputs": [[0.5, 0.9], [-0.25, 1.0]], "targets": [[0.8], [0.1]]}
     path = tmp_path / "two.toml"
@@ -537,7 +537,7 @@ def test_a_dense_first_module_lists_its_inputs_and_targets_in_the_given_data(tmp
     given = _given((tmp_path / "two" / "solutions.tex").read_text())
     assert "x^{[1]} &= \\begin{bmatrix} 0.5 \\\\ 0.9 \\end{bmatrix}" in given
     assert "x^{[2]} &= \\begin{bmatrix} -0.25 \\\\ 1 \\end{bmatrix}" in given
-    assert "t^{[2]} &= \\begin{bmatrix} 0.1 \\end{bmatrix}" in given
+    assert "t^{[2]}_{1} &= 0.1" in given       # as the loss line E^{[2]} names it
 
 
 def _grid_after(tex: str, step: int) -> tuple[str, str]:
@@ -625,10 +625,10 @@ def test_symbols_in_module_step_titles_and_reasons_are_set_as_math(tmp_path):
     solution = (rnn / "solutions.tex").read_text()
     assert r"{Module 1 (recurrent cell): $\partial E/\partial U$,{} summed over the time steps}" in solution
     assert r"{Module 1 (recurrent cell): $\partial E/\partial b$,{} summed over the time steps}" in solution
-    assert r"backpropagation through time,{} $t = 3$}" in solution
+    assert r"{Module 1 (recurrent cell),{} $t = 3$: the gradient reaching $h_{3}$}" in solution
     assert r"\item Module 1 (recurrent cell): $\partial E/\partial W$,{} summed" in (rnn / "worksheet.tex").read_text()
     deck = (tmp_path / "deck" / "slides.tex").read_text()
-    assert r"\begin{frame}{Module 1 (recurrent cell): backpropagation through time,{} $t = 3$}" in deck
+    assert r"\begin{frame}{Module 1 (recurrent cell),{} $t = 3$: through tanh}" in deck
     assert "∂" not in solution and "∂" not in deck
     cnn = tmp_path / "cnn"
     assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", cnn).returncode == 0
@@ -709,7 +709,7 @@ def test_every_step_uses_only_gradients_derived_before_it(tmp_path, name):
     assert _used_before_derived(tex) == []
     if name == "residual":
         reach = tex.index("(residual block): the gradient reaching the output of module 4}")
-        assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the +1 path}")
+        assert reach < tex.index("{Module 4 (dense layer): through the identity}") < tex.index("(residual block): the gradient of its input}")
         assert "\\frac{\\partial E}{\\partial a^{(4)}_{1}} &= \\frac{\\partial E}{\\partial y^{(2)}_{1}} \\cdot 1 " \
                "= \\left(-0.053162009\\right) \\cdot 1 = -0.053162009" in tex[reach:]
 
@@ -774,9 +774,10 @@ def test_a_residual_block_is_written_in_the_network_s_own_names(tmp_path):
     assert (r"$\frac{\partial E}{\partial a^{(4)}} = \frac{\partial E}{\partial y^{(2)}} \cdot 1$: $a^{(4)} = f(a^{(1)})$ "
             r"enters the sum $y^{(2)} = a^{(1)} + a^{(4)}$ with the factor 1,{} so it receives the gradient of $y^{(2)}$ "
             "unchanged.") in tex
-    assert (r"$\frac{\partial E}{\partial a^{(1)}} = \frac{\partial E}{\partial y^{(2)}} \cdot 1 + \frac{\partial E}"
-            r"{\partial a^{(4)}}\,\frac{\partial a^{(4)}}{\partial a^{(1)}}$: the sum $y^{(2)} = a^{(1)} + a^{(4)}$ passes "
-            r"its gradient to $a^{(1)}$ unchanged (the +1 path),{} beside the path through $f$ (modules 3 and 4).") in tex
+    assert (r"$\frac{\partial E}{\partial a^{(1)}} = \frac{\partial E}{\partial a^{(4)}}\,\frac{\partial a^{(4)}}"
+            r"{\partial a^{(1)}} + \frac{\partial E}{\partial y^{(2)}} \cdot 1$: $a^{(1)}$ reaches the loss along two paths,{} "
+            r"through $f$ (modules 3 and 4) and through the skip connection,{} which passes the gradient of $y^{(2)}$ on "
+            "unchanged.") in tex
     # x is only ever the data: the vector x, its entries x_{j}, x_{1}, x_{2}
     assert set(re.findall(r"(?<![\\a-zA-Z])x(?![a-zA-Z])(?:_\{[^}]*\})?", tex)) == {"x", "x_{j}", "x_{1}", "x_{2}"}
     assert "f(x)" not in tex and r"\partial x}" not in tex
@@ -809,15 +810,15 @@ def test_flatten_says_how_it_reads_the_map_in_words_the_pages_introduced(tmp_pat
         tex = (out / document).read_text()
         assert "1\\ensuremath{\\times}2" not in tex
         assert r"Module 3,{} flatten: the 2\ensuremath{\times}2 map,{} read row by row,{} as one vector." in tex
-    assert (r"The 2\ensuremath{\times}2 map,{} read row by row,{} is the vector of 4 inputs of module 4."
+    assert (r"The 2\ensuremath{\times}2 map,{} read row by row,{} is the vector $a^{(3)}$ of 4 inputs of module 4."
             in (out / "solutions.tex").read_text())
     path = tmp_path / "cnn2.toml"
     path.write_text(toml_text(CNN2), encoding="utf-8")
     assert run_cli("worksheet", path, "--no-pdf", "--out", tmp_path / "two").returncode == 0
     tex = (tmp_path / "two" / "solutions.tex").read_text()
     assert r"2\ensuremath{\times}2\ensuremath{\times}2" not in tex
-    assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector of "
-            "8 inputs of module 4.") in tex
+    assert (r"The 2 maps of 2\ensuremath{\times}2,{} one after another and each read row by row,{} are the vector "
+            "$a^{(3)}$ of 8 inputs of module 4.") in tex
     # the gradient maps by the rule's own index, z^{(1)}_{f,ij}: one per filter (no channel c the pages never named)
     assert r"{$\delta^{(1)}\ (f = 2)$}" in tex and "(c = " not in tex
     assert run_cli("exam", path, "--variants", 1, "--seed", 1, "--out", tmp_path / "exam", "--no-pdf").returncode == 0
@@ -835,9 +836,9 @@ def test_an_rnn_s_rules_use_the_names_of_its_worked_lines(tmp_path):
     rules = [r"z_{t,j} = U_{j1}\, x_{t} + \sum_{k} W_{jk}\, h_{t-1,k} + b_{j},\quad h_{t,j} = \tanh\left(z_{t,j}\right)",
              r"\delta_{t,j} = \frac{\partial E}{\partial h_{t,j}} \cdot \left(1 - h_{t,j}^{2}\right)",
              r"\frac{\partial E}{\partial h_{t,k}} = \sum_{j} \delta_{t+1,j}\, W_{jk}",
-             r"\frac{\partial E}{\partial U_{j1}} = \sum_{t=1}^{T} \delta_{t,j}\, x_{t}",
-             r"\frac{\partial E}{\partial W_{jk}} = \sum_{t=1}^{T} \delta_{t,j}\, h_{t-1,k}",
-             r"\frac{\partial E}{\partial b_{j}} = \sum_{t=1}^{T} \delta_{t,j}",
+             r"\frac{\partial E}{\partial U_{j1}} = \sum_{t=1}^{4} \delta_{t,j}\, x_{t}",
+             r"\frac{\partial E}{\partial W_{jk}} = \sum_{t=1}^{4} \delta_{t,j}\, h_{t-1,k}",
+             r"\frac{\partial E}{\partial b_{j}} = \sum_{t=1}^{4} \delta_{t,j}",
              r"\frac{\partial E}{\partial x_{t}} = \sum_{j} \delta_{t,j}\, U_{j1}",
              r"z^{(2)}_{k} = \sum_{j} w^{(2)}_{kj}\, h_{4,j} + b^{(2)}_{k}",
              r"\frac{\partial E}{\partial w^{(2)}_{kj}} = \delta^{(2)}_{k}\, h_{4,j}",
@@ -869,7 +870,7 @@ def test_an_rnn_of_one_unit_and_two_features_names_its_rules_alike(tmp_path):
     tex = (tmp_path / "out" / "solutions.tex").read_text()
     assert r"By $z_{t} = \sum_{k} U_{1k}\, x_{t,k} + W_{11}\, h_{t-1} + b,\quad h_{t} = \tanh\left(z_{t}\right)$:" in tex
     assert r"z_{1} &= U_{11} x_{1,1} + U_{12} x_{1,2} + W_{11} h_{0} + b" in tex
-    assert r"$\frac{\partial E}{\partial W_{11}} = \sum_{t=1}^{T} \delta_{t}\, h_{t-1}$" in tex
+    assert r"$\frac{\partial E}{\partial W_{11}} = \sum_{t=1}^{2} \delta_{t}\, h_{t-1}$" in tex
     assert r"$z^{(2)}_{k} = w^{(2)}_{k1}\, h_{2} + b^{(2)}_{k}$" in tex
 
 

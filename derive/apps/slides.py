@@ -17,7 +17,7 @@ from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames, pack,
                              regularization_frames, row_height, text_height)
-from ..modules.layout import slide_parts
+from ..modules.layout import left_out, slide_parts
 from ..modules.section import ModuleSpec
 from ..modules.solution import ModuleSolution
 from ..numeric.compiled import evaluator
@@ -302,9 +302,8 @@ def _shortened(block: Block, fit: Fit) -> Block:
     """A step on a slide: of many lines alike (25 entries of a feature map) the first few and a
     sentence for the others; a line too tall for a frame as its rule and its value."""
     if len(block.given) > SHOWN_LINES + 1:
-        note = f"The other {len(block.given) - SHOWN_LINES} entries are computed in the same way."
         text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
-        block = Block(text + [" " + note if text else note], block.given[:SHOWN_LINES])
+        block = Block(left_out(text, len(block.given) - SHOWN_LINES), block.given[:SHOWN_LINES])
     return fit_long_lines(block, fit)
 
 

@@ -21,6 +21,13 @@ from .section import Module, ModuleSpec
 E = Name("E")
 
 
+def target_base(modules) -> str:
+    """The targets' letter: t, as every other page writes them; in a recurrent network, where t
+    counts the time steps (x_t, h_t, the sum over t = 1 to T, as every text on RNNs writes it), the
+    lecture's own word, target_k, so that no letter means two things on one page."""
+    return "target" if any(m.kind == "rnn" for m in modules) else "t"
+
+
 @dataclass
 class Node:
     """One scalar quantity of the unrolled network."""
@@ -135,7 +142,7 @@ def build(spec: ModuleSpec) -> Graph:
         pre_all.append(pre)
         out_all.append(outs)
         states_all.append(states)
-        ts = [b.add(Name("t", index_text(k)), len(modules), "target", s, (k,)) for k in range(len(spec.targets[s]))]
+        ts = [b.add(Name(target_base(modules), index_text(k)), len(modules), "target", s, (k,)) for k in range(len(spec.targets[s]))]
         targets.append(ts)
         sample_loss.append(_loss(b, spec, flat(x), ts, s, pre[-1]))
     if b.several:

@@ -9,6 +9,7 @@ worksheet: the same problem and one task per step of the solution.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -20,14 +21,16 @@ from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_line
 from ..layout.solution import loss_curve
 from ..layout.steps import Counter
 from ..printing.latex import Printer
+from ..model.naming import Name, Partial, Sampled
 from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
-from .graph import flat
-from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, channel_label, columns_label,
-                       every_entry, flattened, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
+from .graph import E, flat
+from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, beside, channel_label, columns_label,
+                       every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
                        loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
-                       sample_tag, sequence_label, sequence_names, side_by_side, tensor_name, time_step, Picture)
+                       sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
+                       Picture)
 from .solution import ModuleSolution
 
 ACTIVATION_TEXT = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh", "linear": "linear (identity)",
@@ -60,6 +63,7 @@ class Item:
     pictures: list[str] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)    # the worksheet's task: these names (else the lines')
     blank: list[str] = field(default_factory=list)    # ... and these empty grids to fill in
+    note: str = ""                                    # ... and why it is asked, when nothing later uses it
 
 
 @dataclass
@@ -80,7 +84,9 @@ def describe(m, modules) -> list:
                 f"{'s' if f > 1 else ''} of {size}{each}, stride {m.stride}, padding {m.padding}{act}"]
     if m.kind in ("maxpool", "avgpool"):
         what = "max" if m.kind == "maxpool" else "average"
-        return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}"]
+        left = _leftover(m)
+        rest = f"; {left} of the {'×'.join(map(str, m.in_shape[1:]))} map fall in no window" if left else ""
+        return [f"{KIND_TEXT[m.kind]}: the {what} of each {size} window, stride {m.stride}{rest}"]
     if m.kind == "flatten":
         return [f"flatten: {_read_order(m.in_shape)} as one vector"]
     if m.kind == "dense":
@@ -91,6 +97,18 @@ def describe(m, modules) -> list:
     u, w, b = (Math(letter) for letter in SHARED)
     return [f"a recurrent (Elman) cell with {m.out_shape[0]} hidden unit{'s' if m.out_shape[0] > 1 else ''}, "
             f"tanh, unrolled over {m.in_shape[0]} time steps with the same ", u, ", ", w, " and ", b, " at every step"]
+
+
+def _leftover(m) -> str:
+    """The rows and columns (or values) of the map a pooling module reads that fall in no window,
+    in words: "row 5 and column 5", "rows 4 and 5", "value 7"; "" when every entry is read."""
+    words = ("row", "column") if len(m.size) == 2 else ("value",)
+    parts = []
+    for word, n, left in zip(words, m.in_shape[1:], unread(m)):
+        if left:
+            numbers = [str(k) for k in range(n - left + 1, n + 1)]
+            parts.append(f"{word} {numbers[0]}" if left == 1 else f"{word}s {', '.join(numbers[:-1])} and {numbers[-1]}")
+    return " and ".join(parts)
 
 
 def _wrapped(r) -> str:
@@ -127,6 +145,29 @@ class Pages:
         self.unchanged = {u for par, u in self.d.updated.items() if self.d.values[u] == self.d.values[par]}
         self.p = Printer(self.d.names, self.spec.decimals, given=self.d.given | self.unchanged)
         self.source = {grad: node for node, grad in self.d.gradient.items()}   # gradient -> its quantity
+        # the module after a flatten reads the flattened vector by its own name: a^{(3)}_{3}, not p^{(2)}_{21}
+        self.flat = Printer(self._flattened_names(), self.spec.decimals, given=self.d.given | self.unchanged)
+
+    def _flattened_names(self) -> dict:
+        """The names with each flattened map's entries (and their gradients) named as the vector's:
+        p^{(2)}_{21} is a^{(3)}_{3}."""
+        names = dict(self.d.names)
+        for m in self.spec.modules:
+            if not flattens_map(m):
+                continue
+            for outputs in self.g.outputs:
+                for j, sym in enumerate(outputs[m.index]):
+                    old = names[sym]
+                    new = Name("a", str(j + 1), f"({m.index + 1})")
+                    sampled = isinstance(old, Sampled)
+                    names[sym] = Sampled(new, old.sample) if sampled else new
+                    grad = self.d.gradient.get(sym)
+                    if grad is not None:
+                        names[grad] = Sampled(Partial(E, new), old.sample) if sampled else Partial(E, new)
+        return names
+
+    def reads_flattened(self, module: int) -> bool:
+        return module > 0 and module < len(self.spec.modules) and flattens_map(self.spec.modules[module - 1])
 
     def name(self, sym: sp.Symbol) -> str:
         return name_latex(self.d.names[sym])
@@ -138,17 +179,23 @@ class Pages:
         lines = []
         for m in modules:
             for name, syms in g.params[m.index].items():
-                value = m.param(name)
-                lines.extend(self._given(m, name, syms, value))
-            if m.kind == "rnn" and any(m.param("initial_state")):
-                lines.append(Line(INITIAL_STATE, [self.p.number_vector(m.param("initial_state"), given=True)]))
+                given = self._given(m, name, syms, m.param(name))
+                if m.kind == "rnn" and name == "biases":   # h_0 beside b (a value per unit too): the list stays
+                    given = [Line(line.lhs, [beside(line.rhs[0], INITIAL_STATE, self._initial_state(m))])
+                             for line in given]            # short enough for one page with the picture
+                lines.extend(given)
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
         if first.kind == "dense":      # a grid or sequence input is drawn; a vector is given here
             for s, sample in enumerate(spec.inputs):
                 lines.append(Line("x" + (sample_tag(s) if several else ""), [self.p.number_vector(sample, given=True)]))
         for s, target in enumerate(spec.targets):
-            lines.append(Line("t" + (sample_tag(s) if several else ""), [self.p.number_vector(target, given=True)]))
+            first_target = g.targets[s][0]
+            if len(target) == 1:       # one output: its target as the loss line names it, t_1 = 0.8
+                lines.append(Line(self.name(first_target), [self.p.given_number(target[0])]))
+                continue
+            lines.append(Line(self._map_name(first_target) + (sample_tag(s) if several else ""),
+                              [self.p.number_vector(target, given=True)]))
         lines.append(Line(self._map_name(g.rate), [self.p.given_number(spec.learning_rate)]))
         view = trained(self.solution)
         if view is not None:      # the optimiser's constants and its rule (every parameter alike)
@@ -174,6 +221,11 @@ class Pages:
             "loss": f"The loss is {loss}"
                     + (", summed over the samples." if several else "."),
         }
+
+    def _initial_state(self, rnn) -> str:
+        """h_0, always given (zeros too: step 1 reads it, and a student cannot assume it)."""
+        h0 = rnn.param("initial_state")
+        return self.p.given_number(h0[0]) if len(h0) == 1 else self.p.number_vector(h0, given=True)
 
     def _given(self, m, name: str, syms, value) -> list[Line]:
         if m.kind in ("conv1d", "conv2d") and name == "kernels":
@@ -248,8 +300,15 @@ class Pages:
         return head
 
     # ---------------------------------------------------------------------------------- steps
-    def line(self, step: Step) -> Line:
-        return Line(self.name(step.target), self.p.chain(step.target, step.expr, self.d.values, step.value))
+    def line(self, step: Step, renamed: bool = False) -> Line:
+        """A worked line; `renamed`: the flattened vector by its own name (a^{(3)}_{3}, ∂E/∂a^{(3)}_{3}), in
+        the steps of the module that reads it and of the module whose map it is."""
+        p = self.flat if renamed else self.p
+        return Line(p.name(step.target), p.chain(step.target, step.expr, self.d.values, step.value))
+
+    def flattened_next(self, module: int) -> bool:
+        """Whether the next module flattens this module's map (its backward steps read ∂E/∂a^{(3)})."""
+        return module + 1 < len(self.spec.modules) and flattens_map(self.spec.modules[module + 1])
 
     def forward_items(self) -> list[Item]:
         spec, g = self.spec, self.g
@@ -274,7 +333,8 @@ class Pages:
                 items.append(self._flatten_item(spec.modules[module - 1], s))
             rule = forward_rule(m, spec.modules, op)
             what = {"step": "", "linear": "pre-activations", "relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
-                    "identity": "identity", "softmax": "softmax", "max": "max-pooling", "avg": "average pooling",
+                    "identity": "identity", "softmax": "softmax", "max": "the maximum of each window",
+                    "avg": "the mean of each window",
                     "add": "the skip connection"}[op]
             if m.kind == "rnn":
                 rule = forward_rule(m, spec.modules, "linear") + r",\quad " + forward_rule(m, spec.modules, "tanh")
@@ -282,8 +342,29 @@ class Pages:
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): {what}" + (f", sample {s + 1}" if several else "")
             text = ["By ", Math(rule), ":" if not (m.padding and op == "linear") else
                     f" (x is 0 in the padding of {m.padding} around the input):"] if rule else None
-            items.append(Item(_section(title, text, [self.line(st) for st in steps])))
+            if op in ("max", "avg") and _leftover(m):     # said where it happens, not first in the backward pass
+                text[-1:] = [" (", _leftover(m), " of ", Math(output_name(spec.modules[module - 1], spec.modules)),
+                             " fall in no window and are not used):"]
+            renamed = op == "linear" and self.reads_flattened(module)
+            section = _section(title, text, [self.line(st, renamed) for st in steps])
+            blank = self._blank_maps(steps) if m.kind != "rnn" and len(section.steps) == 1 else []
+            items.append(Item(section, blank=blank))
         return items
+
+    def _blank_maps(self, steps: list[Step]) -> list[str]:
+        """A map a forward step computes (z^{(1)}, a^{(1)}, p^{(2)}) as empty grids of its shape, one per
+        filter, for the worksheet's task: 25 names in a row are no 5×5 map to fill in. Labelled as every
+        answer grid of the worksheet is (the gradient maps'), 'every entry'."""
+        first = self.g.by_sym[steps[0].target]
+        whole = self._whole_map(first)
+        if whole is None or len(first.index) < 2:
+            return []
+        name = getattr(first.name, "inner", first.name)
+        label = tensor_name(name.base, name.sup)
+        planes = [plane if isinstance(plane[0], list) else [plane] for plane in whole]
+        return [grid([[0.0] * len(plane[0]) for _ in plane], False, self.spec.decimals,
+                     every_entry(channel_label(label, c, False) if len(planes) > 1 else label), blank=True).tex
+                for c, plane in enumerate(planes)]
 
     def _flatten_item(self, m, s: int) -> Item:
         """Flatten computes nothing: the map's entries, read row by row, are the next module's inputs."""
@@ -291,10 +372,12 @@ class Pages:
         title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
         names = self.p.matrix([[self.name(e)] for e in entries])
         values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
-        line = Line(flattened(output_name(self.spec.modules[m.index - 1], self.spec.modules)), [names, values])
+        modules = self.spec.modules
+        vector = output_name(m, modules)
+        line = Line(vector, [flattened(output_name(modules[m.index - 1], modules)), names, values])
         n = m.out_shape[0]
-        text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector of "
-                f"{n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
+        text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector ",
+                Math(vector), f" of {n} input{'s' if n > 1 else ''} of module {m.index + 2}."]
         return Item(Section("", steps=[NumberedStep(0, title, [Block(text, [line])])]))
 
     def backward_items(self) -> list[Item]:
@@ -323,9 +406,11 @@ class Pages:
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
             group = list(group)
             m = modules[min(module, len(modules) - 1)]
-            formula = backward_rule(group[0].rule, m, modules)
-            shown = [st for st in group if st.expr != 0]
+            formula = backward_rule(group[0].rule, m, modules, spec.loss)
             first = self.g.by_sym[self.source[group[0].target]]
+            # an entry that is 0 is said in one sentence, never worked: a parameter's gradient whose
+            # factor is 0 (δ · 0) as one whose δ is 0 (one convention for the document)
+            shown = [st for st in group if st.expr != 0 and not (first.role == "param" and st.value == 0)]
             whole = self._whole_map(first) if m.kind != "rnn" and first.role != "param" else None
             unread = sum(1 for sym in flat(whole) if sym not in computed) if whole is not None else 0
             zero = len(group) - len(shown) + unread
@@ -334,7 +419,17 @@ class Pages:
                 explain = _explain(group[0].rule, m, modules)
                 if group[0].rule.endswith("-input") and m.kind.startswith("conv") and m.stride > 1:
                     explain = ": each δ goes back through the kernel to the inputs its window read."
+                if self.flattened_next(module) and (rule in ("maxpool", "avgpool") or rule.startswith("act-")):
+                    shape = "×".join(map(str, m.out_shape[1:]))
+                    explain = [explain] if isinstance(explain, str) else explain
+                    explain += [" Flatten only reorders: ", Math(map_gradient(output_name(m, modules), "", False)),
+                                " is ", Math(map_gradient(output_name(modules[module + 1], modules), "", False)),
+                                f" put back into the {shape} map."]
                 text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
+            note = ""
+            if group[0].rule.endswith("-input") and first.role == "input":   # the data's gradient: used by nothing
+                note = UNUSED_INPUT
+                text += [f" {note[0].upper()}{note[1:]}."]
             if any(st.omitted for st in shown):
                 text += [" Terms whose upstream gradient is 0 are left out."]
             if zero:
@@ -343,25 +438,34 @@ class Pages:
                     a = output_name(m, modules, inside=True)
                     z = "z" + a[1:] if a.startswith("a") else "z"
                     text += [" (ReLU is off, ", Math(relu_off(z)), ", or no gradient reaches ", Math(a), ")."]
+                elif first.role == "param":      # a product δ · input, δ itself, or a sum of such
+                    one = zero == 1
+                    text += ([f" (a factor of {'it' if one else 'each'} is 0)."] if rule.endswith("-weights") else
+                             [f" ({'its' if one else 'their'} ", Math(r"\delta"), " is 0)."]
+                             if rule.endswith("-biases") else [f" (every term of {'it' if one else 'each'} is 0)."])
                 else:
                     text += [_zero_reason(group[0].rule, unread) + "."]
             title = _backward_title(group[0].rule, m, modules)
             title = title if isinstance(title, list) else [title]     # pieces: the symbols set as math
-            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):
-                title += [", ", Math(time_step(self.g.by_sym[self.source[group[0].target]].index[0] + 1))]
+            if m.kind == "rnn" and group[0].rule in ("act-tanh", "rnn-state"):   # two steps a time step: which
+                t = self.g.by_sym[self.source[group[0].target]].index[0] + 1
+                what = ["through tanh"] if group[0].rule == "act-tanh" else ["the gradient reaching ",
+                                                                            Math(state_name(t))]
+                title = [f"Module {m.index + 1} ({KIND_TEXT[m.kind]}), ", Math(time_step(t)), ": ", *what]
             if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
-            lines = [self.line(st) for st in shown]
+            renamed = (rule in ("dense-weights", "dense-input") and self.reads_flattened(module)) \
+                or self.flattened_next(module)
+            lines = [self.line(st, renamed) for st in shown]
             pictures, blank, asked = [], [], []
             if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group, whole)
                 blank = self._gradient_maps(group, whole, blank=True)
-                asked = [every_entry(_map_gradient(first))] if blank else []
             section = _section(title, text or None, lines)
-            if zero and not asked and len(section.steps) == 1:
+            if zero and not blank and len(section.steps) == 1:
                 asked = [self.name(st.target) for st in group]   # the 0 entries too: finding them is the task
-            items.append(Item(section, pictures, asked, blank))
+            items.append(Item(section, pictures, asked, blank, note))
         return items
 
     def _whole_map(self, node):
@@ -401,7 +505,7 @@ class Pages:
                 values[ix[-2]][ix[-1]] = nodes[ix].value
             label = channel_label(_map_gradient(first), c, first.role == "input") if c is not None and len(channels) > 1 \
                 else _map_gradient(first)
-            out.append(grid(values, False, self.spec.decimals, label, blank=blank).tex)
+            out.append(grid(values, False, self.spec.decimals, every_entry(label) if blank else label, blank=blank).tex)
         return out
 
     def update_items(self) -> list[Item]:
@@ -438,6 +542,21 @@ class Pages:
         return rows
 
 
+def left_out(text: list, more: int) -> list:
+    """A step's prose when a deck shows only its first lines and `more` alike are left out: one sentence
+    for all the other entries, 'Of the other 33 entries, 10 are computed in the same way and 23 are 0
+    (...)', not 'The other 23 entries are 0 (...). The other 10 entries are computed in the same way.'"""
+    for k, piece in enumerate(text):
+        found = re.fullmatch(r" The other (\d+) entries are 0| The other entry is 0", piece) \
+            if isinstance(piece, str) else None
+        if found:
+            zero = int(found.group(1) or 1)
+            return text[:k] + [f" Of the other {zero + more} entries, {more} are computed in the same way and "
+                               f"{zero} {'is' if zero == 1 else 'are'} 0"] + text[k + 1:]
+    note = f"The other {more} entries are computed in the same way."
+    return text + [" " + note if text else note]
+
+
 def _map_gradient(node) -> str:
     """The gradient of a whole map, as a grid's label: δ^{(1)} for pre-activations, else ∂E/∂a^{(1)}."""
     name = getattr(node.name, "inner", node.name)
@@ -453,6 +572,9 @@ EXPLAIN = {   # what the rule's sum is, said after its formula
 }
 
 
+UNUSED_INPUT = "no update uses it: it is the gradient a module before this one would receive"
+
+
 def _explain(rule: str, m, modules) -> str | list:
     """What the rule's sum is; a residual block's in the network's names (a^{(4)} = f(a^{(1)}) enters
     y^{(2)} = a^{(1)} + a^{(4)}), so that x stays the network's input."""
@@ -462,8 +584,9 @@ def _explain(rule: str, m, modules) -> str | list:
                 "the gradient of ", Math(r["y"]), " unchanged."]
     if rule == "residual":
         r = residual_parts(m, modules)
-        return [": the sum ", Math(r["named"]), " passes its gradient to ", Math(r["input"]), " unchanged (the +1 path), "
-                "beside the path through ", Math(r["f"]), f" ({_wrapped(m)})."]
+        return [": ", Math(r["input"]), " reaches the loss along two paths, through ", Math(r["f"]),
+                f" ({_wrapped(m)}) and through the skip connection, which passes the gradient of ", Math(r["y"]),
+                " on unchanged."]
     return EXPLAIN.get(rule, ".")
 
 
@@ -497,7 +620,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "maxpool": f"{n}: routing the gradient",
         "avgpool": f"{n}: sharing the gradient out",
         "residual-output": f"{n}: the gradient reaching the output of module {m.index + m.wraps + 1}",
-        "residual": f"{n}: the +1 path",
+        "residual": f"{n}: the gradient of its input",
         "rnn-state": f"{n}: backpropagation through time",
         "rnn-input": f"{n}: the gradient of the inputs",
         **{rule: [f"{n}: ", Math(gradient_of(letter)), ", summed over the time steps"]
@@ -714,10 +837,13 @@ def worksheet_context(solution: ModuleSolution) -> dict:
     for part in parts:
         for item in part.items:
             for step in item.section.steps:
-                names = item.asked or [line.lhs for block in step.blocks for line in block.given if line.lhs]
+                names = [] if item.blank else item.asked or [line.lhs for block in step.blocks for line in block.given
+                                                             if line.lhs]     # a grid to fill in is the task
                 rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
                 lines = len([line for block in step.blocks for line in block.lines])
-                tasks.append({"text": step.title, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
+                title = step.title if isinstance(step.title, list) else [step.title]
+                text = title + [f" ({item.note})"] if item.note else step.title
+                tasks.append({"text": text, "rows": rows, "lines": max(lines, 1), "pictures": item.blank,
                               "space": f"{min(2 + 1.2 * lines, 30):.1f}\\baselineskip"})
     return {"title": solution.spec.title, "decimals": solution.spec.decimals, "plots": False,
             "problem": pages.problem(), "tasks": tasks}

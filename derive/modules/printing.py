@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..model.naming import Name
+from ..printing.names import name_latex
 from ..printing.numbers import format_number, given_number
+from .graph import target_base
 from .section import Module
 
 
@@ -36,11 +39,17 @@ def _source(m: Module, modules) -> Module | None:
     if m.index == 0 or all(n.kind == "residual" for n in modules[:m.index]):
         return None
     prev = modules[m.index - 1]
-    if prev.kind == "flatten":
+    if prev.kind == "flatten" and not flattens_map(prev):     # a vector flattened is itself
         prev = modules[m.index - 2]
     if prev.kind == "residual":
         return _source(prev, modules)
     return prev
+
+
+def flattens_map(m: Module) -> bool:
+    """Whether a flatten module makes a vector of a map: its vector then has a name of its own,
+    a^{(3)} with one index (a^{(3)}_{3} = p^{(2)}_{21}), which the next module's rules and lines use."""
+    return m.kind == "flatten" and len(m.in_shape) > 1
 
 
 def _last_state(rnn: Module, modules) -> bool:
@@ -76,7 +85,7 @@ def output_name(m: Module, modules, inside: bool = False) -> str:
     elif m.kind == "rnn":
         own = "h"
     elif m.kind == "flatten":
-        own = output_name(modules[m.index - 1], modules)
+        own = f"a{_sup(m)}" if flattens_map(m) else output_name(modules[m.index - 1], modules)
     else:
         own = f"a{_sup(m)}"
     end = {r.index + r.wraps: r for r in modules if r.kind == "residual"}
@@ -134,6 +143,16 @@ def loss_after(name: str, value: str | None = None) -> str:
 
 
 INITIAL_STATE = "h_{0}"     # an RNN's state before its first time step
+
+
+def beside(value: str, name: str, other: str) -> str:
+    """A second given value on the line of the first: b = [...],  h_0 = [...]."""
+    return rf"{value},\qquad {name} = {other}"
+
+
+def state_name(t: int) -> str:
+    """h_t: an RNN's state after time step t."""
+    return f"h_{{{t}}}"
 
 
 def sequence_names(steps: int) -> list[str]:
@@ -233,36 +252,66 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     if op == "softmax":
         return rf"a{s}_{{k}} = \frac{{e^{{z{s}_{{k}}}}}}{{\sum_{{j}} e^{{z{s}_{{j}}}}}}"
     if op == "max":
-        return rf"p{s}_{{ij}} = \max_{{u,v}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" if len(m.size) == 2 \
-            else rf"p{s}_{{i}} = \max_{{u}} {x}_{{{m.stride}(i-1)+u}}"
+        return rf"p{s}_{{ij}} = \max_{{{_window(m)}}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" \
+            if len(m.size) == 2 else rf"p{s}_{{i}} = \max_{{{_window(m)}}} {x}_{{{m.stride}(i-1)+u}}"
     if op == "avg":
         n = 1
         for k in m.size:
             n *= k
-        return rf"p{s}_{{ij}} = \frac{{1}}{{{n}}}\sum_{{u,v}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" \
-            if len(m.size) == 2 else rf"p{s}_{{i}} = \frac{{1}}{{{n}}}\sum_{{u}} {x}_{{{m.stride}(i-1)+u}}"
+        return rf"p{s}_{{ij}} = \frac{{1}}{{{n}}}\sum_{{{_window(m)}}} {x}_{{{m.stride}(i-1)+u,\,{m.stride}(j-1)+v}}" \
+            if len(m.size) == 2 else rf"p{s}_{{i}} = \frac{{1}}{{{n}}}\sum_{{{_window(m)}}} {x}_{{{m.stride}(i-1)+u}}"
     if op == "add":
         return rf"{residual_sum(m, modules)} = {x} + {block_output(m, modules)}"
     return None
 
 
+def target(modules, k: str = "k") -> str:
+    """The target k: t_{k}, or target_{k} in a recurrent network (t counts its time steps there)."""
+    return name_latex(Name(target_base(modules), k))
+
+
+def _window(m: Module) -> str:
+    """A pooling window's offsets with their range: u, v ∈ {1, 2} for a 2×2 window (u ∈ {1, 2} and
+    v ∈ {1, 2, 3} for a 2×3 one)."""
+    def values(n: int) -> str:
+        return r"\{" + ", ".join(str(k + 1) for k in range(n)) + r"\}"
+    letters = "uv"[:len(m.size)]
+    if len(set(m.size)) == 1:
+        return rf"{','.join(letters)} \in {values(m.size[0])}"
+    return r",\ ".join(rf"{u} \in {values(n)}" for u, n in zip(letters, m.size))
+
+
+def unread(m: Module) -> tuple[int, ...]:
+    """The trailing rows and columns (or values) of a pooled map that fall in no window."""
+    return tuple(n - ((o - 1) * m.stride + k) for n, o, k in zip(m.in_shape[1:], m.out_shape[1:], m.size))
+
+
 def loss_rule(loss: str, m: Module, modules) -> str:
     """The loss's general formula, in the last module's output."""
+    t = target(modules)
     y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     if loss == "cross_entropy":
-        return rf"E = -\sum_{{k}} t_{{k}} \ln {y}"
+        return rf"E = -\sum_{{k}} {t} \ln {y}"
     factor = r"\frac{1}{2}" if loss == "half_sse" else rf"\frac{{1}}{{{n}}}"
-    return rf"E = {factor}\sum_{{k}} \left(t_{{k}} - {y}\right)^{{2}}"
+    return rf"E = {factor}\sum_{{k}} \left({t} - {y}\right)^{{2}}"
 
 
-def backward_rule(rule: str, m: Module, modules) -> str | None:
+def _loss_gradient(loss: str, m: Module, modules) -> str:
+    """The loss's gradient at the last module's output k, the rule its step works."""
+    y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
+    n = m.out_shape[0]
+    factor = "" if loss == "half_sse" else "2" if n == 1 else rf"\frac{{2}}{{{n}}}"
+    return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules)} - {y}\right)"
+
+
+def backward_rule(rule: str, m: Module, modules, loss: str) -> str | None:
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
     x = _reads(m, modules)
     if rule == "act-relu":
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \mathrm{{ReLU}}'(z{s}),\quad " \
-               rf"\mathrm{{ReLU}}'(z) = 1 \text{{ if }} z > 0 \text{{ else }} 0"
+               rf"\mathrm{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
     if rule == "act-sigmoid":
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot a{s}\left(1 - a{s}\right)"
     if rule == "act-tanh":
@@ -277,9 +326,9 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
         return (rf"\delta{s}_{{k}} = \sum_{{j}} \frac{{\partial E}}{{\partial a{s}_{{j}}}}\, "
                 rf"\frac{{\partial a{s}_{{j}}}}{{\partial z{s}_{{k}}}}")
     if rule == "softmax-ce":
-        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - t_{{k}}"
+        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - {target(modules)}"
     if rule == "loss":
-        return None
+        return _loss_gradient(loss, m, modules)
     if rule == "dense-weights":
         j = "1" if m.in_shape[0] == 1 else "j"
         return rf"\frac{{\partial E}}{{\partial w{s}_{{k{j}}}}} = \delta{s}_{{k}}\, {_entry(m, modules, j)}"
@@ -304,8 +353,9 @@ def backward_rule(rule: str, m: Module, modules) -> str | None:
         return rf"\frac{{\partial E}}{{\partial {inner}}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1"
     if rule == "residual":
         inner = block_output(m, modules)
-        return (rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{\partial E}}{{\partial y{s}}} \cdot 1 + "
-                rf"\frac{{\partial E}}{{\partial {inner}}}\,\frac{{\partial {inner}}}{{\partial {x}}}")
+        # the path through f first, then the skip connection: the order of the worked lines
+        return (rf"\frac{{\partial E}}{{\partial {x}}} = \frac{{\partial E}}{{\partial {inner}}}\,"
+                rf"\frac{{\partial {inner}}}{{\partial {x}}} + \frac{{\partial E}}{{\partial y{s}}} \cdot 1")
     if rule.startswith("rnn-"):
         return RnnNames(m).backward(rule[4:])
     return None
@@ -325,6 +375,7 @@ class RnnNames:
         self.single = m.in_shape[1] == 1        # one feature per time step
         self.j = "1" if self.one else "j"
         self.k = "1" if self.single else "k"
+        self.steps = m.in_shape[0]              # T, written as the number the pages give
 
     def at(self, letter: str, t: str, j: str = "j") -> str:
         """h_{t,j}, z_{t,j}, δ_{t,j}: one hidden unit's entry at time t."""
@@ -351,7 +402,7 @@ class RnnNames:
         parameter's gradient summed over the time steps."""
         d = r"\frac{\partial E}"
         sum_j = "" if self.one else r"\sum_{j} "
-        sum_t = r"\sum_{t=1}^{T} "
+        sum_t = rf"\sum_{{t=1}}^{{{self.steps}}} "
         delta = self.at(DELTA, "t")
         if what == "state":
             w = f"W_{{{self.j}{'1' if self.one else 'k'}}}"
