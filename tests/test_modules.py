@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, toml_value
-from helpers import run_cli
+from helpers import pdf_text, run_cli
 from test_markdown import formulas, katex_errors
 from test_pages import WORD, nearly_empty, overflows
 
@@ -351,6 +351,50 @@ def test_the_kernel_gradient_snippet_shows_the_correlation_and_its_numbers():
     assert "a correlation of the input with \\ensuremath{\\delta}" in result.stdout
     assert "\\frac{\\partial E}{\\partial K^{(1)}_{11}} &= \\delta^{(1)}_{12} x_{12}" in result.stdout
     assert "-0.172868299" in result.stdout
+
+
+def test_snippet_headings_keep_their_mathematics():
+    """A step title with a formula (t = 4, ∂E/∂U) is a heading with that formula as mathematics, in
+    the LaTeX fragment, its beamer frames and the Markdown, as the worked solution shows it."""
+    latex = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward").stdout
+    assert "\\deriveheading{Module 1 (recurrent cell): backpropagation through time,{} $t = 4$}" in latex
+    assert "\\deriveheading{Module 1 (recurrent cell): $\\partial E/\\partial U$,{} summed over" in latex
+    assert "t = 4}" not in latex and "\\ensuremath{\\partial}" not in latex
+    frames = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    assert "\\begin{frame}{Module 1 (recurrent cell): $\\partial E/\\partial W$" in frames
+    assert "\\ensuremath{\\partial}" not in frames and "[" not in frames.split("\\begin{frame}{", 1)[1][:5]
+    markdown = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--format", "markdown").stdout
+    assert "### Module 1 (recurrent cell): backpropagation through time, $t = 4$\n" in markdown
+    assert "### Module 1 (recurrent cell): $\\partial E/\\partial U$, summed over the time steps\n" in markdown
+    assert katex_errors(formulas(markdown)) == []
+
+
+VALUE = re.compile(r"= -?\d+\.\d{9}\s*$")     # a display row's computed value, nine decimals
+
+
+@pytest.mark.parametrize("name", ["cnn", "rnn"])
+def test_snippet_pages_keep_a_heading_with_its_rule_and_display(tmp_path, name):
+    """In the lecturer's document a heading never stands at a page's foot with (part of) its rule
+    sentence while its display goes on the next page, no page starts in the middle of a sentence, and
+    the last page holds more than a display's last row or two."""
+    result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", "backward", "--standalone",
+                     "-o", tmp_path / "part.tex")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "part.tex").read_text()
+    headings = [t.replace("{}", "").split("$")[0].strip() for t in re.findall(r"\\deriveheading\{(.*)\}$", text, re.M)]
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
+                   cwd=tmp_path, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=300)
+    pages = [[x for x in page.splitlines() if x.strip() and not x.strip().isdigit()]
+             for page in pdf_text(tmp_path / "part.pdf").split("\f")]
+    pages = [page for page in pages if page]
+    assert len(pages) >= 3 and len(headings) >= 9
+    for number, page in enumerate(pages, 1):
+        first = page[0].strip()
+        assert any(first.startswith(h) for h in headings) or "∂" in first or "δ" in first, (number, first)
+        for i, line in enumerate(page):
+            if any(line.strip().startswith(h) for h in headings):
+                assert any(VALUE.search(x) for x in page[i + 1:]), (number, line.strip())
+    assert sum(1 for line in pages[-1] if VALUE.search(line)) >= 3, pages[-1]
 
 
 @pytest.mark.parametrize("name, ratio", [pytest.param(n, r, marks=[] if (n, r) == ("cnn", "16:9") else [FULL],

@@ -15,7 +15,7 @@ import re
 from ..errors import DeriveError
 from ..printing.width import latex_height, latex_width, units
 from ..regularization.path_plot import path_plot, size_for
-from .blocks import Block, Line, Section, wrap
+from .blocks import Block, Line, Section, continued, wrap
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
 _POINTS = {"pt": 1.0, "mm": 2.845276, "cm": 28.45276, "in": 72.27, "bp": 1.00375}
@@ -93,7 +93,7 @@ def _notes_in_text(block: Block) -> Block:
 class Frame:
     """One beamer frame: a title and the blocks it shows."""
 
-    title: str
+    title: str | list
     blocks: list[Block] = field(default_factory=list)
     steps: list = field(default_factory=list)     # none: a frame shows blocks (lines.tex reads both)
 
@@ -178,7 +178,7 @@ def frames(sections: list[Section], fit: Fit) -> list[Frame]:
                     # prose without a display (a step's title) introduces what follows: it goes along
                     held = [current.blocks.pop()] if not current.blocks[-1].lines and len(current.blocks) > 1 else []
                     out.append(current)
-                    current = Frame(f"{section.title} (continued)", held)
+                    current = Frame(continued(section.title), held)
                     used = sum(block_height(b, fit) for b in held)
                 current.blocks.append(piece)
                 used += h

@@ -14,7 +14,7 @@ from itertools import groupby
 
 import sympy as sp
 
-from ..layout.blocks import Block, Line, Math, NumberedStep, Section
+from ..layout.blocks import Block, Line, Math, NumberedStep, Section, continued
 from ..printing.latex import Printer
 from ..printing.names import name_latex
 from ..errors import DeriveError
@@ -500,23 +500,9 @@ def _section(title: str | list, text, lines: list[Line]) -> Section:
             rows = 0
         chunks[-1].append(line)
         rows += height
-    return Section("", steps=[NumberedStep(0, title if k == 0 else _continued(title),
+    return Section("", steps=[NumberedStep(0, title if k == 0 else continued(title),
                                            [Block(text if k == 0 else None, chunk)])
                               for k, chunk in enumerate(chunks)])
-
-
-def _continued(title: str | list) -> str | list:
-    return f"{title} (continued)" if isinstance(title, str) else title + [" (continued)"]
-
-
-def plain_title(title: str | list) -> str:
-    """A title of pieces as plain text, for a fragment's heading (∂E/∂U, t = 3)."""
-    if isinstance(title, str):
-        return title
-    return "".join(p if isinstance(p, str) else PLAIN.get(p.tex, p.tex) for p in title)
-
-
-PLAIN = {gradient_of(letter): f"∂E/∂{letter}" for letter in SHARED}
 
 
 def _numbered(parts: list[Part]) -> None:
@@ -562,7 +548,7 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
              "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
              "backward": pages.backward_items(), "update": pages.update_items()}[part]
-    sections = [Section(plain_title(step.title), step.blocks) for item in items for step in item.section.steps]
+    sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
     if part == "update":
         sections.append(Section("The loss after the step", [pages.after()]))
     return sections
