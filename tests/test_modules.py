@@ -16,6 +16,7 @@ import pytest
 from conftest import ROOT, toml_value
 from helpers import pdf_text, run_cli
 from test_markdown import formulas, katex_errors
+from test_mathjax import require_mathjax
 from test_pages import WORD, nearly_empty, overflows
 
 import derive
@@ -23,6 +24,8 @@ from derive.errors import DeriveError, VerificationError
 from derive.modules.solution import solve_modules
 from derive.modules.verify import verify_key
 from derive.output import tex
+from derive.printing.latex import Printer
+from derive.printing.width import latex_height, latex_width
 from derive.spec import load, parse
 
 EXAMPLES = ("cnn", "residual", "rnn")
@@ -367,6 +370,43 @@ def test_snippet_headings_keep_their_mathematics():
     assert "### Module 1 (recurrent cell): backpropagation through time, $t = 4$\n" in markdown
     assert "### Module 1 (recurrent cell): $\\partial E/\\partial U$, summed over the time steps\n" in markdown
     assert katex_errors(formulas(markdown)) == []
+
+
+def test_function_names_are_operators_and_stacked_names_get_taller_rows(tmp_path):
+    """flatten and ReLU' are operators (beamer sets them in its sans-serif operator font, as max and
+    tanh, not in serif roman); the flattened column of p^{(2)}_{ij} and its values have taller rows
+    with room at the brackets, in the solution, the deck and the exam's solutions, and render in
+    KaTeX and MathJax."""
+    documents = {}
+    for command, args, name in (("worksheet", (), "solutions.tex"), ("slides", (), "slides.tex"),
+                                ("exam", ("--variants", 1, "--seed", 1), "solutions.tex")):
+        out = tmp_path / command
+        result = run_cli(command, ROOT / "examples" / "cnn.toml", *args, "--out", out, "--no-pdf")
+        assert result.returncode == 0, result.stderr
+        documents[command] = (out / name).read_text()
+    for command, tex in documents.items():
+        assert "\\mathrm{flatten}" not in tex and "\\mathrm{ReLU}" not in tex, command
+        line = next(x for x in tex.splitlines() if x.startswith("\\operatorname{flatten}\\left(p^{(2)}\\right) &= "))
+        assert line.count("{\\def\\arraystretch{1.5}\\begin{bmatrix} \\smash[b]{\\vphantom{\\bigg|}}") == 2, command
+        assert "\\smash[t]{\\vphantom{\\Big|}}p^{(2)}_{22} \\end{bmatrix}}" in line, command
+        assert re.search(r"\\smash\[t\]\{\\vphantom\{\\Big\|\}\}-?\d\.\d{9} \\end\{bmatrix\}\}$", line), command
+    assert "\\smash[t]{\\vphantom{\\Big|}}0.270000000 \\end{bmatrix}}" in documents["slides"]   # p^{(2)}_{22}
+    assert "\\operatorname{ReLU}'(z^{(1)})" in documents["slides"]
+    formula = line.split(" &= ", 1)[1]
+    assert katex_errors([(formula, True)]) == []
+    require_mathjax()
+    done = subprocess.run(["node", str(ROOT / "tests" / "mathjax_check.mjs")], input=json.dumps([formula]),
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["errors"] == [], done.stdout + done.stderr
+
+
+def test_a_tall_matrix_is_as_wide_and_taller_by_the_estimate():
+    printer = Printer({})
+    rows = [["p^{(2)}_{11}"], ["p^{(2)}_{12}"], ["p^{(2)}_{21}"], ["p^{(2)}_{22}"]]
+    plain, tall = printer.matrix(rows), printer.matrix(rows, tall=True)
+    assert plain == "\\begin{bmatrix} p^{(2)}_{11} \\\\ p^{(2)}_{12} \\\\ p^{(2)}_{21} \\\\ p^{(2)}_{22} \\end{bmatrix}"
+    assert latex_width(tall) == latex_width(plain)
+    assert abs(latex_height(tall) - 1.8 * 4) < 1e-9 and abs(latex_height(plain) - 1.25 * 4) < 1e-9
 
 
 VALUE = re.compile(r"= -?\d+\.\d{9}\s*$")     # a display row's computed value, nine decimals

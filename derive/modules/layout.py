@@ -272,8 +272,10 @@ class Pages:
         """Flatten computes nothing: the map's entries, read row by row, are the next module's inputs."""
         entries = self.g.outputs[s][m.index]
         title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
-        names = self.p.matrix([[self.name(e)] for e in entries])
-        values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
+        names = [[self.name(e)] for e in entries]
+        tall = any("^" in n and "_" in n for [n] in names)     # p^{(2)}_{11} over p^{(2)}_{12}
+        names = self.p.matrix(names, tall)
+        values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries], tall)   # row by row
         line = Line(flattened(output_name(self.spec.modules[m.index - 1], self.spec.modules)), [names, values])
         n = m.out_shape[0]
         text = [f"{_read_order(m.in_shape).capitalize()} {'is' if m.in_shape[0] == 1 else 'are'} the vector of "
