@@ -451,6 +451,30 @@ def test_module_decks_fit_their_frames(tmp_path, name, ratio):
     assert text.count("\\begin{frame}") > 20 and "The loss after one step" in text
 
 
+def test_module_decks_fill_their_frames(tmp_path):
+    """No near-empty frame: the CNN's input and kernel side by side on one frame, no continuation
+    frame with a single line (fewer lines shown of 25 alike, a last line or two joined back), no
+    frame title wrapping to a second line, an 11-row summary on one frame."""
+    decks = {}
+    for name in ("cnn", "rnn"):
+        result = run_cli("slides", ROOT / "examples" / f"{name}.toml", "--out", tmp_path / name, "--no-pdf")
+        assert result.returncode == 0, result.stderr
+        decks[name] = (tmp_path / name / "slides.tex").read_text()
+    titles = {name: re.findall(r"^\\begin\{frame\}\{(.*)\}$", text, re.M) for name, text in decks.items()}
+    cnn, rnn = titles["cnn"], titles["rnn"]
+    data = decks["cnn"].split("\\begin{frame}{The network and its data}")
+    assert cnn.count("The network and its data") == 1 and "K^{(1)}" in data[1].split("\\end{frame}")[0]
+    for gone in ("Module 1 (convolution): through ReLU (continued)", "Module 1 (convolution): the update (continued)",
+                 "Module 4 (dense layer): the update (continued)", "Module 1 (convolution): pre-{}activations (continued)"):
+        assert gone not in cnn, gone
+    assert "The other 23 entries are computed in the same way" in decks["cnn"]     # K^(1): 2 of 25 shown
+    assert "The given values (continued)" not in rnn and "Module 1 (recurrent cell): time step 2 (continued)" not in rnn
+    assert "$\\partial E/\\partial W$,{} summed over the time steps (continued)" in rnn
+    assert not any(t.startswith("Module") and "summed over the time steps (continued)" in t for t in rnn)
+    assert "Every parameter after one step (continued)" not in rnn and rnn.count("Every parameter after one step") == 1
+    assert len(cnn) <= 30 and len(rnn) <= 40, (len(cnn), len(rnn))
+
+
 @pytest.mark.parametrize("table, expected", [
     ({"kind": "dense", "units": 1, "activation": "sigmoid", "weights": [[1e308]], "biases": [0.0]},
      "module[0] (dense): z(1)_1 is not a finite number"),
