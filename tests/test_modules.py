@@ -610,14 +610,17 @@ def test_the_loss_after_the_step_is_named_e_plus_in_the_solution_and_the_deck(tm
 
 
 def test_a_module_deck_splits_its_table_evenly_and_names_its_frames(tmp_path):
-    """The RNN deck's 11 parameters: 6 + 5 rows, not 10 + 1; its pictures are the network and its
-    data, and t and η are given values, not parameters."""
-    assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--out", tmp_path / "s", "--no-pdf").returncode == 0
-    deck = (tmp_path / "s" / "slides.tex").read_text()
-    frames = deck.split("\\begin{frame}")[1:]
-    tables = [f for f in frames if f.startswith("{Every parameter after one step")]
-    rows = [f[f.index("\\midrule"):f.index("\\bottomrule")].count("\\\\") for f in tables]
-    assert len(rows) >= 2 and max(rows) - min(rows) <= 1, rows
+    """The RNN deck's 11 parameters: one frame in a smaller font (not 6 + 5 rows, nor 10 + 1); the
+    CNN's 15: 8 + 7 rows; the pictures are the network and its data, and t and η are given values,
+    not parameters."""
+    for name, expected in (("cnn", [8, 7]), ("rnn", [11])):
+        assert run_cli("slides", ROOT / "examples" / f"{name}.toml", "--out", tmp_path / name, "--no-pdf").returncode == 0
+        deck = (tmp_path / name / "slides.tex").read_text()
+        frames = deck.split("\\begin{frame}")[1:]
+        tables = [f for f in frames if f.startswith("{Every parameter after one step")]
+        rows = [f[f.index("\\midrule"):f.index("\\bottomrule")].count("\\\\") for f in tables]
+        assert rows == expected, (name, rows)
+        assert ("\\small" in tables[0]) == (name == "rnn")
     assert "{The data}" not in deck and "{The parameters" not in deck
     assert "{The network and its data}" in deck and "{The given values}" in deck
 

@@ -10,14 +10,13 @@ spec may choose the theme and the aspect ratio.
 from __future__ import annotations
 
 from dataclasses import dataclass
-import re
 from pathlib import Path
 
 from ..fields import FieldReader
 from ..layout import problem, steps
-from ..layout.blocks import Block, Line, NumberedStep, Section, continued, pieces
-from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, block_height, fit_regularization, fitted, frames,
-                             pack, regularization_frames, row_height, text_height)
+from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
+from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, block_height, continued_title, fit_regularization,
+                             fitted, frames, pack, regularization_frames, row_height, text_height)
 from ..modules.layout import slide_parts
 from ..modules.printing import Picture, side_by_side
 from ..modules.section import ModuleSpec
@@ -26,7 +25,6 @@ from ..numeric.compiled import evaluator
 from ..output import tex
 from ..output.folders import check_target, staged_folder
 from ..output.render import escape_tex, render
-from ..printing.width import latex_width
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
@@ -93,14 +91,14 @@ def _step_title(section: Section, step: NumberedStep) -> str:
 def _blocks_frames(blocks: list[Block], fit: Fit, title: str, more: str | None = None,
                    room: float | None = None) -> list[dict]:
     """Blocks as frames that each fit one, packed in order; `title` is LaTeX already, and so is
-    `more`, the shorter title its continuation frames take (before " (continued)") when given.
+    `more`, the title its continuation frames take (" (continued)" included) when given.
     With `room` (points: a frame's height less a margin, where `fit` keeps a larger one), a last
     frame of one or two lines goes back onto the frame before it when both fit that room."""
     cut = frames([Section("", blocks)], fit)
     if room is not None and len(cut) > 1 and sum(_lines(b) for b in cut[-1].blocks) <= FEW_LINES and \
             sum(block_height(b, fit) for b in cut[-2].blocks + cut[-1].blocks) <= room:
         cut[-2].blocks.extend(cut.pop().blocks)
-    return [_frame("blocks", (more or title) + " (continued)" if k else title, blocks=frame.blocks)
+    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=frame.blocks)
             for k, frame in enumerate(cut)]
 
 
@@ -110,33 +108,6 @@ FEW_LINES = 2              # a continuation frame of this many lines at most is 
 def _lines(block: Block) -> int:
     """A block's lines (a wrapped line's further rows not counted)."""
     return sum(1 for line in block.given if line.lhs and not line.continued)
-
-
-TITLE_CHARACTER = 0.55     # of the body font size: the frame title's average character width
-MODULE_PREFIX = re.compile(r"Module \d+ \([^)]*\): ")
-
-
-def title_fits(title: str | list, fit: Fit) -> bool:
-    """Whether a frame title (plain text, or pieces with `Math`) stays on one line."""
-    pieces = [title] if isinstance(title, str) else title
-    characters = sum(len(p) if isinstance(p, str) else latex_width(p.tex) for p in pieces)
-    return characters * TITLE_CHARACTER * fit.font <= fit.points
-
-
-def continued_title(title: str | list, fit: Fit) -> str | None:
-    """A step's title on its continuation frames, when "… (continued)" would wrap to a second line:
-    without its "Module 1 (recurrent cell): ", which the frame before it showed (None: as it is)."""
-    if title_fits(continued(title), fit):
-        return None
-    pieces = [title] if isinstance(title, str) else list(title)
-    head = MODULE_PREFIX.match(pieces[0]) if isinstance(pieces[0], str) else None
-    if head is None:
-        return None
-    rest = pieces[0][head.end():]
-    pieces = ([rest] if rest else []) + pieces[1:]
-    if isinstance(pieces[0], str):
-        pieces[0] = pieces[0][:1].upper() + pieces[0][1:]
-    return title_tex(pieces)
 
 
 def _step_frames(sections: list[Section], fit: Fit) -> list[dict]:
@@ -362,7 +333,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     deck += _blocks_frames(parts["given"], fit, "The given values", room=room)
     for title, blocks in parts["steps"]:
         deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title),
-                               continued_title(title, fit), room)
+                               title_tex(continued_title(title, fit)), room)
     summary = parts["summary"]
     small = TABLE_ROWS < len(summary) <= TABLE_ROWS + SMALL_ROWS     # a table of 11 rows: one frame, smaller
     for i, chunk in enumerate([summary] if small else pieces(summary, TABLE_ROWS)):   # even pieces
