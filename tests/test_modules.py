@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, toml_value
-from helpers import run_cli
+from helpers import pdf_text, run_cli
 from test_markdown import formulas, katex_errors
+from test_mathjax import require_mathjax
 from test_pages import WORD, nearly_empty, overflows
 
 import derive
@@ -23,6 +24,8 @@ from derive.errors import DeriveError, VerificationError
 from derive.modules.solution import solve_modules
 from derive.modules.verify import verify_key
 from derive.output import tex
+from derive.printing.latex import Printer
+from derive.printing.width import latex_height, latex_width
 from derive.spec import load, parse
 
 EXAMPLES = ("cnn", "residual", "rnn")
@@ -353,6 +356,89 @@ def test_the_kernel_gradient_snippet_shows_the_correlation_and_its_numbers():
     assert "-0.172868299" in result.stdout
 
 
+def test_snippet_headings_keep_their_mathematics():
+    """A step title with a formula (t = 4, ∂E/∂U) is a heading with that formula as mathematics, in
+    the LaTeX fragment, its beamer frames and the Markdown, as the worked solution shows it."""
+    latex = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward").stdout
+    assert "\\deriveheading{Module 1 (recurrent cell),{} $t = 3$: the gradient reaching $h_{3}$}" in latex
+    assert "\\deriveheading{Module 1 (recurrent cell): $\\partial E/\\partial U$,{} summed over" in latex
+    assert "t = 4}" not in latex and "\\ensuremath{\\partial}" not in latex
+    frames = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    assert "\\begin{frame}{Module 1 (recurrent cell): $\\partial E/\\partial W$" in frames
+    assert "\\ensuremath{\\partial}" not in frames and "[" not in frames.split("\\begin{frame}{", 1)[1][:5]
+    markdown = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--format", "markdown").stdout
+    assert "### Module 1 (recurrent cell), $t = 3$: the gradient reaching $h_{3}$\n" in markdown
+    assert "### Module 1 (recurrent cell): $\\partial E/\\partial U$, summed over the time steps\n" in markdown
+    assert katex_errors(formulas(markdown)) == []
+
+
+def test_function_names_are_operators_and_stacked_names_get_taller_rows(tmp_path):
+    """flatten and ReLU' are operators (beamer sets them in its sans-serif operator font, as max and
+    tanh, not in serif roman); the flattened column of p^{(2)}_{ij} and its values have taller rows
+    with room at the brackets, in the solution, the deck and the exam's solutions, and render in
+    KaTeX and MathJax."""
+    documents = {}
+    for command, args, name in (("worksheet", (), "solutions.tex"), ("slides", (), "slides.tex"),
+                                ("exam", ("--variants", 1, "--seed", 1), "solutions.tex")):
+        out = tmp_path / command
+        result = run_cli(command, ROOT / "examples" / "cnn.toml", *args, "--out", out, "--no-pdf")
+        assert result.returncode == 0, result.stderr
+        documents[command] = (out / name).read_text()
+    for command, tex in documents.items():
+        assert "\\mathrm{flatten}" not in tex and "\\mathrm{ReLU}" not in tex, command
+        line = next(x for x in tex.splitlines()
+                    if x.startswith("a^{(3)} &= \\operatorname{flatten}\\left(p^{(2)}\\right) = "))
+        assert line.count("{\\def\\arraystretch{1.5}\\begin{bmatrix} \\smash[b]{\\vphantom{\\bigg|}}") == 2, command
+        assert "\\smash[t]{\\vphantom{\\Big|}}p^{(2)}_{22} \\end{bmatrix}}" in line, command
+        places = 4 if command == "exam" else 9        # an exam's solutions print at its answers' places
+        assert re.search(r"\\smash\[t\]\{\\vphantom\{\\Big\|\}\}-?\d\.\d{%d} \\end\{bmatrix\}\}$" % places, line), command
+    assert "\\smash[t]{\\vphantom{\\Big|}}0.270000000 \\end{bmatrix}}" in documents["slides"]   # p^{(2)}_{22}
+    assert "\\operatorname{ReLU}'(z^{(1)})" in documents["slides"]
+    formula = line.split(" = ", 1)[1]
+    assert katex_errors([(formula, True)]) == []
+    require_mathjax()
+    done = subprocess.run(["node", str(ROOT / "tests" / "mathjax_check.mjs")], input=json.dumps([formula]),
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0 and json.loads(done.stdout)["errors"] == [], done.stdout + done.stderr
+
+
+def test_a_tall_matrix_is_as_wide_and_taller_by_the_estimate():
+    printer = Printer({})
+    rows = [["p^{(2)}_{11}"], ["p^{(2)}_{12}"], ["p^{(2)}_{21}"], ["p^{(2)}_{22}"]]
+    plain, tall = printer.matrix(rows), printer.matrix(rows, tall=True)
+    assert plain == "\\begin{bmatrix} p^{(2)}_{11} \\\\ p^{(2)}_{12} \\\\ p^{(2)}_{21} \\\\ p^{(2)}_{22} \\end{bmatrix}"
+    assert latex_width(tall) == latex_width(plain)
+    assert abs(latex_height(tall) - 1.8 * 4) < 1e-9 and abs(latex_height(plain) - 1.25 * 4) < 1e-9
+
+
+VALUE = re.compile(r"= -?\d+\.\d{9}\s*$")     # a display row's computed value, nine decimals
+
+
+@pytest.mark.parametrize("name", ["cnn", "rnn"])
+def test_snippet_pages_keep_a_heading_with_its_rule_and_display(tmp_path, name):
+    """In the lecturer's document a heading never stands at a page's foot with (part of) its rule
+    sentence while its display goes on the next page, no page starts in the middle of a sentence, and
+    the last page holds more than a display's last row or two."""
+    result = run_cli("snippet", ROOT / "examples" / f"{name}.toml", "--part", "backward", "--standalone",
+                     "-o", tmp_path / "part.tex")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "part.tex").read_text()
+    headings = [t.replace("{}", "").split("$")[0].strip() for t in re.findall(r"\\deriveheading\{(.*)\}$", text, re.M)]
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
+                   cwd=tmp_path, stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL, timeout=300)
+    pages = [[x for x in page.splitlines() if x.strip() and not x.strip().isdigit()]
+             for page in pdf_text(tmp_path / "part.pdf").split("\f")]
+    pages = [page for page in pages if page]
+    assert len(pages) >= 3 and len(headings) >= 9
+    for number, page in enumerate(pages, 1):
+        first = page[0].strip()
+        assert any(first.startswith(h) for h in headings) or "∂" in first or "δ" in first, (number, first)
+        for i, line in enumerate(page):
+            if any(line.strip().startswith(h) for h in headings):
+                assert any(VALUE.search(x) for x in page[i + 1:]), (number, line.strip())
+    assert sum(1 for line in pages[-1] if VALUE.search(line)) >= 3, pages[-1]
+
+
 @pytest.mark.parametrize("name, ratio", [pytest.param(n, r, marks=[] if (n, r) == ("cnn", "16:9") else [FULL],
                                                       id=f"{n}-{r}") for n in EXAMPLES for r in ("16:9", "4:3")])
 def test_module_decks_fit_their_frames(tmp_path, name, ratio):
@@ -365,6 +451,30 @@ def test_module_decks_fit_their_frames(tmp_path, name, ratio):
     assert overflows(log) == []
     text = (out / "slides.tex").read_text()
     assert text.count("\\begin{frame}") > 20 and "The loss after one step" in text
+
+
+def test_module_decks_fill_their_frames(tmp_path):
+    """No near-empty frame: the CNN's input and kernel side by side on one frame, no continuation
+    frame with a single line (fewer lines shown of 25 alike, a last line or two joined back), no
+    frame title wrapping to a second line, an 11-row summary on one frame."""
+    decks = {}
+    for name in ("cnn", "rnn"):
+        result = run_cli("slides", ROOT / "examples" / f"{name}.toml", "--out", tmp_path / name, "--no-pdf")
+        assert result.returncode == 0, result.stderr
+        decks[name] = (tmp_path / name / "slides.tex").read_text()
+    titles = {name: re.findall(r"^\\begin\{frame\}\{(.*)\}$", text, re.M) for name, text in decks.items()}
+    cnn, rnn = titles["cnn"], titles["rnn"]
+    data = decks["cnn"].split("\\begin{frame}{The network and its data}")
+    assert cnn.count("The network and its data") == 1 and "K^{(1)}" in data[1].split("\\end{frame}")[0]
+    for gone in ("Module 1 (convolution): through ReLU (continued)", "Module 1 (convolution): the update (continued)",
+                 "Module 4 (dense layer): the update (continued)", "Module 1 (convolution): pre-{}activations (continued)"):
+        assert gone not in cnn, gone
+    assert "The other 23 entries are computed in the same way" in decks["cnn"]     # K^(1): 2 of 25 shown
+    assert "The given values (continued)" not in rnn and "Module 1 (recurrent cell): time step 2 (continued)" not in rnn
+    assert "$\\partial E/\\partial W$,{} summed over the time steps (continued)" in rnn
+    assert not any(t.startswith("Module") and "summed over the time steps (continued)" in t for t in rnn)
+    assert "Every parameter after one step (continued)" not in rnn and rnn.count("Every parameter after one step") == 1
+    assert len(cnn) <= 30 and len(rnn) <= 40, (len(cnn), len(rnn))
 
 
 @pytest.mark.parametrize("table, expected", [
@@ -502,14 +612,17 @@ def test_the_loss_after_the_step_is_named_e_plus_in_the_solution_and_the_deck(tm
 
 
 def test_a_module_deck_splits_its_table_evenly_and_names_its_frames(tmp_path):
-    """The RNN deck's 11 parameters: 6 + 5 rows, not 10 + 1; its pictures are the network and its
-    data, and t and η are given values, not parameters."""
-    assert run_cli("slides", ROOT / "examples" / "rnn.toml", "--out", tmp_path / "s", "--no-pdf").returncode == 0
-    deck = (tmp_path / "s" / "slides.tex").read_text()
-    frames = deck.split("\\begin{frame}")[1:]
-    tables = [f for f in frames if f.startswith("{Every parameter after one step")]
-    rows = [f[f.index("\\midrule"):f.index("\\bottomrule")].count("\\\\") for f in tables]
-    assert len(rows) >= 2 and max(rows) - min(rows) <= 1, rows
+    """The RNN deck's 11 parameters: one frame in a smaller font (not 6 + 5 rows, nor 10 + 1); the
+    CNN's 15: 8 + 7 rows; the pictures are the network and its data, and t and η are given values,
+    not parameters."""
+    for name, expected in (("cnn", [8, 7]), ("rnn", [11])):
+        assert run_cli("slides", ROOT / "examples" / f"{name}.toml", "--out", tmp_path / name, "--no-pdf").returncode == 0
+        deck = (tmp_path / name / "slides.tex").read_text()
+        frames = deck.split("\\begin{frame}")[1:]
+        tables = [f for f in frames if f.startswith("{Every parameter after one step")]
+        rows = [f[f.index("\\midrule"):f.index("\\bottomrule")].count("\\\\") for f in tables]
+        assert rows == expected, (name, rows)
+        assert ("\\small" in tables[0]) == (name == "rnn")
     assert "{The data}" not in deck and "{The parameters" not in deck
     assert "{The network and its data}" in deck and "{The given values}" in deck
 

@@ -119,7 +119,7 @@ def test_the_residual_input_gradient_names_the_skip_connection_in_the_lines_orde
 @pytest.mark.parametrize("name", ("cnn", "residual"))
 def test_relu_s_slope_is_said_in_words_not_with_else(documents, name):
     solution = documents[name]["solutions"]
-    assert r"\mathrm{ReLU}'(z) = 1 \text{ if } z > 0,\ 0 \text{ otherwise}" in solution
+    assert r"\operatorname{ReLU}'(z) = 1 \text{ if } z > 0,\ 0 \text{ otherwise}" in solution
     assert r"\text{ else }" not in solution
 
 
@@ -143,8 +143,9 @@ def test_the_flattened_vector_has_its_own_name_in_the_dense_rules_and_lines(docu
     p^{(2)}_{21}: the flattened vector is a^{(3)} (a^{(3)}_{3} = p^{(2)}_{21}, shown once in the flatten
     step), in the dense rules and their lines; the pooling step says how its gradient comes back."""
     solution = documents["cnn"]["solutions"]
-    assert (r"a^{(3)} &= \mathrm{flatten}\left(p^{(2)}\right) = \begin{bmatrix} p^{(2)}_{11} \\ p^{(2)}_{12} \\ "
-            r"p^{(2)}_{21} \\ p^{(2)}_{22} \end{bmatrix}") in solution
+    assert (r"a^{(3)} &= \operatorname{flatten}\left(p^{(2)}\right) = {\def\arraystretch{1.5}\begin{bmatrix} "
+            r"\smash[b]{\vphantom{\bigg|}}p^{(2)}_{11} \\ p^{(2)}_{12} \\ p^{(2)}_{21} \\ "
+            r"\smash[t]{\vphantom{\Big|}}p^{(2)}_{22} \end{bmatrix}}") in solution
     assert r"By $z^{(4)}_{k} = \sum_{j} w^{(4)}_{kj}\, a^{(3)}_{j} + b^{(4)}_{k}$:" in solution
     assert r"w^{(4)}_{13} a^{(3)}_{3} + w^{(4)}_{14} a^{(3)}_{4}" in solution
     assert (r"\frac{\partial E}{\partial w^{(4)}_{13}} &= \delta^{(4)}_{1} a^{(3)}_{3} = \left(-0.432170748\right) "
@@ -206,9 +207,10 @@ def test_zero_parameter_gradients_are_said_one_way(documents):
 
 def test_a_deck_s_shortened_step_says_its_other_entries_in_one_sentence(tmp_path):
     """cnn slide 29: 'The other 23 entries are 0 (...). The other 10 entries are computed in the same way.'"""
+    # (the deck shows as many of its lines as one frame holds: 2 of 36 here, so 34 others)
     assert run_cli("slides", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", tmp_path).returncode == 0
     deck = (tmp_path / "slides.tex").read_text()
-    assert ("Of the other 33 entries,{} 10 are computed in the same way and 23 are 0 (no non-{}zero "
+    assert ("Of the other 34 entries,{} 11 are computed in the same way and 23 are 0 (no non-{}zero "
             "\\ensuremath{\\delta} reaches them).") in deck
     assert "The other 23 entries are 0" not in deck
     assert "The other 22 entries are computed in the same way." in deck     # no zeros: as before

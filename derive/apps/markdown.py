@@ -67,7 +67,7 @@ def blocks_markdown(blocks: list[Block]) -> list[str]:
 def section_markdown(section: Section, headings: bool = True) -> str:
     """A section's blocks, then its numbered steps, each under its title in bold (a page of notes
     has no step 7 to refer to, so the title stands without the number, as in the LaTeX fragments)."""
-    out = [f"### {escape(section.title)}"] if headings else []
+    out = [f"### {text_markdown(section.title)}"] if headings else []
     out += blocks_markdown(section.blocks)
     for step in section.steps:
         out.append(f"**{text_markdown(step.title)}**")

@@ -15,9 +15,10 @@ from pathlib import Path
 from ..fields import FieldReader
 from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
-from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, fit_regularization, fitted, frames, pack,
-                             regularization_frames, row_height, text_height)
+from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, block_height, continued_title, fit_regularization,
+                             fitted, frames, pack, regularization_frames, row_height, text_height)
 from ..modules.layout import left_out, slide_parts
+from ..modules.printing import Picture, side_by_side
 from ..modules.section import ModuleSpec
 from ..modules.solution import ModuleSolution
 from ..numeric.compiled import evaluator
@@ -38,6 +39,7 @@ THEMES = PLAIN_THEMES + FRAMED_THEMES
 ASPECT_RATIOS = {"16:9": "169", "4:3": "43", "16:10": "1610"}
 FIELDS = ("theme", "aspect_ratio")
 TABLE_ROWS = 10          # parameters per frame of the update table
+SMALL_ROWS = 2           # ... and up to this many more in a smaller font rather than a second frame
 LISTED_PER_FRAME = 24    # "name = value" entries per frame of the weights a diagram leaves out
 
 
@@ -86,10 +88,26 @@ def _step_title(section: Section, step: NumberedStep) -> str:
     return f"{title_tex(section.title)}: {head[:1].lower() + head[1:] if isinstance(step.title, str) else head}"
 
 
-def _blocks_frames(blocks: list[Block], fit: Fit, title: str) -> list[dict]:
-    """Blocks as frames that each fit one, packed in order; `title` is LaTeX already."""
-    return [_frame("blocks", title + (" (continued)" if k else ""), blocks=frame.blocks)
-            for k, frame in enumerate(frames([Section("", blocks)], fit))]
+def _blocks_frames(blocks: list[Block], fit: Fit, title: str, more: str | None = None,
+                   room: float | None = None) -> list[dict]:
+    """Blocks as frames that each fit one, packed in order; `title` is LaTeX already, and so is
+    `more`, the title its continuation frames take (" (continued)" included) when given.
+    With `room` (points: a frame's height less a margin, where `fit` keeps a larger one), a last
+    frame of one or two lines goes back onto the frame before it when both fit that room."""
+    cut = frames([Section("", blocks)], fit)
+    if room is not None and len(cut) > 1 and sum(_lines(b) for b in cut[-1].blocks) <= FEW_LINES and \
+            sum(block_height(b, fit) for b in cut[-2].blocks + cut[-1].blocks) <= room:
+        cut[-2].blocks.extend(cut.pop().blocks)
+    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=frame.blocks)
+            for k, frame in enumerate(cut)]
+
+
+FEW_LINES = 2              # a continuation frame of this many lines at most is nearly empty
+
+
+def _lines(block: Block) -> int:
+    """A block's lines (a wrapped line's further rows not counted)."""
+    return sum(1 for line in block.given if line.lhs and not line.continued)
 
 
 def _step_frames(sections: list[Section], fit: Fit) -> list[dict]:
@@ -270,6 +288,36 @@ def frame_count(text: str) -> int:
 CM = 28.45276    # pt per cm
 
 
+def picture_scale(picture: Picture, fit: Fit) -> float:
+    """The factor that fits a picture into a frame (1 when it fits as drawn)."""
+    return min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
+
+
+FULL_SHARE = 1.0      # of a frame's height that a module deck's frame fills when a last line or two joins it
+SHARED_SCALE = 0.85   # side by side, no picture may shrink below this share of its own frame's scale
+LABEL_CM = 1.5        # a picture's label may stand out beside it (x (row t is x_t) over a column of 4)
+
+
+def _beside(pictures: list[Picture]) -> Picture:
+    """Pictures side by side, as wide as their labels too."""
+    together = side_by_side(pictures)
+    return Picture(together.tex, together.width + LABEL_CM * (len(pictures) - 1), together.height)
+
+
+def picture_groups(pictures: list[Picture], fit: Fit) -> list[list[Picture]]:
+    """The data's pictures, in order, side by side on one frame while that shrinks none of them much
+    (the CNN's 6×6 input beside its 2×2 kernel), so that no frame shows one small grid alone."""
+    groups: list[list[Picture]] = []
+    for picture in pictures:
+        together = groups[-1] + [picture] if groups else []
+        if together and picture_scale(_beside(together), fit) >= SHARED_SCALE * min(
+                picture_scale(p, fit) for p in together):
+            groups[-1].append(picture)
+        else:
+            groups.append([picture])
+    return groups
+
+
 def module_deck_context(solution: ModuleSolution, options: SlideSettings, handout: bool) -> dict:
     """A module spec's deck: the modules, the data's pictures scaled to a frame, the parameters, a
     frame (or several) per step of the worked solution, the parameters after the step, the loss."""
@@ -277,17 +325,23 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     fit = module_frame(options.fit)
     parts = slide_parts(solution)
     deck = [_frame("list", "The network", items=[title_tex(m) for m in parts["modules"]], text=parts["loss"])]
-    for picture in parts["pictures"]:
-        scale = min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
-        deck.append(_frame("picture", "The network and its data", picture=picture.tex, scale=f"{scale:.3f}"))
-    deck += _blocks_frames(parts["given"], fit, "The given values")
+    for group in picture_groups(parts["pictures"], fit):
+        picture = _beside(group)
+        deck.append(_frame("picture", "The network and its data", picture=picture.tex,
+                           scale=f"{picture_scale(picture, fit):.3f}"))
+    room = options.fit.height * FULL_SHARE
+    deck += _blocks_frames(parts["given"], fit, "The given values", room=room)
     for title, blocks in parts["steps"]:
-        deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title))
+        deck += _blocks_frames([_shortened(b, fit) for b in blocks], fit, title_tex(title),
+                               title_tex(continued_title(title, fit)), room)
     for title, blocks in parts["whole_steps"]:      # an optimiser's steps: every line of each parameter
-        deck += _blocks_frames([fit_long_lines(b, fit) for b in blocks], fit, title_tex(title))
-    for i, chunk in enumerate(pieces(parts["summary"], TABLE_ROWS)):   # even pieces: no frame of one row
+        deck += _blocks_frames([fit_long_lines(b, fit) for b in blocks], fit, title_tex(title),
+                               title_tex(continued_title(title, fit)), room)
+    summary = parts["summary"]
+    small = TABLE_ROWS < len(summary) <= TABLE_ROWS + SMALL_ROWS     # a table of 11 rows: one frame, smaller
+    for i, chunk in enumerate([summary] if small else pieces(summary, TABLE_ROWS)):   # even pieces
         deck.append(_frame("table", "Every parameter after one step" + (" (continued)" if i else ""), rows=chunk,
-                           tall=any("^{" in r["name"] for r in chunk)))     # w^{(1)}_{11} rows need room
+                           tall=any("^{" in r["name"] for r in chunk), small=small))   # w^{(1)}_{11} needs room
     deck.append(_frame("after", "The loss after one step", before=parts["before"], after=parts["after"],
                        loss=parts["loss_name"], loss_after=parts["loss_after_name"], falls=parts["falls"]))
     return {"reg_frames": [], "title": spec.title, "short_title": short_title(spec.title), "theme": options.theme,
@@ -299,12 +353,17 @@ SHOWN_LINES = 3      # lines of a long step a module spec's deck works; the work
 
 
 def _shortened(block: Block, fit: Fit) -> Block:
-    """A step on a slide: of many lines alike (25 entries of a feature map) the first few and a
-    sentence for the others; a line too tall for a frame as its rule and its value."""
-    if len(block.given) > SHOWN_LINES + 1:
-        text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
-        block = Block(left_out(text, len(block.given) - SHOWN_LINES), block.given[:SHOWN_LINES])
-    return fit_long_lines(block, fit)
+    """A step on a slide: of many lines alike (25 entries of a feature map) the first few, as many
+    as one frame holds (no continuation frame with one line), and a sentence for the others; a line
+    too tall for a frame as its rule and its value."""
+    if len(block.given) <= SHOWN_LINES + 1:
+        return fit_long_lines(block, fit)
+    text = block.text if isinstance(block.text, list) else [block.text] if block.text else []
+    for shown in range(SHOWN_LINES, 0, -1):
+        short = fit_long_lines(Block(left_out(text, len(block.given) - shown), block.given[:shown]), fit)
+        if block_height(short.fitted(fit.units), fit) <= fit.height:
+            break
+    return short
 
 
 def write_slides(spec: Spec | ModuleSpec, out: str | Path, pdf: bool = True, handout: bool = False,

@@ -140,6 +140,7 @@ def preamble(fit: Fit) -> str:
 
 NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) sets matrices tighter
 TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
+TAIL_ROWS = 3         # a tall display's last rows that go together: no page with its last row alone
 
 WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
          "beamer": "in a beamer document"}
@@ -174,7 +175,7 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
     # A display taller than most of a page may break between its rows (TeX's choice, at a price).
     tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
     return render("snippet.tex", {
-        "standalone": standalone_context, "where": where, "sections": sections, "tall": tall,
+        "standalone": standalone_context, "where": where, "sections": sections, "tall": tall, "tail_rows": TAIL_ROWS,
         "narrow": fit.points < NARROW_POINTS,
         "diagram": diagram, "diagram_scale": diagram_scale(diagram, fit) if diagram else "1",
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
@@ -244,5 +245,6 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
     return render("snippet.tex", {
         "standalone": {"preamble": preamble(fit)} if standalone else None,
         "where": WHERE.get(fit.name, f"in a column {fit.name} wide"), "sections": sections, "tall": tall,
-        "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1", "pictures": pictures,
+        "tail_rows": TAIL_ROWS, "narrow": fit.points < NARROW_POINTS, "diagram": None, "diagram_scale": "1",
+        "pictures": pictures,
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})

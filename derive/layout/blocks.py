@@ -144,8 +144,16 @@ class NumberedStep:
 
 @dataclass
 class Section:
-    """A heading and its blocks, or its numbered steps (a worked solution's sections)."""
+    """A heading and its blocks, or its numbered steps (a worked solution's sections). The heading
+    is plain text, or pieces of text and `Math` (a module's step: "…, summed over the time steps"
+    after ∂E/∂U), which a fragment keeps as mathematics."""
 
-    title: str
+    title: str | list
     blocks: list[Block] = field(default_factory=list)
     steps: list[NumberedStep] = field(default_factory=list)
+
+
+def continued(title: str | list) -> str | list:
+    """The title of what goes on with a step or section on the next frame or page (plain text, or
+    pieces with `Math`, which stay mathematics)."""
+    return f"{title} (continued)" if isinstance(title, str) else title + [" (continued)"]

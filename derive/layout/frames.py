@@ -15,7 +15,7 @@ import re
 from ..errors import DeriveError
 from ..printing.width import latex_height, latex_width, units
 from ..regularization.path_plot import path_plot, size_for
-from .blocks import Block, Line, Section, wrap
+from .blocks import Block, Line, Section, continued, wrap
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(pt|mm|cm|in|bp)\s*$")
 _POINTS = {"pt": 1.0, "mm": 2.845276, "cm": 28.45276, "in": 72.27, "bp": 1.00375}
@@ -93,7 +93,7 @@ def _notes_in_text(block: Block) -> Block:
 class Frame:
     """One beamer frame: a title and the blocks it shows."""
 
-    title: str
+    title: str | list
     blocks: list[Block] = field(default_factory=list)
     steps: list = field(default_factory=list)     # none: a frame shows blocks (lines.tex reads both)
 
@@ -165,6 +165,28 @@ def _block(text: str | None, lines: list[Line]) -> Block:
     return block
 
 
+TITLE_CHARACTER = 0.55     # of the body font size: a frame title's average character width (measured)
+MODULE_PREFIX = re.compile(r"Module \d+ \([^)]*\): ")
+
+
+def title_fits(title: str | list, fit: Fit) -> bool:
+    """Whether a frame title (plain text, or pieces with `Math`) stays on one line."""
+    return _characters(title) * TITLE_CHARACTER * fit.font <= fit.points
+
+
+def continued_title(title: str | list, fit: Fit) -> str | list:
+    """The title of a frame that goes on with a step: "… (continued)", and when that would wrap to
+    a second line, without its "Module 1 (recurrent cell): ", which the frame before it showed."""
+    whole = continued(title)
+    head = MODULE_PREFIX.match(title if isinstance(title, str) else title[0] if isinstance(title[0], str) else "")
+    if title_fits(whole, fit) or head is None:
+        return whole
+    pieces = [title] if isinstance(title, str) else list(title)
+    rest = pieces[0][head.end():]
+    pieces = ([rest[:1].upper() + rest[1:]] if rest else []) + pieces[1:]
+    return continued(pieces[0] if len(pieces) == 1 else pieces)
+
+
 def frames(sections: list[Section], fit: Fit) -> list[Frame]:
     """The sections as frames: blocks packed in order while they fit; each section starts a frame."""
     out: list[Frame] = []
@@ -178,7 +200,7 @@ def frames(sections: list[Section], fit: Fit) -> list[Frame]:
                     # prose without a display (a step's title) introduces what follows: it goes along
                     held = [current.blocks.pop()] if not current.blocks[-1].lines and len(current.blocks) > 1 else []
                     out.append(current)
-                    current = Frame(f"{section.title} (continued)", held)
+                    current = Frame(continued_title(section.title, fit), held)
                     used = sum(block_height(b, fit) for b in held)
                 current.blocks.append(piece)
                 used += h

@@ -15,7 +15,7 @@ from itertools import groupby
 
 import sympy as sp
 
-from ..layout.blocks import Block, Line, Math, NumberedStep, Section
+from ..layout.blocks import Block, Line, Math, NumberedStep, Section, continued
 from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_lines, optimizer_context,
                                optimizer_sections, rule_lines)
 from ..layout.solution import loss_curve
@@ -183,6 +183,10 @@ class Pages:
                 if m.kind == "rnn" and name == "biases":   # h_0 beside b (a value per unit too): the list stays
                     given = [Line(line.lhs, [beside(line.rhs[0], INITIAL_STATE, self._initial_state(m))])
                              for line in given]            # short enough for one page with the picture
+                if m.kind == "dense" and name == "biases" and len(syms) == 1 and len(given) == 1 \
+                        and not lines[-1].rhs[0].count(r"\\"):     # one unit: its bias beside its row of weights
+                    last = lines.pop()
+                    given = [Line(last.lhs, [beside(last.rhs[0], given[0].lhs, given[0].rhs[0])])]
                 lines.extend(given)
         several = not spec.single_sample
         first = next(m for m in modules if m.kind != "residual")
@@ -370,8 +374,10 @@ class Pages:
         """Flatten computes nothing: the map's entries, read row by row, are the next module's inputs."""
         entries = self.g.outputs[s][m.index]
         title = f"Module {m.index + 1} (flatten)" + (f", sample {s + 1}" if not self.spec.single_sample else "")
-        names = self.p.matrix([[self.name(e)] for e in entries])
-        values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries])
+        names = [[self.name(e)] for e in entries]
+        tall = any("^" in n and "_" in n for [n] in names)     # p^{(2)}_{11} over p^{(2)}_{12}
+        names = self.p.matrix(names, tall)
+        values = self.p.matrix([[self.p.number(self.d.values[e])] for e in entries], tall)   # row by row
         modules = self.spec.modules
         vector = output_name(m, modules)
         line = Line(vector, [flattened(output_name(modules[m.index - 1], modules)), names, values])
@@ -640,23 +646,9 @@ def _section(title: str | list, text, lines: list[Line]) -> Section:
             rows = 0
         chunks[-1].append(line)
         rows += height
-    return Section("", steps=[NumberedStep(0, title if k == 0 else _continued(title),
+    return Section("", steps=[NumberedStep(0, title if k == 0 else continued(title),
                                            [Block(text if k == 0 else None, chunk)])
                               for k, chunk in enumerate(chunks)])
-
-
-def _continued(title: str | list) -> str | list:
-    return f"{title} (continued)" if isinstance(title, str) else title + [" (continued)"]
-
-
-def plain_title(title: str | list) -> str:
-    """A title of pieces as plain text, for a fragment's heading (∂E/∂U, t = 3)."""
-    if isinstance(title, str):
-        return title
-    return "".join(p if isinstance(p, str) else PLAIN.get(p.tex, p.tex) for p in title)
-
-
-PLAIN = {gradient_of(letter): f"∂E/∂{letter}" for letter in SHARED}
 
 
 def _numbered(parts: list[Part]) -> None:
@@ -758,7 +750,7 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
     items = {"forward": [i for i in pages.forward_items() if not i.section.steps[0].title.startswith("The loss")],
              "loss": [i for i in pages.forward_items() if i.section.steps[0].title.startswith("The loss")],
              "backward": pages.backward_items(), "update": _update_part(solution, pages).items}[part]
-    sections = [Section(plain_title(step.title), step.blocks) for item in items for step in item.section.steps]
+    sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
     if part == "update":
         sections.append(Section("The loss after the step", [pages.after()]))
     return sections

@@ -162,7 +162,7 @@ def sequence_names(steps: int) -> list[str]:
 
 def flattened(name: str) -> str:
     """flatten(p^{(2)}): the vector a flatten module makes of a map."""
-    return rf"\mathrm{{flatten}}\left({name}\right)"
+    return rf"\operatorname{{flatten}}\left({name}\right)"
 
 
 def sample_tag(s: int) -> str:
@@ -310,8 +310,8 @@ def backward_rule(rule: str, m: Module, modules, loss: str) -> str | None:
     s = _sup(m)
     x = _reads(m, modules)
     if rule == "act-relu":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \mathrm{{ReLU}}'(z{s}),\quad " \
-               rf"\mathrm{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
+        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \operatorname{{ReLU}}'(z{s}),\quad " \
+               rf"\operatorname{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
     if rule == "act-sigmoid":
         return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot a{s}\left(1 - a{s}\right)"
     if rule == "act-tanh":

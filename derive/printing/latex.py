@@ -18,6 +18,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from ..model.naming import Partial, Sampled
 from .names import name_latex
 from .numbers import column_numbers, compact_number, format_number, given_number
+from .width import TALL_FOOT, TALL_ROWS, TALL_TOP
 
 
 class MathPrinter(LatexPrinter):
@@ -354,9 +355,16 @@ class Printer:
             pieces.append(text)
         return pieces
 
-    def matrix(self, rows: list[list[str]]) -> str:
-        body = r" \\ ".join(" & ".join(r) for r in rows)
-        return r"\begin{bmatrix} " + body + r" \end{bmatrix}"
+    def matrix(self, rows: list[list[str]], tall: bool = False) -> str:
+        """A bmatrix; `tall`: with taller rows and room at the bracket's ends
+        (printing.width.TALL_ROWS), so that a column of names with a superscript and a subscript
+        (p^{(2)}_{11} over p^{(2)}_{12}) touches neither the row above nor the bracket."""
+        cells = [" & ".join(r) for r in rows]
+        if not tall:
+            return r"\begin{bmatrix} " + r" \\ ".join(cells) + r" \end{bmatrix}"
+        cells[0] = TALL_TOP + cells[0]
+        cells[-1] = TALL_FOOT + cells[-1]
+        return rf"{{{TALL_ROWS}\begin{{bmatrix}} " + r" \\ ".join(cells) + r" \end{bmatrix}}"
 
     def number_matrix(self, rows, given: bool = False) -> str:
         """A matrix of numbers: computed values, or (`given`) the problem's data as written."""

@@ -10,6 +10,15 @@ _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
 FORMS_KEPT = 4096                   # the cache's bound: a long process keeps at most this many forms
 
 
+# A tall matrix: rows half as tall again (KaTeX keeps the stretch; MathJax sets plain rows),
+# and room under the bracket's top and above its foot (TeX's bracket may fall 5 pt short of what it
+# encloses, so a superscript in the first row would touch it): struts of a grown bar's height in
+# the first row and its depth in the last. None of it takes width; each row is about 1.8 lines.
+TALL_ROWS = r"\def\arraystretch{1.5}"
+TALL_TOP, TALL_FOOT = r"\smash[b]{\vphantom{\bigg|}}", r"\smash[t]{\vphantom{\Big|}}"
+_TALL_FORMS = tuple(x.translate(_DIGITS_AS_ZERO) for x in (TALL_ROWS, TALL_TOP, TALL_FOOT))
+
+
 def latex_width(tex: str) -> float:
     """Roughly how many characters wide a formula prints: fractions as their wider part, scripts
     smaller, matrices as their widest row. Used to break long chains of equalities into rows."""
@@ -18,6 +27,8 @@ def latex_width(tex: str) -> float:
 
 @lru_cache(maxsize=FORMS_KEPT)
 def _form_width(form: str) -> float:
+    for tall in _TALL_FORMS:
+        form = form.replace(tall, "")
     return _width(form.replace(r"\left", "").replace(r"\right", ""))
 
 
@@ -184,7 +195,7 @@ def latex_height(tex: str) -> float:
     height = 1.0
     if r"\begin{bmatrix}" in tex:
         body = tex[tex.find(r"\begin{bmatrix}"):]
-        height = max(height, 1.25 * (body.count(r"\\") + 1))
+        height = max(height, (1.8 if TALL_ROWS in tex else 1.25) * (body.count(r"\\") + 1))
     fractions = tex.count(r"\frac") + tex.count(r"\dfrac")
     if fractions:
         nested = max((tex[i:].split("}{", 1)[0].count(r"\frac") for i in range(len(tex))
