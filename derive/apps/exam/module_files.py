@@ -270,7 +270,7 @@ def _training_text(spec: ModuleSpec) -> str:
 
 def ask_html(v: Variant, q: Question) -> str:
     """What a part asks, in words and its symbol."""
-    return f"{html.escape(_ask(q.kind))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
+    return f"{html.escape(_ask(q.kind, v))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
 
 
 def texts(spec: ModuleSpec) -> QuestionHtml:
@@ -299,7 +299,7 @@ def feedback_html(settings: Settings, v: Variant, questions: tuple[Question, ...
     lines = []
     for q in questions:
         # an optimiser's p+: its first step's every line (g, states, corrections, the update)
-        shown = [pages.line(steps[q.symbol])] if q.symbol in steps else first_step_lines(
+        shown = [pages.worked_line(steps[q.symbol])] if q.symbol in steps else first_step_lines(
             trained(v.solution), parameter[q.symbol])
         lines += ["<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n" for line in shown]
     step, answers = ("step", "answer") if len(questions) == 1 else ("steps", "answers")

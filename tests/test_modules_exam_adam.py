@@ -1,0 +1,70 @@
+"""The module exam of a CNN trained with Adam (examples/cnn_adam.toml without `iterations`), as
+review 3 read it: the Moodle feedback names what the solutions name and heads an update by its
+rule, the working space follows the work, the keys say the seed once per variant."""
+from __future__ import annotations
+
+import re
+import subprocess
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from helpers import ROOT, run_cli
+
+ADAM = ROOT / "examples" / "cnn_adam.toml"
+CNN = ROOT / "examples" / "cnn.toml"
+
+
+def _spec(folder: Path, source: Path, extra: str = "") -> Path:
+    """`source` without `iterations` (an exam asks for the first step), plus `extra`."""
+    text = "".join(line for line in source.read_text(encoding="utf-8").splitlines(keepends=True)
+                   if not line.startswith("iterations"))
+    spec = folder / source.name
+    spec.write_text(text + extra, encoding="utf-8")
+    return spec
+
+
+def _run(spec: Path, out: Path, *extra) -> Path:
+    result = run_cli("exam", spec, "--variants", 2, "--seed", 1, "--out", out, *extra)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.fixture(scope="module")
+def numerical(tmp_path_factory) -> Path:
+    here = tmp_path_factory.mktemp("adam_numerical")
+    return _run(_spec(here, ADAM, '\n[exam]\nmoodle = "numerical"\n'), here / "x", "--no-pdf")
+
+
+@pytest.fixture(scope="module")
+def adam(tmp_path_factory) -> Path:
+    here = tmp_path_factory.mktemp("adam_exam")
+    return _run(_spec(here, ADAM), here / "x")
+
+
+def _numerical_questions(folder: Path) -> list:
+    quiz = ET.parse(folder / "moodle.xml").getroot()
+    return [q for q in quiz if q.get("type") == "numerical"]
+
+
+def test_feedback_names_the_flattened_vector_as_the_solutions_do(numerical):
+    """∂E/∂w^(4)_11 = δ^(4)_1 a^(3)_1: the dense module reads the flattened vector by its own name in
+    solutions.tex, and the feedback prints the same line (review 3 item 6)."""
+    questions = _numerical_questions(numerical)
+    feedback = questions[4].find("generalfeedback/text").text           # dE/dw(4)_11, variant 1
+    assert r"\frac{\partial E}{\partial w^{(4)}_{11}} = " in feedback
+    assert "a^{(3)}_{1}" in feedback and "p^{(2)}" not in feedback
+    solutions = (numerical / "variants" / "001" / "solutions.tex").read_text(encoding="utf-8")
+    line = re.search(r"\\frac\{\\partial E\}\{\\partial w\^\{\(4\)\}_\{11\}\} &= ([^\n]*)", solutions)
+    assert line is not None and "a^{(3)}_{1}" in line.group(1)
+
+
+def test_an_adam_update_is_asked_by_its_rule_in_the_quiz(numerical, tmp_path):
+    """Question 4 is the first step of Adam, as exam.pdf says, not 'Gradient descent' (item 6)."""
+    for q in _numerical_questions(numerical)[6:]:
+        text = q.find("questiontext/text").text
+        assert "Adam, first step: compute" in text and "Gradient descent" not in text
+    cloze = _run(_spec(tmp_path, ADAM), tmp_path / "cloze", "--no-pdf")
+    text = (cloze / "moodle.xml").read_text(encoding="utf-8")
+    assert text.count("Adam, first step: compute") == 2 and "Gradient descent" not in text
