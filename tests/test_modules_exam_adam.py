@@ -68,3 +68,20 @@ def test_an_adam_update_is_asked_by_its_rule_in_the_quiz(numerical, tmp_path):
     cloze = _run(_spec(tmp_path, ADAM), tmp_path / "cloze", "--no-pdf")
     text = (cloze / "moodle.xml").read_text(encoding="utf-8")
     assert text.count("Adam, first step: compute") == 2 and "Gradient descent" not in text
+
+
+def test_working_space_follows_the_work_each_question_needs(adam):
+    """Review 3 item 7: the backward pass (question 2, 15 steps: 9 cm) had a third of a page like the
+    forward pass, and Adam's step 1.5 cm. Now each question gets 0.6 cm per line it adds, up to half
+    a page: E the forward pass (12 cm), ∂E/∂K(1)_11 9 cm, ∂E/∂w(4)_11 one line (1.5 cm), and K(1)_11+
+    Adam's six lines g, m+, v+, m̂, v̂, K+ (3.6 cm), the same on both variants' pages."""
+    page = (adam / "exam.tex").read_text(encoding="utf-8")
+    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["12.0cm", "9.0cm", "1.5cm", "3.6cm"] * 2
+    text = subprocess.run(["pdftotext", "-layout", adam / "exam.pdf", "-"], capture_output=True, text=True,
+                          check=True).stdout
+    pages = text.split("\f")
+    # each variant: the problem (page 1), question 1 with its room (page 2), questions 2 to 4 (page 3)
+    assert len([p for p in pages if p.strip()]) == 6
+    for first in (1, 4):
+        assert "1. Loss: compute E" in pages[first] and "2. Backpropagation" not in pages[first]
+        assert "2. Backpropagation" in pages[first + 1] and "4. Adam, first step: compute" in pages[first + 1]
