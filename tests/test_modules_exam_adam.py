@@ -85,3 +85,16 @@ def test_working_space_follows_the_work_each_question_needs(adam):
     for first in (1, 4):
         assert "1. Loss: compute E" in pages[first] and "2. Backpropagation" not in pages[first]
         assert "2. Backpropagation" in pages[first + 1] and "4. Adam, first step: compute" in pages[first + 1]
+
+
+LABEL = re.compile(r"\\node\[above\] at \([\d.,]+\) \{\$([^$]*)\$\}")
+
+
+def test_the_readme_says_what_the_exam_pictures_hold(adam):
+    """Review 3 item 8: exam.pdf and the quiz's images draw the input grid and the kernel, no feature
+    map (computed, not given), blank or filled; the README said 'blank feature maps'."""
+    assert LABEL.findall((adam / "exam.tex").read_text(encoding="utf-8")) == ["x", "K^{(1)}"] * 2
+    assert LABEL.findall((adam / "diagrams.tex").read_text(encoding="utf-8")) == ["x", "K^{(1)}"] * 2
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "feature map" not in readme.replace("the feature maps are computed", "")
+    assert "pictures as on exam.pdf (the input grids and every convolution's kernels, or the unrolled RNN)" in readme
