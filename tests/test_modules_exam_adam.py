@@ -98,3 +98,12 @@ def test_the_readme_says_what_the_exam_pictures_hold(adam):
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "feature map" not in readme.replace("the feature maps are computed", "")
     assert "pictures as on exam.pdf (the input grids and every convolution's kernels, or the unrolled RNN)" in readme
+
+
+def test_the_keys_say_the_seed_once(adam):
+    """Review 3 item 14: keys.pdf said 'seed 1' in its header and again beside each variant; the seed is
+    the exam's and the variants share the page (two a row), so the header says it once."""
+    text = subprocess.run(["pdftotext", "-layout", adam / "keys.pdf", "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert text.count("seed 1") == 1 and "Answer keys of 2 variants" in text
+    assert "Variant 1" in text and "Variant 2" in text and "0.8400" in text     # K(1)_11+ of variant 1

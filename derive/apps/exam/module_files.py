@@ -119,10 +119,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 
 
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
-    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
+    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas.
+    The seed is the exam's, one for all variants, and the keys share pages (two variants a row): the
+    header says it once, not again beside each variant (`seed_per_variant`)."""
     qs = settings.questions
     significant = qs[0].significant
-    return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
+    return {"title": spec.title, "seed": settings.seed, "seed_per_variant": False, "count": len(variants),
+            "decimals": qs[0].digits,
             "rounding": qs[0].rounding(), "significant": significant,
             "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
             "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
