@@ -706,10 +706,10 @@ def test_the_compiled_forward_pass_that_screens_draws_is_sympys(name):
 
 def test_working_space_follows_the_steps_a_question_adds_as_an_mlp_exams(cnn):
     """0.6 cm per step of the worked solution a question needs beyond the earlier questions, from
-    1.5 to 6 cm (exam layout's rule): E needs the whole forward pass (over 50 steps: 6 cm), dE/dK(1)_11
-    the backward pass (6 cm); dE/dw(4)_11 = δ(4)_1 p(2)_11 adds one step to what dE/dK(1)_11 worked
-    out, and K(1)_11+ one more (1.5 cm each)."""
+    1.5 cm (exam layout's rule) to half a page, 12 cm (a module's): E needs the whole forward pass
+    (over 40 steps: 12 cm), dE/dK(1)_11 the 15 backward steps (9 cm); dE/dw(4)_11 = δ(4)_1 a(3)_1 adds
+    one step to what dE/dK(1)_11 worked out, and K(1)_11+ one more (1.5 cm each)."""
     page = (cnn / "variants" / "001" / "exam.tex").read_text(encoding="utf-8")
-    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["6.0cm", "6.0cm", "1.5cm", "1.5cm"]
+    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["12.0cm", "9.0cm", "1.5cm", "1.5cm"]
     whole = (cnn / "exam.tex").read_text(encoding="utf-8")
-    assert re.findall(r"\\vspace\{([\d.]+cm)\}", whole) == ["6.0cm", "6.0cm", "1.5cm", "1.5cm"] * 3
+    assert re.findall(r"\\vspace\{([\d.]+cm)\}", whole) == ["12.0cm", "9.0cm", "1.5cm", "1.5cm"] * 3

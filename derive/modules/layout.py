@@ -310,6 +310,19 @@ class Pages:
         p = self.flat if renamed else self.p
         return Line(p.name(step.target), p.chain(step.target, step.expr, self.d.values, step.value))
 
+    def worked_line(self, step: Step) -> Line:
+        """A step's worked line as the solutions print it: the module that reads a flattened vector (its
+        pre-activations, its weights' and inputs' gradients) and the module whose map it is name the
+        vector's entries a^{(3)}_{j}; every other step by the names of its own quantities. An exam's
+        feedback prints these lines too, so that it names what the solutions name."""
+        if step.target in self.source:           # a gradient's step
+            renamed = (step.rule in ("dense-weights", "dense-input") and self.reads_flattened(step.module)) \
+                or self.flattened_next(step.module)
+        else:
+            node = self.g.by_sym.get(step.target)
+            renamed = node is not None and node.op == "linear" and self.reads_flattened(step.module)
+        return self.line(step, renamed)
+
     def flattened_next(self, module: int) -> bool:
         """Whether the next module flattens this module's map (its backward steps read ∂E/∂a^{(3)})."""
         return module + 1 < len(self.spec.modules) and flattens_map(self.spec.modules[module + 1])
@@ -349,8 +362,7 @@ class Pages:
             if op in ("max", "avg") and _leftover(m):     # said where it happens, not first in the backward pass
                 text[-1:] = [" (", _leftover(m), " of ", Math(output_name(spec.modules[module - 1], spec.modules)),
                              " fall in no window and are not used):"]
-            renamed = op == "linear" and self.reads_flattened(module)
-            section = _section(title, text, [self.line(st, renamed) for st in steps])
+            section = _section(title, text, [self.worked_line(st) for st in steps])
             blank = self._blank_maps(steps) if m.kind != "rnn" and len(section.steps) == 1 else []
             items.append(Item(section, blank=blank))
         return items
@@ -461,9 +473,7 @@ class Pages:
             if not spec.single_sample and first.role != "param":     # a parameter's gradient sums the samples
                 title += [f", sample {sample + 1}"]
             title = title[0] if len(title) == 1 else title
-            renamed = (rule in ("dense-weights", "dense-input") and self.reads_flattened(module)) \
-                or self.flattened_next(module)
-            lines = [self.line(st, renamed) for st in shown]
+            lines = [self.worked_line(st) for st in shown]
             pictures, blank, asked = [], [], []
             if zero and m.kind != "rnn" and first.role != "param":
                 pictures = self._gradient_maps(group, whole)

@@ -41,6 +41,7 @@ NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} question
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
          "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
+MODULE_SPACE_CM = 12.0     # the most room under one question: half of a page's text
 SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_weights": "input weight",
             "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
@@ -52,25 +53,36 @@ def _ask(kind: str, v: Variant | None = None) -> str:
 
 
 def working_space(v: Variant, questions: tuple[Question, ...]) -> list[str]:
-    """Room to work under each question, as an MLP exam's (layout.SPACE_PER_STEP_CM per step of the
-    worked solution the question needs that no earlier question needed, within layout.SPACE_CM): the
-    loss needs the whole forward pass, a later gradient only the steps below the earlier one's."""
+    """Room to work under each question, as an MLP exam's (layout.SPACE_PER_STEP_CM per line of the
+    worked solution the question needs that no earlier question needed, from layout.SPACE_CM's least
+    up to MODULE_SPACE_CM): the loss needs the whole forward pass, a gradient the backward steps not
+    already worked, an optimiser's first step its every line (g, the states, their corrections, the
+    update: first_step_lines, what the feedback prints). A module's pass has tens of entries (25 of a
+    5×5 map), so the room reaches half a page, where an MLP's stops at SPACE_CM's 6 cm; below it the
+    questions keep the order of their work (the backward pass no shorter than one line of a dense
+    weight, an Adam step longer than it)."""
     d = v.solution.derivation
     steps = {st.target: st for st in d.forward + d.backward + d.updates}
+    parameter = {u: p for p, u in d.updated.items()}
+    view = trained(v.solution)
     seen: set = set()
     out = []
     for q in questions:
         needed: set = set()
         todo = [q.symbol]
+        lines = 0
+        if view is not None and q.kind == "update":     # p+ under an optimiser: its lines, then its gradient
+            lines = len(first_step_lines(view, parameter[q.symbol]))
+            todo = [d.gradient[parameter[q.symbol]]]
         while todo:
             sym = todo.pop()
             if sym in needed or sym not in steps:
                 continue            # given numbers need no work
             needed.add(sym)
             todo += steps[sym].expr.free_symbols
-        new = len(needed - seen)
+        new = len(needed - seen) + lines
         seen |= needed
-        cm = min(max(SPACE_PER_STEP_CM * new, SPACE_CM[0]), SPACE_CM[1])
+        cm = min(max(SPACE_PER_STEP_CM * new, SPACE_CM[0]), MODULE_SPACE_CM)
         out.append(f"{cm:.1f}cm")
     return out
 
@@ -107,10 +119,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 
 
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
-    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas."""
+    """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas.
+    The seed is the exam's, one for all variants, and the keys share pages (two variants a row): the
+    header says it once, not again beside each variant (`seed_per_variant`)."""
     qs = settings.questions
     significant = qs[0].significant
-    return {"title": spec.title, "seed": settings.seed, "count": len(variants), "decimals": qs[0].digits,
+    return {"title": spec.title, "seed": settings.seed, "seed_per_variant": False, "count": len(variants),
+            "decimals": qs[0].digits,
             "rounding": qs[0].rounding(), "significant": significant,
             "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
             "tolerance": "" if significant else tolerance_text(qs[0].tolerance),
@@ -270,7 +285,7 @@ def _training_text(spec: ModuleSpec) -> str:
 
 def ask_html(v: Variant, q: Question) -> str:
     """What a part asks, in words and its symbol."""
-    return f"{html.escape(_ask(q.kind))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
+    return f"{html.escape(_ask(q.kind, v))} {math(name_latex(v.solution.derivation.names[q.symbol]))}"
 
 
 def texts(spec: ModuleSpec) -> QuestionHtml:
@@ -299,7 +314,7 @@ def feedback_html(settings: Settings, v: Variant, questions: tuple[Question, ...
     lines = []
     for q in questions:
         # an optimiser's p+: its first step's every line (g, states, corrections, the update)
-        shown = [pages.line(steps[q.symbol])] if q.symbol in steps else first_step_lines(
+        shown = [pages.worked_line(steps[q.symbol])] if q.symbol in steps else first_step_lines(
             trained(v.solution), parameter[q.symbol])
         lines += ["<p>" + math(line.lhs + " = " + " = ".join(line.rhs)) + "</p>\n" for line in shown]
     step, answers = ("step", "answer") if len(questions) == 1 else ("steps", "answers")
