@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 
 import pytest
@@ -291,3 +292,26 @@ def test_a_loss_that_does_not_fall_is_not_said_to(tmp_path):
     assert history[-1] > history[0]
     text = (tmp_path / "out" / "solutions.tex").read_text()
     assert "the loss goes from" in text and "does not fall" in text and "the loss falls" not in text
+    after = text[text.index("A new forward pass"):].split("\n")[0]    # after the 3 shown steps
+    rises = history[3] > history[0]
+    assert ("up from" in after and "too long" in after) if rises else ("down from" in after), after
+
+
+def after_sentence(text: str) -> tuple[float, float, str]:
+    """The loss after the shown steps and the loss it is compared with, read off the sentence."""
+    found = re.search(r"A new forward pass with the parameters after these three steps gives the loss "
+                      r"\$E = (-?[0-9.]+)\$,\{\} (down|up) from \$(-?[0-9.]+)\$ before the first step", text)
+    assert found, "no sentence on the loss after the shown steps"
+    return float(found.group(1)), float(found.group(3)), found.group(2)
+
+
+def test_the_loss_after_the_shown_steps_is_the_third_step_s_by_hand(tmp_path):
+    """The sentence under the step-3 table gives the loss after step 3 (not after step 1) and
+    compares it with the loss before step 1 (review 3, item 1)."""
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(CONV1D), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    losses = hand_adam()[0]
+    after, before, word = after_sentence((tmp_path / "out" / "solutions.tex").read_text())
+    assert abs(after - losses[3]) < 1e-9 and abs(before - losses[0]) < 1e-9 and word == "down"

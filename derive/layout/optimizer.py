@@ -213,3 +213,36 @@ def optimizer_context(solution: Solution | Trained, counter: Counter) -> dict:
     # tall: taller rows (names with a superscript); gap: space between a table and the next heading
     return {"title": section.title, "parts": parts, "columns": table["columns"],
             "header": table["header"], "math": table["math"], "tall": False, "gap": False}
+
+
+COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def after_steps_text(view: Trained) -> list:
+    """The loss after the shown steps, beside the loss before the first one: the sentence that follows
+    the last shown step's table. With three steps shown it is the loss after the third step (the loss
+    after the first is already the heading of the second), compared with the loss before the first;
+    'down' only when it is smaller."""
+    run = view.run
+    shown = len(run.iterations)
+    p = _printer(view, first_step=False)
+    loss = p.name(view.loss)
+    before, after = run.history[0], run.history[shown]
+    count = "the step" if shown == 1 else f"these {COUNT_WORDS.get(shown, shown)} steps"
+    value = f"{loss}^{{+}} = {p.number(after)}" if shown == 1 else f"{loss} = {p.number(after)}"
+    first = "" if shown == 1 else " before the first step"
+    text = [f"A new forward pass with the parameters after {count} gives the loss ", Math(value)]
+    if after < before:
+        return text + [", down from ", Math(p.number(before)), first + "."]
+    if after == before:
+        return text + [", the same as", first or " before it", "."]
+    return text + [", up from ", Math(p.number(before)), first,
+                   f" ({'the step was' if shown == 1 else 'the steps were'} too long for this learning rate)."]
+
+
+def after_steps_section(solution: Solution | Trained, counter: Counter) -> Section:
+    """The numbered step after the optimiser's last shown table: the loss after the shown steps."""
+    view = solution if isinstance(solution, Trained) else trained_view(solution)
+    shown = len(view.run.iterations)
+    title = "The loss after one step" if shown == 1 else f"The loss after {COUNT_WORDS.get(shown, shown)} steps"
+    return Section("After the steps", steps=[NumberedStep(counter.next(), title, [Block(after_steps_text(view))])])

@@ -16,8 +16,8 @@ from itertools import groupby
 import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
-from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_lines, optimizer_context,
-                               optimizer_sections, rule_lines)
+from ..layout.optimizer import (TITLES, Trained, after_steps_text, constant_lines, first_step_lines,
+                               optimizer_context, optimizer_sections, rule_lines)
 from ..layout.solution import loss_curve
 from ..layout.steps import Counter
 from ..printing.latex import Printer
@@ -522,6 +522,10 @@ class Pages:
         return items
 
     def after(self) -> Block:
+        """The loss after the update; after an optimiser's shown steps, after the last of them (the
+        sentence follows the last step's table)."""
+        if self.solution.optimizer is not None:
+            return Block(after_steps_text(trained(self.solution)))
         g = self.g
         falls = self.d.loss_after < self.d.values[g.loss]
         text = ["A new forward pass with the updated parameters gives the loss ",
