@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..model.naming import Name
 from ..printing.names import name_latex
-from ..printing.numbers import format_number, given_number
+from ..printing.numbers import format_number, given_latex
 from .graph import target_base
 from .section import Module
 
@@ -460,7 +460,7 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     """A TikZ grid of numbers (rows of a map or kernel) with its name above it; `blank`: empty cells
     for a worksheet to fill in. Given data print as written, computed values by the rule."""
     rows, cols = len(values), len(values[0])
-    texts = [["" if blank else (given_number(v) if given else format_number(v, decimals)) for v in row]
+    texts = [["" if blank else (given_latex(v) if given else format_number(v, decimals)) for v in row]
              for row in values]
     longest = max((len(t) for row in texts for t in row), default=1)
     if blank:

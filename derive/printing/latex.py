@@ -17,7 +17,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..model.naming import Partial, Sampled
 from .names import name_latex
-from .numbers import column_numbers, compact_number, format_number, given_number
+from .numbers import column_numbers, compact_number, format_number, given_latex
 
 
 class MathPrinter(LatexPrinter):
@@ -62,7 +62,7 @@ class MathPrinter(LatexPrinter):
 
     def _print_Float(self, expr):
         """A constant written into a rule prints as written (0.5), not as a computed value."""
-        return given_number(float(expr))
+        return given_latex(float(expr))
 
     def _negated_slot(self, expr) -> str | None:
         """-x for a slot x: the N slot, whose sign folds into the number."""
@@ -279,7 +279,7 @@ class Printer:
 
     def given_number(self, value: float) -> str:
         """A value of the problem's data, as written in the spec."""
-        return given_number(value)
+        return given_latex(value)
 
     def exact(self, value: float) -> str:
         """A value computed exactly from given data (r² = 0.64, 1 − 2ηλ = 0.996): at most `decimals`
@@ -288,7 +288,7 @@ class Printer:
 
     def value_of(self, sym: sp.Symbol, value: float) -> str:
         """`sym`'s value: as written when it is given data, else by the rule."""
-        return given_number(value) if sym in self.given else format_number(value, self.decimals)
+        return given_latex(value) if sym in self.given else format_number(value, self.decimals)
 
     def symbolic(self, expr: sp.Expr) -> str:
         key = (self.math_printer, self._names_key, self.decimals, expr)
@@ -360,7 +360,7 @@ class Printer:
 
     def number_matrix(self, rows, given: bool = False) -> str:
         """A matrix of numbers: computed values, or (`given`) the problem's data as written."""
-        shown = given_number if given else self.number
+        shown = given_latex if given else self.number
         return self.matrix([[shown(float(v)) for v in row] for row in rows])
 
     def number_vector(self, values, given: bool = False) -> str:

@@ -7,7 +7,8 @@ The rule, for a computed value at `decimals` places:
 - a magnitude of 10^6 or more, or a non-zero magnitude below the last displayed place (10^-decimals),
   is m × 10^k with `decimals` significant digits.
 Given data (weights, inputs, targets, the learning rate of a spec) print as written (0.15, not
-0.150000000): `given_number`.
+0.150000000): `given_number`; on a page (`given_latex`) a given constant below 10^-4, which a spec
+writes 1e-8, prints as 10^{-8} (m × 10^k), not as 0.00000001, whose zeros a reader has to count.
 
 `format_number` writes LaTeX (m \\times 10^{k}); `plain_number` writes the same rounded number for
 machines (CSV, Moodle answers) in fixed notation, never e-notation, so that every reader parses it:
@@ -109,6 +110,23 @@ def given_number(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+TINY_GIVEN = 1e-4   # a given magnitude below this prints as m × 10^k on a page (1e-8 -> 10^{-8})
+
+
+def given_latex(value: float) -> str:
+    """Given data as LaTeX: as written (`given_number`: 0.15, 0.0001), except a non-zero magnitude
+    below 10^-4, which a spec writes in e-notation (epsilon = 1e-8): 10^{-8}, 2.5 \\times 10^{-6},
+    with the mantissa's shortest digits (the value as written, not rounded)."""
+    if _special(value) is not None or value == 0 or abs(value) >= TINY_GIVEN:
+        return given_number(value)
+    mantissa, exponent = repr(float(value)).split("e")    # Python writes below 10^-4 as 1e-08
+    mantissa = given_number(float(mantissa))
+    power = f"10^{{{int(exponent)}}}"
+    if mantissa in ("1", "-1"):
+        return power if mantissa == "1" else "-" + power
+    return rf"{mantissa} \times {power}"
 
 
 def compact_number(value: float, decimals: int) -> str:
