@@ -208,7 +208,7 @@ def test_the_deck_shows_the_optimiser_s_steps_whole_and_fits(tmp_path):
 
 
 @pytest.mark.parametrize("step, shown", [("K(1)_11+", "0.549999997"), ("mhat_K(1)_11", "-0.172868299"),
-                                         ("v_w(4)_11+", "0.000015707")])
+                                         ("v_w(4)_11+", r"1.57074878 \times 10^{-5}")])
 def test_one_step_of_the_optimiser_by_its_name(step, shown):
     result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--step", step)
     assert result.returncode == 0, result.stderr
@@ -315,3 +315,36 @@ def test_the_loss_after_the_shown_steps_is_the_third_step_s_by_hand(tmp_path):
     losses = hand_adam()[0]
     after, before, word = after_sentence((tmp_path / "out" / "solutions.tex").read_text())
     assert abs(after - losses[3]) < 1e-9 and abs(before - losses[0]) < 1e-9 and word == "down"
+
+
+TEX_NUMBER = r"(?:\\left\()?(-?[0-9.]+(?: \\times 10\^\{-?\d+\})?)(?:\\right\))?"
+
+
+def tex_value(text: str) -> float:
+    """0.5352 or 5.352 \\times 10^{-4} as a float."""
+    found = re.fullmatch(r"(-?[0-9.]+)(?: \\times 10\^\{(-?\d+)\})?", text)
+    return float(found.group(1)) * 10.0 ** int(found.group(2) or 0)
+
+
+def test_adam_s_second_moment_at_4_places_can_be_redone_and_matches_its_table(tmp_path):
+    """At 4 places v+ = 0.0002 made the next line v-hat = 0.0002 / (1 - 0.999) = 0.1834 (review 3,
+    item 2): the moments print with 4 significant digits (m × 10^k) where fixed places show fewer,
+    each line's v+ divided by 1 - 0.999^t gives its printed v-hat, and the table's v+ column is the
+    same text as the lines."""
+    spec = json.loads(json.dumps(CONV1D)) | {"output": {"decimals": 4}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    corrections = re.findall(r"\n\\hat\{v\}_\{(.+?)\} &= \\frac\{v\^\{\+\}_\{.+?\}\}\{1 - \\beta_\{2\}\^\{t\}\} = "
+                             r"\\frac\{" + TEX_NUMBER + r"\}\{1 - 0\.999\^\{(\d)\}\} = " + TEX_NUMBER + r" \\\\", tex)
+    assert len(corrections) == 12, corrections     # four parameters (all shown), three steps
+    for name, moment, t, corrected in corrections:
+        redone = tex_value(moment) / (1 - 0.999 ** int(t))
+        assert abs(redone - tex_value(corrected)) <= 1e-3 * abs(tex_value(corrected)), (name, moment, corrected)
+    # v+ of the first shown parameter at t = 1: 5.818 × 10^-8 in its line and in the table's row
+    line = re.search(r"\nv\^\{\+\}_\{K\^\{\(1\)\}_\{1\}\} &= .* = " + TEX_NUMBER + r" \\\\", tex).group(1)
+    assert line == r"5.818 \times 10^{-8}"
+    table = tex[tex.index("The step at $t = 1$, every trained parameter"):]
+    assert "$K^{(1)}_{1}$ & $0.5$ & $0.0076$ & $7.628 \\times 10^{-4}$ & $5.818 \\times 10^{-8}$ & $0.4000$" in table

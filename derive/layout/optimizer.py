@@ -14,6 +14,7 @@ import sympy as sp
 
 from ..numeric.optimizers import STATES, OptimizerRun
 from ..printing.latex import Printer
+from ..printing.numbers import shows_few_digits
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
 from .steps import Counter
@@ -86,7 +87,40 @@ def _printer(view: Trained, first_step: bool = True) -> Printer:
     if not first_step:
         parameters = set(view.parameters)
         given = [g for g in given if g not in parameters]
-    return Printer(view.names, view.decimals, given=given)
+    return Printer(view.names, view.decimals, given=given, scientific=scientific_quantities(view))
+
+
+# Adam's moments and RMSprop's mean square are divided by 1 − β^t (as small as 0.001) or put
+# under a square root by a later line: shown with fewer digits than this, that line cannot be redone.
+MOMENT_DIGITS = 4
+
+
+def scientific_quantities(view: Trained) -> frozenset:
+    """The optimiser's quantities printed as m × 10^k in every line and table of the document (one
+    form per quantity: v+ is not 0.000006751 in a line and 6.75142256 × 10^-6 in the table). A
+    quantity takes that form when one of its values over the shown steps needs it by the column rule
+    (below the last place), and for the moments (Adam's m, v and their corrections, RMSprop's s)
+    also when one shows fewer than MOMENT_DIGITS significant digits: at 4 places v+ = 0.0002 gives
+    v-hat = 0.0002 / 0.001 = 0.2, not the 0.1834 printed beside it. A state is a column of the
+    step's table: its form is the column's (every parameter's, and the next step's old state); a
+    correction has no column and takes its form per parameter (v-hat = 0.5352, not 5.352 × 10^-1,
+    when another parameter's is 0.0001234)."""
+    run = view.run
+    sym = run.symbolic
+    digits = min(MOMENT_DIGITS, view.decimals) if sym.name in ("adam", "rmsprop") else 1
+
+    def needs(quantity: list) -> bool:
+        return any(shows_few_digits(it.values[q], view.decimals, digits)
+                   for it in run.iterations for q in quantity if q in it.values)
+    out: set = set()
+    for s in {s for s, _ in sym.new_state}:
+        column = [sym.new_state[s, par] for par in sym.trained]
+        if needs(column):
+            out.update(column + [sym.state[s, par] for par in sym.trained])
+    for q in sym.corrected.values():
+        if needs([q]):
+            out.add(q)
+    return frozenset(out)
 
 
 def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[Section]:
@@ -185,7 +219,9 @@ def optimizer_table(view: Trained) -> dict:
         p = _printer(view, first_step=it.number == 1)
         # Each column of computed values in one form (all m × 10^k when one entry needs it).
         columns = [p.column([it.values[sym.gradient[par]] for par in sym.trained])]
-        columns += [p.column([it.values[sym.new_state[s, par]] for par in sym.trained]) for s in states]
+        # the states in the form their lines use (scientific_quantities): one form per quantity
+        columns += [[p.value_of(sym.new_state[s, par], it.values[sym.new_state[s, par]]) for par in sym.trained]
+                    for s in states]
         columns += [p.column([it.values[sym.updated[par]] for par in sym.trained])]
         before = [p.value_of(par, it.values[par]) for par in sym.trained]
         if not any(par in p.given for par in sym.trained):

@@ -75,14 +75,22 @@ def column_numbers(values, decimals: int) -> list[str]:
     values = [float(v) for v in values]
     if all(_by_rule(v, decimals)[0] != "scientific" for v in values):
         return [format_number(v, decimals) for v in values]
-    out = []
-    for v in values:
-        if v == 0 or _special(v) is not None:
-            out.append(format_number(v, decimals))
-            continue
-        mantissa, exponent = scientific(v, decimals)
-        out.append(rf"{mantissa} \times 10^{{{exponent}}}")
-    return out
+    return [scientific_number(v, decimals) for v in values]
+
+
+def scientific_number(value: float, decimals: int) -> str:
+    """A computed value as m \\times 10^{k} with `decimals` significant digits (0 stays 0): the form
+    of a column, or of a quantity, in which some entry needs it."""
+    if value == 0 or _special(value) is not None:
+        return format_number(value, decimals)
+    mantissa, exponent = scientific(value, decimals)
+    return rf"{mantissa} \times 10^{{{exponent}}}"
+
+
+def shows_few_digits(value: float, decimals: int, digits: int) -> bool:
+    """A non-zero value that shows fewer than `digits` significant digits at `decimals` places
+    (0.0002 at 4 places shows one): a later line that divides it by 0.001 cannot be redone from it."""
+    return value != 0 and _special(value) is None and abs(value) < 10.0 ** (digits - 1 - decimals)
 
 
 def text_number(value: float, decimals: int) -> str:
