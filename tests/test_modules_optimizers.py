@@ -188,7 +188,7 @@ def test_the_cnn_adam_example_verifies_and_passes_the_page_gate(tmp_path):
     key = json.loads((out / "key.json").read_text())
     assert key["optimizer"]["optimizer"] == "adam" and len(key["history"]["loss"]) == 21
     text = subprocess.run(["pdftotext", out / "solutions.pdf", "-"], capture_output=True, text=True).stdout
-    assert "The step at t = 3" in text and "Training for 20 iterations" in text
+    assert "The step at t = 3" in text and "Training for 20 steps" in text
     solutions = (out / "solutions.tex").read_text()
     for name in (r"K^{(1)}_{11}", r"b^{(1)}", r"w^{(4)}_{11}", r"b^{(4)}_{1}"):
         assert f"For \\ensuremath{{{name}}}" in solutions or f"For ${name}$" in solutions, name
@@ -348,3 +348,47 @@ def test_adam_s_second_moment_at_4_places_can_be_redone_and_matches_its_table(tm
     assert line == r"5.818 \times 10^{-8}"
     table = tex[tex.index("The step at $t = 1$, every trained parameter"):]
     assert "$K^{(1)}_{1}$ & $0.5$ & $0.0076$ & $7.628 \\times 10^{-4}$ & $5.818 \\times 10^{-8}$ & $0.4000$" in table
+
+
+@pytest.fixture(scope="module")
+def cnn_adam_tex(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("cnn_adam") / "out"
+    result = run_cli("worksheet", ROOT / "examples" / "cnn_adam.toml", "--out", out, "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    return {d: (out / f"{d}.tex").read_text() for d in ("worksheet", "solutions")}
+
+
+def test_t_counts_the_optimiser_s_steps_and_the_targets_are_target_k(cnn_adam_tex):
+    """t was both the target (E = -Σ t_k ln a_k) and Adam's step (1 - β1^t): one meaning per letter
+    (review 3, item 3); the targets take the lecture's word, as in the RNN."""
+    for document, tex in cnn_adam_tex.items():
+        assert not re.search(r"(?<![a-z{\\])t_\{", tex), document
+    solutions = cnn_adam_tex["solutions"]
+    assert r"E = -\sum_{k} \mathit{target}_{k} \ln a^{(4)}_{k}" in solutions
+    assert r"= a^{(4)}_{k} - \mathit{target}_{k}" in solutions
+    assert r"1 - \beta_{1}^{t}" in solutions and "The step at $t = 1$" in solutions
+    assert r"and $t$ the number of the step ($t = 1$ for the first):" in cnn_adam_tex["worksheet"]
+
+
+def test_the_adam_paragraph_reads_and_the_answer_list_keeps_a_parameter_to_a_row(cnn_adam_tex):
+    """'on all samples' with one sample and 'updated as K_11 is' (review 3, item 9); a row of the
+    task's answer list ended in the middle of a parameter's six quantities."""
+    worksheet = cnn_adam_tex["worksheet"]
+    assert ("The parameters are trained with Adam for 20 steps. Every parameter $\\theta$ is updated by the rule "
+            "below,{} shown for $K^{(1)}_{11}$,{} with $g_{K^{(1)}_{11}}$ the gradient of $E$ at the current "
+            "parameters,{} $m_{K^{(1)}_{11}}$ and $v_{K^{(1)}_{11}}$ starting at 0,{}") in worksheet
+    assert "all samples" not in worksheet and "updated as" not in worksheet
+    task = worksheet[worksheet.index("The first step of Adam"):]
+    rows = task[task.index(r"\begin{gather*}") + 15:task.index(r"\end{gather*}")].strip().split(r" \\")
+    assert [row.strip().split(", ")[0] for row in rows] == [r"g_{K^{(1)}_{11}}", r"g_{b^{(1)}}", r"g_{w^{(4)}_{11}}",
+                                                            r"g_{b^{(4)}_{1}}"]
+    assert all(len(row.split(", ")) == 6 for row in rows)
+
+
+def test_no_summary_repeats_the_step_1_table_and_the_curve_counts_steps(cnn_adam_tex):
+    """The Summary (value, gradient, after one step) was the t = 1 table again, and the curve spoke
+    of iterations where the text says steps (review 3, item 10)."""
+    solutions = cnn_adam_tex["solutions"]
+    assert r"\section*{Summary}" not in solutions and "after one step" not in solutions
+    assert r"\section*{Training for 20 steps}" in solutions and "xlabel={step}" in solutions
+    assert "iteration" not in solutions

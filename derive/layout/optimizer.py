@@ -141,8 +141,9 @@ def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[S
     text: list = [_state_sentence(config.name) + " With "]
     for i, c in enumerate(constants):
         text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
+    over = "" if view.samples == 1 else f" taken over {batch}"     # one sample: no batch to speak of
     text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
-             f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
+             f"{over}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
     rule = rule_lines(view, p, first)
     steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
     for it in run.iterations:
@@ -282,3 +283,21 @@ def after_steps_section(solution: Solution | Trained, counter: Counter) -> Secti
     shown = len(view.run.iterations)
     title = "The loss after one step" if shown == 1 else f"The loss after {COUNT_WORDS.get(shown, shown)} steps"
     return Section("After the steps", steps=[NumberedStep(counter.next(), title, [Block(after_steps_text(view))])])
+
+
+def rule_sentence(view: Trained, loss: str) -> list:
+    """What the rule below it reads, in words: 'Every parameter θ is updated by the rule below,
+    shown for K_11, with g_K11 the gradient of E at the current parameters, m_K11 and v_K11 starting
+    at 0, and t the number of the step (t = 1 for the first):' (not 'updated as K_11 is')."""
+    sym = view.run.symbolic
+    p = _printer(view)
+    first = view.shown[0] if view.shown else sym.trained[0]
+    states = [Math(p.name(sym.state[s, first])) for s in STATES[sym.name]]
+    text = ["Every parameter ", Math(r"\theta"), " is updated by the rule below, shown for ", Math(p.name(first)),
+            ", with ", Math(p.name(sym.gradient[first])), " the gradient of ", Math(loss),
+            " at the current parameters"]
+    if states:
+        text += [", "] + [piece for i, m in enumerate(states) for piece in ([" and "] if i else []) + [m]]
+        text += [" starting at 0"]
+    return text + [", and ", Math(p.name(sym.step_number)), " the number of the step (",
+                   Math(f"{p.name(sym.step_number)} = 1"), " for the first):"]

@@ -265,9 +265,10 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     return None
 
 
-def target(modules, k: str = "k") -> str:
-    """The target k: t_{k}, or target_{k} in a recurrent network (t counts its time steps there)."""
-    return name_latex(Name(target_base(modules), k))
+def target(modules, k: str = "k", stepped: bool = False) -> str:
+    """The target k: t_{k}, or target_{k} in a recurrent network or under an optimiser (t counts
+    the time steps or the optimiser's steps there)."""
+    return name_latex(Name(target_base(modules, stepped), k))
 
 
 def _window(m: Module) -> str:
@@ -286,9 +287,10 @@ def unread(m: Module) -> tuple[int, ...]:
     return tuple(n - ((o - 1) * m.stride + k) for n, o, k in zip(m.in_shape[1:], m.out_shape[1:], m.size))
 
 
-def loss_rule(loss: str, m: Module, modules) -> str:
-    """The loss's general formula, in the last module's output."""
-    t = target(modules)
+def loss_rule(loss: str, m: Module, modules, stepped: bool = False) -> str:
+    """The loss's general formula, in the last module's output (`stepped`: under an optimiser,
+    whose steps t counts: the target is target_k)."""
+    t = target(modules, stepped=stepped)
     y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     if loss == "cross_entropy":
@@ -297,15 +299,15 @@ def loss_rule(loss: str, m: Module, modules) -> str:
     return rf"E = {factor}\sum_{{k}} \left({t} - {y}\right)^{{2}}"
 
 
-def _loss_gradient(loss: str, m: Module, modules) -> str:
+def _loss_gradient(loss: str, m: Module, modules, stepped: bool = False) -> str:
     """The loss's gradient at the last module's output k, the rule its step works."""
     y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     factor = "" if loss == "half_sse" else "2" if n == 1 else rf"\frac{{2}}{{{n}}}"
-    return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules)} - {y}\right)"
+    return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules, stepped=stepped)} - {y}\right)"
 
 
-def backward_rule(rule: str, m: Module, modules, loss: str) -> str | None:
+def backward_rule(rule: str, m: Module, modules, loss: str, stepped: bool = False) -> str | None:
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
     x = _reads(m, modules)
@@ -326,9 +328,9 @@ def backward_rule(rule: str, m: Module, modules, loss: str) -> str | None:
         return (rf"\delta{s}_{{k}} = \sum_{{j}} \frac{{\partial E}}{{\partial a{s}_{{j}}}}\, "
                 rf"\frac{{\partial a{s}_{{j}}}}{{\partial z{s}_{{k}}}}")
     if rule == "softmax-ce":
-        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - {target(modules)}"
+        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - {target(modules, stepped=stepped)}"
     if rule == "loss":
-        return _loss_gradient(loss, m, modules)
+        return _loss_gradient(loss, m, modules, stepped)
     if rule == "dense-weights":
         j = "1" if m.in_shape[0] == 1 else "j"
         return rf"\frac{{\partial E}}{{\partial w{s}_{{k{j}}}}} = \delta{s}_{{k}}\, {_entry(m, modules, j)}"
