@@ -212,3 +212,18 @@ def test_a_deck_s_shortened_step_says_its_other_entries_in_one_sentence(tmp_path
             "\\ensuremath{\\delta} reaches them).") in deck
     assert "The other 23 entries are 0" not in deck
     assert "The other 22 entries are computed in the same way." in deck     # no zeros: as before
+
+
+def test_element_wise_rules_carry_the_index_of_their_worked_lines(documents):
+    """'a^(2) = 1/(1 + e^-z^(2))' above 'a^(2)_1 = ...', 'δ^(1) = ∂E/∂a^(1) · ReLU'(z^(1))' above
+    'δ^(1)_12 = ...' (review 3, item 13): each rule names the entry its lines work, as its
+    neighbours (z_k, ∂E/∂a_k) do."""
+    cnn, rnn = documents["cnn"]["solutions"], documents["rnn"]["solutions"]
+    assert r"By $a^{(1)}_{ij} = \max\left(0, z^{(1)}_{ij}\right)$:" in cnn
+    assert (r"$\delta^{(1)}_{ij} = \frac{\partial E}{\partial a^{(1)}_{ij}} \cdot "
+            r"\mathrm{ReLU}'(z^{(1)}_{ij}),\quad \mathrm{ReLU}'(z) = 1") in cnn
+    assert r"By $a^{(2)}_{k} = \frac{1}{1 + e^{-z^{(2)}_{k}}}$:" in rnn
+    assert (r"$\delta^{(2)}_{k} = \frac{\partial E}{\partial a^{(2)}_{k}} \cdot "
+            r"a^{(2)}_{k}\left(1 - a^{(2)}_{k}\right)$") in rnn
+    for tex in (cnn, rnn, documents["residual"]["solutions"]):
+        assert not re.search(r"(By \$|chain rule,\{\} \$)(\\delta|a)\^\{\(\d\)\} = ", tex)

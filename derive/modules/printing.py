@@ -33,6 +33,15 @@ def _sup(m: Module) -> str:
     return "" if m.kind == "rnn" else f"^{{({m.index + 1})}}"
 
 
+def _element(m: Module) -> str:
+    """The index of one entry of a module's output, as its worked lines write it: k in a dense
+    layer, ij (f,ij with several filters) in a 2-d map, i (f,i) in a 1-d one."""
+    if m.kind not in ("conv1d", "conv2d"):
+        return "k"
+    fi = "f," if m.out_shape[0] > 1 else ""
+    return fi + ("ij" if m.kind == "conv2d" else "i")
+
+
 def _source(m: Module, modules) -> Module | None:
     """The module whose output module m reads (through a flatten; a residual block's first module
     reads the block's input); None for the data."""
@@ -238,17 +247,18 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     if op == "linear" and m.kind == "rnn":
         r = RnnNames(m)
         return rf"{r.at('z', 't')} = {r.input_term()} + {r.state_term()} + {r.bias()}"
+    e = f"_{{{_element(m)}}}"      # the entry the worked lines name: a^{(2)}_{1} under a^{(2)}_{k}
     if op == "relu":
-        return rf"a{s} = \max\left(0, z{s}\right)"
+        return rf"a{s}{e} = \max\left(0, z{s}{e}\right)"
     if op == "sigmoid":
-        return rf"a{s} = \frac{{1}}{{1 + e^{{-z{s}}}}}"
+        return rf"a{s}{e} = \frac{{1}}{{1 + e^{{-z{s}{e}}}}}"
     if op == "tanh":
         if m.kind == "rnn":
             r = RnnNames(m)
             return rf"{r.at('h', 't')} = \tanh\left({r.at('z', 't')}\right)"
-        return rf"a{s} = \tanh\left(z{s}\right)"
+        return rf"a{s}{e} = \tanh\left(z{s}{e}\right)"
     if op == "identity":
-        return rf"a{s} = z{s}"
+        return rf"a{s}{e} = z{s}{e}"
     if op == "softmax":
         return rf"a{s}_{{k}} = \frac{{e^{{z{s}_{{k}}}}}}{{\sum_{{j}} e^{{z{s}_{{j}}}}}}"
     if op == "max":
@@ -311,19 +321,20 @@ def backward_rule(rule: str, m: Module, modules, loss: str, stepped: bool = Fals
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
     x = _reads(m, modules)
+    e = f"_{{{_element(m)}}}"      # the entry the worked lines name: δ^{(1)}_{12} under δ^{(1)}_{ij}
     if rule == "act-relu":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \mathrm{{ReLU}}'(z{s}),\quad " \
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \mathrm{{ReLU}}'(z{s}{e}),\quad " \
                rf"\mathrm{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
     if rule == "act-sigmoid":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot a{s}\left(1 - a{s}\right)"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot a{s}{e}\left(1 - a{s}{e}\right)"
     if rule == "act-tanh":
         if m.kind == "rnn":
             r = RnnNames(m)
             h = r.at("h", "t")
             return rf"{r.at(DELTA, 't')} = \frac{{\partial E}}{{\partial {h}}} \cdot \left(1 - {h}^{{2}}\right)"
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \left(1 - (a{s})^{{2}}\right)"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \left(1 - (a{s}{e})^{{2}}\right)"
     if rule == "act-identity":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot 1"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot 1"
     if rule == "act-softmax":
         return (rf"\delta{s}_{{k}} = \sum_{{j}} \frac{{\partial E}}{{\partial a{s}_{{j}}}}\, "
                 rf"\frac{{\partial a{s}_{{j}}}}{{\partial z{s}_{{k}}}}")
