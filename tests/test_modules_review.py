@@ -227,3 +227,20 @@ def test_element_wise_rules_carry_the_index_of_their_worked_lines(documents):
             r"a^{(2)}_{k}\left(1 - a^{(2)}_{k}\right)$") in rnn
     for tex in (cnn, rnn, documents["residual"]["solutions"]):
         assert not re.search(r"(By \$|chain rule,\{\} \$)(\\delta|a)\^\{\(\d\)\} = ", tex)
+
+
+def test_a_rule_s_inline_fraction_gets_room_from_the_next_line(tmp_path):
+    """cnn Step 16: the denominator of ∂E/∂x_pq in 'By the chain rule, ...' sat on the next line
+    ('No update uses it', 13.6pt baseline to baseline, seen at 200 dpi; review 3, item 11): prose
+    lines closer than 2pt are now set 3pt apart (16.4pt here), displays keep their spacing."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out).returncode == 0
+    page = next(i for i in range(1, 20) if "full convolution of" in subprocess.run(
+        ["pdftotext", "-f", str(i), "-l", str(i), out / "solutions.pdf", "-"], capture_output=True, text=True).stdout)
+    boxes = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", out / "solutions.pdf", "-"],
+                           capture_output=True, text=True, check=True).stdout
+    words = [(float(y), w) for y, w in re.findall(r'yMax="([0-9.]+)">([^<]*)</word>', boxes)]
+    rules = [k for k, (_, w) in enumerate(words) if w == "rule," and words[k - 1][1] == "chain"]
+    last = rules[-1]                      # Step 16's sentence, the last chain rule of the page
+    after = next(y for y, w in words[last:] if w == "No")
+    assert after - words[last][0] > 15, after - words[last][0]
