@@ -392,3 +392,12 @@ def test_no_summary_repeats_the_step_1_table_and_the_curve_counts_steps(cnn_adam
     assert r"\section*{Summary}" not in solutions and "after one step" not in solutions
     assert r"\section*{Training for 20 steps}" in solutions and "xlabel={step}" in solutions
     assert "iteration" not in solutions
+
+
+def test_the_update_fragment_ends_with_the_loss_after_its_last_step():
+    """The fragment shows three steps; its last heading said 'The loss after the step' over the loss
+    after step 1 (review 3, item 1): now the loss after step 3, E = 0.179831358 (numpy, review 3)."""
+    result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--part", "update")
+    assert result.returncode == 0, result.stderr
+    tail = result.stdout[result.stdout.index(r"\deriveheading{The loss after three steps}"):]
+    assert "gives the loss $E = 0.179831358$,{} down from $0.565934518$ before the first step." in tail

@@ -280,9 +280,14 @@ def after_steps_text(view: Trained) -> list:
 def after_steps_section(solution: Solution | Trained, counter: Counter) -> Section:
     """The numbered step after the optimiser's last shown table: the loss after the shown steps."""
     view = solution if isinstance(solution, Trained) else trained_view(solution)
+    return Section("After the steps", steps=[NumberedStep(counter.next(), after_steps_title(view),
+                                                          [Block(after_steps_text(view))])])
+
+
+def after_steps_title(view: Trained) -> str:
+    """'The loss after three steps' (one step: 'The loss after one step')."""
     shown = len(view.run.iterations)
-    title = "The loss after one step" if shown == 1 else f"The loss after {COUNT_WORDS.get(shown, shown)} steps"
-    return Section("After the steps", steps=[NumberedStep(counter.next(), title, [Block(after_steps_text(view))])])
+    return "The loss after one step" if shown == 1 else f"The loss after {COUNT_WORDS.get(shown, shown)} steps"
 
 
 def rule_sentence(view: Trained, loss: str) -> list:

@@ -16,7 +16,7 @@ from itertools import groupby
 import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section
-from ..layout.optimizer import (TITLES, Trained, after_steps_text, constant_lines, first_step_lines,
+from ..layout.optimizer import (TITLES, Trained, after_steps_text, after_steps_title, constant_lines, first_step_lines,
                                optimizer_context, optimizer_sections, rule_lines, rule_sentence)
 from ..layout.solution import loss_curve
 from ..layout.steps import Counter
@@ -767,7 +767,9 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
              "backward": pages.backward_items(), "update": _update_part(solution, pages).items}[part]
     sections = [Section(plain_title(step.title), step.blocks) for item in items for step in item.section.steps]
     if part == "update":
-        sections.append(Section("The loss after the step", [pages.after()]))
+        view = trained(solution)      # after an optimiser's shown steps, the loss after the last of them
+        sections.append(Section(after_steps_title(view) if view is not None else "The loss after the step",
+                                [pages.after()]))
     return sections
 
 
