@@ -393,7 +393,7 @@ def test_function_names_are_operators_and_stacked_names_get_taller_rows(tmp_path
         places = 4 if command == "exam" else 9        # an exam's solutions print at its answers' places
         assert re.search(r"\\smash\[t\]\{\\vphantom\{\\Big\|\}\}-?\d\.\d{%d} \\end\{bmatrix\}\}$" % places, line), command
     assert "\\smash[t]{\\vphantom{\\Big|}}0.270000000 \\end{bmatrix}}" in documents["slides"]   # p^{(2)}_{22}
-    assert "\\operatorname{ReLU}'(z^{(1)})" in documents["slides"]
+    assert "\\operatorname{ReLU}'(z^{(1)}_{ij})" in documents["slides"]
     formula = line.split(" = ", 1)[1]
     assert katex_errors([(formula, True)]) == []
     require_mathjax()

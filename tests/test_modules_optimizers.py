@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 
 import pytest
@@ -187,7 +188,7 @@ def test_the_cnn_adam_example_verifies_and_passes_the_page_gate(tmp_path):
     key = json.loads((out / "key.json").read_text())
     assert key["optimizer"]["optimizer"] == "adam" and len(key["history"]["loss"]) == 21
     text = subprocess.run(["pdftotext", out / "solutions.pdf", "-"], capture_output=True, text=True).stdout
-    assert "The step at t = 3" in text and "Training for 20 iterations" in text
+    assert "The step at t = 3" in text and "Training for 20 steps" in text
     solutions = (out / "solutions.tex").read_text()
     for name in (r"K^{(1)}_{11}", r"b^{(1)}", r"w^{(4)}_{11}", r"b^{(4)}_{1}"):
         assert f"For \\ensuremath{{{name}}}" in solutions or f"For ${name}$" in solutions, name
@@ -207,7 +208,7 @@ def test_the_deck_shows_the_optimiser_s_steps_whole_and_fits(tmp_path):
 
 
 @pytest.mark.parametrize("step, shown", [("K(1)_11+", "0.549999997"), ("mhat_K(1)_11", "-0.172868299"),
-                                         ("v_w(4)_11+", "0.000015707")])
+                                         ("v_w(4)_11+", r"1.57074878 \times 10^{-5}")])
 def test_one_step_of_the_optimiser_by_its_name(step, shown):
     result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--step", step)
     assert result.returncode == 0, result.stderr
@@ -291,3 +292,112 @@ def test_a_loss_that_does_not_fall_is_not_said_to(tmp_path):
     assert history[-1] > history[0]
     text = (tmp_path / "out" / "solutions.tex").read_text()
     assert "the loss goes from" in text and "does not fall" in text and "the loss falls" not in text
+    after = text[text.index("A new forward pass"):].split("\n")[0]    # after the 3 shown steps
+    rises = history[3] > history[0]
+    assert ("up from" in after and "too long" in after) if rises else ("down from" in after), after
+
+
+def after_sentence(text: str) -> tuple[float, float, str]:
+    """The loss after the shown steps and the loss it is compared with, read off the sentence."""
+    found = re.search(r"A new forward pass with the parameters after these three steps gives the loss "
+                      r"\$E = (-?[0-9.]+)\$,\{\} (down|up) from \$(-?[0-9.]+)\$ before the first step", text)
+    assert found, "no sentence on the loss after the shown steps"
+    return float(found.group(1)), float(found.group(3)), found.group(2)
+
+
+def test_the_loss_after_the_shown_steps_is_the_third_step_s_by_hand(tmp_path):
+    """The sentence under the step-3 table gives the loss after step 3 (not after step 1) and
+    compares it with the loss before step 1 (review 3, item 1)."""
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(CONV1D), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    losses = hand_adam()[0]
+    after, before, word = after_sentence((tmp_path / "out" / "solutions.tex").read_text())
+    assert abs(after - losses[3]) < 1e-9 and abs(before - losses[0]) < 1e-9 and word == "down"
+
+
+TEX_NUMBER = r"(?:\\left\()?(-?[0-9.]+(?: \\times 10\^\{-?\d+\})?)(?:\\right\))?"
+
+
+def tex_value(text: str) -> float:
+    """0.5352 or 5.352 \\times 10^{-4} as a float."""
+    found = re.fullmatch(r"(-?[0-9.]+)(?: \\times 10\^\{(-?\d+)\})?", text)
+    return float(found.group(1)) * 10.0 ** int(found.group(2) or 0)
+
+
+def test_adam_s_second_moment_at_4_places_can_be_redone_and_matches_its_table(tmp_path):
+    """At 4 places v+ = 0.0002 made the next line v-hat = 0.0002 / (1 - 0.999) = 0.1834 (review 3,
+    item 2): the moments print with 4 significant digits (m × 10^k) where fixed places show fewer,
+    each line's v+ divided by 1 - 0.999^t gives its printed v-hat, and the table's v+ column is the
+    same text as the lines."""
+    spec = json.loads(json.dumps(CONV1D)) | {"output": {"decimals": 4}}
+    path = tmp_path / "spec.toml"
+    path.write_text(toml_text(spec), encoding="utf-8")
+    result = run_cli("worksheet", path, "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    tex = (tmp_path / "out" / "solutions.tex").read_text()
+    corrections = re.findall(r"\n\\hat\{v\}_\{(.+?)\} &= \\frac\{v\^\{\+\}_\{.+?\}\}\{1 - \\beta_\{2\}\^\{t\}\} = "
+                             r"\\frac\{" + TEX_NUMBER + r"\}\{1 - 0\.999\^\{(\d)\}\} = " + TEX_NUMBER + r" \\\\", tex)
+    assert len(corrections) == 12, corrections     # four parameters (all shown), three steps
+    for name, moment, t, corrected in corrections:
+        redone = tex_value(moment) / (1 - 0.999 ** int(t))
+        assert abs(redone - tex_value(corrected)) <= 1e-3 * abs(tex_value(corrected)), (name, moment, corrected)
+    # v+ of the first shown parameter at t = 1: 5.818 × 10^-8 in its line and in the table's row
+    line = re.search(r"\nv\^\{\+\}_\{K\^\{\(1\)\}_\{1\}\} &= .* = " + TEX_NUMBER + r" \\\\", tex).group(1)
+    assert line == r"5.818 \times 10^{-8}"
+    table = tex[tex.index("The step at $t = 1$, every trained parameter"):]
+    assert "$K^{(1)}_{1}$ & $0.5$ & $0.0076$ & $7.628 \\times 10^{-4}$ & $5.818 \\times 10^{-8}$ & $0.4000$" in table
+
+
+@pytest.fixture(scope="module")
+def cnn_adam_tex(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("cnn_adam") / "out"
+    result = run_cli("worksheet", ROOT / "examples" / "cnn_adam.toml", "--out", out, "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    return {d: (out / f"{d}.tex").read_text() for d in ("worksheet", "solutions")}
+
+
+def test_t_counts_the_optimiser_s_steps_and_the_targets_are_target_k(cnn_adam_tex):
+    """t was both the target (E = -Σ t_k ln a_k) and Adam's step (1 - β1^t): one meaning per letter
+    (review 3, item 3); the targets take the lecture's word, as in the RNN."""
+    for document, tex in cnn_adam_tex.items():
+        assert not re.search(r"(?<![a-z{\\])t_\{", tex), document
+    solutions = cnn_adam_tex["solutions"]
+    assert r"E = -\sum_{k} \mathit{target}_{k} \ln a^{(4)}_{k}" in solutions
+    assert r"= a^{(4)}_{k} - \mathit{target}_{k}" in solutions
+    assert r"1 - \beta_{1}^{t}" in solutions and "The step at $t = 1$" in solutions
+    assert r"and $t$ the number of the step ($t = 1$ for the first):" in cnn_adam_tex["worksheet"]
+
+
+def test_the_adam_paragraph_reads_and_the_answer_list_keeps_a_parameter_to_a_row(cnn_adam_tex):
+    """'on all samples' with one sample and 'updated as K_11 is' (review 3, item 9); a row of the
+    task's answer list ended in the middle of a parameter's six quantities."""
+    worksheet = cnn_adam_tex["worksheet"]
+    assert ("The parameters are trained with Adam for 20 steps. Every parameter $\\theta$ is updated by the rule "
+            "below,{} shown for $K^{(1)}_{11}$,{} with $g_{K^{(1)}_{11}}$ the gradient of $E$ at the current "
+            "parameters,{} $m_{K^{(1)}_{11}}$ and $v_{K^{(1)}_{11}}$ starting at 0,{}") in worksheet
+    assert "all samples" not in worksheet and "updated as" not in worksheet
+    task = worksheet[worksheet.index("The first step of Adam"):]
+    rows = task[task.index(r"\begin{gather*}") + 15:task.index(r"\end{gather*}")].strip().split(r" \\")
+    assert [row.strip().split(", ")[0] for row in rows] == [r"g_{K^{(1)}_{11}}", r"g_{b^{(1)}}", r"g_{w^{(4)}_{11}}",
+                                                            r"g_{b^{(4)}_{1}}"]
+    assert all(len(row.split(", ")) == 6 for row in rows)
+
+
+def test_no_summary_repeats_the_step_1_table_and_the_curve_counts_steps(cnn_adam_tex):
+    """The Summary (value, gradient, after one step) was the t = 1 table again, and the curve spoke
+    of iterations where the text says steps (review 3, item 10)."""
+    solutions = cnn_adam_tex["solutions"]
+    assert r"\section*{Summary}" not in solutions and "after one step" not in solutions
+    assert r"\section*{Training for 20 steps}" in solutions and "xlabel={step}" in solutions
+    assert "iteration" not in solutions
+
+
+def test_the_update_fragment_ends_with_the_loss_after_its_last_step():
+    """The fragment shows three steps; its last heading said 'The loss after the step' over the loss
+    after step 1 (review 3, item 1): now the loss after step 3, E = 0.179831358 (numpy, review 3)."""
+    result = run_cli("snippet", ROOT / "examples" / "cnn_adam.toml", "--part", "update")
+    assert result.returncode == 0, result.stderr
+    tail = result.stdout[result.stdout.index(r"\deriveheading{The loss after three steps}"):]
+    assert "gives the loss $E = 0.179831358$,{} down from $0.565934518$ before the first step." in tail

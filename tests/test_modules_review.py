@@ -214,3 +214,35 @@ def test_a_deck_s_shortened_step_says_its_other_entries_in_one_sentence(tmp_path
             "\\ensuremath{\\delta} reaches them).") in deck
     assert "The other 23 entries are 0" not in deck
     assert "The other 22 entries are computed in the same way." in deck     # no zeros: as before
+
+
+def test_element_wise_rules_carry_the_index_of_their_worked_lines(documents):
+    """'a^(2) = 1/(1 + e^-z^(2))' above 'a^(2)_1 = ...', 'δ^(1) = ∂E/∂a^(1) · ReLU'(z^(1))' above
+    'δ^(1)_12 = ...' (review 3, item 13): each rule names the entry its lines work, as its
+    neighbours (z_k, ∂E/∂a_k) do."""
+    cnn, rnn = documents["cnn"]["solutions"], documents["rnn"]["solutions"]
+    assert r"By $a^{(1)}_{ij} = \max\left(0, z^{(1)}_{ij}\right)$:" in cnn
+    assert (r"$\delta^{(1)}_{ij} = \frac{\partial E}{\partial a^{(1)}_{ij}} \cdot "
+            r"\operatorname{ReLU}'(z^{(1)}_{ij}),\quad \operatorname{ReLU}'(z) = 1") in cnn
+    assert r"By $a^{(2)}_{k} = \frac{1}{1 + e^{-z^{(2)}_{k}}}$:" in rnn
+    assert (r"$\delta^{(2)}_{k} = \frac{\partial E}{\partial a^{(2)}_{k}} \cdot "
+            r"a^{(2)}_{k}\left(1 - a^{(2)}_{k}\right)$") in rnn
+    for tex in (cnn, rnn, documents["residual"]["solutions"]):
+        assert not re.search(r"(By \$|chain rule,\{\} \$)(\\delta|a)\^\{\(\d\)\} = ", tex)
+
+
+def test_a_rule_s_inline_fraction_gets_room_from_the_next_line(tmp_path):
+    """cnn Step 16: the denominator of ∂E/∂x_pq in 'By the chain rule, ...' sat on the next line
+    ('No update uses it', 13.6pt baseline to baseline, seen at 200 dpi; review 3, item 11): prose
+    lines closer than 2pt are now set 3pt apart (16.4pt here), displays keep their spacing."""
+    out = tmp_path / "out"
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--out", out).returncode == 0
+    page = next(i for i in range(1, 20) if "full convolution of" in subprocess.run(
+        ["pdftotext", "-f", str(i), "-l", str(i), out / "solutions.pdf", "-"], capture_output=True, text=True).stdout)
+    boxes = subprocess.run(["pdftotext", "-f", str(page), "-l", str(page), "-bbox", out / "solutions.pdf", "-"],
+                           capture_output=True, text=True, check=True).stdout
+    words = [(float(y), w) for y, w in re.findall(r'yMax="([0-9.]+)">([^<]*)</word>', boxes)]
+    rules = [k for k, (_, w) in enumerate(words) if w == "rule," and words[k - 1][1] == "chain"]
+    last = rules[-1]                      # Step 16's sentence, the last chain rule of the page
+    after = next(y for y, w in words[last:] if w == "No")
+    assert after - words[last][0] > 15, after - words[last][0]

@@ -12,6 +12,7 @@ import pytest
 import derive
 from derive.layout.solution import solutions_context
 from derive.layout.steps import summary_rows
+from derive.printing.numbers import given_latex
 
 from conftest import ROOT, matrix_spec, toml_text
 from helpers import pdf_text, run_cli
@@ -158,3 +159,20 @@ def test_the_summary_writes_each_column_in_one_form(write_spec, lecture_dict):
     assert gradients["w_{5}"] == r"8.22 \times 10^{-2}"
     assert all(r"\times" in g for g in gradients.values())
     assert [r["updated"] for r in rows][:2] == ["0.150", "0.200"]      # the updated column needs no powers
+
+
+def test_a_given_constant_written_1e_minus_8_prints_as_10_to_the_minus_8(tmp_path):
+    """epsilon = 1e-8 (adam.toml) is 10^{-8} in the constants and in every update line, never
+    0.00000001, whose zeros a student has to count; other given numbers stay as written."""
+    tex = _tex(tmp_path, "adam")
+    assert r"$\beta_{2} = 0.999$ and $\varepsilon = 10^{-8}$" in tex
+    assert r"= 0.4 - \frac{0.1 \cdot 0.082167041}{\sqrt{0.006751423} + 10^{-8}} = 0.300000012" in tex
+    assert "0.00000001" not in tex
+    assert r"$\eta = 0.1$" in tex and r"w_{1} = 0.15" in tex
+
+
+@pytest.mark.parametrize("value, shown", [(1e-8, "10^{-8}"), (-1e-8, "-10^{-8}"), (2.5e-6, r"2.5 \times 10^{-6}"),
+                                          (0.0001, "0.0001"), (0.15, "0.15"), (0.999, "0.999"), (0, "0"),
+                                          (-2, "-2")])
+def test_given_latex_writes_tiny_given_numbers_as_powers_of_ten(value, shown):
+    assert given_latex(value) == shown

@@ -302,3 +302,18 @@ def test_a_tiny_number_squared_keeps_its_parentheses():
     assert p.substituted(square, {g: 3.429e-25}) == r"\left(3.42900000 \times 10^{-25}\right)^{2}"
     assert p.substituted(square, {g: -0.5}) == r"\left(-0.500000000\right)^{2}"
     assert p.substituted(square, {g: 0.25}) == "0.250000000^{2}"
+
+
+def test_the_mlp_loss_after_the_shown_steps_is_the_last_step_s(tmp_path):
+    """After the step-3 table the solution gives the loss after step 3 (the key's history, 0.236683390)
+    beside the loss before step 1; it used to give the loss after step 1 (review 3, item 1)."""
+    result = run_cli("worksheet", "examples/adam.toml", "--out", tmp_path / "out", "--no-pdf")
+    assert result.returncode == 0, result.stderr
+    history = json.loads((tmp_path / "out" / "key.json").read_text())["history"]["loss"]
+    text = (tmp_path / "out" / "solutions.tex").read_text()
+    found = re.search(r"The loss after three steps\}\nA new forward pass with the parameters after these three "
+                      r"steps gives the loss \$E_\{\\mathit\{total\}\} = ([0-9.]+)\$,\{\} down from \$([0-9.]+)\$ "
+                      r"before the first step\.", text)
+    assert found, text[text.index("After the"):][:400]
+    assert abs(float(found.group(1)) - history[3]) < 1e-9 and abs(float(found.group(2)) - history[0]) < 1e-9
+    assert abs(history[3] - 0.236683390) < 1e-9

@@ -14,6 +14,7 @@ import sympy as sp
 
 from ..numeric.optimizers import STATES, OptimizerRun
 from ..printing.latex import Printer
+from ..printing.numbers import shows_few_digits
 from ..solution import Solution
 from .blocks import Block, Line, Math, NumberedStep, Section
 from .steps import Counter
@@ -86,7 +87,40 @@ def _printer(view: Trained, first_step: bool = True) -> Printer:
     if not first_step:
         parameters = set(view.parameters)
         given = [g for g in given if g not in parameters]
-    return Printer(view.names, view.decimals, given=given)
+    return Printer(view.names, view.decimals, given=given, scientific=scientific_quantities(view))
+
+
+# Adam's moments and RMSprop's mean square are divided by 1 − β^t (as small as 0.001) or put
+# under a square root by a later line: shown with fewer digits than this, that line cannot be redone.
+MOMENT_DIGITS = 4
+
+
+def scientific_quantities(view: Trained) -> frozenset:
+    """The optimiser's quantities printed as m × 10^k in every line and table of the document (one
+    form per quantity: v+ is not 0.000006751 in a line and 6.75142256 × 10^-6 in the table). A
+    quantity takes that form when one of its values over the shown steps needs it by the column rule
+    (below the last place), and for the moments (Adam's m, v and their corrections, RMSprop's s)
+    also when one shows fewer than MOMENT_DIGITS significant digits: at 4 places v+ = 0.0002 gives
+    v-hat = 0.0002 / 0.001 = 0.2, not the 0.1834 printed beside it. A state is a column of the
+    step's table: its form is the column's (every parameter's, and the next step's old state); a
+    correction has no column and takes its form per parameter (v-hat = 0.5352, not 5.352 × 10^-1,
+    when another parameter's is 0.0001234)."""
+    run = view.run
+    sym = run.symbolic
+    digits = min(MOMENT_DIGITS, view.decimals) if sym.name in ("adam", "rmsprop") else 1
+
+    def needs(quantity: list) -> bool:
+        return any(shows_few_digits(it.values[q], view.decimals, digits)
+                   for it in run.iterations for q in quantity if q in it.values)
+    out: set = set()
+    for s in {s for s, _ in sym.new_state}:
+        column = [sym.new_state[s, par] for par in sym.trained]
+        if needs(column):
+            out.update(column + [sym.state[s, par] for par in sym.trained])
+    for q in sym.corrected.values():
+        if needs([q]):
+            out.add(q)
+    return frozenset(out)
 
 
 def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[Section]:
@@ -107,8 +141,9 @@ def optimizer_sections(solution: Solution | Trained, counter: Counter) -> list[S
     text: list = [_state_sentence(config.name) + " With "]
     for i, c in enumerate(constants):
         text += [c, ", " if i < len(constants) - 2 else " and " if i == len(constants) - 2 else ""]
+    over = "" if view.samples == 1 else f" taken over {batch}"     # one sample: no batch to speak of
     text += [", and the gradient of each step ", Math(p.name(sym.gradient[first])),
-             f" taken over {batch}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
+             f"{over}, the rule for ", Math(p.name(first)), " (every parameter alike) is:"]
     rule = rule_lines(view, p, first)
     steps = [NumberedStep(counter.next(), "The update rule", [Block(text, rule)])]
     for it in run.iterations:
@@ -185,7 +220,9 @@ def optimizer_table(view: Trained) -> dict:
         p = _printer(view, first_step=it.number == 1)
         # Each column of computed values in one form (all m × 10^k when one entry needs it).
         columns = [p.column([it.values[sym.gradient[par]] for par in sym.trained])]
-        columns += [p.column([it.values[sym.new_state[s, par]] for par in sym.trained]) for s in states]
+        # the states in the form their lines use (scientific_quantities): one form per quantity
+        columns += [[p.value_of(sym.new_state[s, par], it.values[sym.new_state[s, par]]) for par in sym.trained]
+                    for s in states]
         columns += [p.column([it.values[sym.updated[par]] for par in sym.trained])]
         before = [p.value_of(par, it.values[par]) for par in sym.trained]
         if not any(par in p.given for par in sym.trained):
@@ -213,3 +250,59 @@ def optimizer_context(solution: Solution | Trained, counter: Counter) -> dict:
     # tall: taller rows (names with a superscript); gap: space between a table and the next heading
     return {"title": section.title, "parts": parts, "columns": table["columns"],
             "header": table["header"], "math": table["math"], "tall": False, "gap": False}
+
+
+COUNT_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+
+
+def after_steps_text(view: Trained) -> list:
+    """The loss after the shown steps, beside the loss before the first one: the sentence that follows
+    the last shown step's table. With three steps shown it is the loss after the third step (the loss
+    after the first is already the heading of the second), compared with the loss before the first;
+    'down' only when it is smaller."""
+    run = view.run
+    shown = len(run.iterations)
+    p = _printer(view, first_step=False)
+    loss = p.name(view.loss)
+    before, after = run.history[0], run.history[shown]
+    count = "the step" if shown == 1 else f"these {COUNT_WORDS.get(shown, shown)} steps"
+    value = f"{loss}^{{+}} = {p.number(after)}" if shown == 1 else f"{loss} = {p.number(after)}"
+    first = "" if shown == 1 else " before the first step"
+    text = [f"A new forward pass with the parameters after {count} gives the loss ", Math(value)]
+    if after < before:
+        return text + [", down from ", Math(p.number(before)), first + "."]
+    if after == before:
+        return text + [", the same as", first or " before it", "."]
+    return text + [", up from ", Math(p.number(before)), first,
+                   f" ({'the step was' if shown == 1 else 'the steps were'} too long for this learning rate)."]
+
+
+def after_steps_section(solution: Solution | Trained, counter: Counter) -> Section:
+    """The numbered step after the optimiser's last shown table: the loss after the shown steps."""
+    view = solution if isinstance(solution, Trained) else trained_view(solution)
+    return Section("After the steps", steps=[NumberedStep(counter.next(), after_steps_title(view),
+                                                          [Block(after_steps_text(view))])])
+
+
+def after_steps_title(view: Trained) -> str:
+    """'The loss after three steps' (one step: 'The loss after one step')."""
+    shown = len(view.run.iterations)
+    return "The loss after one step" if shown == 1 else f"The loss after {COUNT_WORDS.get(shown, shown)} steps"
+
+
+def rule_sentence(view: Trained, loss: str) -> list:
+    """What the rule below it reads, in words: 'Every parameter θ is updated by the rule below,
+    shown for K_11, with g_K11 the gradient of E at the current parameters, m_K11 and v_K11 starting
+    at 0, and t the number of the step (t = 1 for the first):' (not 'updated as K_11 is')."""
+    sym = view.run.symbolic
+    p = _printer(view)
+    first = view.shown[0] if view.shown else sym.trained[0]
+    states = [Math(p.name(sym.state[s, first])) for s in STATES[sym.name]]
+    text = ["Every parameter ", Math(r"\theta"), " is updated by the rule below, shown for ", Math(p.name(first)),
+            ", with ", Math(p.name(sym.gradient[first])), " the gradient of ", Math(loss),
+            " at the current parameters"]
+    if states:
+        text += [", "] + [piece for i, m in enumerate(states) for piece in ([" and "] if i else []) + [m]]
+        text += [" starting at 0"]
+    return text + [", and ", Math(p.name(sym.step_number)), " the number of the step (",
+                   Math(f"{p.name(sym.step_number)} = 1"), " for the first):"]

@@ -9,10 +9,10 @@ from ..printing.latex import Printer
 from ..printing.numbers import given_number
 from ..regularization.layout import regularization_context
 from ..solution import Solution
-from .optimizer import optimizer_context
+from .optimizer import after_steps_section, optimizer_context
 from .problem import diagram, given
 from .samples import other_samples
-from .steps import Counter, after_section, first_sample_sections, summary_rows, total_sections
+from .steps import Counter, first_sample_sections, summary_rows, total_sections
 
 
 
@@ -92,7 +92,7 @@ def solutions_context(solution: Solution) -> dict:
     else:
         totals = total_sections(solution, counter, inline=True, after=False)
         optimizer = optimizer_context(solution, counter)
-        after = [s for s in [after_section(solution, counter)] if s is not None]
+        after = [after_steps_section(solution, counter)]   # the loss after the last shown step
     return {
         "title": spec.title, "decimals": spec.decimals, "diagram": diagram(solution),
         "given": given(solution), "samples": samples, "several": len(spec.inputs) > 1, "others": others,

@@ -21,11 +21,13 @@ from .section import Module, ModuleSpec
 E = Name("E")
 
 
-def target_base(modules) -> str:
+def target_base(modules, stepped: bool = False) -> str:
     """The targets' letter: t, as every other page writes them; in a recurrent network, where t
-    counts the time steps (x_t, h_t, the sum over t = 1 to T, as every text on RNNs writes it), the
-    lecture's own word, target_k, so that no letter means two things on one page."""
-    return "target" if any(m.kind == "rnn" for m in modules) else "t"
+    counts the time steps (x_t, h_t, the sum over t = 1 to T, as every text on RNNs writes it), and
+    under an optimiser (`stepped`), where t counts its steps (1 − β1^t, 'the step at t = 1', as the
+    Adam paper and every text on it write it), the lecture's own word, target_k (the lecture's
+    target_{o1}; an MLP writes it so already), so that no letter means two things on one page."""
+    return "target" if stepped or any(m.kind == "rnn" for m in modules) else "t"
 
 
 @dataclass
@@ -142,7 +144,7 @@ def build(spec: ModuleSpec) -> Graph:
         pre_all.append(pre)
         out_all.append(outs)
         states_all.append(states)
-        ts = [b.add(Name(target_base(modules), index_text(k)), len(modules), "target", s, (k,)) for k in range(len(spec.targets[s]))]
+        ts = [b.add(Name(target_base(modules, spec.optimizer is not None), index_text(k)), len(modules), "target", s, (k,)) for k in range(len(spec.targets[s]))]
         targets.append(ts)
         sample_loss.append(_loss(b, spec, flat(x), ts, s, pre[-1]))
     if b.several:

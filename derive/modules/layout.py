@@ -16,8 +16,8 @@ from itertools import groupby
 import sympy as sp
 
 from ..layout.blocks import Block, Line, Math, NumberedStep, Section, continued
-from ..layout.optimizer import (TITLES, Trained, constant_lines, first_step_lines, optimizer_context,
-                               optimizer_sections, rule_lines)
+from ..layout.optimizer import (TITLES, Trained, after_steps_text, after_steps_title, constant_lines, first_step_lines,
+                               optimizer_context, optimizer_sections, rule_lines, rule_sentence)
 from ..layout.solution import loss_curve
 from ..layout.steps import Counter
 from ..printing.latex import Printer
@@ -209,9 +209,8 @@ class Pages:
             first = view.shown[0]
             steps = (f"for {spec.iterations} steps" if spec.iterations > 1 else "for one step")
             blocks.append(Block([f"The parameters are trained with {rule_name(spec.optimizer.name)}"
-                                 f"{_batch_text(spec)}, {steps}; with ", Math(self.p.name(view.run.symbolic.gradient[first])),
-                                 " the gradient of a step, every parameter is updated as ", Math(self.p.name(first)),
-                                 " is, each state starting at 0:"], rule_lines(view)))
+                                 f"{_batch_text(spec)} {steps}. ", *rule_sentence(view, self.name(g.loss))],
+                                rule_lines(view)))
         pictures = self._data_pictures()
         loss = LOSS_TEXT[spec.loss]
         return {
@@ -340,7 +339,7 @@ class Pages:
         for (s, module, op, t), steps in by_module:
             if module >= len(spec.modules):
                 title = "The loss" + (f" of sample {s + 1}" if several and op != "sum" else "")
-                formula = loss_rule(spec.loss, spec.modules[-1], spec.modules)
+                formula = loss_rule(spec.loss, spec.modules[-1], spec.modules, spec.optimizer is not None)
                 text = ([LOSS_TEXT[spec.loss].capitalize() + ", ", Math(formula), ":"] if op != "sum"
                         else ["The total loss is the sum of the samples' losses:"])
                 items.append(Item(_section(title, text, [self.line(st) for st in steps])))
@@ -424,7 +423,7 @@ class Pages:
         for (module, sample, rule), group in groupby(steps, key=lambda st: (st.module, st.sample, st.rule)):
             group = list(group)
             m = modules[min(module, len(modules) - 1)]
-            formula = backward_rule(group[0].rule, m, modules, spec.loss)
+            formula = backward_rule(group[0].rule, m, modules, spec.loss, spec.optimizer is not None)
             first = self.g.by_sym[self.source[group[0].target]]
             # an entry that is 0 is said in one sentence, never worked: a parameter's gradient whose
             # factor is 0 (δ · 0) as one whose δ is 0 (one convention for the document)
@@ -538,6 +537,10 @@ class Pages:
         return items
 
     def after(self) -> Block:
+        """The loss after the update; after an optimiser's shown steps, after the last of them (the
+        sentence follows the last step's table)."""
+        if self.solution.optimizer is not None:
+            return Block(after_steps_text(trained(self.solution)))
         g = self.g
         falls = self.d.loss_after < self.d.values[g.loss]
         text = ["A new forward pass with the updated parameters gives the loss ",
@@ -733,6 +736,8 @@ def rule_name(name: str) -> str:
 
 def _batch_text(spec) -> str:
     size = spec.optimizer.batch_size
+    if len(spec.inputs) == 1:      # one sample: no batch to speak of ("on all samples" of one)
+        return ""
     if size == len(spec.inputs):
         return " on all samples"
     return f" on mini-batches of {size} sample{'s' if size > 1 else ''} taken in order"
@@ -740,6 +745,8 @@ def _batch_text(spec) -> str:
 
 def _batch_words(solution: ModuleSolution) -> str:
     batch = solution.optimizer.iterations[0].batch
+    if len(solution.spec.inputs) == 1:
+        return ""
     if len(batch) == len(solution.spec.inputs):
         return ", over all samples"
     return ", over the batch of sample" + ("s " if len(batch) > 1 else " ") + ", ".join(map(str, batch))
@@ -762,7 +769,9 @@ def snippet_sections(solution: ModuleSolution, part: str) -> list[Section]:
              "backward": pages.backward_items(), "update": _update_part(solution, pages).items}[part]
     sections = [Section(step.title, step.blocks) for item in items for step in item.section.steps]
     if part == "update":
-        sections.append(Section("The loss after the step", [pages.after()]))
+        view = trained(solution)      # after an optimiser's shown steps, the loss after the last of them
+        sections.append(Section(after_steps_title(view) if view is not None else "The loss after the step",
+                                [pages.after()]))
     return sections
 
 
@@ -822,6 +831,16 @@ def solutions_context(solution: ModuleSolution) -> dict:
             "tall_names": tall}
 
 
+def _name_rows(names: list[str], groups: list[int]) -> list[str]:
+    """The answer list of a task, NAMES_PER_ROW names a row; when the step's blocks each hold a few
+    names (the optimiser's step: a parameter's g, m+, v+, m-hat, v-hat, θ+), one block a row, so
+    that no row ends in the middle of one parameter's quantities."""
+    if len(groups) > 1 and sum(groups) == len(names) and max(groups) <= NAMES_PER_ROW:
+        starts = [sum(groups[:i]) for i in range(len(groups))]
+        return [", ".join(names[a:a + n]) for a, n in zip(starts, groups) if n]
+    return [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
+
+
 def worksheet_context(solution: ModuleSolution) -> dict:
     """The handout: the problem with blank maps, and one task per step of the solution, asking for
     the quantities that step computes."""
@@ -841,7 +860,8 @@ def worksheet_context(solution: ModuleSolution) -> dict:
             for step in item.section.steps:
                 names = [] if item.blank else item.asked or [line.lhs for block in step.blocks for line in block.given
                                                              if line.lhs]     # a grid to fill in is the task
-                rows = [", ".join(names[i:i + NAMES_PER_ROW]) for i in range(0, len(names), NAMES_PER_ROW)]
+                rows = _name_rows(names, [len([line for line in block.given if line.lhs]) for block in step.blocks]
+                                  if not (item.blank or item.asked) else [])
                 lines = len([line for block in step.blocks for line in block.lines])
                 title = step.title if isinstance(step.title, list) else [step.title]
                 text = title + [f" ({item.note})"] if item.note else step.title

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from ..model.naming import Name
 from ..printing.names import name_latex
-from ..printing.numbers import format_number, given_number
+from ..printing.numbers import format_number, given_latex
 from .graph import target_base
 from .section import Module
 
@@ -31,6 +31,15 @@ def side_by_side(pictures: list[Picture]) -> Picture:
 
 def _sup(m: Module) -> str:
     return "" if m.kind == "rnn" else f"^{{({m.index + 1})}}"
+
+
+def _element(m: Module) -> str:
+    """The index of one entry of a module's output, as its worked lines write it: k in a dense
+    layer, ij (f,ij with several filters) in a 2-d map, i (f,i) in a 1-d one."""
+    if m.kind not in ("conv1d", "conv2d"):
+        return "k"
+    fi = "f," if m.out_shape[0] > 1 else ""
+    return fi + ("ij" if m.kind == "conv2d" else "i")
 
 
 def _source(m: Module, modules) -> Module | None:
@@ -238,17 +247,18 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     if op == "linear" and m.kind == "rnn":
         r = RnnNames(m)
         return rf"{r.at('z', 't')} = {r.input_term()} + {r.state_term()} + {r.bias()}"
+    e = f"_{{{_element(m)}}}"      # the entry the worked lines name: a^{(2)}_{1} under a^{(2)}_{k}
     if op == "relu":
-        return rf"a{s} = \max\left(0, z{s}\right)"
+        return rf"a{s}{e} = \max\left(0, z{s}{e}\right)"
     if op == "sigmoid":
-        return rf"a{s} = \frac{{1}}{{1 + e^{{-z{s}}}}}"
+        return rf"a{s}{e} = \frac{{1}}{{1 + e^{{-z{s}{e}}}}}"
     if op == "tanh":
         if m.kind == "rnn":
             r = RnnNames(m)
             return rf"{r.at('h', 't')} = \tanh\left({r.at('z', 't')}\right)"
-        return rf"a{s} = \tanh\left(z{s}\right)"
+        return rf"a{s}{e} = \tanh\left(z{s}{e}\right)"
     if op == "identity":
-        return rf"a{s} = z{s}"
+        return rf"a{s}{e} = z{s}{e}"
     if op == "softmax":
         return rf"a{s}_{{k}} = \frac{{e^{{z{s}_{{k}}}}}}{{\sum_{{j}} e^{{z{s}_{{j}}}}}}"
     if op == "max":
@@ -265,9 +275,10 @@ def forward_rule(m: Module, modules, op: str) -> str | None:
     return None
 
 
-def target(modules, k: str = "k") -> str:
-    """The target k: t_{k}, or target_{k} in a recurrent network (t counts its time steps there)."""
-    return name_latex(Name(target_base(modules), k))
+def target(modules, k: str = "k", stepped: bool = False) -> str:
+    """The target k: t_{k}, or target_{k} in a recurrent network or under an optimiser (t counts
+    the time steps or the optimiser's steps there)."""
+    return name_latex(Name(target_base(modules, stepped), k))
 
 
 def _window(m: Module) -> str:
@@ -286,9 +297,10 @@ def unread(m: Module) -> tuple[int, ...]:
     return tuple(n - ((o - 1) * m.stride + k) for n, o, k in zip(m.in_shape[1:], m.out_shape[1:], m.size))
 
 
-def loss_rule(loss: str, m: Module, modules) -> str:
-    """The loss's general formula, in the last module's output."""
-    t = target(modules)
+def loss_rule(loss: str, m: Module, modules, stepped: bool = False) -> str:
+    """The loss's general formula, in the last module's output (`stepped`: under an optimiser,
+    whose steps t counts: the target is target_k)."""
+    t = target(modules, stepped=stepped)
     y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     if loss == "cross_entropy":
@@ -297,38 +309,39 @@ def loss_rule(loss: str, m: Module, modules) -> str:
     return rf"E = {factor}\sum_{{k}} \left({t} - {y}\right)^{{2}}"
 
 
-def _loss_gradient(loss: str, m: Module, modules) -> str:
+def _loss_gradient(loss: str, m: Module, modules, stepped: bool = False) -> str:
     """The loss's gradient at the last module's output k, the rule its step works."""
     y = RnnNames(m).at("h", str(m.in_shape[0]), "k") if m.kind == "rnn" else f"{output_name(m, modules)}_{{k}}"
     n = m.out_shape[0]
     factor = "" if loss == "half_sse" else "2" if n == 1 else rf"\frac{{2}}{{{n}}}"
-    return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules)} - {y}\right)"
+    return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules, stepped=stepped)} - {y}\right)"
 
 
-def backward_rule(rule: str, m: Module, modules, loss: str) -> str | None:
+def backward_rule(rule: str, m: Module, modules, loss: str, stepped: bool = False) -> str | None:
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
     x = _reads(m, modules)
+    e = f"_{{{_element(m)}}}"      # the entry the worked lines name: δ^{(1)}_{12} under δ^{(1)}_{ij}
     if rule == "act-relu":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \operatorname{{ReLU}}'(z{s}),\quad " \
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \operatorname{{ReLU}}'(z{s}{e}),\quad " \
                rf"\operatorname{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
     if rule == "act-sigmoid":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot a{s}\left(1 - a{s}\right)"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot a{s}{e}\left(1 - a{s}{e}\right)"
     if rule == "act-tanh":
         if m.kind == "rnn":
             r = RnnNames(m)
             h = r.at("h", "t")
             return rf"{r.at(DELTA, 't')} = \frac{{\partial E}}{{\partial {h}}} \cdot \left(1 - {h}^{{2}}\right)"
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot \left(1 - (a{s})^{{2}}\right)"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \left(1 - (a{s}{e})^{{2}}\right)"
     if rule == "act-identity":
-        return rf"\delta{s} = \frac{{\partial E}}{{\partial a{s}}} \cdot 1"
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot 1"
     if rule == "act-softmax":
         return (rf"\delta{s}_{{k}} = \sum_{{j}} \frac{{\partial E}}{{\partial a{s}_{{j}}}}\, "
                 rf"\frac{{\partial a{s}_{{j}}}}{{\partial z{s}_{{k}}}}")
     if rule == "softmax-ce":
-        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - {target(modules)}"
+        return rf"\delta{s}_{{k}} = \frac{{\partial E}}{{\partial z{s}_{{k}}}} = a{s}_{{k}} - {target(modules, stepped=stepped)}"
     if rule == "loss":
-        return _loss_gradient(loss, m, modules)
+        return _loss_gradient(loss, m, modules, stepped)
     if rule == "dense-weights":
         j = "1" if m.in_shape[0] == 1 else "j"
         return rf"\frac{{\partial E}}{{\partial w{s}_{{k{j}}}}} = \delta{s}_{{k}}\, {_entry(m, modules, j)}"
@@ -460,7 +473,7 @@ def grid(values, given: bool, decimals: int, label: str, blank: bool = False) ->
     """A TikZ grid of numbers (rows of a map or kernel) with its name above it; `blank`: empty cells
     for a worksheet to fill in. Given data print as written, computed values by the rule."""
     rows, cols = len(values), len(values[0])
-    texts = [["" if blank else (given_number(v) if given else format_number(v, decimals)) for v in row]
+    texts = [["" if blank else (given_latex(v) if given else format_number(v, decimals)) for v in row]
              for row in values]
     longest = max((len(t) for row in texts for t in row), default=1)
     if blank:

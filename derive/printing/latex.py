@@ -17,7 +17,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 
 from ..model.naming import Partial, Sampled
 from .names import name_latex
-from .numbers import column_numbers, compact_number, format_number, given_number
+from .numbers import column_numbers, compact_number, format_number, given_latex, scientific_number
 from .width import TALL_FOOT, TALL_ROWS, TALL_TOP
 
 
@@ -63,7 +63,7 @@ class MathPrinter(LatexPrinter):
 
     def _print_Float(self, expr):
         """A constant written into a rule prints as written (0.5), not as a computed value."""
-        return given_number(float(expr))
+        return given_latex(float(expr))
 
     def _negated_slot(self, expr) -> str | None:
         """-x for a slot x: the N slot, whose sign folds into the number."""
@@ -244,13 +244,15 @@ class Printer:
 
     math_printer = MathPrinter   # the expression printer; a subclass of Printer may bring its own
 
-    def __init__(self, names: Mapping, decimals: int = 9, given=()):
+    def __init__(self, names: Mapping, decimals: int = 9, given=(), scientific=()):
         """`given`: the symbols whose values are data of the problem (weights, inputs, targets,
         learning rate): they print as written in the spec; every other value is computed and
-        prints by the rule of `numbers`."""
+        prints by the rule of `numbers`. `scientific`: computed quantities that print as m × 10^k
+        wherever they appear (a quantity whose column is in that form: one form per quantity)."""
         self.names = names
         self.decimals = decimals
         self.given = frozenset(given)
+        self.scientific = frozenset(scientific)
 
     # Made when first needed: most printers only print names and numbers, and hashing every name of a
     # network (the cache key) costs more than the rest of a printer (6,800 printers for 200 exam variants).
@@ -280,7 +282,7 @@ class Printer:
 
     def given_number(self, value: float) -> str:
         """A value of the problem's data, as written in the spec."""
-        return given_number(value)
+        return given_latex(value)
 
     def exact(self, value: float) -> str:
         """A value computed exactly from given data (r² = 0.64, 1 − 2ηλ = 0.996): at most `decimals`
@@ -288,8 +290,13 @@ class Printer:
         return compact_number(value, self.decimals)
 
     def value_of(self, sym: sp.Symbol, value: float) -> str:
-        """`sym`'s value: as written when it is given data, else by the rule."""
-        return given_number(value) if sym in self.given else format_number(value, self.decimals)
+        """`sym`'s value: as written when it is given data, else by the rule (m × 10^k for a
+        quantity printed so everywhere)."""
+        if sym in self.given:
+            return given_latex(value)
+        if sym in self.scientific:
+            return scientific_number(value, self.decimals)
+        return format_number(value, self.decimals)
 
     def symbolic(self, expr: sp.Expr) -> str:
         key = (self.math_printer, self._names_key, self.decimals, expr)
@@ -333,7 +340,7 @@ class Printer:
         if values is not None:
             parts.append(self.substituted(expr, values))
         if value is not None:   # a step that names given data (dnet/dout = w5) or a whole number shows it as given
-            known = name if name in self.given else expr
+            known = name if name in self.given or name in self.scientific else expr
             parts.append(self.value_of(known, value) if isinstance(known, sp.Symbol) else self.number(value))
         out: list[str] = []
         for p in parts:
@@ -368,7 +375,7 @@ class Printer:
 
     def number_matrix(self, rows, given: bool = False) -> str:
         """A matrix of numbers: computed values, or (`given`) the problem's data as written."""
-        shown = given_number if given else self.number
+        shown = given_latex if given else self.number
         return self.matrix([[shown(float(v)) for v in row] for row in rows])
 
     def number_vector(self, values, given: bool = False) -> str:

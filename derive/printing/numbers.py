@@ -7,7 +7,8 @@ The rule, for a computed value at `decimals` places:
 - a magnitude of 10^6 or more, or a non-zero magnitude below the last displayed place (10^-decimals),
   is m × 10^k with `decimals` significant digits.
 Given data (weights, inputs, targets, the learning rate of a spec) print as written (0.15, not
-0.150000000): `given_number`.
+0.150000000): `given_number`; on a page (`given_latex`) a given constant below 10^-4, which a spec
+writes 1e-8, prints as 10^{-8} (m × 10^k), not as 0.00000001, whose zeros a reader has to count.
 
 `format_number` writes LaTeX (m \\times 10^{k}); `plain_number` writes the same rounded number for
 machines (CSV, Moodle answers) in fixed notation, never e-notation, so that every reader parses it:
@@ -74,14 +75,22 @@ def column_numbers(values, decimals: int) -> list[str]:
     values = [float(v) for v in values]
     if all(_by_rule(v, decimals)[0] != "scientific" for v in values):
         return [format_number(v, decimals) for v in values]
-    out = []
-    for v in values:
-        if v == 0 or _special(v) is not None:
-            out.append(format_number(v, decimals))
-            continue
-        mantissa, exponent = scientific(v, decimals)
-        out.append(rf"{mantissa} \times 10^{{{exponent}}}")
-    return out
+    return [scientific_number(v, decimals) for v in values]
+
+
+def scientific_number(value: float, decimals: int) -> str:
+    """A computed value as m \\times 10^{k} with `decimals` significant digits (0 stays 0): the form
+    of a column, or of a quantity, in which some entry needs it."""
+    if value == 0 or _special(value) is not None:
+        return format_number(value, decimals)
+    mantissa, exponent = scientific(value, decimals)
+    return rf"{mantissa} \times 10^{{{exponent}}}"
+
+
+def shows_few_digits(value: float, decimals: int, digits: int) -> bool:
+    """A non-zero value that shows fewer than `digits` significant digits at `decimals` places
+    (0.0002 at 4 places shows one): a later line that divides it by 0.001 cannot be redone from it."""
+    return value != 0 and _special(value) is None and abs(value) < 10.0 ** (digits - 1 - decimals)
 
 
 def text_number(value: float, decimals: int) -> str:
@@ -109,6 +118,23 @@ def given_number(value: float) -> str:
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text
+
+
+TINY_GIVEN = 1e-4   # a given magnitude below this prints as m × 10^k on a page (1e-8 -> 10^{-8})
+
+
+def given_latex(value: float) -> str:
+    """Given data as LaTeX: as written (`given_number`: 0.15, 0.0001), except a non-zero magnitude
+    below 10^-4, which a spec writes in e-notation (epsilon = 1e-8): 10^{-8}, 2.5 \\times 10^{-6},
+    with the mantissa's shortest digits (the value as written, not rounded)."""
+    if _special(value) is not None or value == 0 or abs(value) >= TINY_GIVEN:
+        return given_number(value)
+    mantissa, exponent = repr(float(value)).split("e")    # Python writes below 10^-4 as 1e-08
+    mantissa = given_number(float(mantissa))
+    power = f"10^{{{int(exponent)}}}"
+    if mantissa in ("1", "-1"):
+        return power if mantissa == "1" else "-" + power
+    return rf"{mantissa} \times {power}"
 
 
 def compact_number(value: float, decimals: int) -> str:
