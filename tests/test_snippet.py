@@ -75,3 +75,19 @@ def test_regularization_part_needs_a_regularization_section(tmp_path):
     result = run_cli("snippet", "examples/lecture.toml", "--part", "regularization")
     assert result.returncode == 2
     assert "[regularization]" in result.stderr
+
+
+@pytest.mark.parametrize("example, part", [("lecture", "vector"), ("cnn", "backward")])
+def test_a_tall_frame_body_is_body_text_not_the_frames_subtitle(tmp_path, example, part):
+    """A tall section's body in a frame is set in the body's 10 pt: a brace group right after
+    \\begin{frame}{title} would be taken by beamer as the frame's subtitle (9 pt, in the title's colour)."""
+    result = run_cli("snippet", f"examples/{example}.toml", "--part", part, "--fit", "beamer", "--standalone",
+                     "-o", tmp_path / "frames.tex")
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "frames.tex").read_text()
+    assert "\\interdisplaylinepenalty" in text          # the case in question: a tall section in a frame
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "frames.tex"],
+                   cwd=tmp_path, capture_output=True, timeout=300)
+    fonts = subprocess.run(["pdffonts", "frames.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
+    assert "LMSans10-Regular" in fonts
+    assert "LMSans9" not in fonts and "LMMathItalic9" not in fonts, fonts
