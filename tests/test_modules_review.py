@@ -222,8 +222,8 @@ def test_element_wise_rules_carry_the_index_of_their_worked_lines(documents):
     neighbours (z_k, ∂E/∂a_k) do."""
     cnn, rnn = documents["cnn"]["solutions"], documents["rnn"]["solutions"]
     assert r"By $a^{(1)}_{ij} = \max\left(0, z^{(1)}_{ij}\right)$:" in cnn
-    assert (r"$\delta^{(1)}_{ij} = \frac{\partial E}{\partial a^{(1)}_{ij}} \cdot "
-            r"\operatorname{ReLU}'(z^{(1)}_{ij}),\quad \operatorname{ReLU}'(z) = 1") in cnn
+    assert (r"With ${\operatorname{ReLU}'(z) = 1 \text{ if } z > 0,\ 0 \text{ otherwise}}$,{} the chain rule gives "
+            r"$\delta^{(1)}_{ij} = \frac{\partial E}{\partial a^{(1)}_{ij}} \cdot \operatorname{ReLU}'(z^{(1)}_{ij})$.") in cnn
     assert r"By $a^{(2)}_{k} = \frac{1}{1 + e^{-z^{(2)}_{k}}}$:" in rnn
     assert (r"$\delta^{(2)}_{k} = \frac{\partial E}{\partial a^{(2)}_{k}} \cdot "
             r"a^{(2)}_{k}\left(1 - a^{(2)}_{k}\right)$") in rnn

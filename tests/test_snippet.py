@@ -91,3 +91,19 @@ def test_a_tall_frame_body_is_body_text_not_the_frames_subtitle(tmp_path, exampl
     fonts = subprocess.run(["pdffonts", "frames.pdf"], cwd=tmp_path, capture_output=True, text=True).stdout
     assert "LMSans10-Regular" in fonts
     assert "LMSans9" not in fonts and "LMMathItalic9" not in fonts, fonts
+
+
+@pytest.mark.parametrize("fit", ["article", "twocolumn"])
+def test_relus_derivative_is_never_broken_over_two_lines(tmp_path, fit):
+    """'ReLU'(z) = 1 if z > 0, 0 otherwise' is one piece on one line (review 4, item 6: a line ended
+    at 'z >'), and the paragraph around it fits its line."""
+    result = run_cli("snippet", "examples/cnn.toml", "--part", "backward", "--fit", fit, "--standalone",
+                     "-o", tmp_path / "cnn.tex")
+    assert result.returncode == 0, result.stderr
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "cnn.tex"],
+                   cwd=tmp_path, capture_output=True, timeout=300)
+    log = (tmp_path / "cnn.log").read_text(errors="replace")
+    assert "Overfull \\hbox" not in log
+    lines = pdf_text(tmp_path / "cnn.pdf").splitlines()
+    assert any("if z > 0, 0 otherwise" in line for line in lines)
+    assert not any(line.rstrip().endswith(("if z >", "if z", "(z) =", "(z) = 1")) for line in lines)

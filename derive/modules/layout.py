@@ -26,8 +26,8 @@ from ..printing.names import name_latex
 from ..errors import DeriveError
 from .derivation import ModuleDerivation, Step
 from .graph import E, flat
-from .printing import (INITIAL_STATE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, beside, channel_label, columns_label,
-                       every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
+from .printing import (INITIAL_STATE, RELU_RULE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, beside, channel_label,
+                       columns_label, every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
                        loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
                        sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
                        Picture)
@@ -442,7 +442,10 @@ class Pages:
                     explain += [" Flatten only reorders: ", Math(map_gradient(output_name(m, modules), "", False)),
                                 " is ", Math(map_gradient(output_name(modules[module + 1], modules), "", False)),
                                 f" put back into the {shape} map."]
-                text += ["By the chain rule, ", Math(formula), *(explain if isinstance(explain, list) else [explain])]
+                # ReLU's derivative first, as a formula of its own: the line breaks in the words after it
+                opening = ["With ", Math(RELU_RULE), ", the chain rule gives "] if rule == "act-relu" else \
+                    ["By the chain rule, "]
+                text += [*opening, Math(formula), *(explain if isinstance(explain, list) else [explain])]
             note = ""
             if group[0].rule.endswith("-input") and first.role == "input":   # the data's gradient: used by nothing
                 note = UNUSED_INPUT

@@ -317,14 +317,18 @@ def _loss_gradient(loss: str, m: Module, modules, stepped: bool = False) -> str:
     return rf"\frac{{\partial E}}{{\partial {y}}} = -{factor}\left({target(modules, stepped=stepped)} - {y}\right)"
 
 
+# ReLU's derivative, said after the rule that uses it as a formula of its own: a line may break between
+# the two, never inside this one (the braces make it one piece: no line ends at its "z >").
+RELU_RULE = r"{\operatorname{ReLU}'(z) = 1 \text{ if } z > 0,\ 0 \text{ otherwise}}"
+
+
 def backward_rule(rule: str, m: Module, modules, loss: str, stepped: bool = False) -> str | None:
     """The general formula of a backward step (module m is the one whose section shows it)."""
     s = _sup(m)
     x = _reads(m, modules)
     e = f"_{{{_element(m)}}}"      # the entry the worked lines name: δ^{(1)}_{12} under δ^{(1)}_{ij}
-    if rule == "act-relu":
-        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \operatorname{{ReLU}}'(z{s}{e}),\quad " \
-               rf"\operatorname{{ReLU}}'(z) = 1 \text{{ if }} z > 0,\ 0 \text{{ otherwise}}"
+    if rule == "act-relu":        # followed by RELU_RULE, its own formula
+        return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot \operatorname{{ReLU}}'(z{s}{e})"
     if rule == "act-sigmoid":
         return rf"\delta{s}{e} = \frac{{\partial E}}{{\partial a{s}{e}}} \cdot a{s}{e}\left(1 - a{s}{e}\right)"
     if rule == "act-tanh":
