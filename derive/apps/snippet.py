@@ -140,7 +140,7 @@ def preamble(fit: Fit) -> str:
 
 NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) sets matrices tighter
 TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
-TAIL_ROWS = 3         # a tall display's last rows that go together: no page with its last row alone
+TAIL_ROWS = 6         # a tall display's last rows that go together: no page ends it with a few rows alone
 
 WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
          "beamer": "in a beamer document"}
