@@ -123,3 +123,19 @@ def test_a_section_that_fits_once_the_pages_spaces_close_up_goes_there(tmp_path)
                               capture_output=True, text=True).stdout for n in (3, 5)}
     assert "through ReLU" in page[3] and "the kernel gradient" in page[3]
     assert "the input gradient" not in page[5] and page[5].count("∂x") >= 6
+
+
+@pytest.mark.parametrize("example, value", [("lecture", "0.082167041"), ("rnn", "-0.049024813")])
+def test_twocolumn_snippets_end_a_column_short_rather_than_stretch_it(tmp_path, example, value):
+    """A long section in one column of a two-column (flush-bottom) article breaks between its display
+    rows, and a column that ends there ends with \\vfil: no column stretched to badness 10000 with
+    1 cm gaps between its paragraphs (review 4, item 4: the lecture had four, the rnn one)."""
+    result = run_cli("snippet", f"examples/{example}.toml", "--part", "backward", "--fit", "twocolumn",
+                     "--standalone", "-o", tmp_path / "part.tex")
+    assert result.returncode == 0, result.stderr
+    subprocess.run(["pdflatex", "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error", "part.tex"],
+                   cwd=tmp_path, capture_output=True, timeout=300)
+    log = (tmp_path / "part.log").read_text(errors="replace")
+    assert (tmp_path / "part.pdf").exists(), log[-2000:]
+    assert "Underfull \\vbox (badness 10000)" not in log and "Overfull" not in log
+    assert value in pdf_text(tmp_path / "part.pdf")

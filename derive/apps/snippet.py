@@ -142,6 +142,18 @@ NARROW_POINTS = 300.0  # a column narrower than this (a two-column article's) se
 TALL_POINTS = 350.0   # about two thirds of an article's page (550 pt)
 TAIL_ROWS = 6         # a tall display's last rows that go together: no page ends it with a few rows alone
 
+PAGE_POINTS = 550.0   # an article's text height: a page, or a column of a two-column article
+
+
+def tall_sections(sections: list[Section], fit: Fit) -> list[str]:
+    """The sections whose displays may break between their rows (TeX's choice, at a price): one
+    with a display taller than most of a page; in a two-column article also one taller than a
+    column, which, held line to line, could break only between its paragraphs, and the narrow
+    column would stretch to fill (1 cm gaps, Underfull \\vbox)."""
+    return [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)
+            or (fit.name == "twocolumn" and sum(block_height(b, fit) for b in s.blocks) > PAGE_POINTS)]
+
+
 WHERE = {"article": "in lecture notes", "twocolumn": "in one column of a two-column article",
          "beamer": "in a beamer document"}
 
@@ -172,8 +184,7 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
         cut = [{"key": f"{name}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
                for i, f in enumerate(frames(sections, fit))]
     sections = fitted(sections, fit)
-    # A display taller than most of a page may break between its rows (TeX's choice, at a price).
-    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
+    tall = tall_sections(sections, fit)
     return render("snippet.tex", {
         "standalone": standalone_context, "where": where, "sections": sections, "tall": tall, "tail_rows": TAIL_ROWS,
         "narrow": fit.points < NARROW_POINTS,
@@ -241,7 +252,7 @@ def _module_snippet(solution: ModuleSolution, part: str | None, step: str | None
         cut = [{"key": f"{part}-{i + 1}", "title": f.title, "blocks": f.blocks, "steps": []}
                for i, f in enumerate(frames(sections, fit))]
     sections = fitted(sections, fit)
-    tall = [s.title for s in sections if any(block_height(b, fit) > TALL_POINTS for b in s.blocks)]
+    tall = tall_sections(sections, fit)
     return render("snippet.tex", {
         "standalone": {"preamble": preamble(fit)} if standalone else None,
         "where": WHERE.get(fit.name, f"in a column {fit.name} wide"), "sections": sections, "tall": tall,
