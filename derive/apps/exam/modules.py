@@ -12,7 +12,8 @@ max-pool window within MARGIN of each other (the engine refuses a spec within 1e
 the MLP exam's ReLU margin, so that a student's rounded values land on the same side), when a ReLU
 module of MIXED_RELU or more pre-activations has them all of one sign (its worked solution would never
 show ReLU off, or never on), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
-does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
+does not show, an answer other than an update under 20 times its tolerance, answers equal within the
+tolerance, a duplicate of an earlier variant). An accepted
 variant is solved and verified by the module engine (numpy and finite differences) like
 `derive key`.
 
