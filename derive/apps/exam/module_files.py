@@ -41,7 +41,15 @@ NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} question
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
          "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
-MODULE_SPACE_CM = 12.0     # the most room under one question: half of a page's text
+# The most room under one question: half of a page's text. Each room also stretches (the template's
+# `plus ...fil`, in proportion to its size) to share out a page's blank end among that page's
+# questions, rather than leaving it empty after the last one: a loss over a convolution's whole pass
+# gets the rest of its page, where a fixed larger room would push it off a page it half fills.
+MODULE_SPACE_CM = 12.0
+# An update without an optimiser, worded as an optimiser's ("Adam, first step: compute K+"): "compute
+# the value after one step, K+" put the name after a comma; "compute K+, the value of K after one
+# step" pushes the answer line off the question's line.
+ASK_UPDATE = "Gradient descent, one step: compute"
 SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_weights": "input weight",
             "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
@@ -49,6 +57,8 @@ SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_w
 def _ask(kind: str, v: Variant | None = None) -> str:
     if kind == "update" and v is not None and v.spec.optimizer is not None:
         return f"{ASK_OPTIMIZER[v.spec.optimizer.name]}, first step: compute"
+    if kind == "update":
+        return ASK_UPDATE
     return ASK.get(kind, ASK_BACKWARD)
 
 
@@ -92,7 +102,8 @@ def _question_rows(v: Variant, settings: Settings, spaces: list[str] | None = No
     return [{"text": _ask(q.kind, v), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
              "plain": q.name, "plain_answer": q.shown(a),
              "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
-             "points": q.points, "space": spaces[i] if spaces else None}
+             "points": q.points, "space": spaces[i] if spaces else None,
+             "stretch": spaces[i].replace("cm", "fil") if spaces else None}     # 12.0cm: 12.0fil
             for i, (q, a) in enumerate(zip(settings.questions, v.answers))]
 
 
