@@ -744,3 +744,15 @@ def test_the_update_question_names_the_step_as_an_optimisers_does(cnn):
     text = subprocess.run(["pdftotext", "-layout", cnn / "exam.pdf", "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "4. Gradient descent, one step: compute" in text
+
+
+def test_the_keys_say_what_they_list_and_give_fraction_rows_room(cnn):
+    """Review4 item 14: the keys said "the values that do not depend on an earlier answer are listed
+    under each variant", but a module key lists every answer (and no carried values): the sentence
+    says so. The rows of ∂E/∂K(1)_11 touched their neighbours at \\arraystretch 1.3."""
+    keys = (cnn / "keys.tex").read_text(encoding="utf-8")
+    assert "do not depend on an earlier answer" not in keys
+    assert "each variant's answers, all computed from the key's own values, are listed below." in keys
+    assert keys.count(r"\renewcommand{\arraystretch}{1.7}") == 3 and "{1.3}" not in keys
+    text = subprocess.run(["pdftotext", cnn / "keys.pdf", "-"], capture_output=True, text=True, check=True).stdout
+    assert "each variant’s answers, all computed from the key’s own values, are listed below." in " ".join(text.split())

@@ -50,6 +50,7 @@ MODULE_SPACE_CM = 12.0
 # the value after one step, K+" put the name after a comma; "compute K+, the value of K after one
 # step" pushes the answer line off the question's line.
 ASK_UPDATE = "Gradient descent, one step: compute"
+KEY_ROW_STRETCH = 1.7      # keys.tex's \arraystretch (an MLP key's: 1.3)
 SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_weights": "input weight",
             "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
@@ -132,10 +133,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
     """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas.
     The seed is the exam's, one for all variants, and the keys share pages (two variants a row): the
-    header says it once, not again beside each variant (`seed_per_variant`)."""
+    header says it once, not again beside each variant (`seed_per_variant`). Its rows are taller
+    (`row_stretch`) than an MLP key's: a kernel's gradient is a fraction with a superscript,
+    ∂E/∂K(1)_11, which touched the rows above and below at the MLP's 1.3."""
     qs = settings.questions
     significant = qs[0].significant
     return {"title": spec.title, "seed": settings.seed, "seed_per_variant": False, "count": len(variants),
+            "row_stretch": KEY_ROW_STRETCH,
             "decimals": qs[0].digits,
             "rounding": qs[0].rounding(), "significant": significant,
             "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,
