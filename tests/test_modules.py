@@ -745,7 +745,9 @@ def test_symbols_in_module_step_titles_and_reasons_are_set_as_math(tmp_path):
     assert "∂" not in solution and "∂" not in deck
     cnn = tmp_path / "cnn"
     assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", cnn).returncode == 0
-    assert (r"(ReLU is off,{} $z^{(1)} \le 0$,{} or no gradient reaches $a^{(1)}$)."
+    # review4 item 7: the reason each entry is 0, not "ReLU is off, z ≤ 0, or no gradient reaches a"
+    # (none of the 21 is off: they get no gradient from the pooling)
+    assert (r"The other 21 entries are 0: no gradient reaches their $a^{(1)}$."
             in (cnn / "solutions.tex").read_text())
 
 
@@ -871,7 +873,8 @@ def test_a_task_asks_for_the_entries_that_are_zero_too(tmp_path):
     solutions = (tmp_path / "solutions.tex").read_text()
     relu = solutions[solutions.index("{Module 3 (dense layer): through ReLU}"):]
     relu = relu[:relu.index("\\end{derivestep}")]
-    assert "The other entry is 0 (ReLU is off" in relu and "\\delta^{(3)}_{1}" not in relu
+    assert r"The other entry is 0: ReLU is off,{} $z^{(3)}_{1} = -0.016978768 \le 0$." in relu   # review4 item 7
+    assert "\\delta^{(3)}_{1}" not in relu
     assert "\\delta^{(3)}_{2} &= \\frac{\\partial E}{\\partial a^{(3)}_{2}} \\cdot 1 = 0.004556744 \\cdot 1 = 0.004556744" \
         in relu
 
