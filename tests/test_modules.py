@@ -745,7 +745,9 @@ def test_symbols_in_module_step_titles_and_reasons_are_set_as_math(tmp_path):
     assert "∂" not in solution and "∂" not in deck
     cnn = tmp_path / "cnn"
     assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", cnn).returncode == 0
-    assert (r"(ReLU is off,{} $z^{(1)} \le 0$,{} or no gradient reaches $a^{(1)}$)."
+    # review4 item 7: the reason each entry is 0, not "ReLU is off, z ≤ 0, or no gradient reaches a"
+    # (none of the 21 is off: they get no gradient from the pooling)
+    assert (r"The other 21 entries are 0: no gradient reaches their $a^{(1)}$."
             in (cnn / "solutions.tex").read_text())
 
 
@@ -871,7 +873,8 @@ def test_a_task_asks_for_the_entries_that_are_zero_too(tmp_path):
     solutions = (tmp_path / "solutions.tex").read_text()
     relu = solutions[solutions.index("{Module 3 (dense layer): through ReLU}"):]
     relu = relu[:relu.index("\\end{derivestep}")]
-    assert "The other entry is 0 (ReLU is off" in relu and "\\delta^{(3)}_{1}" not in relu
+    assert r"The other entry is 0: ReLU is off,{} $z^{(3)}_{1} = -0.016978768 \le 0$." in relu   # review4 item 7
+    assert "\\delta^{(3)}_{1}" not in relu
     assert "\\delta^{(3)}_{2} &= \\frac{\\partial E}{\\partial a^{(3)}_{2}} \\cdot 1 = 0.004556744 \\cdot 1 = 0.004556744" \
         in relu
 
@@ -1080,3 +1083,48 @@ def test_every_parameter_has_its_update_line(tmp_path, name):
                       + ("+}" if m.group(2) else "^{+}"), name_, count=1)
         assert f"\n{plus} &= {name_} - \\eta" in updates, (plus, name_)
     assert len(rows) > 4
+
+
+FIVE_RELU = """title = "Five ReLU units"
+
+[[module]]
+kind = "dense"
+units = 5
+activation = "relu"
+weights = [[0.6, 0.3], [ROW2], [-0.5, -0.2], [-0.3, -0.6], [-0.2, -0.4]]
+biases = [0.1, -0.1, -0.2, -0.1, -0.3]
+
+[[module]]
+kind = "dense"
+units = 1
+activation = "sigmoid"
+weights = [[0.7, -0.5, 0.4, 0.3, -0.2]]
+biases = [0.2]
+
+[network]
+loss = "half_sse"
+
+[data]
+inputs = [0.5, 0.9]
+targets = [0.8]
+
+[training]
+learning_rate = 0.5
+"""
+
+
+@pytest.mark.parametrize("row2, expected", [
+    ("-0.4, -0.7", r"The other 4 entries are 0: ReLU is off for each,{} $z^{(1)} \le 0$."),
+    ("0.4, 0.7", None)])
+def test_relu_off_entries_are_named_with_their_values_up_to_three(tmp_path, row2, expected):
+    """Review4 item 7: the reason a ReLU step's other entries are 0, per case. A gradient reaches every
+    unit here (a dense layer follows), so each 0 is ReLU off: up to three named with their z, more
+    counted."""
+    spec = tmp_path / "five.toml"
+    spec.write_text(FIVE_RELU.replace("ROW2", row2), encoding="utf-8")
+    assert run_cli("worksheet", spec, "--no-pdf", "--out", tmp_path / "o").returncode == 0
+    solutions = (tmp_path / "o" / "solutions.tex").read_text()
+    if expected is None:     # units 3 to 5 off: z3 = -0.63, z4 = -0.79, z5 = -0.76
+        expected = (r"The other 3 entries are 0: ReLU is off,{} $z^{(1)}_{3} = -0.630000000 \le 0$,{} "
+                    r"$z^{(1)}_{4} = -0.790000000 \le 0$ and $z^{(1)}_{5} = -0.760000000 \le 0$.")
+    assert expected in solutions and "no gradient reaches" not in solutions

@@ -27,7 +27,7 @@ from test_pages import lone_headings, nearly_empty, overflows
 
 from derive import budget
 from derive.apps.exam.module_files import alt_text
-from derive.apps.exam.modules import Screen, draw_parameters
+from derive.apps.exam.modules import Screen, draw_parameters, module_settings
 from derive.apps.exam.settings import Range
 from derive.modules.derivation import forward_values, leaf_values
 from derive.modules.solution import solve_modules
@@ -61,7 +61,7 @@ def _keys(folder: Path) -> list[dict]:
 def test_cnn_answers_are_the_module_engines_solve_of_each_variant(cnn):
     keys = _keys(cnn)
     assert [k["variant"] for k in keys] == [1, 2, 3]
-    assert list(keys[0]["answers"]) == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    assert list(keys[0]["answers"]) == ["E", "dE/dw(4)_11", "dE/dK(1)_11", "K(1)_11+"]
     kernels = set()
     for k in keys:
         solution = solve_modules(parse(k["spec"], "variant.toml"))
@@ -148,7 +148,7 @@ def test_stress_draws_the_exams_variants_and_counts_the_rejections(cnn, tmp_path
     accepted, draws = re.match(r"3 variants accepted from (\d+) draws \(seed 1\); nothing written", lines[0]).group(0, 1)
     answers = np.array([list(k["answers"].values()) for k in _keys(cnn)])
     rows = {line.split()[0]: [float(x) for x in line.split()[1:]] for line in lines[3:7]}
-    assert list(rows) == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    assert list(rows) == ["E", "dE/dw(4)_11", "dE/dK(1)_11", "K(1)_11+"]
     # shown to the 4 places the answers are asked to, as an MLP exam's report shows them
     assert all(re.fullmatch(r"-?\d+\.\d{4}", x) for line in lines[3:7] for x in line.split()[1:])
     for column, name in enumerate(rows):
@@ -308,7 +308,7 @@ def test_module_exam_packages_are_valid_and_hold_the_keys_and_pictures(tmp_path,
     assert len(xml) == 3 + (2 if lms == "qti21" else 1)           # the manifest, qti21's test, a file per variant
     assert [p for name, data in xml.items() for p in schema_errors(schemas, lms, name, data)] == []
     rows = list(csv.reader(io.StringIO((out / "keys.csv").read_text(encoding="utf-8"))))
-    assert rows[0][3:] == ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+    assert rows[0][3:] == ["E", "dE/dw(4)_11", "dE/dK(1)_11", "K(1)_11+"]
     for k, row in enumerate(rows[1:], start=1):
         name = f"variant-{k:03d}"
         png = (out / "images" / f"diagram-{k:03d}.png").read_bytes()
@@ -378,7 +378,7 @@ def numerical(tmp_path_factory) -> Path:
     return here / "x"
 
 
-QUESTIONS = ["E", "dE/dK(1)_11", "dE/dw(4)_11", "K(1)_11+"]
+QUESTIONS = ["E", "dE/dw(4)_11", "dE/dK(1)_11", "K(1)_11+"]
 TOLERANCES = {"E": "0.01", "dE/dK(1)_11": "0.001", "dE/dw(4)_11": "0.001", "K(1)_11+": "0.001"}
 
 
@@ -423,7 +423,7 @@ def test_numerical_feedback_is_the_asked_quantitys_worked_line(numerical):
     quiz = ET.parse(numerical / "moodle.xml").getroot()
     questions = [q for q in quiz if q.get("type") == "numerical"]
     keys = _keys(numerical)
-    gradient = questions[3].find("generalfeedback/text").text          # dE/dK(1)_11, variant 1
+    gradient = questions[6].find("generalfeedback/text").text          # dE/dK(1)_11, variant 1
     assert r"\frac{\partial E}{\partial K^{(1)}_{11}} = " in gradient
     assert f"= {plain_number(keys[0]['answers']['dE/dK(1)_11'], 4)}\\)" in gradient
     assert "w^{(4)}_{11}} = " not in gradient                           # not another question's line
@@ -447,7 +447,7 @@ def test_numerical_module_quiz_is_the_same_bytes_for_the_same_seed_and_canvas_ta
         items = list(quiz.iter(QTI12 + "item"))[1:]
         points = [f.find(QTI12 + "fieldentry").text for i in items for f in i.iter(QTI12 + "qtimetadatafield")
                   if f.find(QTI12 + "fieldlabel").text == "points_possible"]
-        assert points == ["1.0", "3.0", "1.0", "1.0"]
+        assert points == ["1.0", "1.0", "3.0", "1.0"]
         for item, name in zip(items, QUESTIONS):
             low = float(item.find(f".//{QTI12}vargte").text)
             high = float(item.find(f".//{QTI12}varlte").text)
@@ -470,7 +470,7 @@ def test_tolerance_and_points_tables_reach_the_cloze_fields(tmp_path):
     ("tolerance", "{E = 0.01}", "[exam] tolerance: expected a number, or a table with a default: "
                                 '{default = 0.0005, "dE/dK(1)_11" = 0.00005}'),
     ("tolerance", "{default = 0.001, \"z(1)_11\" = 0.01}", "[exam] tolerance z(1)_11: not one of the asked "
-                                                          "questions: E, dE/dK(1)_11, dE/dw(4)_11, K(1)_11+"),
+                                                          "questions: E, dE/dw(4)_11, dE/dK(1)_11, K(1)_11+"),
     ("tolerance", "{default = 0.001, E = -1}", "[exam] tolerance E: expected a number > 0, got -1"),
     ("tolerance", "{default = 0.001, nope = 1}", "[exam] questions: this network has no quantity 'nope'"),
     ("points", "{default = 1, E = 2.5}", "[exam] points: expected whole numbers from 1 to 100 (a cloze question "
@@ -667,7 +667,10 @@ def test_every_variant_switches_relu_on_and_off_as_the_worked_example_does(cnn):
         z = np.array(k["key"]["forward"][0]["z"][0])
         assert np.any(z < 0) and np.any(z > 0), z
     solutions = (cnn / "solutions.tex").read_text(encoding="utf-8")
-    assert solutions.count("ReLU is off") >= 3                             # in each of the 3 variants
+    # the forward pass shows ReLU off (max(0, -0.6770) = 0) in each of the 3 variants; the backward
+    # step says why its other entries are 0 (review4 item 7: no longer "ReLU is off, or ...")
+    assert solutions.count(r"\max\left(0, -") >= 3
+    assert solutions.count("entries are 0: ") >= 3 and "or no gradient reaches" not in solutions
 
 
 def test_a_relu_module_that_cannot_switch_off_is_named_and_a_small_one_is_kept(tmp_path):
@@ -707,9 +710,52 @@ def test_the_compiled_forward_pass_that_screens_draws_is_sympys(name):
 def test_working_space_follows_the_steps_a_question_adds_as_an_mlp_exams(cnn):
     """0.6 cm per step of the worked solution a question needs beyond the earlier questions, from
     1.5 cm (exam layout's rule) to half a page, 12 cm (a module's): E needs the whole forward pass
-    (over 40 steps: 12 cm), dE/dK(1)_11 the 15 backward steps (9 cm); dE/dw(4)_11 = δ(4)_1 a(3)_1 adds
-    one step to what dE/dK(1)_11 worked out, and K(1)_11+ one more (1.5 cm each)."""
+    (over 40 steps: 12 cm), dE/dw(4)_11 = δ(4)_1 a(3)_1 its two backward steps (1.5 cm), dE/dK(1)_11
+    the 14 backward steps beyond them (8.4 cm), and K(1)_11+ one more (1.5 cm). Review4 item 10: 12 cm
+    was tight for E and ~20 cm of the last page stayed blank; each room now stretches in proportion
+    to its size, so that a page's blank end goes to its questions (measured on the PDF: E's room
+    fills its page, the last question ends at most 5 cm above the page's foot)."""
     page = (cnn / "variants" / "001" / "exam.tex").read_text(encoding="utf-8")
-    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["12.0cm", "9.0cm", "1.5cm", "1.5cm"]
+    rooms = re.findall(r"\\vspace\{([\d.]+)cm plus ([\d.]+)fil\}", page)
+    assert rooms == [("12.0", "12.0"), ("1.5", "1.5"), ("8.4", "8.4"), ("1.5", "1.5")]
     whole = (cnn / "exam.tex").read_text(encoding="utf-8")
-    assert re.findall(r"\\vspace\{([\d.]+cm)\}", whole) == ["12.0cm", "9.0cm", "1.5cm", "1.5cm"] * 3
+    assert re.findall(r"\\vspace\{([\d.]+)cm plus ([\d.]+)fil\}", whole) == rooms * 3
+    bbox = subprocess.run(["pdftotext", "-f", "2", "-l", "3", "-bbox", cnn / "exam.pdf", "-"], capture_output=True,
+                          text=True, check=True).stdout
+    top = {w: float(y) for y, w in re.findall(r'yMin="([\d.]+)"[^>]*>([1-4]\.)</word>', bbox)}
+    cm = 72 / 2.54
+    assert top["2."] - top["1."] > 17 * cm            # E's room: 12 cm and the rest of page 2
+    assert top["4."] - top["3."] > 15 * cm            # dE/dK(1)_11's: 8.4 cm and much of page 3's rest
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("cnn", ["E", "dE/dw(4)_11", "dE/dK(1)_11", "K(1)_11+"]),
+    ("rnn", ["E", "dE/dw(2)_11", "dE/dU11", "U11+"]),
+    ("residual", ["E", "dE/dw(5)_11", "dE/dw(4)_11", "dE/dw(3)_11", "dE/dw(1)_11", "w(1)_11+"])])
+def test_default_questions_follow_the_worked_solutions_order(name, expected):
+    """Review4 item 10: ∂E/∂K(1)_11 was asked before ∂E/∂w(4)_11, which backpropagation reaches first
+    (and whose δ the earlier gradient needs): the gradients are asked from the output back."""
+    assert [q.name for q in module_settings(load(ROOT / "examples" / f"{name}.toml"), 1, 1).questions] == expected
+
+
+def test_the_update_question_names_the_step_as_an_optimisers_does(cnn):
+    """Review4 item 10: "Gradient descent: compute the value after one step, K+" put the asked name
+    after a comma; it is asked as an optimiser's first step is ("Adam, first step: compute K+")."""
+    page = (cnn / "exam.tex").read_text(encoding="utf-8")
+    assert page.count(r"Gradient descent,{} one step: compute $K^{(1)+}_{11}$.") == 3
+    assert "the value after one step" not in page
+    text = subprocess.run(["pdftotext", "-layout", cnn / "exam.pdf", "-"], capture_output=True, text=True,
+                          check=True).stdout
+    assert "4. Gradient descent, one step: compute" in text
+
+
+def test_the_keys_say_what_they_list_and_give_fraction_rows_room(cnn):
+    """Review4 item 14: the keys said "the values that do not depend on an earlier answer are listed
+    under each variant", but a module key lists every answer (and no carried values): the sentence
+    says so. The rows of ∂E/∂K(1)_11 touched their neighbours at \\arraystretch 1.3."""
+    keys = (cnn / "keys.tex").read_text(encoding="utf-8")
+    assert "do not depend on an earlier answer" not in keys
+    assert "each variant's answers, all computed from the key's own values, are listed below." in keys
+    assert keys.count(r"\renewcommand{\arraystretch}{1.7}") == 3 and "{1.3}" not in keys
+    text = subprocess.run(["pdftotext", cnn / "keys.pdf", "-"], capture_output=True, text=True, check=True).stdout
+    assert "each variant’s answers, all computed from the key’s own values, are listed below." in " ".join(text.split())

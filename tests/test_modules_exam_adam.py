@@ -52,7 +52,7 @@ def test_feedback_names_the_flattened_vector_as_the_solutions_do(numerical):
     """∂E/∂w^(4)_11 = δ^(4)_1 a^(3)_1: the dense module reads the flattened vector by its own name in
     solutions.tex, and the feedback prints the same line (review 3 item 6)."""
     questions = _numerical_questions(numerical)
-    feedback = questions[4].find("generalfeedback/text").text           # dE/dw(4)_11, variant 1
+    feedback = questions[2].find("generalfeedback/text").text           # dE/dw(4)_11, variant 1
     assert r"\frac{\partial E}{\partial w^{(4)}_{11}} = " in feedback
     assert "a^{(3)}_{1}" in feedback and "p^{(2)}" not in feedback
     solutions = (numerical / "variants" / "001" / "solutions.tex").read_text(encoding="utf-8")
@@ -74,9 +74,12 @@ def test_working_space_follows_the_work_each_question_needs(adam):
     """Review 3 item 7: the backward pass (question 2, 15 steps: 9 cm) had a third of a page like the
     forward pass, and Adam's step 1.5 cm. Now each question gets 0.6 cm per line it adds, up to half
     a page: E the forward pass (12 cm), ∂E/∂K(1)_11 9 cm, ∂E/∂w(4)_11 one line (1.5 cm), and K(1)_11+
-    Adam's six lines g, m+, v+, m̂, v̂, K+ (3.6 cm), the same on both variants' pages."""
+    Adam's six lines g, m+, v+, m̂, v̂, K+ (3.6 cm), the same on both variants' pages. Review4 item 10:
+    ∂E/∂w(4)_11 is asked before ∂E/∂K(1)_11 (whose 14 further steps take 8.4 cm), and each room
+    stretches in proportion to its size to fill its page."""
     page = (adam / "exam.tex").read_text(encoding="utf-8")
-    assert re.findall(r"\\vspace\{([\d.]+cm)\}", page) == ["12.0cm", "9.0cm", "1.5cm", "3.6cm"] * 2
+    assert re.findall(r"\\vspace\{([\d.]+)cm plus ([\d.]+)fil\}", page) == \
+        [("12.0", "12.0"), ("1.5", "1.5"), ("8.4", "8.4"), ("3.6", "3.6")] * 2
     text = subprocess.run(["pdftotext", "-layout", adam / "exam.pdf", "-"], capture_output=True, text=True,
                           check=True).stdout
     pages = text.split("\f")

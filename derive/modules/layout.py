@@ -28,7 +28,7 @@ from .derivation import ModuleDerivation, Step
 from .graph import E, flat
 from .printing import (INITIAL_STATE, RELU_RULE, SHARED, UPDATE_RULE, WRAPPED, backward_rule, beside, channel_label,
                        columns_label, every_entry, flattened, flattens_map, forward_rule, gradient_of, grid, input_label, kernel_label, listed,
-                       loss_after, loss_rule, map_gradient, output_name, relu_off, residual_parts, rnn_chain,
+                       loss_after, loss_rule, map_gradient, output_name, relu_off, relu_off_at, residual_parts, rnn_chain,
                        sample_tag, sequence_label, sequence_names, side_by_side, state_name, tensor_name, time_step, unread,
                        Picture)
 from .solution import ModuleSolution
@@ -165,6 +165,30 @@ class Pages:
                     if grad is not None:
                         names[grad] = Sampled(Partial(E, new), old.sample) if sampled else Partial(E, new)
         return names
+
+    def _relu_zero_reason(self, group: list, zero: int, z: str, a: str) -> list:
+        """Why a ReLU step's `zero` unshown entries are 0, case by case (review4 item 7): ReLU is off
+        where a gradient reaches a but z ≤ 0 (each such z named with its value when there are at most
+        three), and no gradient reaches a elsewhere (a max-pool's unrouted entries, a map entry no
+        window reads): prose pieces after "The other N entries are 0"."""
+        after = {n.parents[0]: n.sym for n in self.g.nodes if n.op == "relu"}    # z -> a = ReLU(z)
+        off = [self.source[st.target] for st in group if st.expr == 0 and
+               self.d.values.get(self.d.gradient.get(after.get(self.source[st.target])), 0.0) != 0]
+        reached = zero - len(off)
+        out: list = []
+        if off:
+            out.append(": ReLU is off")
+            if len(off) <= 3:
+                for i, sym in enumerate(off):
+                    out += [", " if i == 0 else (" and " if i == len(off) - 1 else ", "),
+                            Math(relu_off_at(self.p.name(sym), self.p.value_of(sym, self.d.values[sym])))]
+            else:
+                out += [f" for {len(off)} of them" if reached else " for each", ", ", Math(relu_off(z))]
+        if reached:
+            whose = ("its " if zero == 1 else "their ") if not off else \
+                ("the other one's " if reached == 1 else f"the other {reached}' ")
+            out += ["; no gradient reaches " if off else ": no gradient reaches ", whose, Math(a)]
+        return out + ["."]
 
     def reads_flattened(self, module: int) -> bool:
         return module > 0 and module < len(self.spec.modules) and flattens_map(self.spec.modules[module - 1])
@@ -457,7 +481,7 @@ class Pages:
                 if group[0].rule == "act-relu":      # z and a are symbols, set as math
                     a = output_name(m, modules, inside=True)
                     z = "z" + a[1:] if a.startswith("a") else "z"
-                    text += [" (ReLU is off, ", Math(relu_off(z)), ", or no gradient reaches ", Math(a), ")."]
+                    text += self._relu_zero_reason(group, zero, z, a)
                 elif first.role == "param":      # a product δ · input, δ itself, or a sum of such
                     one = zero == 1
                     text += ([f" (a factor of {'it' if one else 'each'} is 0)."] if rule.endswith("-weights") else

@@ -142,6 +142,11 @@ def relu_off(z: str) -> str:
     return rf"{z} \le 0"
 
 
+def relu_off_at(z: str, value: str) -> str:
+    """One entry where ReLU is off, with its value: z_1 = -0.0170 ≤ 0."""
+    return rf"{z} = {value} \le 0"
+
+
 def time_step(t: int) -> str:
     return f"t = {t}"
 

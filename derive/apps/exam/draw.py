@@ -28,6 +28,13 @@ from .settings import Range, Settings
 DRAWS_PER_VARIANT = 1000          # the resampling cap: draws tried for one variant before giving up
 RELU_MARGIN = 0.01                # |net| of a ReLU neuron at least this far from its kink
 SIGNIFICANT_FLOOR = 1e-6          # with significant digits, a derivative smaller than this counts as 0
+# An asked answer (not an updated parameter, whose step has its own rule) at least this many times its
+# tolerance: the tolerance is then at most 5 % of the answer, and at the default tolerance of 4 places
+# (0.0005) the answer is at least 0.01, shown with 3 significant digits or more, so the rounded values
+# of its worked lines still check by hand (an answer of 0.0064 ± 0.0005 came from values of 0.0002 to
+# 0.0005, whose products at 4 places do not). Answers asked to significant digits have a relative
+# tolerance and are exempt.
+SMALL_ANSWER = 20
 # The acceptance rules, in the order they are tried; each rejects a draw for the reason given.
 RULES = {
     "zero_number": "a drawn weight, bias or input is 0",
@@ -39,6 +46,8 @@ RULES = {
     "zero_gradient": "an asked derivative, or the step of an asked update, is within the "
                      "tolerance of 0 or rounds to 0 at the displayed decimals (with significant "
                      f"digits: is below {SIGNIFICANT_FLOOR:g} in size)",
+    "small_answer": f"an asked answer other than an update is less than {SMALL_ANSWER} times its tolerance "
+                    "(too few digits to check by hand)",
     "near_zero": "another asked answer is within its tolerance of 0 (guessable)",
     "equal_answers": "two asked answers agree within the tolerance",
     "duplicate": "every answer agrees within the tolerance with an earlier variant's",
@@ -52,6 +61,7 @@ HINTS = {
                  "or raise [exam] saturation",
     "relu_kink": "choose ranges that keep ReLU nets away from 0",
     "zero_gradient": "raise [output] decimals, ask other quantities, or widen the ranges",
+    "small_answer": "lower [exam] tolerance for that question, raise [exam] decimals, or widen the ranges",
     "near_zero": "lower [exam] tolerance for that question, or widen the ranges",
     "equal_answers": "ask other quantities, or lower [exam] tolerance",
     "duplicate": "ask for fewer variants, widen the ranges, or lower [exam] tolerance",
@@ -173,7 +183,7 @@ def rejection(spec: Spec, d: Derivation, values: numeric.Values, answers: tuple[
 
 def answer_rejection(questions, answers: tuple[float, ...], derivative: list[bool],
                      before: list[float | None]) -> tuple[str, str | None] | None:
-    """The answer rules (zero_gradient, near_zero, equal_answers) of RULES: `derivative` says which
+    """The answer rules (zero_gradient, small_answer, near_zero, equal_answers) of RULES: `derivative` says which
     questions ask a derivative, `before` the value of an updated parameter before its step (else None).
     Shared by the exams of MLP and of module specs."""
     for q, a, deriv, b in zip(questions, answers, derivative, before):
@@ -183,6 +193,9 @@ def answer_rejection(questions, answers: tuple[float, ...], derivative: list[boo
         if q.kind == "update":   # the step must show: w+ neither equal to w nor guessable as w
             if abs(a - b) <= q.tolerance_at(a) or q.shown(a) == q.shown(b):
                 return "zero_gradient", q.name
+    for q, a in zip(questions, answers):
+        if not q.significant and q.kind != "update" and abs(a) < SMALL_ANSWER * q.tolerance:
+            return "small_answer", q.name
     for q, a in zip(questions, answers):
         if not q.significant and abs(a) <= q.tolerance:
             return "near_zero", q.name

@@ -41,7 +41,16 @@ NO_PICTURE = "note: {files} {has} no picture of the modules{why}; {its} question
 KNOWN = ("exam.tex", "exam.pdf", "solutions.tex", "solutions.pdf", "keys.tex", "keys.pdf", "keys.json",
          "keys.csv", "keys-long.csv", "moodle.xml", "variants/[0-9][0-9][0-9]/exam.tex",
          "variants/[0-9][0-9][0-9]/solutions.tex", "variants/[0-9][0-9][0-9]/key.json")
-MODULE_SPACE_CM = 12.0     # the most room under one question: half of a page's text
+# The most room under one question: half of a page's text. Each room also stretches (the template's
+# `plus ...fil`, in proportion to its size) to share out a page's blank end among that page's
+# questions, rather than leaving it empty after the last one: a loss over a convolution's whole pass
+# gets the rest of its page, where a fixed larger room would push it off a page it half fills.
+MODULE_SPACE_CM = 12.0
+# An update without an optimiser, worded as an optimiser's ("Adam, first step: compute K+"): "compute
+# the value after one step, K+" put the name after a comma; "compute K+, the value of K after one
+# step" pushes the answer line off the question's line.
+ASK_UPDATE = "Gradient descent, one step: compute"
+KEY_ROW_STRETCH = 1.7      # keys.tex's \arraystretch (an MLP key's: 1.3)
 SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_weights": "input weight",
             "recurrent_weights": "recurrent weight"}     # a parameter list's label when it holds one
 
@@ -49,6 +58,8 @@ SINGULAR = {"kernels": "kernel", "biases": "bias", "weights": "weight", "input_w
 def _ask(kind: str, v: Variant | None = None) -> str:
     if kind == "update" and v is not None and v.spec.optimizer is not None:
         return f"{ASK_OPTIMIZER[v.spec.optimizer.name]}, first step: compute"
+    if kind == "update":
+        return ASK_UPDATE
     return ASK.get(kind, ASK_BACKWARD)
 
 
@@ -92,7 +103,8 @@ def _question_rows(v: Variant, settings: Settings, spaces: list[str] | None = No
     return [{"text": _ask(q.kind, v), "name": name_latex(names[q.symbol]), "sample": None, "answer": q.latex(a),
              "plain": q.name, "plain_answer": q.shown(a),
              "tolerance": (shown_tolerance if q.significant else tolerance_text)(q.tolerance_at(a)),
-             "points": q.points, "space": spaces[i] if spaces else None}
+             "points": q.points, "space": spaces[i] if spaces else None,
+             "stretch": spaces[i].replace("cm", "fil") if spaces else None}     # 12.0cm: 12.0fil
             for i, (q, a) in enumerate(zip(settings.questions, v.answers))]
 
 
@@ -121,10 +133,13 @@ def carried_forward(settings: Settings, variant: Variant) -> list[dict]:
 def keys_context(spec: ModuleSpec, settings: Settings, variants: list[Variant], who: list[dict]) -> dict:
     """keys.tex's context (the MLP exam's template), with the updates' error-carried-forward formulas.
     The seed is the exam's, one for all variants, and the keys share pages (two variants a row): the
-    header says it once, not again beside each variant (`seed_per_variant`)."""
+    header says it once, not again beside each variant (`seed_per_variant`). Its rows are taller
+    (`row_stretch`) than an MLP key's: a kernel's gradient is a fraction with a superscript,
+    ∂E/∂K(1)_11, which touched the rows above and below at the MLP's 1.3."""
     qs = settings.questions
     significant = qs[0].significant
     return {"title": spec.title, "seed": settings.seed, "seed_per_variant": False, "count": len(variants),
+            "row_stretch": KEY_ROW_STRETCH,
             "decimals": qs[0].digits,
             "rounding": qs[0].rounding(), "significant": significant,
             "smallest": given_number(10.0 ** -qs[0].digits), "scientific": SCIENTIFIC_FORM, "digits": qs[0].digits,

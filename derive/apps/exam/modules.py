@@ -12,13 +12,15 @@ max-pool window within MARGIN of each other (the engine refuses a spec within 1e
 the MLP exam's ReLU margin, so that a student's rounded values land on the same side), when a ReLU
 module of MIXED_RELU or more pre-activations has them all of one sign (its worked solution would never
 show ReLU off, or never on), or when the answers break the MLP exam's answer rules (a zero gradient, a step that
-does not show, answers equal within the tolerance, a duplicate of an earlier variant). An accepted
+does not show, an answer other than an update under 20 times its tolerance, answers equal within the
+tolerance, a duplicate of an earlier variant). An accepted
 variant is solved and verified by the module engine (numpy and finite differences) like
 `derive key`.
 
 Questions are the plain names `derive snippet --step` takes (`E`, `dE/dK(1)_11`, `K(1)_11+`,
 `z(1)_11`); without `[exam] questions`: the loss, the first kernel or weight gradient of every
-module with parameters, and the first module's first updated kernel or weight. With `[training]
+module with parameters (from the output module back, as the worked solution derives them), and the
+first module's first updated kernel or weight. With `[training]
 optimizer` an updated parameter is the optimiser's first step (every state starting at 0).
 """
 from __future__ import annotations
@@ -102,18 +104,24 @@ class Quantities:
 
 
 def default_names(d: ModuleDerivation) -> list[str]:
-    """The loss, one kernel or weight gradient per module with parameters, one updated parameter."""
+    """The loss, one kernel or weight gradient per module with parameters, one updated parameter, in
+    the order the worked solution derives them: backpropagation reaches the last module's gradient
+    first (and a student needs its δ for the earlier ones), so the gradients are asked from the
+    output back, then the first module's update."""
     g = d.graph
-    names = [d.names[g.loss].plain]
     first = None
+    gradients = []
     for params in g.params:
         weight = next((params[k] for k in WEIGHT_PARAMS if k in params), None)
         if weight is None:
             continue
         while isinstance(weight, list):
             weight = weight[0]
-        names.append(d.names[d.gradient[weight]].plain)
+        gradients.append(d.gradient[weight])
         first = first or weight
+    order = {st.target: i for i, st in enumerate(d.backward)}
+    gradients.sort(key=lambda s: order.get(s, len(order)))
+    names = [d.names[g.loss].plain] + [d.names[s].plain for s in gradients]
     if first is not None:
         names.append(d.names[d.updated[first]].plain)
     return names
