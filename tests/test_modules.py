@@ -1080,3 +1080,26 @@ def test_every_parameter_has_its_update_line(tmp_path, name):
                       + ("+}" if m.group(2) else "^{+}"), name_, count=1)
         assert f"\n{plus} &= {name_} - \\eta" in updates, (plus, name_)
     assert len(rows) > 4
+
+
+def test_a_deck_sets_the_rows_of_one_frame_as_one_display(tmp_path):
+    """review4 item 2: a short last piece joined back onto the frame before it (cnn 'routing the
+    gradient', rnn 'time step 2', residual 'the gradient of its input') was a second align* in the
+    same frame: a gap, and its '=' out of line with the rows above."""
+    for name in EXAMPLES:
+        assert run_cli("slides", ROOT / "examples" / f"{name}.toml", "--no-pdf", "--out", tmp_path / name).returncode == 0
+        deck = (tmp_path / name / "slides.tex").read_text()
+        assert not re.search(r"\\end\{align\*\}\s*\\begin\{align\*\}", deck), name
+        routing = deck[deck.index("routing the gradient}"):] if name == "cnn" else ""
+        if routing:
+            display = routing[routing.index("\\begin{align*}"):routing.index("\\end{align*}")]
+            assert display.count("\\frac{\\partial E}{\\partial a^{(1)}_{") == 4 and "a^{(1)}_{34}" in display
+
+
+def test_one_bias_s_heading_is_singular(tmp_path):
+    """review4 item 15: 'the bias gradients' over the rnn's one output bias."""
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "rnn").returncode == 0
+    solution = (tmp_path / "rnn" / "solutions.tex").read_text()
+    assert "{Module 2 (dense layer): the bias gradient}" in solution and "bias gradients" not in solution
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", tmp_path / "cnn").returncode == 0
+    assert "the bias gradients}" in (tmp_path / "cnn" / "solutions.tex").read_text()      # two units: plural

@@ -16,7 +16,7 @@ from ..fields import FieldReader
 from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, block_height, continued_title, fit_regularization,
-                             fitted, frames, pack, regularization_frames, row_height, text_height)
+                             fitted, frames, joined, pack, regularization_frames, row_height, text_height)
 from ..modules.layout import left_out, slide_parts
 from ..modules.printing import Picture, side_by_side
 from ..modules.section import ModuleSpec
@@ -98,7 +98,7 @@ def _blocks_frames(blocks: list[Block], fit: Fit, title: str, more: str | None =
     if room is not None and len(cut) > 1 and sum(_lines(b) for b in cut[-1].blocks) <= FEW_LINES and \
             sum(block_height(b, fit) for b in cut[-2].blocks + cut[-1].blocks) <= room:
         cut[-2].blocks.extend(cut.pop().blocks)
-    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=frame.blocks)
+    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=joined(frame.blocks))
             for k, frame in enumerate(cut)]
 
 
@@ -260,8 +260,12 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     deck += hidden_frames(solution, fit)
     rows = steps.summary_rows(solution)
     chunks = [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+    biases = {w.p.name(b) for b in w.m.parameters()} - {w.p.name(x) for row in w.m.weights for r in row for x in r}
     for i, chunk in enumerate(chunks):
-        deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk))
+        # the biases' rows show a gradient but the value as it was: the frame says why, as the snippet does
+        fixed = not spec.update_biases and any(r["name"] in biases for r in chunk)
+        deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk,
+                           note="The biases stay fixed in the update, as in the lecture." if fixed else None))
     before, after = solution.values.totals[w.d.loss], loss_after(solution)
     deck.append(_frame("after", "The loss after one step", before=w.p.number(before), after=w.p.number(after),
                        loss=w.p.name(w.d.loss), loss_after=w.p.name(w.d.loss_after), falls=after < before))

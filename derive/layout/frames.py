@@ -165,6 +165,18 @@ def _block(text: str | None, lines: list[Line]) -> Block:
     return block
 
 
+def joined(blocks: list[Block]) -> list[Block]:
+    """A frame's blocks with a display that follows another with no prose between them (the pieces
+    of one tall display, brought back onto one frame) set as one display: one alignment, no gap."""
+    out: list[Block] = []
+    for block in blocks:
+        if out and out[-1].lines and block.lines and not block.text:
+            out[-1] = _block(out[-1].text, out[-1].lines + block.lines)
+        else:
+            out.append(block)
+    return out
+
+
 TITLE_CHARACTER = 0.55     # of the body font size: a frame title's average character width (measured)
 MODULE_PREFIX = re.compile(r"Module \d+ \([^)]*\): ")
 

@@ -628,7 +628,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "act-identity": f"{n}: through the identity",
         "act-softmax": f"{n}: through softmax",
         "dense-weights": f"{n}: the weight gradients",
-        "dense-biases": f"{n}: the bias gradients",
+        "dense-biases": f"{n}: the bias gradient" + ("" if m.out_shape[:1] == (1,) else "s"),   # one unit: one bias
         "dense-input": f"{n}: the gradient of its input",
         "conv2d-kernels": f"{n}: the kernel gradient",
         "conv1d-kernels": f"{n}: the kernel gradient",
