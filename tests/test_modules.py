@@ -1103,3 +1103,19 @@ def test_one_bias_s_heading_is_singular(tmp_path):
     assert "{Module 2 (dense layer): the bias gradient}" in solution and "bias gradients" not in solution
     assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", tmp_path / "cnn").returncode == 0
     assert "the bias gradients}" in (tmp_path / "cnn" / "solutions.tex").read_text()      # two units: plural
+
+
+def test_a_deck_s_shortened_update_shows_real_changes_first(tmp_path):
+    """review4 item 8: the residual deck's update frames showed w^(3)+_11 = 0.6 − 0.5 · 0 = 0.6 (the
+    zero-gradient rows) and left the real updates out; the sentence says the zero ones."""
+    assert run_cli("slides", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", tmp_path).returncode == 0
+    deck = (tmp_path / "slides.tex").read_text()
+    for module in (3, 4):
+        frame = deck[deck.index(f"{{Module {module} (dense layer): the update}}"):]
+        frame = frame[:frame.index("\\end{frame}")]
+        assert "\\cdot 0 =" not in frame and "Where the gradient is 0,{} the parameter is unchanged." in frame
+    assert "w^{(3)+}_{21} &= w^{(3)}_{21} - \\eta \\cdot \\frac{\\partial E}{\\partial w^{(3)}_{21}} = \\left(-0.4\\right) " \
+           "- 0.5 \\cdot 0.000544200 \\\\*\n &= -0.400272100" in deck
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", tmp_path / "ws").returncode == 0
+    solution = (tmp_path / "ws" / "solutions.tex").read_text()      # the worked solution keeps the order
+    assert solution.index("w^{(3)+}_{11} &=") < solution.index("w^{(3)+}_{21} &=")
