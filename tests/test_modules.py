@@ -471,8 +471,13 @@ def test_module_decks_fill_their_frames(tmp_path):
         assert gone not in cnn, gone
     assert "The other 23 entries are computed in the same way" in decks["cnn"]     # K^(1): 2 of 25 shown
     assert "The given values (continued)" not in rnn and "Module 1 (recurrent cell): time step 2 (continued)" not in rnn
-    assert "$\\partial E/\\partial W$,{} summed over the time steps (continued)" in rnn
-    assert not any(t.startswith("Module") and "summed over the time steps (continued)" in t for t in rnn)
+    # review4 item 13: every continuation keeps the module's name (it was dropped from two of them);
+    # "(cont.)" where "(continued)" would wrap the title
+    assert "Module 1 (recurrent cell): $\\partial E/\\partial W$,{} summed over the time steps (cont.)" in rnn
+    for name in ("cnn", "rnn"):
+        for t in titles[name]:
+            if t.endswith(("(continued)", "(cont.)")):
+                assert t.rsplit(" (cont", 1)[0] in titles[name], t      # its frame's whole title
     assert "Every parameter after one step (continued)" not in rnn and rnn.count("Every parameter after one step") == 1
     assert len(cnn) <= 30 and len(rnn) <= 40, (len(cnn), len(rnn))
 
