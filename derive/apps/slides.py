@@ -9,7 +9,7 @@ spec may choose the theme and the aspect ratio.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..fields import FieldReader
@@ -28,7 +28,7 @@ from ..output.render import escape_tex, render
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
-from .snippet import diagram_scale, fit_long_lines, module_frame
+from .snippet import diagram_scale, fit_long_lines
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
@@ -297,7 +297,10 @@ def picture_scale(picture: Picture, fit: Fit) -> float:
     return min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
 
 
-FULL_SHARE = 1.0      # of a frame's height that a module deck's frame fills when a last line or two joins it
+DECK_SHARE = 0.95     # of a frame's height that a module deck's frames fill by the estimate (it counts the
+                      # rows as measured in a frame, and the space above a display and a line of prose
+                      # about 17 pt more than they take: 13 rows after a sentence ran over, 12 fitted)
+FULL_SHARE = 1.0      # ... and when a last line or two joins the frame before
 SHARED_SCALE = 0.85   # side by side, no picture may shrink below this share of its own frame's scale
 LABEL_CM = 1.5        # a picture's label may stand out beside it (x (row t is x_t) over a column of 4)
 
@@ -326,7 +329,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     """A module spec's deck: the modules, the data's pictures scaled to a frame, the parameters, a
     frame (or several) per step of the worked solution, the parameters after the step, the loss."""
     spec = solution.spec
-    fit = module_frame(options.fit)
+    fit = replace(options.fit, height=options.fit.height * DECK_SHARE)
     parts = slide_parts(solution)
     deck = [_frame("list", "The network", items=[title_tex(m) for m in parts["modules"]], text=parts["loss"])]
     for group in picture_groups(parts["pictures"], fit):
