@@ -1152,3 +1152,13 @@ def test_the_height_estimate_counts_superscripts_in_a_denominator_and_in_grown_p
     assert latex_height(r"a^{(1)}_{12} = \max\left(0, z^{(1)}_{12}\right)") == 1.6
     assert latex_height(r" = \left(-0.05\right) \cdot \left(1 - 0.119427299^{2}\right)") == 1.1
     assert latex_height(r"z_{3,1} = U_{11} x_{3} + b_{1}") == 1.0
+
+
+def test_beamer_snippets_of_module_specs_fill_their_frames():
+    """review4 item 5: with a quarter of each frame kept free, the cnn snippet's 'routing the gradient'
+    and 'through ReLU' put their fourth row alone on a continuation frame, the rnn's ∂E/∂b its last."""
+    cnn = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    rnn = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    assert "routing the gradient (continued)" not in cnn and "through ReLU (continued)" not in cnn
+    assert "\\partial b$,{} summed over the time steps (cont" not in rnn
+    assert cnn.count("\\begin{frame}") <= 15 and rnn.count("\\begin{frame}") <= 19
