@@ -384,9 +384,9 @@ def test_function_names_are_operators_and_stacked_names_get_taller_rows(tmp_path
         result = run_cli(command, ROOT / "examples" / "cnn.toml", *args, "--out", out, "--no-pdf")
         assert result.returncode == 0, result.stderr
         documents[command] = (out / name).read_text()
-    for command, tex in documents.items():
-        assert "\\mathrm{flatten}" not in tex and "\\mathrm{ReLU}" not in tex, command
-        line = next(x for x in tex.splitlines()
+    for command, source in documents.items():
+        assert "\\mathrm{flatten}" not in source and "\\mathrm{ReLU}" not in source, command
+        line = next(x for x in source.splitlines()
                     if x.startswith("a^{(3)} &= \\operatorname{flatten}\\left(p^{(2)}\\right) = "))
         assert line.count("{\\def\\arraystretch{1.5}\\begin{bmatrix} \\smash[b]{\\vphantom{\\bigg|}}") == 2, command
         assert "\\smash[t]{\\vphantom{\\Big|}}p^{(2)}_{22} \\end{bmatrix}}" in line, command
@@ -469,10 +469,15 @@ def test_module_decks_fill_their_frames(tmp_path):
     for gone in ("Module 1 (convolution): through ReLU (continued)", "Module 1 (convolution): the update (continued)",
                  "Module 4 (dense layer): the update (continued)", "Module 1 (convolution): pre-{}activations (continued)"):
         assert gone not in cnn, gone
-    assert "The other 23 entries are computed in the same way" in decks["cnn"]     # K^(1): 2 of 25 shown
+    assert "The other 22 entries are computed in the same way" in decks["cnn"]     # K^(1): 3 of 25 shown
     assert "The given values (continued)" not in rnn and "Module 1 (recurrent cell): time step 2 (continued)" not in rnn
-    assert "$\\partial E/\\partial W$,{} summed over the time steps (continued)" in rnn
-    assert not any(t.startswith("Module") and "summed over the time steps (continued)" in t for t in rnn)
+    # review4 item 13: every continuation keeps the module's name (it was dropped from two of them);
+    # "(cont.)" where "(continued)" would wrap the title
+    assert "Module 1 (recurrent cell): $\\partial E/\\partial W$,{} summed over the time steps (cont.)" in rnn
+    for name in ("cnn", "rnn"):
+        for t in titles[name]:
+            if t.endswith(("(continued)", "(cont.)")):
+                assert t.rsplit(" (cont", 1)[0] in titles[name], t      # its frame's whole title
     assert "Every parameter after one step (continued)" not in rnn and rnn.count("Every parameter after one step") == 1
     assert len(cnn) <= 30 and len(rnn) <= 40, (len(cnn), len(rnn))
 
@@ -1128,3 +1133,80 @@ def test_relu_off_entries_are_named_with_their_values_up_to_three(tmp_path, row2
         expected = (r"The other 3 entries are 0: ReLU is off,{} $z^{(1)}_{3} = -0.630000000 \le 0$,{} "
                     r"$z^{(1)}_{4} = -0.790000000 \le 0$ and $z^{(1)}_{5} = -0.760000000 \le 0$.")
     assert expected in solutions and "no gradient reaches" not in solutions
+
+
+def test_a_deck_sets_the_rows_of_one_frame_as_one_display(tmp_path):
+    """review4 item 2: a short last piece joined back onto the frame before it (cnn 'routing the
+    gradient', rnn 'time step 2', residual 'the gradient of its input') was a second align* in the
+    same frame: a gap, and its '=' out of line with the rows above."""
+    for name in EXAMPLES:
+        assert run_cli("slides", ROOT / "examples" / f"{name}.toml", "--no-pdf", "--out", tmp_path / name).returncode == 0
+        deck = (tmp_path / name / "slides.tex").read_text()
+        assert not re.search(r"\\end\{align\*\}\s*\\begin\{align\*\}", deck), name
+        routing = deck[deck.index("routing the gradient}"):] if name == "cnn" else ""
+        if routing:
+            display = routing[routing.index("\\begin{align*}"):routing.index("\\end{align*}")]
+            assert display.count("\\frac{\\partial E}{\\partial a^{(1)}_{") == 4 and "a^{(1)}_{34}" in display
+
+
+def test_one_bias_s_heading_is_singular(tmp_path):
+    """review4 item 15: 'the bias gradients' over the rnn's one output bias."""
+    assert run_cli("worksheet", ROOT / "examples" / "rnn.toml", "--no-pdf", "--out", tmp_path / "rnn").returncode == 0
+    solution = (tmp_path / "rnn" / "solutions.tex").read_text()
+    assert "{Module 2 (dense layer): the bias gradient}" in solution and "bias gradients" not in solution
+    assert run_cli("worksheet", ROOT / "examples" / "cnn.toml", "--no-pdf", "--out", tmp_path / "cnn").returncode == 0
+    assert "the bias gradients}" in (tmp_path / "cnn" / "solutions.tex").read_text()      # two units: plural
+
+
+def test_a_deck_s_shortened_update_shows_real_changes_first(tmp_path):
+    """review4 item 8: the residual deck's update frames showed w^(3)+_11 = 0.6 − 0.5 · 0 = 0.6 (the
+    zero-gradient rows) and left the real updates out; the sentence says the zero ones."""
+    assert run_cli("slides", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", tmp_path).returncode == 0
+    deck = (tmp_path / "slides.tex").read_text()
+    for module in (3, 4):
+        frame = deck[deck.index(f"{{Module {module} (dense layer): the update}}"):]
+        frame = frame[:frame.index("\\end{frame}")]
+        assert "\\cdot 0 =" not in frame and "Where the gradient is 0,{} the parameter is unchanged." in frame
+    assert "w^{(3)+}_{21} &= w^{(3)}_{21} - \\eta \\cdot \\frac{\\partial E}{\\partial w^{(3)}_{21}} = \\left(-0.4\\right) " \
+           "- 0.5 \\cdot 0.000544200 \\\\*\n &= -0.400272100" in deck
+    assert run_cli("worksheet", ROOT / "examples" / "residual.toml", "--no-pdf", "--out", tmp_path / "ws").returncode == 0
+    solution = (tmp_path / "ws" / "solutions.tex").read_text()      # the worked solution keeps the order
+    assert solution.index("w^{(3)+}_{11} &=") < solution.index("w^{(3)+}_{21} &=")
+
+
+def test_module_decks_use_their_frames_room(tmp_path):
+    """review4 item 5: rnn time steps 3 and 4 took two half-empty frames each, ∂E/∂W three
+    continuation frames of one entry, the cnn input gradient two rows and half a frame free. The
+    estimate now counts ∂E/∂w^{(1)}_{11} and max(0, z^{(1)}_{12}) as tall as they print (measured
+    with pdftotext -bbox), so the frames may fill (test_module_decks_fit_their_frames: no overflow)."""
+    decks = {}
+    for name in ("cnn", "rnn"):
+        assert run_cli("slides", ROOT / "examples" / f"{name}.toml", "--out", tmp_path / name, "--no-pdf").returncode == 0
+        decks[name] = (tmp_path / name / "slides.tex").read_text()
+    rnn = re.findall(r"^\\begin\{frame\}\{(.*)\}$", decks["rnn"], re.M)
+    assert not any("time step" in t and "(continued)" in t for t in rnn)
+    assert sum(1 for t in rnn if "\\partial W$,{} summed over the time steps (cont" in t) == 2
+    frame = decks["rnn"].split("\\partial W$,{} summed over the time steps (cont.)}")[1].split("\\end{frame}")[0]
+    assert "\\partial W_{12}}" in frame and "\\partial W_{21}}" in frame          # two entries on a continuation
+    cnn = decks["cnn"].split("{Module 1 (convolution): the input gradient}")[1].split("\\end{frame}")[0]
+    assert cnn.count("\\frac{\\partial E}{\\partial x_{") >= 3
+
+
+def test_the_height_estimate_counts_superscripts_in_a_denominator_and_in_grown_parentheses():
+    """Measured in a beamer frame at 11 pt: ∂E/∂w^{(1)}_{11} rows 32.3 pt (2.49 font sizes and the row
+    space), max(0, z^{(1)}_{12}) rows 22.3 pt (1.57), a plain row 16.5 pt (1)."""
+    assert latex_height(r"\frac{\partial E}{\partial w^{(1)}_{11}} = \delta^{(1)}_{1} x_{1}") == 2.5
+    assert latex_height(r"\frac{\partial E}{\partial x_{2}} = 1") == 2.0
+    assert latex_height(r"a^{(1)}_{12} = \max\left(0, z^{(1)}_{12}\right)") == 1.6
+    assert latex_height(r" = \left(-0.05\right) \cdot \left(1 - 0.119427299^{2}\right)") == 1.1
+    assert latex_height(r"z_{3,1} = U_{11} x_{3} + b_{1}") == 1.0
+
+
+def test_beamer_snippets_of_module_specs_fill_their_frames():
+    """review4 item 5: with a quarter of each frame kept free, the cnn snippet's 'routing the gradient'
+    and 'through ReLU' put their fourth row alone on a continuation frame, the rnn's ∂E/∂b its last."""
+    cnn = run_cli("snippet", ROOT / "examples" / "cnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    rnn = run_cli("snippet", ROOT / "examples" / "rnn.toml", "--part", "backward", "--fit", "beamer").stdout
+    assert "routing the gradient (continued)" not in cnn and "through ReLU (continued)" not in cnn
+    assert "\\partial b$,{} summed over the time steps (cont" not in rnn
+    assert cnn.count("\\begin{frame}") <= 15 and rnn.count("\\begin{frame}") <= 19

@@ -200,3 +200,15 @@ def test_the_penalty_table_frame_names_its_first_column_and_fits(tmp_path, spec)
     out, log, _ = deck(tmp_path, spec)
     assert overfull(log) == []
     assert "parameter & value & without $\\lambda$ & with $\\lambda$" in (out / "slides.tex").read_text()
+
+
+def test_the_update_table_says_why_the_biases_keep_their_values(lecture):
+    """review4 item 12: the table listed b1, b2 with gradients but unchanged values and no word why;
+    the frame says what the snippet says."""
+    out, _, _ = lecture
+    text = (out / "slides.tex").read_text()
+    table = text[text.index("\\begin{frame}{Every weight after one step}"):]
+    table = table[:table.index("\\end{frame}")]
+    assert "$b_{1}$ & $0.35$ & $0.018725609$ & $0.35$" in table
+    assert "The biases stay fixed in the update,{} as in the lecture." in table
+    assert "The biases stay fixed" in " ".join(pdf_text(out / "slides.pdf").split())

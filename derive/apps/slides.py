@@ -9,14 +9,14 @@ spec may choose the theme and the aspect ratio.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..fields import FieldReader
 from ..layout import problem, steps
 from ..layout.blocks import Block, Line, NumberedStep, Section, pieces
 from ..layout.frames import (BEAMER_43, DISPLAY_SKIP, FITS, Fit, block_height, continued_title, fit_regularization,
-                             fitted, frames, pack, regularization_frames, row_height, text_height)
+                             fitted, frames, joined, pack, regularization_frames, row_height, text_height)
 from ..modules.layout import left_out, slide_parts
 from ..modules.printing import Picture, side_by_side
 from ..modules.section import ModuleSpec
@@ -28,7 +28,7 @@ from ..output.render import escape_tex, render
 from ..regularization.layout import regularization_context
 from ..solution import Solution, solve
 from ..spec import Spec
-from .snippet import diagram_scale, fit_long_lines, module_frame
+from .snippet import diagram_scale, fit_long_lines
 
 # Beamer's own themes without a sidebar (a sidebar takes the width the displays are broken for);
 # the ones with a headline or footline leave less height.
@@ -98,7 +98,7 @@ def _blocks_frames(blocks: list[Block], fit: Fit, title: str, more: str | None =
     if room is not None and len(cut) > 1 and sum(_lines(b) for b in cut[-1].blocks) <= FEW_LINES and \
             sum(block_height(b, fit) for b in cut[-2].blocks + cut[-1].blocks) <= room:
         cut[-2].blocks.extend(cut.pop().blocks)
-    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=frame.blocks)
+    return [_frame("blocks", (more or title + " (continued)") if k else title, blocks=joined(frame.blocks))
             for k, frame in enumerate(cut)]
 
 
@@ -260,8 +260,12 @@ def deck_context(solution: Solution, options: SlideSettings, handout: bool) -> d
     deck += hidden_frames(solution, fit)
     rows = steps.summary_rows(solution)
     chunks = [rows[i:i + TABLE_ROWS] for i in range(0, len(rows), TABLE_ROWS)]
+    biases = {w.p.name(b) for b in w.m.parameters()} - {w.p.name(x) for row in w.m.weights for r in row for x in r}
     for i, chunk in enumerate(chunks):
-        deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk))
+        # the biases' rows show a gradient but the value as it was: the frame says why, as the snippet does
+        fixed = not spec.update_biases and any(r["name"] in biases for r in chunk)
+        deck.append(_frame("table", "Every weight after one step" + (" (continued)" if i else ""), rows=chunk,
+                           note="The biases stay fixed in the update, as in the lecture." if fixed else None))
     before, after = solution.values.totals[w.d.loss], loss_after(solution)
     deck.append(_frame("after", "The loss after one step", before=w.p.number(before), after=w.p.number(after),
                        loss=w.p.name(w.d.loss), loss_after=w.p.name(w.d.loss_after), falls=after < before))
@@ -293,7 +297,10 @@ def picture_scale(picture: Picture, fit: Fit) -> float:
     return min(1.0, fit.points / (picture.width * CM), (fit.height - 20.0) / (picture.height * CM))
 
 
-FULL_SHARE = 1.0      # of a frame's height that a module deck's frame fills when a last line or two joins it
+DECK_SHARE = 0.95     # of a frame's height that a module deck's frames fill by the estimate (it counts the
+                      # rows as measured in a frame, and the space above a display and a line of prose
+                      # about 17 pt more than they take: 13 rows after a sentence ran over, 12 fitted)
+FULL_SHARE = 1.0      # ... and when a last line or two joins the frame before
 SHARED_SCALE = 0.85   # side by side, no picture may shrink below this share of its own frame's scale
 LABEL_CM = 1.5        # a picture's label may stand out beside it (x (row t is x_t) over a column of 4)
 
@@ -322,7 +329,7 @@ def module_deck_context(solution: ModuleSolution, options: SlideSettings, handou
     """A module spec's deck: the modules, the data's pictures scaled to a frame, the parameters, a
     frame (or several) per step of the worked solution, the parameters after the step, the loss."""
     spec = solution.spec
-    fit = module_frame(options.fit)
+    fit = replace(options.fit, height=options.fit.height * DECK_SHARE)
     parts = slide_parts(solution)
     deck = [_frame("list", "The network", items=[title_tex(m) for m in parts["modules"]], text=parts["loss"])]
     for group in picture_groups(parts["pictures"], fit):

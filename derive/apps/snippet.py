@@ -192,13 +192,13 @@ def snippet(solution: Solution | ModuleSolution, part: str | None, step: str | N
         "headings": headings, "frames": cut, "frame_bodies": frame_bodies})
 
 
-MODULE_SHARE = 0.75   # of a frame's height that a module spec's frames fill by the estimate
+MODULE_SHARE = 0.95   # of a frame's height that a module spec's frames fill by the estimate (as a deck's)
 
 
 def module_frame(fit: Fit) -> Fit:
-    """A frame for a module spec: rows of names with a superscript and a subscript (K^{(1)}_{11}), in
-    grown parentheses too, stand taller than the frames' estimate, so a quarter of the frame is kept
-    free (ten rows of the CNN's a^{(1)}_{ij} = max(0, z^{(1)}_{ij}) ran 52 pt over a 212 pt frame)."""
+    """A frame for a module spec: a little of it kept free, as in a deck (the estimate now counts
+    ∂E/∂w^{(1)}_{11} and max(0, z^{(1)}_{ij}) as tall as they print; with a quarter kept free, the
+    cnn's 'routing the gradient' left its fourth row alone on a continuation frame)."""
     return dataclasses.replace(fit, height=fit.height * MODULE_SHARE)
 
 

@@ -165,8 +165,19 @@ def _block(text: str | None, lines: list[Line]) -> Block:
     return block
 
 
+def joined(blocks: list[Block]) -> list[Block]:
+    """A frame's blocks with a display that follows another with no prose between them (the pieces
+    of one tall display, brought back onto one frame) set as one display: one alignment, no gap."""
+    out: list[Block] = []
+    for block in blocks:
+        if out and out[-1].lines and block.lines and not block.text:
+            out[-1] = _block(out[-1].text, out[-1].lines + block.lines)
+        else:
+            out.append(block)
+    return out
+
+
 TITLE_CHARACTER = 0.55     # of the body font size: a frame title's average character width (measured)
-MODULE_PREFIX = re.compile(r"Module \d+ \([^)]*\): ")
 
 
 def title_fits(title: str | list, fit: Fit) -> bool:
@@ -175,16 +186,13 @@ def title_fits(title: str | list, fit: Fit) -> bool:
 
 
 def continued_title(title: str | list, fit: Fit) -> str | list:
-    """The title of a frame that goes on with a step: "… (continued)", and when that would wrap to
-    a second line, without its "Module 1 (recurrent cell): ", which the frame before it showed."""
+    """The title of a frame that goes on with a step: the whole title, its "Module 1 (recurrent
+    cell): " too (one rule for every continuation), with " (continued)", or " (cont.)" when that
+    would wrap the title to a second line."""
     whole = continued(title)
-    head = MODULE_PREFIX.match(title if isinstance(title, str) else title[0] if isinstance(title[0], str) else "")
-    if title_fits(whole, fit) or head is None:
+    if title_fits(whole, fit):
         return whole
-    pieces = [title] if isinstance(title, str) else list(title)
-    rest = pieces[0][head.end():]
-    pieces = ([rest[:1].upper() + rest[1:]] if rest else []) + pieces[1:]
-    return continued(pieces[0] if len(pieces) == 1 else pieces)
+    return f"{title} (cont.)" if isinstance(title, str) else list(title) + [" (cont.)"]
 
 
 def frames(sections: list[Section], fit: Fit) -> list[Frame]:

@@ -550,11 +550,15 @@ class Pages:
             out.append(grid(values, False, self.spec.decimals, every_entry(label) if blank else label, blank=blank).tex)
         return out
 
-    def update_items(self) -> list[Item]:
+    def update_items(self, moving_first: bool = False) -> list[Item]:
+        """Each module's updates; with `moving_first` (a deck, which shows only a step's first lines)
+        the parameters the step changes come before those a zero gradient leaves as they are."""
         d = self.d
         items = []
         for module, steps in groupby(d.updates, key=lambda st: st.module):
             group = list(steps)
+            if moving_first:
+                group.sort(key=lambda st: st.target in self.unchanged)
             m = self.spec.modules[module]
             title = f"Module {module + 1} ({KIND_TEXT[m.kind]}): the update"
             text = ["One step of gradient descent, ", Math(UPDATE_RULE), "."]
@@ -655,7 +659,7 @@ def _backward_title(rule: str, m, modules) -> str | list:
         "act-identity": f"{n}: through the identity",
         "act-softmax": f"{n}: through softmax",
         "dense-weights": f"{n}: the weight gradients",
-        "dense-biases": f"{n}: the bias gradients",
+        "dense-biases": f"{n}: the bias gradient" + ("" if m.out_shape[:1] == (1,) else "s"),   # one unit: one bias
         "dense-input": f"{n}: the gradient of its input",
         "conv2d-kernels": f"{n}: the kernel gradient",
         "conv1d-kernels": f"{n}: the kernel gradient",
@@ -808,11 +812,11 @@ def slide_parts(solution: ModuleSolution) -> dict:
     pages = Pages(solution)
     problem = pages.problem()
     items = pages.forward_items() + pages.backward_items()
-    update = _update_part(solution, pages).items
-    d = solution.derivation
     # a step of many entries alike is shortened on a slide; the optimiser's lines (g, m, v, ... of one
-    # parameter) are not alike and are shown whole
+    # parameter) are not alike and are shown whole; a shortened update shows real changes first
     whole = solution.optimizer is not None
+    update = _update_part(solution, pages).items if whole else pages.update_items(moving_first=True)
+    d = solution.derivation
     return {"modules": problem["modules"], "loss": problem["loss"], "pictures": problem["sized"],
             "given": problem["given"],
             "steps": [(step.title, step.blocks) for item in items + ([] if whole else update)
