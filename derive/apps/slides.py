@@ -306,9 +306,10 @@ LABEL_CM = 1.5        # a picture's label may stand out beside it (x (row t is x
 
 
 def _beside(pictures: list[Picture]) -> Picture:
-    """Pictures side by side, as wide as their labels too."""
+    """Pictures side by side, as wide as their labels too: each label may stand out beside its
+    picture, the last one's past the group's right edge as well."""
     together = side_by_side(pictures)
-    return Picture(together.tex, together.width + LABEL_CM * (len(pictures) - 1), together.height)
+    return Picture(together.tex, together.width + LABEL_CM * len(pictures), together.height)
 
 
 def picture_groups(pictures: list[Picture], fit: Fit) -> list[list[Picture]]:
