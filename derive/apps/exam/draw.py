@@ -110,6 +110,19 @@ def grid_numbers(rng: np.random.Generator, r: Range, count: int) -> list[float]:
     return [int(k) / scale for k in rng.integers(lo, hi, count, endpoint=True)]
 
 
+def drawn_targets(rng: np.random.Generator, targets, n_samples: int, n_out: int) -> tuple | None:
+    """Every sample's targets from `[exam.random] targets`: "one_hot" (a class per sample) or a range
+    (each entry on its grid); None when targets are not drawn. Shared by MLP and module exams, so
+    that both draw them in the same order from the generator."""
+    if targets == "one_hot":
+        classes = rng.integers(0, n_out, n_samples)
+        return tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
+    if targets is None:
+        return None
+    flat = grid_numbers(rng, targets, n_samples * n_out)
+    return tuple(tuple(flat[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
+
+
 class Drawer:
     """Draws the numbers of one variant from the generator, always in the same order:
     weights (layer by layer, row by row), biases, then inputs and targets when they are drawn."""
@@ -145,13 +158,9 @@ class Drawer:
             flat_x = grid_numbers(rng, self.ranges["inputs"], n_samples * n_in)
             changes["inputs"] = tuple(tuple(flat_x[s * n_in:(s + 1) * n_in]) for s in range(n_samples))
             drawn += flat_x
-        targets = self.ranges.get("targets")
-        if targets == "one_hot":
-            classes = rng.integers(0, n_out, n_samples)
-            changes["targets"] = tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
-        elif targets is not None:
-            flat_t = grid_numbers(rng, targets, n_samples * n_out)
-            changes["targets"] = tuple(tuple(flat_t[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
+        targets = drawn_targets(rng, self.ranges.get("targets"), n_samples, n_out)
+        if targets is not None:
+            changes["targets"] = targets
         return replace(spec, **changes), drawn
 
 

@@ -39,7 +39,7 @@ from ...modules.section import DEFAULT_DECIMALS, ModuleSpec
 from ...modules.solution import solve_modules
 from ...numeric.compiled import Compiled
 from ...modules.training import apply, train
-from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, grid_numbers
+from .draw import HINTS, RELU_MARGIN, RULES, Variant, answer_rejection, drawn_targets, grid_numbers
 from .questions import Question
 from .settings import (ANSWER_FORMATS, DEFAULT_SATURATION, Range, Settings, exam_head, field_failer, lms_fields,
                        positive_number, random_ranges, tolerances_and_points, whole_number)
@@ -220,13 +220,9 @@ def draw_parameters(spec: ModuleSpec, ranges: dict[str, Range | str],
             drawn += numbers
             samples.append(_fill(shape, numbers)[0])
         changes["inputs"] = tuple(samples)
-    targets, n_samples, n_out = ranges.get("targets"), len(spec.targets), len(spec.targets[0])
-    if targets == "one_hot":
-        classes = rng.integers(0, n_out, n_samples)
-        changes["targets"] = tuple(tuple(1.0 if k == c else 0.0 for k in range(n_out)) for c in classes)
-    elif targets is not None:
-        flat = grid_numbers(rng, targets, n_samples * n_out)
-        changes["targets"] = tuple(tuple(flat[s * n_out:(s + 1) * n_out]) for s in range(n_samples))
+    targets = drawn_targets(rng, ranges.get("targets"), len(spec.targets), len(spec.targets[0]))
+    if targets is not None:
+        changes["targets"] = targets
     return replace(spec, **changes), drawn
 
 
