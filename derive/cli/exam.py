@@ -41,13 +41,7 @@ def run(args) -> int:
     variants = write_exam(spec, settings, args.out, pdf=pdf, students=students, lms=args.lms,
                           dialect=args.csv_dialect, force=args.force,
                           roster=args.students)
-    written = (["exam.pdf", "solutions.pdf", "keys.pdf", "images/"] if pdf else []) + [
-        "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
-        [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]
-    print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
-    if settings.seed_drawn:
-        print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
-    return 0
+    return _wrote(args, settings, len(variants), pdf, pictured=pdf)
 
 
 def run_modules(args) -> int:
@@ -78,10 +72,16 @@ def run_modules(args) -> int:
     variants, pictured = write_module_exam(spec, settings, args.out, pdf=pdf, force=args.force,
                                            dialect=args.csv_dialect, students=students, roster=args.students,
                                            lms=args.lms)
+    return _wrote(args, settings, len(variants), pdf, pictured)
+
+
+def _wrote(args, settings, variants: int, pdf: bool, pictured: bool) -> int:
+    """The one line saying what an exam wrote (MLP and module exams alike), and how to get a drawn
+    seed's variants again."""
     written = (["exam.pdf", "solutions.pdf", "keys.pdf"] if pdf else []) + (["images/"] if pictured else []) + [
         "exam.tex", "solutions.tex", "keys.tex", "keys.json", "keys.csv", "keys-long.csv", "moodle.xml"] + (
         [LMS[args.lms]] if args.lms != "moodle" else []) + ["variants/"]
-    print(f"wrote {args.out}/: {', '.join(written)} ({len(variants)} variants, seed {settings.seed})")
+    print(f"wrote {args.out}/: {', '.join(written)} ({variants} variants, seed {settings.seed})")
     if settings.seed_drawn:
         print(f"the seed was drawn: give --seed {settings.seed} to get the same variants again")
     return 0
