@@ -759,3 +759,13 @@ def test_the_keys_say_what_they_list_and_give_fraction_rows_room(cnn):
     assert keys.count(r"\renewcommand{\arraystretch}{1.7}") == 3 and "{1.3}" not in keys
     text = subprocess.run(["pdftotext", cnn / "keys.pdf", "-"], capture_output=True, text=True, check=True).stdout
     assert "each variant’s answers, all computed from the key’s own values, are listed below." in " ".join(text.split())
+
+
+def test_keys_of_one_variant_say_variant(tmp_path):
+    """review5: keys.pdf was headed 'Answer keys of 1 variants'."""
+    assert run_cli("exam", ROOT / "examples" / "rnn.toml", "--variants", 1, "--seed", 1, "--no-pdf",
+                   "--out", tmp_path / "one").returncode == 0
+    assert "Answer keys of 1 variant}" in (tmp_path / "one" / "keys.tex").read_text()
+    assert run_cli("exam", ROOT / "examples" / "rnn.toml", "--variants", 2, "--seed", 1, "--no-pdf",
+                   "--out", tmp_path / "two").returncode == 0
+    assert "Answer keys of 2 variants}" in (tmp_path / "two" / "keys.tex").read_text()

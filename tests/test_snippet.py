@@ -1,6 +1,7 @@
 """`derive snippet`: fragments for lecture notes compile inside a plain article."""
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -139,3 +140,15 @@ def test_twocolumn_snippets_end_a_column_short_rather_than_stretch_it(tmp_path, 
     assert (tmp_path / "part.pdf").exists(), log[-2000:]
     assert "Underfull \\vbox (badness 10000)" not in log and "Overfull" not in log
     assert value in pdf_text(tmp_path / "part.pdf")
+
+
+def test_no_beamer_frame_holds_only_a_lead_in():
+    """review5: the lecture's backward part in beamer had a frame 'Backward pass: hidden layer' holding
+    only 'The error signals of the output layer:' (its display did not fit beside it, so the frame
+    closed); the display's first rows now join the lead-in and the rest continue."""
+    tex = run_cli("snippet", ROOT / "examples" / "lecture.toml", "--part", "backward", "--fit", "beamer").stdout
+    for frame in re.findall(r"\\begin\{frame\}\{[^\n]*\}\n(.*?)\\end\{frame\}", tex, re.S):
+        body = frame.strip()
+        assert body and not (body.endswith(":") and "\\begin{align" not in body), body[:200]
+    lead = tex.index("The error signals of the output layer:")
+    assert tex.index("\\begin{align*}", lead) < tex.index("\\end{frame}", lead)

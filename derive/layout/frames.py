@@ -138,15 +138,21 @@ def _units(lines: list[Line]) -> list[list[Line]]:
     return units
 
 
-def _pieces(block: Block, fit: Fit) -> list[Block]:
-    """A block that is taller than a frame, as blocks that each fit one (its text with the first)."""
-    if block_height(block, fit) <= fit.height:
+def _pieces(block: Block, fit: Fit, lead: float = 0.0) -> list[Block]:
+    """A block that is taller than a frame, as blocks that each fit one (its text with the first).
+    `lead`: points a frame's opening prose already takes (a sentence ending in a colon that
+    introduces this block); the first piece fits beside it, so that no frame holds the lead alone."""
+    units = _units(block.lines)
+    if lead and units and lead + (text_height(block.text, fit) if block.text else 0.0) + DISPLAY_SKIP * fit.font \
+            + sum(row_height(x, fit) for x in units[0]) > fit.height:
+        lead = 0.0          # not even the first rows fit beside the lead: they start the next frame
+    if block_height(block, fit) + lead <= fit.height:
         return [block]
     out: list[Block] = []
     current: list[Line] = []
     text = block.text
-    used = (text_height(text, fit) if text else 0.0) + DISPLAY_SKIP * fit.font
-    for unit in _units(block.lines):
+    used = lead + (text_height(text, fit) if text else 0.0) + DISPLAY_SKIP * fit.font
+    for unit in units:
         h = sum(row_height(x, fit) for x in unit)
         if current and used + h > fit.height:
             out.append(_block(text, current))
@@ -202,7 +208,9 @@ def frames(sections: list[Section], fit: Fit) -> list[Frame]:
         current = Frame(section.title)
         used = 0.0
         for block in section.blocks:
-            for piece in _pieces(block, fit):
+            # a frame that so far holds only prose (a lead-in): the block's first rows join it
+            lead = used if current.blocks and not any(b.lines for b in current.blocks) else 0.0
+            for piece in _pieces(block, fit, lead):
                 h = block_height(piece, fit)
                 if current.blocks and used + h > fit.height:
                     # prose without a display (a step's title) introduces what follows: it goes along
